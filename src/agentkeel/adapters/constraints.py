@@ -1,0 +1,123 @@
+"""The schema's rules as data, read once per table from `metadata`, for the in-memory fakes
+and for translating the SQL driver's errors: both must name a broken rule the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Index, Table, UniqueConstraint
+
+from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, ReferenceMissing
+from agentkeel.schema import label_of, metadata
+
+
+@dataclass(frozen=True)
+class UniqueRule:
+    """No two rows share `columns` (NULL never clashes); with `only_where_set`, only rows
+    where that flag column is set count (a partial unique index)."""
+
+    name: str
+    columns: tuple[str, ...]
+    only_where_set: str | None = None
+
+    def key(self, row: dict[str, Any]) -> tuple[Any, ...] | None:
+        if self.only_where_set is not None and row.get(self.only_where_set) is None:
+            return None
+        values = tuple(row.get(column) for column in self.columns)
+        return None if any(value is None for value in values) else values
+
+    def error(self, table: Table, row: dict[str, Any]) -> AlreadyExists | Conflict:
+        label = label_of(table)
+        if self.only_where_set is not None:
+            # The repositories clear an exclusive flag before setting it, so a clash here
+            # means a concurrent unit of work set it first.
+            return Conflict(
+                label, row.get("id"), f"another {label} of this {self.columns[0]} has "
+                f"{self.only_where_set} set; retry",
+            )
+        return AlreadyExists(label, {column: row[column] for column in self.columns})
+
+
+@dataclass(frozen=True)
+class ForeignKeyRule:
+    name: str
+    column: str
+    target: Table
+
+    def error(self, table: Table, value: Any) -> ReferenceMissing:
+        return ReferenceMissing(label_of(table), self.column, value, label_of(self.target))
+
+
+@dataclass(frozen=True)
+class TableRules:
+    table: Table
+    required: tuple[str, ...]
+    allowed: dict[str, tuple[str, ...]]
+    uniques: tuple[UniqueRule, ...]
+    foreign_keys: tuple[ForeignKeyRule, ...]
+    json_columns: frozenset[str]
+
+    def unique_named(self, name: str) -> UniqueRule | None:
+        return next((rule for rule in self.uniques if rule.name == name), None)
+
+    def unique_on(self, columns: tuple[str, ...]) -> UniqueRule | None:
+        return next((rule for rule in self.uniques if rule.columns == columns), None)
+
+    def foreign_key_named(self, name: str) -> ForeignKeyRule | None:
+        return next((rule for rule in self.foreign_keys if rule.name == name), None)
+
+    def check_values(self, row: dict[str, Any]) -> None:
+        """NOT NULL and enum CHECKs, as the database checks them before uniqueness."""
+        label = label_of(self.table)
+        for column in self.required:
+            if row.get(column) is None:
+                raise not_null_error(label, column)
+        for column, allowed in self.allowed.items():
+            value = row.get(column)
+            if value is not None and value not in allowed:
+                raise not_allowed_error(label, column, value, allowed)
+
+
+def not_null_error(label: str, column: str) -> InvalidValue:
+    return InvalidValue(label, column, None, "must not be null")
+
+
+def not_allowed_error(label: str, column: str, value: Any, allowed: tuple[str, ...]) -> InvalidValue:
+    return InvalidValue(label, column, value, f"must be one of {', '.join(allowed)}")
+
+
+@cache
+def rules_of(table_name: str) -> TableRules:
+    table = metadata.tables[table_name]
+    uniques = [UniqueRule(str(table.primary_key.name), ("id",))]
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            uniques.append(
+                UniqueRule(str(constraint.name), tuple(c.name for c in constraint.columns))
+            )
+    for idx in sorted(table.indexes, key=lambda i: str(i.name)):
+        if isinstance(idx, Index) and idx.unique:
+            uniques.append(
+                UniqueRule(
+                    str(idx.name),
+                    tuple(c.name for c in idx.columns),
+                    idx.info.get("only_where_set"),
+                )
+            )
+    foreign_keys = tuple(
+        ForeignKeyRule(str(fk.constraint.name if fk.constraint else fk.name), fk.parent.name, fk.column.table)
+        for col in table.columns
+        for fk in col.foreign_keys
+    )
+    return TableRules(
+        table=table,
+        required=tuple(c.name for c in table.columns if not c.nullable),
+        allowed={c.name: c.info["allowed"] for c in table.columns if c.info.get("allowed")},
+        uniques=tuple(uniques),
+        foreign_keys=foreign_keys,
+        json_columns=frozenset(
+            c.name for c in table.columns if c.type.__class__.__name__ == "JSON"
+        ),
+    )

@@ -1,0 +1,291 @@
+"""The in-memory fake of the database: dictionaries that keep the schema's promises.
+
+`MemoryDatabase` holds the rows of every table of `metadata`, with an index per unique rule
+and per foreign key. Every change goes through `_put`/`_drop`, which keep the indexes and an
+undo log, so a rollback (of a unit of work or of a savepoint) restores the previous state
+exactly. One unit of work holds the database's lock at a time, as SQLite's writer lock does.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Table
+
+from agentkeel.adapters.constraints import TableRules, rules_of
+from agentkeel.adapters.store import (
+    Asc,
+    Before,
+    Eq,
+    In,
+    IsNull,
+    Ne,
+    NotNull,
+    Order,
+    Row,
+    Since,
+    Where,
+)
+from agentkeel.domain.clock import Clock
+from agentkeel.domain.errors import Conflict, StillReferenced
+from agentkeel.schema import label_of, metadata
+from agentkeel.schema.graph import plan_delete
+
+Undo = tuple[str, str, Row | None]
+
+
+class MemoryDatabase:
+    """The shared state behind every memory unit of work."""
+
+    def __init__(self, lock_timeout: float = 5.0) -> None:
+        self.rows: dict[str, dict[str, Row]] = {name: {} for name in metadata.tables}
+        # (table, unique rule name) -> values -> key
+        self.unique: dict[tuple[str, str], dict[tuple[Any, ...], str]] = {}
+        # (table, foreign key column) -> value -> keys
+        self.referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
+        for name in metadata.tables:
+            rules = rules_of(name)
+            for rule in rules.uniques:
+                self.unique[(name, rule.name)] = {}
+            for fk in rules.foreign_keys:
+                self.referring[(name, fk.column)] = {}
+        self.undo: list[Undo] = []
+        self._lock = threading.Lock()
+        self._lock_timeout = lock_timeout
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        if not self._lock.acquire(timeout=self._lock_timeout):
+            raise Conflict("database", "memory", "busy: another unit of work holds it")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    # -- the only two ways rows change -------------------------------------------------------
+
+    def _put(self, table: str, key: str, row: Row, *, log: bool = True) -> None:
+        old = self.rows[table].get(key)
+        if old is not None:
+            self._unindex(table, key, old)
+        self.rows[table][key] = row
+        self._index(table, key, row)
+        if log:
+            self.undo.append((table, key, old))
+
+    def _drop(self, table: str, key: str, *, log: bool = True) -> None:
+        old = self.rows[table].pop(key)
+        self._unindex(table, key, old)
+        if log:
+            self.undo.append((table, key, old))
+
+    def _index(self, table: str, key: str, row: Row) -> None:
+        rules = rules_of(table)
+        for rule in rules.uniques:
+            values = rule.key(row)
+            if values is not None:
+                self.unique[(table, rule.name)][values] = key
+        for fk in rules.foreign_keys:
+            value = row.get(fk.column)
+            if value is not None:
+                self.referring[(table, fk.column)].setdefault(value, set()).add(key)
+
+    def _unindex(self, table: str, key: str, row: Row) -> None:
+        rules = rules_of(table)
+        for rule in rules.uniques:
+            values = rule.key(row)
+            if values is not None:
+                self.unique[(table, rule.name)].pop(values, None)
+        for fk in rules.foreign_keys:
+            value = row.get(fk.column)
+            if value is not None:
+                keys = self.referring[(table, fk.column)].get(value)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del self.referring[(table, fk.column)][value]
+
+    def rollback_to(self, mark: int) -> None:
+        while len(self.undo) > mark:
+            table, key, old = self.undo.pop()
+            if old is None:
+                self._drop(table, key, log=False)
+            else:
+                self._put(table, key, old, log=False)
+
+
+def _matches(row: Row, where: Sequence[Where]) -> bool:
+    for term in where:
+        value = row.get(term.column)
+        match term:
+            case Eq():
+                ok = value is not None and value == term.value
+            case Ne():
+                ok = value is not None and value != term.value
+            case In():
+                ok = value is not None and value in term.values
+            case IsNull():
+                ok = value is None
+            case NotNull():
+                ok = value is not None
+            case Before():
+                ok = value is not None and value < term.value
+            case Since():
+                ok = value is not None and value >= term.value
+        if not ok:
+            return False
+    return True
+
+
+def _sort(rows: list[Row], order_by: Sequence[Order]) -> list[Row]:
+    # NULLs first ascending and last descending, as the SQL store asks every backend to do.
+    rows.sort(key=itemgetter("id"))
+    for term in reversed(order_by):
+        column = term.column
+        rows.sort(
+            key=lambda row: (row[column] is not None, row[column] if row[column] is not None else 0),
+            reverse=not isinstance(term, Asc),
+        )
+    return rows
+
+
+class MemoryStore:
+    """A `RowStore` over a MemoryDatabase, for one unit of work holding its lock."""
+
+    def __init__(self, db: MemoryDatabase, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _copy(self, rules: TableRules, row: Row) -> Row:
+        copied = dict(row)
+        for column in rules.json_columns:
+            if copied.get(column) is not None:
+                copied[column] = copy.deepcopy(copied[column])
+        return copied
+
+    def _check(self, rules: TableRules, key: str, row: Row, old: Row | None) -> None:
+        rules.check_values(row)
+        for rule in rules.uniques:
+            values = rule.key(row)
+            if values is None:
+                continue
+            holder = self.db.unique[(rules.table.name, rule.name)].get(values)
+            if holder is not None and holder != key:
+                raise rule.error(rules.table, row)
+        for fk in rules.foreign_keys:
+            value = row.get(fk.column)
+            changed = old is None or old.get(fk.column) != value
+            if value is not None and changed and value not in self.db.rows[fk.target.name]:
+                raise fk.error(rules.table, value)
+
+    def insert(self, table: Table, row: Row) -> None:
+        rules = rules_of(table.name)
+        full = {column.name: row.get(column.name) for column in table.columns}
+        key = full["id"]
+        if key in self.db.rows[table.name]:
+            raise rules.uniques[0].error(table, full)
+        self._check(rules, key, full, None)
+        self.db._put(table.name, key, self._copy(rules, full))
+
+    def get(self, table: Table, key: str, *, for_update: bool = False) -> Row | None:
+        row = self.db.rows[table.name].get(key)
+        return None if row is None else self._copy(rules_of(table.name), row)
+
+    def _matching(self, table: Table, where: Sequence[Where]) -> list[Row]:
+        rows = self.db.rows[table.name]
+        first = where[0] if where else None
+        if isinstance(first, Eq) and first.column == "id":
+            candidates = [rows[first.value]] if first.value in rows else []
+        elif isinstance(first, Eq) and (table.name, first.column) in self.db.referring:
+            keys = self.db.referring[(table.name, first.column)].get(first.value, ())
+            candidates = [rows[key] for key in keys]
+        else:
+            candidates = list(rows.values())
+        return [row for row in candidates if _matches(row, where)]
+
+    def select(
+        self,
+        table: Table,
+        where: Sequence[Where] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Row]:
+        rows = _sort(self._matching(table, where), order_by)
+        end = None if limit is None else offset + limit
+        rules = rules_of(table.name)
+        return [self._copy(rules, row) for row in rows[offset:end]]
+
+    def count(self, table: Table, where: Sequence[Where] = ()) -> int:
+        return len(self._matching(table, where))
+
+    def update(
+        self,
+        table: Table,
+        where: Sequence[Where],
+        values: Mapping[str, Any],
+        increments: Mapping[str, int] | None = None,
+    ) -> int:
+        rules = rules_of(table.name)
+        matched = sorted(self._matching(table, where), key=itemgetter("id"))
+        with self.atomic():
+            for old in matched:
+                new = {**old, **values}
+                for column, delta in (increments or {}).items():
+                    new[column] = old[column] + delta
+                self._check(rules, old["id"], new, old)
+                self.db._put(table.name, old["id"], self._copy(rules, new))
+        return len(matched)
+
+    def update_one(
+        self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
+    ) -> Row | None:
+        matched = self._matching(table, where)
+        if not matched:
+            return None
+        self.update(table, [Eq("id", matched[0]["id"])], values)
+        return self.get(table, matched[0]["id"])
+
+    def delete(self, table: Table, where: Sequence[Where]) -> int:
+        keys = {row["id"] for row in self._matching(table, where)}
+        if not keys:
+            return 0
+        plan = plan_delete(table, keys, self.referrers)
+        if plan.blocked is not None:
+            edge = plan.blocked.edge
+            raise StillReferenced(
+                label_of(edge.parent), plan.blocked.key, label_of(edge.child), edge.column
+            )
+        with self.atomic():
+            for (child, column), child_keys in plan.cleared.items():
+                for key in child_keys:
+                    self.db._put(child, key, {**self.db.rows[child][key], column: None})
+            for name, removed in plan.removed.items():
+                for key in removed:
+                    self.db._drop(name, key)
+        return len(keys)
+
+    def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
+        index = self.db.referring.get((table.name, column))
+        if index is not None:
+            for parent in keys:
+                for child in index.get(parent, ()):
+                    yield child, parent
+        else:
+            for row in self.db.rows[table.name].values():
+                if row.get(column) in keys:
+                    yield row["id"], row[column]
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        mark = len(self.db.undo)
+        try:
+            yield
+        except BaseException:
+            self.db.rollback_to(mark)
+            raise

@@ -1,0 +1,167 @@
+"""The generic repository, written once over a RowStore and shared by every adapter.
+
+An aggregate's repository subclasses `TableRepository`, names its entity, and adds only its
+own finders. Stamping, change tracking, exclusive flags, state-machine guards, cascading
+hard deletes and their audit entries all happen here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from agentkeel.adapters.store import Eq, Ne, NotNull, Order, RowStore, Where
+from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource
+from agentkeel.domain.errors import Conflict, NotFound, StillReferenced
+from agentkeel.domain.events import DomainEvent, RecordDeleted
+from agentkeel.domain.model import Entity
+from agentkeel.schema import label_of, table_of
+from agentkeel.schema.graph import plan_delete
+
+E = TypeVar("E", bound=Entity)
+
+
+@dataclass
+class Work:
+    """What a unit of work lends its repositories: its store, who acts, the events recorded."""
+
+    store: RowStore
+    source: EventSource = EventSource.SYSTEM
+    events: list[DomainEvent] = field(default_factory=list)
+
+
+class TableRepository(Generic[E]):
+    entity: ClassVar[type[Entity]]
+
+    def __init__(self, work: Work) -> None:
+        self._work = work
+        self._store = work.store
+        self._table = table_of(self.entity)
+        self._label = label_of(self._table)
+        self._exclusive_flags = [
+            (str(index.info["only_where_set"]), index.columns.keys()[0])
+            for index in self._table.indexes
+            if index.info.get("only_where_set")
+        ]
+
+    # -- the generic port ------------------------------------------------------------------
+
+    def add(self, entity: E) -> E:
+        row = entity.to_row()
+        now = self._store.clock.now()
+        for column in entity.stamped_on_insert:
+            row[column] = now
+        with self._store.atomic():
+            self._clear_exclusive_flags(row, None)
+            self._store.insert(self._table, row)
+        return self._entity(row)
+
+    def get(self, key: str) -> E:
+        entity = self.find(key)
+        if entity is None:
+            raise NotFound(self._label, key)
+        return entity
+
+    def find(self, key: str) -> E | None:
+        row = self._store.get(self._table, key)
+        return None if row is None else self._entity(row)
+
+    def update(self, entity: E) -> E:
+        entity.check_transitions()
+        changes = entity.changed_columns()
+        changes.pop("id", None)
+        for column in entity.stamped_on_insert:
+            if column not in entity.stamped_on_update:
+                changes.pop(column, None)
+        if not changes:
+            return self.get(entity.id)
+        now = self._store.clock.now()
+        for column in entity.stamped_on_update:
+            changes[column] = now
+        # Guard state machines against concurrent moves: only update from the state we read.
+        guard: list[Where] = [
+            Eq(name, entity.stored_value(name))
+            for name in entity.transitions
+            if name in changes and entity.stored_value(name) is not None
+        ]
+        with self._store.atomic():
+            self._clear_exclusive_flags({**entity.to_row(), **changes}, entity)
+            row = self._store.update_one(self._table, [Eq("id", entity.id), *guard], changes)
+            if row is None:
+                if self._store.get(self._table, entity.id) is None:
+                    raise NotFound(self._label, entity.id)
+                raise Conflict(self._label, entity.id, "changed concurrently; read it again")
+        return self._entity(row)
+
+    def delete(self, key: str) -> dict[str, int]:
+        with self._store.atomic():
+            row = self._store.get(self._table, key, for_update=True)
+            if row is None:
+                raise NotFound(self._label, key)
+            entity = self._entity(row)
+            plan = plan_delete(self._table, {key}, self._store.referrers)
+            if plan.blocked is not None:
+                edge = plan.blocked.edge
+                raise StillReferenced(
+                    label_of(edge.parent), plan.blocked.key, label_of(edge.child), edge.column
+                )
+            self._store.delete(self._table, [Eq("id", key)])
+            removed = plan.counts()
+            self._audit_deletion(entity, removed)
+        self._work.events.append(RecordDeleted(self._label, key, removed))
+        return removed
+
+    def count(self) -> int:
+        return self._store.count(self._table)
+
+    # -- for subclasses --------------------------------------------------------------------
+
+    def _entity(self, row: dict[str, Any]) -> E:
+        entity: E = self.entity.from_row(row)  # type: ignore[assignment]
+        return entity
+
+    def _select(
+        self,
+        where: Sequence[Where] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[E]:
+        rows = self._store.select(self._table, where, order_by, limit, offset)
+        return [self._entity(row) for row in rows]
+
+    def _first(self, where: Sequence[Where], order_by: Sequence[Order] = ()) -> E | None:
+        found = self._select(where, order_by, limit=1)
+        return found[0] if found else None
+
+    def _clear_exclusive_flags(self, row: dict[str, Any], before: Entity | None) -> None:
+        """Setting an exclusive flag clears it on the other rows of its group first."""
+        for flag, per in self._exclusive_flags:
+            was_set = before is not None and before.stored_value(flag) is not None
+            if row.get(flag) is None or row.get(per) is None or was_set:
+                continue
+            stamps = {column: self._store.clock.now() for column in self.entity.stamped_on_update}
+            self._store.update(
+                self._table,
+                [Eq(per, row[per]), Ne("id", row["id"]), NotNull(flag)],
+                {flag: None, **stamps},
+            )
+
+    def _audit_deletion(self, entity: Entity, removed: dict[str, int]) -> None:
+        others = sum(removed.values()) - 1
+        name = getattr(entity, "name", None)
+        subject = f"{self._label} {entity.id!r}" + (f" ({name})" if name else "")
+        entry = AuditEntry(
+            entity_type=self._label,
+            entity_id=entity.id,
+            event_type=f"{self._label}.deleted",
+            event_category=EventCategory.RECORD,
+            message=f"Deleted {subject} and {others} dependent row{'s' * (others != 1)}",
+            event_data={"removed": removed},
+            before_state=entity.audit_state(),
+            source=self._work.source,
+        )
+        row = entry.to_row()
+        row["timestamp"] = self._store.clock.now()
+        self._store.insert(table_of(AuditEntry), row)

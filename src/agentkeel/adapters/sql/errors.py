@@ -1,0 +1,74 @@
+"""Translation of the driver's integrity errors into the domain's errors.
+
+The memory store raises its errors from the rules in `adapters/constraints.py`; here the
+database's complaint is mapped back to the same rule, so both say the same thing. Where the
+driver does not say which rule (SQLite's foreign keys), the store asks the database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Table
+from sqlalchemy.exc import IntegrityError
+
+from agentkeel.adapters.constraints import TableRules, not_allowed_error, not_null_error, rules_of
+from agentkeel.domain.errors import DomainError
+from agentkeel.schema import label_of
+
+
+@dataclass(frozen=True)
+class Broken:
+    """Which kind of rule the database says was broken, and which one if it says."""
+
+    kind: str  # "unique" | "foreign_key" | "not_null" | "check" | "unknown"
+    constraint: str | None = None
+    columns: tuple[str, ...] = ()
+
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
+_SQLITE_NOT_NULL = re.compile(r"NOT NULL constraint failed: \w+\.(\w+)")
+_SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
+
+
+def broken_rule(exc: IntegrityError) -> Broken:
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:  # psycopg
+        diag = getattr(orig, "diag", None)
+        constraint = getattr(diag, "constraint_name", None)
+        column = getattr(diag, "column_name", None)
+        kind = {"23505": "unique", "23503": "foreign_key", "23502": "not_null",
+                "23514": "check"}.get(sqlstate, "unknown")
+        return Broken(kind, constraint, (column,) if column else ())
+    message = str(orig)
+    if match := _SQLITE_UNIQUE.match(message):
+        columns = tuple(part.strip().split(".")[-1] for part in match.group(1).split(","))
+        return Broken("unique", None, columns)
+    if message.startswith("FOREIGN KEY constraint failed"):
+        return Broken("foreign_key")
+    if match := _SQLITE_NOT_NULL.match(message):
+        return Broken("not_null", None, (match.group(1),))
+    if match := _SQLITE_CHECK.match(message):
+        return Broken("check", match.group(1))
+    return Broken("unknown")
+
+
+def unique_rule(rules: TableRules, broken: Broken):  # type: ignore[no-untyped-def]
+    if broken.constraint is not None:
+        return rules.unique_named(broken.constraint)
+    return rules.unique_on(broken.columns)
+
+
+def value_error(table: Table, broken: Broken, row: dict[str, object]) -> DomainError | None:
+    """NOT NULL and CHECK failures, named as the memory store names them."""
+    rules = rules_of(table.name)
+    label = label_of(table)
+    if broken.kind == "not_null" and broken.columns:
+        return not_null_error(label, broken.columns[0])
+    if broken.kind == "check" and broken.constraint is not None:
+        for column, allowed in rules.allowed.items():
+            if broken.constraint.endswith(f"_{column}") or broken.constraint == column:
+                return not_allowed_error(label, column, row.get(column), allowed)
+    return None

@@ -1,0 +1,84 @@
+"""Alembic, run from the library: bring a database to the schema this version expects."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, Engine
+
+from agentkeel.domain.errors import SchemaError
+
+
+def script_location() -> Path:
+    """The migrations: packaged inside the wheel, or `migrations/` of a source checkout."""
+    packaged = Path(str(resources.files("agentkeel"))) / "_migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[4] / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise SchemaError("agentkeel ships no migrations")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply every migration the database lacks, up to `revision`, in one transaction.
+
+    Raises SchemaError if the database is at a revision this version does not know (it was
+    written by a newer agentkeel).
+    """
+    _run(engine, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _run(engine, lambda config: command.downgrade(config, revision))
+
+
+def _run(engine: Engine, action: object) -> None:
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    current = current_revision(engine)
+    if current is not None and current not in known:
+        raise SchemaError(
+            f"the database is at schema revision {current!r}, which this version of agentkeel "
+            "does not know (a newer version wrote it); upgrade agentkeel"
+        )
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild tables; foreign keys must be off while they do (and
+            # the pragma only takes effect outside a transaction).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                action(alembic_config(connection))  # type: ignore[operator]
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise SchemaError(f"migration left rows with broken references: {broken}")
+        except CommandError as exc:
+            raise SchemaError(f"migration failed: {exc}") from exc
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

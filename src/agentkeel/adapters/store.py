@@ -1,0 +1,142 @@
+"""The row store: the small storage interface the repositories are written against.
+
+Repositories are written once, over a `RowStore`; each adapter supplies one store. The SQL
+store turns the calls into SQLAlchemy Core statements; the memory store carries them out on
+dictionaries and enforces the schema's constraints itself. Both raise the same domain errors.
+Rows are plain dicts of column values; keys are primary-key values (`id`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Table
+
+from agentkeel.domain.clock import Clock
+
+Row = dict[str, Any]
+
+
+# -- query terms -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Eq:
+    column: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Ne:
+    """Not equal; like SQL, a NULL column matches neither Eq nor Ne."""
+
+    column: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class In:
+    column: str
+    values: frozenset[Any]
+
+
+@dataclass(frozen=True)
+class IsNull:
+    column: str
+
+
+@dataclass(frozen=True)
+class NotNull:
+    column: str
+
+
+@dataclass(frozen=True)
+class Before:
+    """column < value (NULLs never match)."""
+
+    column: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Since:
+    """column >= value (NULLs never match)."""
+
+    column: str
+    value: Any
+
+
+Where = Eq | Ne | In | IsNull | NotNull | Before | Since
+
+
+@dataclass(frozen=True)
+class Asc:
+    column: str
+
+
+@dataclass(frozen=True)
+class Desc:
+    column: str
+
+
+Order = Asc | Desc
+
+
+class RowStore(Protocol):
+    """Storage for one unit of work's transaction.
+
+    Every write checks the schema's constraints and raises AlreadyExists, ReferenceMissing,
+    InvalidValue or StillReferenced; a failed write changes nothing. Orderings always end
+    with the primary key, so equal sort keys come back in the same order everywhere, and
+    text sorts by code point on every backend.
+    """
+
+    clock: Clock
+
+    def insert(self, table: Table, row: Row) -> None: ...
+
+    def get(self, table: Table, key: str, *, for_update: bool = False) -> Row | None:
+        """The row with this key; `for_update` locks it until the transaction ends."""
+        ...
+
+    def select(
+        self,
+        table: Table,
+        where: Sequence[Where] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Row]: ...
+
+    def count(self, table: Table, where: Sequence[Where] = ()) -> int: ...
+
+    def update(
+        self,
+        table: Table,
+        where: Sequence[Where],
+        values: Mapping[str, Any],
+        increments: Mapping[str, int] | None = None,
+    ) -> int:
+        """Set `values` and add `increments` on every matching row; return how many matched."""
+        ...
+
+    def update_one(
+        self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
+    ) -> Row | None:
+        """Set `values` on the one matching row and return it as stored, or None if none."""
+        ...
+
+    def delete(self, table: Table, where: Sequence[Where]) -> int:
+        """Delete matching rows with the schema's ON DELETE effects; return how many matched."""
+        ...
+
+    def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
+        """(key, `column` value) of each row of `table` whose `column` is one of `keys`."""
+        ...
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """A savepoint: if the block raises, everything it wrote is undone."""
+        ...

@@ -1,0 +1,130 @@
+"""The one entry point for applications: open a database, get units of work.
+
+    db = Database.open("orchestrator.db")      # embedded SQLite file (the default)
+    db = Database.open("postgresql://...")     # a PostgreSQL server
+    db = Database.open(":memory:")             # SQLite in memory
+    db = Database.open("memory://")            # the in-memory fakes, for unit tests
+
+    with db.unit_of_work() as uow:
+        project = uow.projects.add(Project(name="Keel"))
+        uow.commit()
+
+Opening brings the schema to the newest revision and seeds the default settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self, TypeVar
+
+from sqlalchemy import Engine, inspect, text
+
+from agentkeel.adapters.memory.store import MemoryDatabase
+from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
+from agentkeel.adapters.sql import migrate
+from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.adapters.sql.unit_of_work import SqlUnitOfWork
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.domain.audit import EventSource
+from agentkeel.domain.clock import Clock, SystemClock
+from agentkeel.domain.events import DomainEvent, EventBus
+from agentkeel.schema import metadata
+
+DEFAULT_URL = "agentkeel.db"
+MEMORY_URL = "memory://"
+MIGRATION_TABLE = "alembic_version"
+
+E = TypeVar("E", bound=DomainEvent)
+
+
+class Database:
+    """A database agentkeel works on, and the factory of its units of work."""
+
+    def __init__(
+        self, *, engine: Engine | None = None, memory: MemoryDatabase | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if (engine is None) == (memory is None):
+            raise ValueError("a Database has either an engine or an in-memory store")
+        self.engine = engine
+        self._memory = memory
+        self.clock: Clock = clock or SystemClock()
+        self.bus = EventBus()
+
+    @classmethod
+    def open(
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        clock: Clock | None = None,
+        migrate_schema: bool = True,
+        seed: bool = True,
+    ) -> Database:
+        """Open `url`, bring its schema to head and seed the default settings.
+
+        `url` is a SQLAlchemy URL, a file path (SQLite), `:memory:` (SQLite in memory) or
+        `memory://` (the in-memory fakes). Raises SchemaError if the database was written by
+        a newer agentkeel.
+        """
+        if url == MEMORY_URL:
+            database = cls(memory=MemoryDatabase(), clock=clock)
+        else:
+            database = cls(engine=create_database_engine(url), clock=clock)
+            if migrate_schema:
+                assert database.engine is not None
+                migrate.upgrade(database.engine)
+        if seed:
+            from agentkeel.services.workspace import seed_default_settings
+
+            with database.unit_of_work() as uow:
+                seed_default_settings(uow)
+                uow.commit()
+        return database
+
+    def unit_of_work(self, *, source: EventSource = EventSource.SYSTEM) -> BaseUnitOfWork:
+        """A new unit of work; `source` is who acts (recorded in audit entries)."""
+        if self._memory is not None:
+            return MemoryUnitOfWork(self._memory, self.clock, self.bus, source)
+        assert self.engine is not None
+        return SqlUnitOfWork(self.engine, self.clock, self.bus, source)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        """Call `handler` with every event of this type committed from now on."""
+        self.bus.subscribe(event_type, handler)
+
+    def tables(self) -> list[str]:
+        """The database's tables, by name, without Alembic's bookkeeping table."""
+        if self.engine is None:
+            return sorted(metadata.tables)
+        names = inspect(self.engine).get_table_names()
+        return sorted(name for name in names if name != MIGRATION_TABLE)
+
+    def ping(self) -> bool:
+        """True if the database answers a query."""
+        if self.engine is None:
+            return True
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(text("SELECT 1")).scalar() == 1
+        except Exception:
+            return False
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None for the in-memory fakes)."""
+        return None if self.engine is None else migrate.current_revision(self.engine)
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

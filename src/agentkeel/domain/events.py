@@ -1,0 +1,75 @@
+"""Domain events: facts that services record on a unit of work.
+
+They reach subscribers only after the unit of work commits, never after a rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base of every event."""
+
+
+@dataclass(frozen=True)
+class ProjectArchived(DomainEvent):
+    project_id: str
+
+
+@dataclass(frozen=True)
+class ProjectUnarchived(DomainEvent):
+    project_id: str
+
+
+@dataclass(frozen=True)
+class RecordDeleted(DomainEvent):
+    """A hard delete happened; `removed` counts the rows that went, per table."""
+
+    entity_type: str
+    entity_id: str
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DefaultRepositoryChanged(DomainEvent):
+    project_id: str
+    repository_id: str
+
+
+@dataclass(frozen=True)
+class SettingChanged(DomainEvent):
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class TemplateRendered(DomainEvent):
+    template_id: str
+
+
+@dataclass(frozen=True)
+class AuditLogsPurged(DomainEvent):
+    removed: int
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[Any], None]
+
+
+class EventBus:
+    """Subscribers by event type; `publish` calls the ones for the event's type and bases."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[DomainEvent], list[Handler]] = {}
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        self._handlers.setdefault(event_type, []).append(handler)
+
+    def publish(self, event: DomainEvent) -> None:
+        for event_type in type(event).__mro__:
+            for handler in self._handlers.get(event_type, ()):  # type: ignore[call-overload]
+                handler(event)

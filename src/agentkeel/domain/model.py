@@ -1,0 +1,274 @@
+"""The building blocks of every entity: field rules, the Entity base, flags and transitions.
+
+Field rules are `Annotated` metadata that do two jobs: they validate values in the domain
+(raising `InvalidValue` that names the field), and `schema/` reads them to size columns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import (
+    ConfigDict,
+    GetCoreSchemaHandler,
+    JsonValue,
+    PrivateAttr,
+    Strict,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
+from sqlmodel import Field, SQLModel
+
+from agentkeel.domain.clock import utc_now
+from agentkeel.domain.errors import DomainError, InvalidTransition, InvalidValue
+from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN, new_id
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class _Rule:
+    """A value rule: `check` returns the problem with a value, or None when it is fine."""
+
+    def check(self, value: Any) -> str | None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def validate(value: Any) -> Any:
+            problem = self.check(value)
+            if problem is not None:
+                # Re-raised as InvalidValue (with entity and field) by Entity._domain_errors.
+                raise PydanticCustomError("agentkeel", problem)
+            return value
+
+        return core_schema.no_info_after_validator_function(validate, handler(source))
+
+
+@dataclass(frozen=True)
+class TextRule(_Rule):
+    """Text: at most `max_length` characters, no NUL, optionally not blank and matching."""
+
+    max_length: int
+    blank: bool = True
+    pattern: str | None = None
+
+    def check(self, value: str) -> str | None:
+        if "\x00" in value:
+            return "must not contain NUL characters"
+        if len(value) > self.max_length:
+            return f"must be at most {self.max_length} characters long, not {len(value)}"
+        if not self.blank and not value.strip():
+            return "must not be blank"
+        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
+            return f"must match {self.pattern}"
+        return None
+
+
+@dataclass(frozen=True)
+class IntRule(_Rule):
+    """A whole number between `minimum` and `maximum` (64-bit by default)."""
+
+    minimum: int = INT64_MIN
+    maximum: int = INT64_MAX
+
+    def check(self, value: int) -> str | None:
+        if not self.minimum <= value <= self.maximum:
+            return f"must be between {self.minimum} and {self.maximum}"
+        return None
+
+
+@dataclass(frozen=True)
+class FloatRule(_Rule):
+    """A finite real number."""
+
+    def check(self, value: float) -> str | None:
+        return None if math.isfinite(value) else "must be a finite number"
+
+
+@dataclass(frozen=True)
+class IdRule(_Rule):
+    """A primary or foreign key: URL-safe characters, at most 64 of them."""
+
+    def check(self, value: str) -> str | None:
+        if len(value) > ID_MAX_LENGTH or ID_PATTERN.fullmatch(value) is None:
+            return f"must be 1 to {ID_MAX_LENGTH} URL-safe characters (A-Z a-z 0-9 _ -)"
+        return None
+
+
+@dataclass(frozen=True)
+class UtcRule:
+    """A timezone-aware datetime, normalised to UTC (naive datetimes are refused)."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def to_utc(value: datetime) -> datetime:
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise PydanticCustomError("agentkeel", "must be timezone-aware")
+            return value.astimezone(UTC)
+
+        return core_schema.no_info_after_validator_function(to_utc, handler(source))
+
+
+@dataclass(frozen=True)
+class JsonRule(_Rule):
+    """An opaque JSON payload: no NUL in any string, no NaN or infinity (PostgreSQL's json
+    refuses both, SQLite would store them)."""
+
+    def check(self, value: Any) -> str | None:
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str) and "\x00" in item:
+                return "must not contain NUL characters"
+            if isinstance(item, float) and not math.isfinite(item):
+                return "must not contain NaN or infinity"
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+        return None
+
+
+# The field types entities are made of. Lengths are documented in docs/schema.md.
+Id = Annotated[str, Strict(), IdRule()]
+Name = Annotated[str, Strict(), TextRule(200, blank=False)]
+Label = Annotated[str, Strict(), TextRule(100, blank=False)]
+ShortText = Annotated[str, Strict(), TextRule(500)]
+BranchName = Annotated[str, Strict(), TextRule(255, blank=False)]
+FilePath = Annotated[str, Strict(), TextRule(4096, blank=False)]
+Url = Annotated[str, Strict(), TextRule(2048, blank=False)]
+Description = Annotated[str, Strict(), TextRule(10_000)]
+LongText = Annotated[str, Strict(), TextRule(1_000_000)]
+Count = Annotated[int, Strict(), IntRule(minimum=0)]
+Integer = Annotated[int, Strict(), IntRule()]
+Real = Annotated[float, FloatRule()]
+UtcDateTime = Annotated[datetime, UtcRule()]
+Json = Annotated[JsonValue, JsonRule()]
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Entity(SQLModel):
+    """Base of every entity: a validated, detached value with a nanoid `id`.
+
+    Entities validate on construction and on every assignment, raising `InvalidValue`.
+    Handing one to a repository is the only way a change reaches storage.
+    """
+
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+
+    # Columns the adapters stamp with the clock on insert and on every update.
+    stamped_on_insert: ClassVar[tuple[str, ...]] = ()
+    stamped_on_update: ClassVar[tuple[str, ...]] = ()
+    # Enum fields with a state machine: field -> {from value -> allowed next values}.
+    transitions: ClassVar[Mapping[str, Mapping[str, frozenset[str]]]] = {}
+    # Fields never shown: not in repr, audit states or errors (credentials, tokens).
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    id: Id = Field(default_factory=new_id)
+
+    # The stored values this entity was read with; None until it is stored.
+    _stored: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def label(cls) -> str:
+        """The entity's name in messages: `TemplatePlaceholder` -> `template_placeholder`."""
+        return snake_case(cls.__name__)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _domain_errors(cls, data: Any, handler: Any) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise invalid_value(cls.label(), exc) from None
+
+    def _raise_flag(self, name: str, at: datetime) -> None:
+        """Set a timestamp flag; a flag already set keeps the time it was first set."""
+        if getattr(self, name) is None:
+            setattr(self, name, at)
+
+    def _lower_flag(self, name: str) -> None:
+        setattr(self, name, None)
+
+    # -- used by the repositories ----------------------------------------------------------
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        entity = cls.model_validate(row)
+        entity._stored = entity.to_row()
+        return entity
+
+    def to_row(self) -> dict[str, Any]:
+        """The entity as column values (enums as plain strings)."""
+        row = dict(self.__dict__)
+        for name, value in row.items():
+            if isinstance(value, StrEnum):
+                row[name] = value.value
+        return row
+
+    def changed_columns(self) -> dict[str, Any]:
+        """Columns that differ from what was read (all of them for an entity never stored)."""
+        row = self.to_row()
+        if self._stored is None:
+            return row
+        return {name: value for name, value in row.items() if self._stored.get(name) != value}
+
+    def audit_state(self) -> dict[str, Any]:
+        """The entity as JSON for an audit entry, secrets left out."""
+        state: dict[str, Any] = self.model_dump(mode="json", exclude=set(self.secret_fields))
+        return state
+
+    def stored_value(self, name: str) -> Any:
+        return None if self._stored is None else self._stored.get(name)
+
+    def check_transitions(self) -> None:
+        """Refuse a state-machine field moved to a state not reachable from its stored one."""
+        for field_name, graph in self.transitions.items():
+            old, new = self.stored_value(field_name), getattr(self, field_name)
+            new = new.value if isinstance(new, StrEnum) else new
+            if old is not None and old != new and new not in graph.get(old, frozenset()):
+                raise InvalidTransition(self.label(), field_name, old, new)
+
+
+class Timestamped(Entity):
+    """An entity with `created_at` (set on insert) and `updated_at` (set on every write)."""
+
+    stamped_on_insert = ("created_at", "updated_at")
+    stamped_on_update = ("updated_at",)
+
+    created_at: UtcDateTime = Field(default_factory=utc_now)
+    updated_at: UtcDateTime = Field(default_factory=utc_now)
+
+
+def invalid_value(entity: str, exc: ValidationError) -> DomainError:
+    """The first problem pydantic found, as an InvalidValue naming the field."""
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]) or "value"
+    if error["type"] == "agentkeel":
+        problem = error["msg"]
+    elif error["type"] == "extra_forbidden":
+        problem = "is not a field"
+    elif error["type"] == "missing":
+        problem = "is required"
+    elif error["type"] == "enum":
+        problem = f"must be one of {error.get('ctx', {}).get('expected', '?')}"
+    else:
+        problem = f"is invalid: {error['msg'][0].lower()}{error['msg'][1:]}"
+    return InvalidValue(entity, field, error.get("input"), problem)
+
+
+def enum_values(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)

@@ -1,0 +1,431 @@
+"""The workspace context: projects, their git repositories and worktrees, settings, templates."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import Strict, model_validator
+from sqlmodel import Field
+
+from agentkeel.domain.errors import InvalidValue
+from agentkeel.domain.model import (
+    BranchName,
+    Count,
+    Description,
+    FilePath,
+    Id,
+    Integer,
+    Label,
+    LongText,
+    Name,
+    TextRule,
+    Timestamped,
+    Url,
+    UtcDateTime,
+)
+
+# -- projects ----------------------------------------------------------------------------------
+
+
+class ProjectMode(StrEnum):
+    """Nexus: a project built from nothing (genesis) or grown from existing code (evolution)."""
+
+    GENESIS = "genesis"
+    EVOLUTION = "evolution"
+
+
+class Project(Timestamped):
+    """A grouping of repositories, workflows, initiatives and tasks (CO + Nexus projects)."""
+
+    name: Name
+    description: Description | None = None
+    mode: ProjectMode | None = None
+    status: Label | None = None
+    root_path: FilePath | None = None
+    repository_url: Url | None = None
+    completed_at: UtcDateTime | None = None
+    archived_at: UtcDateTime | None = None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
+
+    def archive(self, at: datetime) -> None:
+        self._raise_flag("archived_at", at)
+
+    def unarchive(self) -> None:
+        self._lower_flag("archived_at")
+
+
+# -- repositories ------------------------------------------------------------------------------
+
+
+class Repository(Timestamped):
+    """A git repository of a project (CO repositories + Codewalkers' projects).
+
+    It has a local `path`, a remote `url`, or both. At most one repository of a project is its
+    default (`set_as_default_at`); the repository port switches it atomically.
+    """
+
+    project_id: Id
+    name: Name
+    path: FilePath | None = None
+    url: Url | None = None
+    default_branch: BranchName = "main"
+    set_as_default_at: UtcDateTime | None = None
+    last_fetched_at: UtcDateTime | None = None
+
+    @model_validator(mode="after")
+    def _located(self) -> Self:
+        if self.path is None and self.url is None:
+            raise InvalidValue(self.label(), "path", None, "or url must be given")
+        return self
+
+    @property
+    def is_default(self) -> bool:
+        return self.set_as_default_at is not None
+
+
+# -- worktrees ---------------------------------------------------------------------------------
+
+
+class WorktreeStatus(StrEnum):
+    ACTIVE = "active"
+    CLEANING = "cleaning"
+    REMOVED = "removed"
+
+
+class Worktree(Timestamped):
+    """A git worktree checked out from a repository for concurrent work.
+
+    Status moves active -> cleaning -> removed; a cleanup that is given up returns to active.
+    """
+
+    transitions = {
+        "status": {
+            WorktreeStatus.ACTIVE: frozenset({WorktreeStatus.CLEANING, WorktreeStatus.REMOVED}),
+            WorktreeStatus.CLEANING: frozenset({WorktreeStatus.REMOVED, WorktreeStatus.ACTIVE}),
+            WorktreeStatus.REMOVED: frozenset(),
+        }
+    }
+
+    repository_id: Id
+    path: FilePath
+    branch_name: BranchName
+    status: WorktreeStatus = WorktreeStatus.ACTIVE
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+class SettingCategory(StrEnum):
+    WORKFLOW = "workflow"
+    WORKTREE = "worktree"
+    LOGGING = "logging"
+    UI = "ui"
+    ADVANCED = "advanced"
+
+
+class SettingValueType(StrEnum):
+    STRING = "string"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    JSON = "json"
+
+
+SettingValue = str | int | float | bool | list[Any] | dict[str, Any] | None
+SettingKey = Annotated[str, Strict(), TextRule(200, pattern=r"[A-Za-z][A-Za-z0-9_.-]*")]
+EncodedValue = Annotated[str, Strict(), TextRule(100_000)]
+
+
+def encode_setting(value: SettingValue) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def setting_problem(value_type: SettingValueType, value: Any) -> str | None:
+    """Why `value` cannot be a value of `value_type`, or None when it can."""
+    match value_type:
+        case SettingValueType.STRING:
+            ok = isinstance(value, str)
+        case SettingValueType.NUMBER:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            if ok and not math.isfinite(value):
+                return "must be a finite number"
+        case SettingValueType.BOOLEAN:
+            ok = isinstance(value, bool)
+        case SettingValueType.JSON:
+            ok = True
+    return None if ok else f"must be a {value_type.value}"
+
+
+class Setting(Timestamped):
+    """A typed application setting. `value` and `default_value` hold JSON text.
+
+    `user_modified_at` is set while the user's value is in force; reset clears it.
+    """
+
+    key: SettingKey
+    value: EncodedValue
+    value_type: SettingValueType = SettingValueType.STRING
+    category: SettingCategory
+    display_name: Name
+    description: Description | None = None
+    default_value: EncodedValue | None = None
+    user_modified_at: UtcDateTime | None = None
+
+    @model_validator(mode="after")
+    def _typed(self) -> Self:
+        for field_name in ("value", "default_value"):
+            text = getattr(self, field_name)
+            if text is None:
+                continue
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                raise InvalidValue(self.label(), field_name, text, "must be JSON text") from None
+            problem = setting_problem(self.value_type, decoded)
+            if problem is not None:
+                raise InvalidValue(self.label(), field_name, decoded, problem)
+        return self
+
+    @property
+    def is_user_modified(self) -> bool:
+        return self.user_modified_at is not None
+
+    @property
+    def typed_value(self) -> SettingValue:
+        decoded: SettingValue = json.loads(self.value)
+        return decoded
+
+    @property
+    def typed_default(self) -> SettingValue:
+        if self.default_value is None:
+            return None
+        decoded: SettingValue = json.loads(self.default_value)
+        return decoded
+
+
+@dataclass(frozen=True)
+class SettingDefinition:
+    """A setting the application knows, with its default and the rule its values follow."""
+
+    key: str
+    default: SettingValue
+    value_type: SettingValueType
+    category: SettingCategory
+    display_name: str
+    description: str
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+
+    def check(self, value: SettingValue) -> None:
+        """Raise InvalidValue unless `value` is a valid value of this setting."""
+        problem = setting_problem(self.value_type, value)
+        if problem is None and self.allowed is not None and value not in self.allowed:
+            problem = f"must be one of {', '.join(self.allowed)}"
+        if (
+            problem is None
+            and self.minimum is not None
+            and isinstance(value, int | float)
+            and value < self.minimum
+        ):
+            problem = f"must be at least {self.minimum:g}"
+        if problem is not None:
+            raise InvalidValue("setting", self.key, value, problem)
+
+    def new_setting(self) -> Setting:
+        encoded = encode_setting(self.default)
+        return Setting(
+            key=self.key,
+            value=encoded,
+            value_type=self.value_type,
+            category=self.category,
+            display_name=self.display_name,
+            description=self.description,
+            default_value=encoded,
+        )
+
+
+def _seconds(key: str, default: int, name: str, description: str) -> SettingDefinition:
+    return SettingDefinition(
+        key, default, SettingValueType.NUMBER, SettingCategory.WORKFLOW, name, description,
+        minimum=1,
+    )
+
+
+def _switch(key: str, default: bool, name: str, description: str) -> SettingDefinition:
+    category = SettingCategory(key.split(".")[0])
+    return SettingDefinition(key, default, SettingValueType.BOOLEAN, category, name, description)
+
+
+# The 16 default settings of the Claude Orchestrator design, in its order.
+DEFAULT_SETTINGS: tuple[SettingDefinition, ...] = (
+    SettingDefinition(
+        "workflow.defaultPauseBehavior", "auto_pause", SettingValueType.STRING,
+        SettingCategory.WORKFLOW, "Default pause behavior", "Default pause mode",
+        allowed=("continuous", "auto_pause", "gates_only"),
+    ),
+    SettingDefinition(
+        "workflow.maxConcurrentImplementations", 3, SettingValueType.NUMBER,
+        SettingCategory.WORKFLOW, "Max concurrent implementations", "Max parallel workflows",
+        minimum=1,
+    ),
+    _seconds("workflow.clarificationTimeout", 60, "Clarification timeout",
+             "Clarification timeout (seconds)"),
+    _seconds("workflow.refinementTimeout", 30, "Refinement timeout",
+             "Refinement timeout (seconds)"),
+    _seconds("workflow.discoveryTimeout", 120, "Discovery timeout",
+             "Discovery timeout (seconds)"),
+    _seconds("workflow.planningTimeout", 180, "Planning timeout", "Planning timeout (seconds)"),
+    _seconds("workflow.implementationTimeout", 300, "Implementation timeout",
+             "Per-step implementation timeout (seconds)"),
+    _seconds("workflow.qualityGateTimeout", 120, "Quality gate timeout",
+             "Quality gate timeout (seconds)"),
+    _seconds("workflow.geminiReviewTimeout", 180, "Gemini review timeout",
+             "Gemini review timeout (seconds)"),
+    SettingDefinition(
+        "worktree.locationPattern", ".worktrees/{feature-slug}", SettingValueType.STRING,
+        SettingCategory.WORKTREE, "Worktree location pattern", "Worktree location pattern",
+    ),
+    _switch("worktree.autoCleanup", True, "Auto-cleanup worktrees",
+            "Auto-cleanup after completion"),
+    _switch("worktree.autoCreateBranch", True, "Auto-create branch",
+            "Auto-create feature branch"),
+    _switch("worktree.pushOnCompletion", False, "Push on completion", "Push branch when done"),
+    SettingDefinition(
+        "logging.retentionDays", 30, SettingValueType.NUMBER, SettingCategory.LOGGING,
+        "Log retention (days)", "Log retention period", minimum=1,
+    ),
+    _switch("logging.includeCliOutput", True, "Include CLI output", "Include raw CLI output"),
+    SettingDefinition(
+        "logging.exportLocation", "~/Documents/claude-orchestrator-logs",
+        SettingValueType.STRING, SettingCategory.LOGGING, "Log export location",
+        "Export location",
+    ),
+)
+SETTING_DEFINITIONS = {definition.key: definition for definition in DEFAULT_SETTINGS}
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+
+class TemplateCategory(StrEnum):
+    DATA = "data"
+    UI = "ui"
+    BACKEND = "backend"
+    SECURITY = "security"
+    ELECTRON = "electron"
+
+
+class Template(Timestamped):
+    """A feature-request template whose text holds `{{placeholder}}` markers.
+
+    Built-in templates (`built_in_at` set) are deactivated, never deleted.
+    """
+
+    name: Name
+    category: TemplateCategory
+    description: Description | None = None
+    template_text: LongText
+    usage_count: Count = 0
+    built_in_at: UtcDateTime | None = None
+    deactivated_at: UtcDateTime | None = None
+
+    @property
+    def is_built_in(self) -> bool:
+        return self.built_in_at is not None
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.deactivated_at is not None
+
+    def deactivate(self, at: datetime) -> None:
+        self._raise_flag("deactivated_at", at)
+
+    def reactivate(self) -> None:
+        self._lower_flag("deactivated_at")
+
+
+PlaceholderName = Annotated[str, Strict(), TextRule(100, pattern=r"[A-Za-z_][A-Za-z0-9_]*")]
+Pattern = Annotated[str, Strict(), TextRule(1000, blank=False)]
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+class TemplatePlaceholder(Timestamped):
+    """A `{{name}}` of a template: display name, default, whether required, a regex to match."""
+
+    template_id: Id
+    name: PlaceholderName
+    display_name: Name
+    description: Description | None = None
+    default_value: LongText | None = None
+    validation_pattern: Pattern | None = None
+    order_index: Integer = 0
+    required_at: UtcDateTime | None = None
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> Self:
+        if self.validation_pattern is not None:
+            try:
+                re.compile(self.validation_pattern)
+            except re.error as exc:
+                raise InvalidValue(
+                    self.label(), "validation_pattern", self.validation_pattern,
+                    f"is not a valid regular expression: {exc}",
+                ) from None
+        return self
+
+    @property
+    def is_required(self) -> bool:
+        return self.required_at is not None
+
+
+def render_template(
+    template: Template, placeholders: list[TemplatePlaceholder], values: dict[str, str]
+) -> str:
+    """Fill every `{{name}}` of the template's text.
+
+    A value comes from `values`, else from the placeholder's default. Raises InvalidValue
+    (field = the placeholder's name) for a value that is missing but required, that does not
+    match the placeholder's `validation_pattern`, that is not a string or holds NUL; for a
+    value given for no placeholder; and for a `{{name}}` in the text with no placeholder.
+    """
+    by_name = {placeholder.name: placeholder for placeholder in placeholders}
+    for name in values:
+        if name not in by_name:
+            raise InvalidValue("template", name, values[name], "is not a placeholder of it")
+    resolved: dict[str, str] = {}
+    for placeholder in placeholders:
+        value = values.get(placeholder.name, placeholder.default_value)
+        if value is None:
+            if placeholder.is_required:
+                raise InvalidValue("template", placeholder.name, None, "is required")
+            value = ""
+        if not isinstance(value, str):
+            raise InvalidValue("template", placeholder.name, value, "must be a string")
+        if "\x00" in value:
+            raise InvalidValue("template", placeholder.name, value, "must not contain NUL")
+        pattern = placeholder.validation_pattern
+        if pattern is not None and re.fullmatch(pattern, value) is None:
+            raise InvalidValue("template", placeholder.name, value, f"must match {pattern}")
+        resolved[placeholder.name] = value
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in resolved:
+            raise InvalidValue(
+                "template", "template_text", match.group(0), "names an undefined placeholder"
+            )
+        return resolved[name]
+
+    return PLACEHOLDER.sub(fill, template.template_text)

@@ -1,0 +1,51 @@
+"""What every repository port offers: the generic behaviour of one aggregate's storage."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+from agentkeel.domain.model import Entity
+
+E = TypeVar("E", bound=Entity)
+
+
+class Repository(Protocol[E]):
+    """Storage of one kind of entity. Entities in and out are detached values."""
+
+    def add(self, entity: E) -> E:
+        """Store a new entity and return it as stored (`created_at`/`updated_at` stamped).
+
+        Raises AlreadyExists (same id or a unique rule), ReferenceMissing (a foreign key
+        names no row), InvalidValue. On error nothing is written.
+        """
+        ...
+
+    def get(self, key: str) -> E:
+        """The entity with this id, archived or not. Raises NotFound."""
+        ...
+
+    def find(self, key: str) -> E | None:
+        """The entity with this id, or None."""
+        ...
+
+    def update(self, entity: E) -> E:
+        """Write the fields changed since the entity was read; stamp `updated_at`.
+
+        Returns the entity as stored. Unchanged entities are not written. Raises NotFound,
+        AlreadyExists, ReferenceMissing, InvalidTransition (a state machine field moved
+        where it may not), Conflict (a concurrent unit of work changed that state first).
+        """
+        ...
+
+    def delete(self, key: str) -> dict[str, int]:
+        """Hard-delete the entity and everything that cascades from it.
+
+        Returns the rows removed per table (the entity's own table included) and writes one
+        audit entry, which survives the delete, with those counts and the entity's state
+        before it. Raises NotFound, StillReferenced (a RESTRICT reference remains).
+        """
+        ...
+
+    def count(self) -> int:
+        """How many entities are stored."""
+        ...

@@ -1,0 +1,51 @@
+"""The unit of work: one transaction, and the repositories that work inside it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from agentkeel.domain.audit import EventSource
+from agentkeel.domain.clock import Clock
+from agentkeel.domain.events import DomainEvent
+from agentkeel.ports.audit import AuditLogs
+from agentkeel.ports.workspace import Projects, Repositories, Settings, Templates, Worktrees
+
+
+class UnitOfWork(Protocol):
+    """`with uow:` opens a transaction; `uow.commit()` makes it permanent; leaving the block
+    without committing rolls everything back. Repositories are attributes, usable only
+    inside the block. Events recorded with `record` reach subscribers after a successful
+    commit, never after a rollback.
+    """
+
+    clock: Clock
+    source: EventSource
+    projects: Projects
+    repositories: Repositories
+    worktrees: Worktrees
+    settings: Settings
+    templates: Templates
+    audit_logs: AuditLogs
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make everything written so far permanent, then publish the recorded events.
+        The unit of work stays open for more work in a new transaction."""
+        ...
+
+    def rollback(self) -> None:
+        """Undo everything written since the last commit and drop the recorded events."""
+        ...
+
+    def record(self, event: DomainEvent) -> None:
+        """Queue an event for publication after the next successful commit."""
+        ...

@@ -1,0 +1,157 @@
+"""Ports of the workspace context."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+from agentkeel.domain.workspace import (
+    Project,
+    Repository,
+    Setting,
+    SettingCategory,
+    SettingValue,
+    Template,
+    TemplateCategory,
+    TemplatePlaceholder,
+    Worktree,
+    WorktreeStatus,
+)
+from agentkeel.ports.base import Repository as RepositoryPort
+
+T = TypeVar("T")
+
+
+class Projects(RepositoryPort[Project], Protocol):
+    def list(
+        self, *, include_archived: bool = False, limit: int | None = None, offset: int = 0
+    ) -> list[Project]:
+        """Projects oldest first; archived ones only when `include_archived`."""
+        ...
+
+    def archive(self, key: str) -> Project:
+        """Set `archived_at` (kept if already set). Raises NotFound."""
+        ...
+
+    def unarchive(self, key: str) -> Project:
+        """Clear `archived_at`. Raises NotFound."""
+        ...
+
+
+class Repositories(RepositoryPort[Repository], Protocol):
+    def list(self, *, project_id: str | None = None) -> list[Repository]:
+        """Repositories (of one project, if given), by name."""
+        ...
+
+    def find_by_name(self, project_id: str, name: str) -> Repository | None:
+        """The project's repository of that name (names are unique within a project)."""
+        ...
+
+    def find_by_url(self, url: str) -> list[Repository]:
+        """Repositories with this remote URL, in any project, by id."""
+        ...
+
+    def default_of(self, project_id: str) -> Repository | None:
+        """The project's default repository, if it has one."""
+        ...
+
+    def set_default(self, key: str) -> Repository:
+        """Make this repository its project's default and clear the flag on the project's
+        other repositories, in one step. An existing default keeps its `set_as_default_at`.
+        (Adding or updating a repository with the flag set does the same.)
+        Raises NotFound; Conflict if a concurrent unit of work set another default first.
+        """
+        ...
+
+    def mark_fetched(self, key: str) -> Repository:
+        """Record that the repository was fetched now (`last_fetched_at`). Raises NotFound."""
+        ...
+
+
+class Worktrees(RepositoryPort[Worktree], Protocol):
+    def list(
+        self, *, repository_id: str | None = None, status: WorktreeStatus | None = None
+    ) -> list[Worktree]:
+        """Worktrees, oldest first, optionally of one repository and/or in one status."""
+        ...
+
+    def find_by_path(self, path: str) -> Worktree | None:
+        """The worktree at this path (paths are unique)."""
+        ...
+
+    def move_to(self, key: str, status: WorktreeStatus) -> Worktree:
+        """Change the status: active -> cleaning | removed, cleaning -> removed | active.
+
+        Raises NotFound, InvalidTransition, Conflict (it moved concurrently).
+        """
+        ...
+
+
+class Settings(RepositoryPort[Setting], Protocol):
+    def list(self, *, category: SettingCategory | None = None) -> list[Setting]:
+        """Settings by key, optionally of one category."""
+        ...
+
+    def by_key(self, key: str) -> Setting:
+        """The setting with this key. Raises NotFound (field `key`)."""
+        ...
+
+    def value(self, key: str) -> SettingValue:
+        """The setting's current value, decoded. Raises NotFound."""
+        ...
+
+    def value_as(self, key: str, kind: type[T]) -> T:
+        """The value, checked to be a `kind` (int, float, str, bool, list, dict).
+
+        Raises NotFound; InvalidValue if the stored value is of another type.
+        """
+        ...
+
+    def set_value(self, key: str, value: SettingValue) -> Setting:
+        """Store a user's value: checked against the setting's `value_type` (and, for a
+        known default setting, its allowed values or minimum); sets `user_modified_at`.
+        Raises NotFound, InvalidValue.
+        """
+        ...
+
+    def reset(self, key: str) -> Setting:
+        """Restore the default value and clear `user_modified_at`.
+
+        Raises NotFound; InvalidValue if the setting has no default.
+        """
+        ...
+
+
+class Templates(RepositoryPort[Template], Protocol):
+    def list(
+        self, *, category: TemplateCategory | None = None, include_deactivated: bool = False
+    ) -> list[Template]:
+        """Templates by name; deactivated ones only when asked."""
+        ...
+
+    def find_by_name(self, name: str) -> Template | None:
+        """The template with this name (names are unique)."""
+        ...
+
+    def placeholders(self, template_id: str) -> list[TemplatePlaceholder]:
+        """The template's placeholders by `order_index`, then name."""
+        ...
+
+    def add_placeholder(self, placeholder: TemplatePlaceholder) -> TemplatePlaceholder:
+        """Add a placeholder. Raises AlreadyExists (name taken in the template),
+        ReferenceMissing (no such template), InvalidValue."""
+        ...
+
+    def update_placeholder(self, placeholder: TemplatePlaceholder) -> TemplatePlaceholder:
+        """Write a changed placeholder. Raises NotFound, AlreadyExists, InvalidValue."""
+        ...
+
+    def remove_placeholder(self, key: str) -> None:
+        """Delete a placeholder (audited like every hard delete). Raises NotFound."""
+        ...
+
+    def record_use(self, key: str) -> Template:
+        """Add one to `usage_count`, atomically (safe under concurrent renders).
+
+        Raises NotFound.
+        """
+        ...

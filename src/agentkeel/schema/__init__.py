@@ -1,0 +1,28 @@
+"""The schema: every table, read by the SQL adapter, the in-memory fakes and Alembic."""
+
+from sqlalchemy import Table
+
+from agentkeel.domain.model import Entity
+from agentkeel.schema import audit, workspace
+from agentkeel.schema.base import ENTITIES, metadata
+
+__all__ = ["audit", "entity_of", "label_of", "metadata", "table_of", "workspace"]
+
+_TABLE_OF: dict[type[Entity], Table] = {
+    entity: metadata.tables[name] for name, entity in ENTITIES.items()
+}
+
+
+def table_of(entity: type[Entity]) -> Table:
+    """The table that stores `entity`."""
+    return _TABLE_OF[entity]
+
+
+def entity_of(table: Table) -> type[Entity]:
+    return ENTITIES[table.name]
+
+
+def label_of(table: Table) -> str:
+    """The entity's name for a table, as errors use it: `template_placeholders` ->
+    `template_placeholder`."""
+    return entity_of(table).label()

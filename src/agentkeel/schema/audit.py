@@ -1,0 +1,13 @@
+"""Tables of the audit context."""
+
+from agentkeel.domain.audit import AuditEntry
+from agentkeel.schema.base import entity_table, index
+
+audit_logs = entity_table(
+    AuditEntry,
+    "audit_logs",
+    index("entity_type", "entity_id"),
+    index("event_type"),
+    index("event_category"),
+    index("timestamp"),
+)

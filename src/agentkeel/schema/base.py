@@ -1,0 +1,212 @@
+"""How tables are made from entities: the one place that turns field rules into columns.
+
+A table is declared once, as `entity_table(Entity, name, *relations)`. Columns, their types,
+lengths, nullability and enum CHECK constraints come from the entity's fields; the relation
+helpers add foreign keys (with their ON DELETE), uniques, indexes and exclusive flags.
+The SQL adapter, the in-memory fakes and Alembic all read the resulting `metadata`.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    column,
+)
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
+
+from agentkeel.domain.ids import ID_MAX_LENGTH
+from agentkeel.domain.model import (
+    Entity,
+    FloatRule,
+    IdRule,
+    IntRule,
+    JsonRule,
+    TextRule,
+    UtcRule,
+    enum_values,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+# table name -> the entity it stores
+ENTITIES: dict[str, type[Entity]] = {}
+
+# Text longer than this is stored as TEXT rather than VARCHAR(n); the domain enforces the limit.
+VARCHAR_LIMIT = 4096
+
+OnDelete = Literal["CASCADE", "SET NULL", "RESTRICT"]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend; naive values are refused on the way in."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite has no time zones: store UTC wall time, read it back as UTC.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What an entity field says about its column."""
+
+    type: TypeEngine[Any]
+    nullable: bool
+    max_length: int | None = None
+    allowed: tuple[str, ...] | None = None
+
+
+def field_spec(annotation: Any) -> FieldSpec:
+    """Read a field's annotation: `Name | None` -> VARCHAR(200) NULL, and so on."""
+    nullable = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        nullable = len(members) < len(typing.get_args(annotation))
+        if len(members) != 1:
+            raise TypeError(f"cannot map a union of {members} to a column")
+        annotation = members[0]
+    rules: tuple[Any, ...] = ()
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation, *extras = typing.get_args(annotation)
+        rules = tuple(extras)
+    for rule in rules:
+        if isinstance(rule, IdRule):
+            return FieldSpec(String(ID_MAX_LENGTH), nullable, ID_MAX_LENGTH)
+        if isinstance(rule, TextRule):
+            length = rule.max_length
+            sql_type = String(length) if length <= VARCHAR_LIMIT else Text()
+            return FieldSpec(sql_type, nullable, length)
+        if isinstance(rule, IntRule):
+            return FieldSpec(BigInteger(), nullable)
+        if isinstance(rule, FloatRule):
+            return FieldSpec(Double(), nullable)
+        if isinstance(rule, UtcRule):
+            return FieldSpec(UtcDateTime(), nullable)
+        if isinstance(rule, JsonRule):
+            return FieldSpec(JSON(none_as_null=True), True)
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        allowed = enum_values(annotation)
+        # Room to add values later without widening the column.
+        return FieldSpec(String(max(32, *map(len, allowed))), nullable, allowed=allowed)
+    if annotation is bool:
+        raise TypeError("flags are nullable <word>_at timestamps, never booleans")
+    raise TypeError(f"no column type for {annotation!r}: give the field a rule from domain.model")
+
+
+# -- relations: what a table adds to its entity's columns ------------------------------------
+
+Relation = Callable[[str, dict[str, Column[Any]]], list[Any]]
+
+
+def references(
+    field: str, target: str, *, on_delete: OnDelete, index: bool = True
+) -> Relation:
+    """`field` is a foreign key to `target.id`, with the given ON DELETE."""
+
+    def apply(table_name: str, columns: dict[str, Column[Any]]) -> list[Any]:
+        columns[field].append_foreign_key(ForeignKey(f"{target}.id", ondelete=on_delete))
+        return [Index(f"ix_{table_name}_{field}", field)] if index else []
+
+    return apply
+
+
+def unique(*fields: str) -> Relation:
+    """No two rows share these values (rows with a NULL among them never clash, as in SQL)."""
+
+    def apply(table_name: str, columns: dict[str, Column[Any]]) -> list[Any]:
+        return [UniqueConstraint(*fields, name=f"uq_{table_name}_{'_'.join(fields)}")]
+
+    return apply
+
+
+def index(*fields: str) -> Relation:
+    def apply(table_name: str, columns: dict[str, Column[Any]]) -> list[Any]:
+        return [Index(f"ix_{table_name}_{'_'.join(fields)}", *fields)]
+
+    return apply
+
+
+def exclusive_flag(flag: str, *, per: str) -> Relation:
+    """At most one row per `per` value has `flag` set: a partial unique index.
+
+    The database refuses a second flagged row even under concurrent writers; the fakes read
+    the same rule from the index's `info`.
+    """
+
+    def apply(table_name: str, columns: dict[str, Column[Any]]) -> list[Any]:
+        flagged = column(flag).is_not(None)
+        return [
+            Index(
+                f"uq_{table_name}_{per}_{flag}",
+                per,
+                unique=True,
+                sqlite_where=flagged,
+                postgresql_where=flagged,
+                info={"only_where_set": flag},
+            )
+        ]
+
+    return apply
+
+
+def entity_table(entity: type[Entity], name: str, *relations: Relation) -> Table:
+    """The table of `entity`: one column per field, `id` the primary key."""
+    columns: dict[str, Column[Any]] = {}
+    extras: list[Any] = []
+    hints = typing.get_type_hints(entity, include_extras=True)
+    for field_name in entity.model_fields:
+        spec = field_spec(hints[field_name])
+        col: Column[Any] = Column(
+            field_name,
+            spec.type,
+            primary_key=field_name == "id",
+            nullable=spec.nullable and field_name != "id",
+            info={"max_length": spec.max_length, "allowed": spec.allowed},
+        )
+        if spec.allowed is not None:
+            extras.append(CheckConstraint(column(field_name).in_(spec.allowed), name=field_name))
+        columns[field_name] = col
+    for relation in relations:
+        extras.extend(relation(name, columns))
+    ENTITIES[name] = entity
+    return Table(name, metadata, *columns.values(), *extras)
+

@@ -1,0 +1,119 @@
+"""Workspace rules that span more than one repository call, or decide policy."""
+
+from __future__ import annotations
+
+from agentkeel.domain.errors import AlreadyExists, Protected
+from agentkeel.domain.events import (
+    DefaultRepositoryChanged,
+    ProjectArchived,
+    ProjectUnarchived,
+    SettingChanged,
+    TemplateRendered,
+)
+from agentkeel.domain.workspace import (
+    DEFAULT_SETTINGS,
+    Project,
+    Repository,
+    Setting,
+    SettingValue,
+    Template,
+    render_template,
+)
+from agentkeel.ports.unit_of_work import UnitOfWork
+
+
+def archive_project(uow: UnitOfWork, project_id: str) -> Project:
+    """Hide a project from default listings; it stays readable by id. Raises NotFound."""
+    project = uow.projects.archive(project_id)
+    uow.record(ProjectArchived(project_id))
+    return project
+
+
+def unarchive_project(uow: UnitOfWork, project_id: str) -> Project:
+    """Bring an archived project back into listings. Raises NotFound."""
+    project = uow.projects.unarchive(project_id)
+    uow.record(ProjectUnarchived(project_id))
+    return project
+
+
+def delete_project(uow: UnitOfWork, project_id: str) -> dict[str, int]:
+    """Hard-delete a project with all it holds (repositories, worktrees, ...).
+
+    Returns the rows removed per table. One audit entry records those counts and the
+    project's state before, and outlives it. Raises NotFound.
+    """
+    return uow.projects.delete(project_id)
+
+
+def set_default_repository(uow: UnitOfWork, repository_id: str) -> Repository:
+    """Make a repository its project's default, clearing the previous default at once."""
+    repository = uow.repositories.set_default(repository_id)
+    uow.record(DefaultRepositoryChanged(repository.project_id, repository.id))
+    return repository
+
+
+def seed_default_settings(uow: UnitOfWork) -> list[Setting]:
+    """Insert whichever of the 16 default settings are missing; return those inserted.
+
+    Existing settings, and the values users gave them, are left alone, so this is safe to
+    run at every start-up, even by several processes at once.
+    """
+    present = {setting.key for setting in uow.settings.list()}
+    added = []
+    for definition in DEFAULT_SETTINGS:
+        if definition.key in present:
+            continue
+        try:
+            added.append(uow.settings.add(definition.new_setting()))
+        except AlreadyExists:
+            continue  # a concurrent start-up seeded it first
+    return added
+
+
+def change_setting(uow: UnitOfWork, key: str, value: SettingValue) -> Setting:
+    """Set a setting to a user's value (validated). Raises NotFound, InvalidValue."""
+    setting = uow.settings.set_value(key, value)
+    uow.record(SettingChanged(key, setting.typed_value))
+    return setting
+
+
+def reset_setting(uow: UnitOfWork, key: str) -> Setting:
+    """Restore a setting's default and clear `user_modified_at`."""
+    setting = uow.settings.reset(key)
+    uow.record(SettingChanged(key, setting.typed_value))
+    return setting
+
+
+def render(uow: UnitOfWork, template_id: str, values: dict[str, str]) -> str:
+    """Render a template with `values` and count the use.
+
+    Raises NotFound; Protected if the template is deactivated; InvalidValue (naming the
+    placeholder) for a missing required value, a value not matching its pattern, a value
+    for no placeholder, or a `{{name}}` in the text with no placeholder.
+    """
+    template = uow.templates.get(template_id)
+    if template.is_deactivated:
+        raise Protected("template", template_id, "is deactivated and cannot be rendered")
+    text = render_template(template, uow.templates.placeholders(template_id), values)
+    uow.templates.record_use(template_id)
+    uow.record(TemplateRendered(template_id))
+    return text
+
+
+def deactivate_template(uow: UnitOfWork, template_id: str) -> Template:
+    template = uow.templates.get(template_id)
+    template.deactivate(uow.clock.now())
+    return uow.templates.update(template)
+
+
+def delete_template(uow: UnitOfWork, template_id: str) -> dict[str, int]:
+    """Hard-delete a custom template and its placeholders (audited).
+
+    Raises NotFound; Protected for a built-in template, which is deactivated instead.
+    """
+    template = uow.templates.get(template_id)
+    if template.is_built_in:
+        raise Protected(
+            "template", template_id, "is built in: deactivate it instead of deleting it"
+        )
+    return uow.templates.delete(template_id)
