@@ -1,0 +1,1 @@
+"""Benchmarks of agentkeel against raw sqlite3; run them with `python -m bench.run`."""

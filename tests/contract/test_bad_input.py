@@ -1,0 +1,104 @@
+"""Bad input gets the same clear domain error from every backend, and nothing is written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.domain.errors import DomainError, InvalidValue
+from agentkeel.domain.workspace import Project, Repository, Template, Worktree
+from tests import factories
+
+ODD_TEXT = [
+    "Robert'); DROP TABLE projects;--",
+    'quotes " and \' and `',
+    "emoji 🚢⚓ and ünïcödé and 中文",
+    "line\nbreaks\tand\rreturns",
+    "%_ wildcard % and _ underscores \\",
+]
+
+
+@pytest.mark.parametrize("name", ODD_TEXT)
+def test_odd_text_round_trips_exactly(uow: BaseUnitOfWork, name: str) -> None:
+    project = uow.projects.add(Project(name=name, description=name * 3))
+    assert uow.projects.get(project.id).name == name
+    assert uow.projects.get(project.id).description == name * 3
+    assert [p.name for p in uow.projects.list()] == [name]
+
+
+def test_longest_allowed_text_is_stored_whole(uow: BaseUnitOfWork) -> None:
+    name = "ß" * 200  # characters, not bytes
+    assert uow.projects.add(Project(name=name)).name == name
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Project(name="a\x00b"), "project.name must not contain NUL characters"),
+        (lambda: Project(name="x" * 201), "project.name must be at most 200 characters long"),
+        (lambda: Project(name="   "), "project.name must not be blank"),
+        (lambda: Project(name=None), "project.name is invalid"),
+        (lambda: Project(), "project.name is required"),
+        (lambda: Project(name="ok", mode="revolution"), "project.mode must be one of"),
+        (lambda: Project(name="ok", colour="red"), "project.colour is not a field"),
+        (lambda: Project(name="ok", id="has space"), "project.id must be 1 to 64 URL-safe"),
+        (lambda: Project(name=5), "project.name is invalid"),
+        (
+            lambda: Template(name="t", category="data", template_text="x", usage_count=-1),
+            "template.usage_count must be between 0 and",
+        ),
+        (
+            lambda: Template(name="t", category="data", template_text="x", usage_count=True),
+            "template.usage_count is invalid",
+        ),
+        (
+            lambda: Worktree(repository_id="r", path="/p", branch_name="b\x00"),
+            "worktree.branch_name must not contain NUL",
+        ),
+    ],
+)
+def test_bad_values_are_refused_with_the_field_named(
+    build: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        build()
+    assert str(caught.value).startswith(message)
+
+
+def test_naive_datetimes_are_refused() -> None:
+    from datetime import datetime
+
+    with pytest.raises(InvalidValue, match="project.archived_at must be timezone-aware"):
+        Project(name="x", archived_at=datetime(2026, 1, 1))
+
+
+def test_a_bad_assignment_is_refused_and_leaves_the_entity_as_it_was(
+    uow: BaseUnitOfWork,
+) -> None:
+    project = factories.project(uow)
+    with pytest.raises(InvalidValue, match="project.name must be at most 200"):
+        project.name = "y" * 300
+    assert project.name == "Keel"
+
+
+def test_huge_values_are_shown_shortened_in_errors() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Project(name="z" * 100_000)
+    assert len(str(caught.value)) < 200
+
+
+def test_errors_leave_nothing_written(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    factories.repository(uow, project, "api")
+    attempts: list[Callable[[], object]] = [
+        lambda: factories.repository(uow, project, "api"),
+        lambda: uow.repositories.add(Repository(project_id="ghost", name="x", path="/x")),
+        lambda: uow.worktrees.add(Worktree(repository_id="ghost", path="/w", branch_name="b")),
+    ]
+    for attempt in attempts:
+        with pytest.raises(DomainError):
+            attempt()
+    assert uow.repositories.count() == 1
+    assert uow.worktrees.count() == 0

@@ -1,0 +1,127 @@
+"""Projects: the generic repository behaviour, archiving, and cascading hard delete."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.database import Database
+from agentkeel.domain.errors import AlreadyExists, NotFound
+from agentkeel.domain.workspace import Project, ProjectMode
+from tests import factories
+
+
+def test_add_stamps_times_and_returns_the_stored_project(uow: BaseUnitOfWork) -> None:
+    draft = Project(name="Keel", mode=ProjectMode.GENESIS, description="d")
+    stored = uow.projects.add(draft)
+    assert stored.id == draft.id
+    assert stored.created_at == stored.updated_at
+    assert stored.created_at.tzinfo is not None and stored.created_at.utcoffset() == timedelta(0)
+    assert uow.projects.get(draft.id) == stored
+    assert stored.mode is ProjectMode.GENESIS
+
+
+def test_get_unknown_raises_not_found_and_find_returns_none(uow: BaseUnitOfWork) -> None:
+    with pytest.raises(NotFound, match="project not found: id='nope'"):
+        uow.projects.get("nope")
+    assert uow.projects.find("nope") is None
+
+
+def test_same_id_twice_is_already_exists(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    with pytest.raises(AlreadyExists, match="project already exists with id="):
+        uow.projects.add(Project(id=project.id, name="Other"))
+    assert uow.projects.count() == 1
+
+
+def test_update_writes_changes_and_stamps_updated_at(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    project.description = "A keel for agents"
+    updated = uow.projects.update(project)
+    assert updated.description == "A keel for agents"
+    assert updated.updated_at > project.updated_at
+    assert updated.created_at == project.created_at
+    assert uow.projects.get(project.id) == updated
+
+
+def test_update_without_changes_writes_nothing(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    assert uow.projects.update(uow.projects.get(project.id)) == project
+
+
+def test_update_of_a_deleted_project_raises_not_found(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    uow.projects.delete(project.id)
+    project.name = "Gone"
+    with pytest.raises(NotFound):
+        uow.projects.update(project)
+
+
+def test_entities_are_detached_values(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    project.name = "Changed but not saved"
+    assert uow.projects.get(project.id).name == "Keel"
+
+
+def test_update_writes_only_changed_columns(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        uow.commit()
+    # Two readers of the same row change different columns: neither clobbers the other.
+    with db.unit_of_work() as uow:
+        a = uow.projects.get(project.id)
+        b = uow.projects.get(project.id)
+        a.description = "from a"
+        b.status = "from b"
+        uow.projects.update(a)
+        uow.projects.update(b)
+        stored = uow.projects.get(project.id)
+    assert (stored.description, stored.status) == ("from a", "from b")
+
+
+def test_listing_hides_archived_projects_unless_asked(uow: BaseUnitOfWork) -> None:
+    kept = factories.project(uow, "Kept")
+    hidden = factories.project(uow, "Hidden")
+    archived = uow.projects.archive(hidden.id)
+    assert archived.is_archived
+    assert [p.id for p in uow.projects.list()] == [kept.id]
+    assert [p.id for p in uow.projects.list(include_archived=True)] == [kept.id, hidden.id]
+    assert uow.projects.get(hidden.id).is_archived
+
+
+def test_archiving_twice_keeps_the_first_time(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    first = uow.projects.archive(project.id)
+    again = uow.projects.archive(project.id)
+    assert again.archived_at == first.archived_at
+    assert not uow.projects.unarchive(project.id).is_archived
+    assert uow.projects.get(project.id).archived_at is None
+
+
+def test_list_pages_with_limit_and_offset(uow: BaseUnitOfWork) -> None:
+    ids = [factories.project(uow, f"P{i}").id for i in range(5)]
+    assert [p.id for p in uow.projects.list(limit=2, offset=1)] == ids[1:3]
+
+
+def test_delete_cascades_and_reports_rows_removed(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    other = factories.project(uow, "Other")
+    api = factories.repository(uow, project, "api")
+    web = factories.repository(uow, project, "web")
+    factories.worktree(uow, api, "/wt/a")
+    factories.worktree(uow, web, "/wt/b")
+    survivor = factories.repository(uow, other, "api")
+
+    removed = uow.projects.delete(project.id)
+
+    assert removed == {"projects": 1, "repositories": 2, "worktrees": 2}
+    assert uow.projects.find(project.id) is None
+    assert uow.repositories.list() == [survivor]
+    assert uow.worktrees.list() == []
+
+
+def test_delete_unknown_raises_not_found(uow: BaseUnitOfWork) -> None:
+    with pytest.raises(NotFound):
+        uow.projects.delete("missing")

@@ -1,0 +1,74 @@
+"""Templates and their placeholders."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.domain.errors import AlreadyExists, InvalidValue, ReferenceMissing
+from agentkeel.domain.workspace import TemplateCategory, TemplatePlaceholder
+from tests import factories
+
+
+def test_name_is_unique(uow: BaseUnitOfWork) -> None:
+    factories.template(uow, "CRUD")
+    with pytest.raises(AlreadyExists, match="template already exists with name='CRUD'"):
+        factories.template(uow, "CRUD")
+
+
+def test_placeholders_come_in_order_and_are_unique_per_template(uow: BaseUnitOfWork) -> None:
+    crud = factories.template(uow)
+    other = factories.template(uow, "Other")
+    second = factories.placeholder(uow, crud, "fields", order_index=2)
+    first = factories.placeholder(uow, crud, "entity", order_index=1)
+    factories.placeholder(uow, other, "entity")
+    assert uow.templates.placeholders(crud.id) == [first, second]
+    with pytest.raises(AlreadyExists, match="template_placeholder already exists"):
+        factories.placeholder(uow, crud, "entity")
+
+
+def test_placeholder_of_a_missing_template_is_reference_missing(uow: BaseUnitOfWork) -> None:
+    with pytest.raises(ReferenceMissing, match="refers to a missing template: 'nope'"):
+        uow.templates.add_placeholder(
+            TemplatePlaceholder(template_id="nope", name="x", display_name="X")
+        )
+
+
+def test_bad_placeholder_values_are_refused(uow: BaseUnitOfWork) -> None:
+    with pytest.raises(InvalidValue, match="not a valid regular expression"):
+        TemplatePlaceholder(template_id="t", name="x", display_name="X", validation_pattern="(")
+    with pytest.raises(InvalidValue, match="must match"):
+        TemplatePlaceholder(template_id="t", name="two words", display_name="X")
+
+
+def test_placeholders_update_and_remove(uow: BaseUnitOfWork) -> None:
+    crud = factories.template(uow)
+    entity = factories.placeholder(uow, crud, "entity")
+    entity.default_value = "User"
+    assert uow.templates.update_placeholder(entity).default_value == "User"
+    uow.templates.remove_placeholder(entity.id)
+    assert uow.templates.placeholders(crud.id) == []
+
+
+def test_record_use_counts_up(uow: BaseUnitOfWork) -> None:
+    crud = factories.template(uow)
+    uow.templates.record_use(crud.id)
+    assert uow.templates.record_use(crud.id).usage_count == 2
+
+
+def test_list_hides_deactivated_and_filters_by_category(uow: BaseUnitOfWork) -> None:
+    crud = factories.template(uow, "CRUD")
+    login = factories.template(uow, "Login", category=TemplateCategory.SECURITY)
+    crud.deactivate(uow.clock.now())
+    uow.templates.update(crud)
+    assert [t.name for t in uow.templates.list()] == ["Login"]
+    assert [t.name for t in uow.templates.list(include_deactivated=True)] == ["CRUD", "Login"]
+    assert uow.templates.list(category=TemplateCategory.SECURITY) == [login]
+    assert uow.templates.find_by_name("CRUD") == uow.templates.get(crud.id)
+
+
+def test_deleting_a_template_takes_its_placeholders(uow: BaseUnitOfWork) -> None:
+    crud = factories.template(uow)
+    factories.placeholder(uow, crud, "entity")
+    factories.placeholder(uow, crud, "fields")
+    assert uow.templates.delete(crud.id) == {"templates": 1, "template_placeholders": 2}

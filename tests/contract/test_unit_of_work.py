@@ -1,0 +1,79 @@
+"""Units of work: commit, rollback by default, events only after commit."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentkeel.database import Database
+from agentkeel.domain.errors import AlreadyExists
+from agentkeel.domain.events import DomainEvent, ProjectArchived
+from agentkeel.services.workspace import archive_project
+from tests import factories
+
+
+def test_leaving_without_commit_rolls_back(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        factories.project(uow)
+    with db.unit_of_work() as uow:
+        assert uow.projects.count() == 0
+
+
+def test_commit_makes_changes_permanent_and_work_can_go_on(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        kept = factories.project(uow, "Kept")
+        uow.commit()
+        factories.project(uow, "Dropped")
+    with db.unit_of_work() as uow:
+        assert [p.name for p in uow.projects.list()] == ["Kept"]
+        assert uow.projects.get(kept.id) == kept
+
+
+def test_an_exception_rolls_back_everything(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.unit_of_work() as uow:
+        factories.project(uow)
+        raise RuntimeError("boom")
+    with db.unit_of_work() as uow:
+        assert uow.projects.count() == 0
+
+
+def test_explicit_rollback_undoes_and_keeps_the_unit_open(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        factories.project(uow, "Gone")
+        uow.rollback()
+        factories.project(uow, "Kept")
+        uow.commit()
+    with db.unit_of_work() as uow:
+        assert [p.name for p in uow.projects.list()] == ["Kept"]
+
+
+def test_a_failed_write_leaves_the_unit_usable(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        factories.repository(uow, project, "api")
+        with pytest.raises(AlreadyExists):
+            factories.repository(uow, project, "api")
+        factories.repository(uow, project, "web")
+        uow.commit()
+    with db.unit_of_work() as uow:
+        assert [r.name for r in uow.repositories.list()] == ["api", "web"]
+
+
+def test_events_reach_subscribers_only_after_commit(db: Database) -> None:
+    seen: list[DomainEvent] = []
+    db.subscribe(ProjectArchived, seen.append)
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        uow.commit()
+        archive_project(uow, project.id)
+        assert seen == []
+    assert seen == []  # rolled back: never published
+    with db.unit_of_work() as uow:
+        archive_project(uow, project.id)
+        uow.commit()
+    assert seen == [ProjectArchived(project.id)]
+
+
+def test_repositories_are_usable_only_inside_the_block(db: Database) -> None:
+    uow = db.unit_of_work()
+    with pytest.raises(RuntimeError, match="inside `with uow:`"):
+        uow.commit()

@@ -1,0 +1,44 @@
+"""Small builders for test data; each stores the entity and returns it as stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentkeel.domain.workspace import (
+    Project,
+    Repository,
+    Template,
+    TemplateCategory,
+    TemplatePlaceholder,
+    Worktree,
+)
+from agentkeel.ports.unit_of_work import UnitOfWork
+
+
+def project(uow: UnitOfWork, name: str = "Keel", **fields: Any) -> Project:
+    return uow.projects.add(Project(name=name, **fields))
+
+
+def repository(uow: UnitOfWork, owner: Project, name: str = "api", **fields: Any) -> Repository:
+    fields.setdefault("path", f"/src/{owner.name}/{name}")
+    return uow.repositories.add(Repository(project_id=owner.id, name=name, **fields))
+
+
+def worktree(uow: UnitOfWork, repo: Repository, path: str = "/wt/one", **fields: Any) -> Worktree:
+    fields.setdefault("branch_name", "feature/one")
+    return uow.worktrees.add(Worktree(repository_id=repo.id, path=path, **fields))
+
+
+def template(uow: UnitOfWork, name: str = "CRUD entity", **fields: Any) -> Template:
+    fields.setdefault("category", TemplateCategory.DATA)
+    fields.setdefault("template_text", "Add {{entity}} with {{fields}}")
+    return uow.templates.add(Template(name=name, **fields))
+
+
+def placeholder(
+    uow: UnitOfWork, owner: Template, name: str, **fields: Any
+) -> TemplatePlaceholder:
+    fields.setdefault("display_name", name.title())
+    return uow.templates.add_placeholder(
+        TemplatePlaceholder(template_id=owner.id, name=name, **fields)
+    )
