@@ -1,0 +1,52 @@
+# The two commands a newcomer runs: `make demo` and `make test`. Both build the virtual
+# environment first, so a fresh machine needs nothing but Python 3.11+.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint typecheck pytest contract properties migrations seeds bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/agentkeel demo
+
+test: lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest
+
+contract: install
+	$(BIN)/pytest tests/contract
+
+properties: install
+	$(BIN)/pytest tests/properties
+
+migrations: install
+	$(BIN)/pytest tests/migrations
+
+seeds: install
+	$(BIN)/pytest tests/seeds
+
+bench: install
+	$(BIN)/python -m bench.run
+
+docs: install
+	$(BIN)/agentkeel schema-doc > docs/schema.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

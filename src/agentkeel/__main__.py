@@ -1,0 +1,3 @@
+from agentkeel.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""`make demo`: a short tour of agentkeel on an embedded SQLite file, narrated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from agentkeel.database import Database
+from agentkeel.domain.errors import DomainError
+from agentkeel.domain.events import DomainEvent
+from agentkeel.domain.workspace import (
+    Project,
+    ProjectMode,
+    Repository,
+    Template,
+    TemplateCategory,
+    TemplatePlaceholder,
+    Worktree,
+    WorktreeStatus,
+)
+from agentkeel.services import audit, workspace
+
+
+def say(text: str) -> None:
+    print(f"  {text}")
+
+
+def refused(action: str, attempt: Callable[[], object]) -> None:
+    try:
+        attempt()
+    except DomainError as error:
+        say(f"{action}: refused with {type(error).__name__}: {error}")
+    else:  # pragma: no cover - the demo shows refusals only
+        say(f"{action}: unexpectedly accepted")
+
+
+def run_demo(path: str) -> None:
+    for leftover in (path, f"{path}-wal", f"{path}-shm"):
+        Path(leftover).unlink(missing_ok=True)
+    print(f"agentkeel demo on the SQLite file {path}\n")
+    db = Database.open(path)
+    events: list[DomainEvent] = []
+    db.subscribe(DomainEvent, events.append)
+
+    print("1. Opening migrated the schema and seeded the default settings")
+    say(f"schema revision {db.schema_revision()}; tables: {', '.join(db.tables())}")
+    with db.unit_of_work() as uow:
+        say(f"{uow.settings.count()} settings, e.g. workflow.maxConcurrentImplementations = "
+            f"{uow.settings.value('workflow.maxConcurrentImplementations')}")
+
+    print("\n2. A project with two git repositories; one default at a time")
+    with db.unit_of_work() as uow:
+        keel = uow.projects.add(Project(name="Keel", mode=ProjectMode.EVOLUTION))
+        api = uow.repositories.add(Repository(project_id=keel.id, name="api", path="/src/api"))
+        web = uow.repositories.add(
+            Repository(project_id=keel.id, name="web", url="https://git.example/web.git")
+        )
+        workspace.set_default_repository(uow, api.id)
+        workspace.set_default_repository(uow, web.id)
+        default = uow.repositories.default_of(keel.id)
+        say(f"project {keel.name!r} ({keel.id}); default repository now: {default and default.name}")
+        refused("a second repository named 'api'",
+                lambda: uow.repositories.add(Repository(project_id=keel.id, name="api", path="/x")))
+        refused("a repository of a missing project",
+                lambda: uow.repositories.add(Repository(project_id="nope", name="x", path="/x")))
+        refused("a project name with a NUL character", lambda: Project(name="bad\x00name"))
+        uow.commit()
+    say(f"events published after commit: {[type(e).__name__ for e in events]}")
+
+    print("\n3. A worktree moves through its states")
+    with db.unit_of_work() as uow:
+        tree = uow.worktrees.add(
+            Worktree(repository_id=api.id, path="/wt/keel-login", branch_name="feature/login")
+        )
+        for status in (WorktreeStatus.CLEANING, WorktreeStatus.REMOVED):
+            tree = uow.worktrees.move_to(tree.id, status)
+            say(f"worktree {tree.path} is {tree.status.value}")
+        refused("moving a removed worktree back to active",
+                lambda: uow.worktrees.move_to(tree.id, WorktreeStatus.ACTIVE))
+        uow.commit()
+
+    print("\n4. Settings are typed and validated")
+    with db.unit_of_work() as uow:
+        workspace.change_setting(uow, "logging.retentionDays", 7)
+        say(f"logging.retentionDays = {uow.settings.value('logging.retentionDays')} "
+            f"(user modified: {uow.settings.by_key('logging.retentionDays').is_user_modified})")
+        refused("retentionDays = 'seven'",
+                lambda: uow.settings.set_value("logging.retentionDays", "seven"))
+        reset = workspace.reset_setting(uow, "logging.retentionDays")
+        say(f"after reset: {reset.typed_value} (user modified: {reset.is_user_modified})")
+        uow.commit()
+
+    print("\n5. A template with placeholders renders and counts its uses")
+    with db.unit_of_work() as uow:
+        crud = uow.templates.add(Template(
+            name="CRUD entity", category=TemplateCategory.DATA,
+            template_text="Add the {{entity}} entity with fields {{fields}} to {{layer}}.",
+        ))
+        for name, extra in (("entity", {"validation_pattern": "[A-Z][A-Za-z]+"}),
+                            ("fields", {}), ("layer", {"default_value": "the API"})):
+            uow.templates.add_placeholder(TemplatePlaceholder(
+                template_id=crud.id, name=name, display_name=name.title(),
+                required_at=uow.clock.now() if name == "entity" else None, **extra,
+            ))
+        text = workspace.render(uow, crud.id, {"entity": "Invoice", "fields": "number, total"})
+        say(f"rendered: {text}")
+        refused("rendering with entity='invoice'",
+                lambda: workspace.render(uow, crud.id, {"entity": "invoice"}))
+        say(f"usage_count = {uow.templates.get(crud.id).usage_count}")
+        uow.commit()
+
+    print("\n6. Archiving hides a project from listings; a hard delete is audited")
+    with db.unit_of_work() as uow:
+        old = uow.projects.add(Project(name="Old experiment"))
+        workspace.archive_project(uow, old.id)
+        say(f"listed: {[p.name for p in uow.projects.list()]}; "
+            f"with archived: {[p.name for p in uow.projects.list(include_archived=True)]}")
+        removed = workspace.delete_project(uow, keel.id)
+        say(f"deleted project Keel, rows removed per table: {removed}")
+        [entry] = uow.audit_logs.list(entity_type="project", entity_id=keel.id)
+        say(f"audit entry {entry.event_type}: {entry.message}")
+        say(f"purged by retention: {audit.purge_audit_logs(uow)} entries")
+        uow.commit()
+    db.close()
+    print(f"\nDone. Inspect the database with: sqlite3 {path} '.tables'")

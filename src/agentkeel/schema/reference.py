@@ -1,0 +1,72 @@
+"""The schema reference (docs/schema.md), generated from `metadata` so it cannot drift."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint
+from sqlalchemy.dialects import postgresql, sqlite
+
+from agentkeel.schema import entity_of, metadata
+
+HEADER = """# Schema reference
+
+Generated from the metadata in `src/agentkeel/schema/` by `make docs`
+(`agentkeel schema-doc > docs/schema.md`); a test fails when this file is stale.
+Lengths are in characters and are enforced identically by every adapter (the domain checks
+them before anything is written). Enum columns also carry a CHECK constraint.
+"""
+
+
+def _type(column: Column[object]) -> str:
+    pg = column.type.compile(dialect=postgresql.dialect())
+    lite = column.type.compile(dialect=sqlite.dialect())
+    return pg if pg == lite else f"{pg} / {lite}"
+
+
+def _rules(column: Column[object]) -> str:
+    notes = []
+    if column.primary_key:
+        notes.append("primary key")
+    for fk in column.foreign_keys:
+        notes.append(f"→ `{fk.column.table.name}.id` ON DELETE {fk.ondelete or 'NO ACTION'}")
+    if column.info.get("allowed"):
+        notes.append("one of " + ", ".join(f"`{v}`" for v in column.info["allowed"]))
+    elif column.info.get("max_length"):
+        notes.append(f"≤ {column.info['max_length']:,} chars")
+    elif column.type.__class__.__name__ == "JSON":
+        notes.append("opaque JSON payload (no NUL, NaN or infinity)")
+    if column.name.endswith("_at") and column.nullable:
+        notes.append("flag: null = false")
+    return "; ".join(notes)
+
+
+def _table(table: Table) -> list[str]:
+    entity = entity_of(table)
+    paragraph = (entity.__doc__ or "").strip().split("\n\n")[0]
+    doc = " ".join(line.strip() for line in paragraph.splitlines())
+    lines = [f"## `{table.name}`", "", f"Entity `{entity.__name__}`: {doc}", ""]
+    lines += ["| column | type | null | rules |", "| --- | --- | --- | --- |"]
+    for column in table.columns:
+        null = "yes" if column.nullable else "no"
+        lines.append(f"| `{column.name}` | {_type(column)} | {null} | {_rules(column)} |")
+    extras = []
+    for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
+        if isinstance(constraint, UniqueConstraint):
+            columns = ", ".join(c.name for c in constraint.columns)
+            extras.append(f"- unique `{constraint.name}` ({columns})")
+        elif isinstance(constraint, CheckConstraint):
+            extras.append(f"- check `{constraint.name}`")
+    for index in sorted(table.indexes, key=lambda i: str(i.name)):
+        assert isinstance(index, Index)
+        columns = ", ".join(c.name for c in index.columns)
+        kind = "unique index" if index.unique else "index"
+        where = index.info.get("only_where_set")
+        suffix = f" where `{where}` is set (one per {columns})" if where else ""
+        extras.append(f"- {kind} `{index.name}` ({columns}){suffix}")
+    return [*lines, "", *extras, ""]
+
+
+def render_markdown() -> str:
+    lines = [HEADER]
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+        lines += _table(table)
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,131 @@
+"""Migrations: `upgrade head` on an empty database is exactly the metadata, on SQLite and
+PostgreSQL; down to base and up again; no revision is ever skipped (Nexus' journal skipped
+one); a database from a newer agentkeel is refused rather than misread."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+
+from agentkeel.adapters.sql import migrate
+from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.database import Database
+from agentkeel.domain.errors import SchemaError
+from agentkeel.schema import metadata
+from tests.conftest import POSTGRES_URL, reset_postgres_schema
+
+ENGINES = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
+if POSTGRES_URL:
+    ENGINES.append(pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+@pytest.fixture(params=ENGINES)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database with nothing in it."""
+    if request.param == "sqlite":
+        engine = create_database_engine(str(tmp_path / "empty.db"))
+    else:
+        assert POSTGRES_URL
+        engine = create_database_engine(POSTGRES_URL)
+        reset_postgres_schema(engine)
+    yield engine
+    if request.param == "postgres":
+        # Leave the schema at head, as the session-wide fixture of the contract suite expects.
+        reset_postgres_schema(engine)
+        migrate.upgrade(engine)
+    engine.dispose()
+
+
+def differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def revisions() -> list[str]:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def test_upgrade_head_on_an_empty_database_is_exactly_the_metadata(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    assert differences(empty_engine) == []
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+
+
+def test_indexes_and_checks_are_all_created(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    inspector = inspect(empty_engine)
+    for table in metadata.tables.values():
+        made = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        assert {str(ix.name) for ix in table.indexes} <= made, table.name
+        checks = {ck["name"] for ck in inspector.get_check_constraints(table.name)}
+        declared = {str(c.name) for c in table.constraints if c.__class__.__name__ ==
+                    "CheckConstraint"}
+        assert declared <= checks, table.name
+
+
+def test_downgrade_to_base_and_up_again(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    migrate.downgrade(empty_engine, "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(empty_engine)
+    assert differences(empty_engine) == []
+
+
+def test_every_revision_is_applied_one_by_one(empty_engine: Engine) -> None:
+    for revision in revisions():
+        migrate.upgrade(empty_engine, revision)
+        assert migrate.current_revision(empty_engine) == revision
+    assert differences(empty_engine) == []
+
+
+def test_the_history_is_one_line_with_no_orphan_file() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert len(script.get_heads()) == 1
+    files = sorted(p.stem.split("_")[0] for p in (migrate.script_location() / "versions").glob(
+        "*.py"))
+    assert sorted(revisions()) == files  # a file outside the chain would never run
+    chain = revisions()
+    for older, newer in zip(chain, chain[1:], strict=False):
+        assert script.get_revision(newer).down_revision == older
+
+
+def test_opening_an_older_database_applies_every_missing_revision(tmp_path: Path) -> None:
+    path = str(tmp_path / "old.db")
+    engine = create_database_engine(path)
+    first = revisions()[0]
+    migrate.upgrade(engine, first)
+    assert "audit_logs" not in inspect(engine).get_table_names()
+    engine.dispose()
+
+    with Database.open(path) as db:
+        assert db.schema_revision() == migrate.head_revision()
+        assert "audit_logs" in db.tables()
+        assert db.engine is not None
+        assert differences(db.engine) == []
+
+
+def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "newer.db")
+    Database.open(path).close()
+    engine = create_database_engine(path)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(SchemaError, match="'9999', which this version of agentkeel does not know"):
+        Database.open(path)
+
+
+def test_migrations_keep_foreign_keys_on_afterwards(tmp_path: Path) -> None:
+    with Database.open(str(tmp_path / "fk.db")) as db:
+        assert db.engine is not None
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
