@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from agentkeel.adapters.sql.engine import create_database_engine
@@ -92,3 +93,9 @@ def uow(db: Database) -> Iterator[BaseUnitOfWork]:
     """An open unit of work on `db`."""
     with db.unit_of_work() as unit:
         yield unit
+
+
+# Hypothesis: `ci` (used by .ci/run) runs 200 examples per property; `dev` is quicker.
+settings.register_profile("ci", max_examples=200, stateful_step_count=30, deadline=None)
+settings.register_profile("dev", max_examples=40, stateful_step_count=30, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

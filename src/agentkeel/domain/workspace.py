@@ -227,19 +227,18 @@ class SettingDefinition:
     description: str
     allowed: tuple[str, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
 
     def check(self, value: SettingValue) -> None:
         """Raise InvalidValue unless `value` is a valid value of this setting."""
         problem = setting_problem(self.value_type, value)
         if problem is None and self.allowed is not None and value not in self.allowed:
             problem = f"must be one of {', '.join(self.allowed)}"
-        if (
-            problem is None
-            and self.minimum is not None
-            and isinstance(value, int | float)
-            and value < self.minimum
-        ):
-            problem = f"must be at least {self.minimum:g}"
+        if problem is None and isinstance(value, int | float):
+            if self.minimum is not None and value < self.minimum:
+                problem = f"must be at least {self.minimum:g}"
+            elif self.maximum is not None and value > self.maximum:
+                problem = f"must be at most {self.maximum:g}"
         if problem is not None:
             raise InvalidValue("setting", self.key, value, problem)
 
@@ -259,8 +258,11 @@ class SettingDefinition:
 def _seconds(key: str, default: int, name: str, description: str) -> SettingDefinition:
     return SettingDefinition(
         key, default, SettingValueType.NUMBER, SettingCategory.WORKFLOW, name, description,
-        minimum=1,
+        minimum=1, maximum=WEEK_IN_SECONDS,
     )
+
+
+WEEK_IN_SECONDS = 7 * 24 * 3600
 
 
 def _switch(key: str, default: bool, name: str, description: str) -> SettingDefinition:
@@ -278,7 +280,7 @@ DEFAULT_SETTINGS: tuple[SettingDefinition, ...] = (
     SettingDefinition(
         "workflow.maxConcurrentImplementations", 3, SettingValueType.NUMBER,
         SettingCategory.WORKFLOW, "Max concurrent implementations", "Max parallel workflows",
-        minimum=1,
+        minimum=1, maximum=1000,
     ),
     _seconds("workflow.clarificationTimeout", 60, "Clarification timeout",
              "Clarification timeout (seconds)"),
@@ -304,7 +306,7 @@ DEFAULT_SETTINGS: tuple[SettingDefinition, ...] = (
     _switch("worktree.pushOnCompletion", False, "Push on completion", "Push branch when done"),
     SettingDefinition(
         "logging.retentionDays", 30, SettingValueType.NUMBER, SettingCategory.LOGGING,
-        "Log retention (days)", "Log retention period", minimum=1,
+        "Log retention (days)", "Log retention period", minimum=1, maximum=36_500,
     ),
     _switch("logging.includeCliOutput", True, "Include CLI output", "Include raw CLI output"),
     SettingDefinition(

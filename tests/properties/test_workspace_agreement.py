@@ -1,0 +1,345 @@
+"""The in-memory fakes and the databases agree, step by step.
+
+A hypothesis state machine drives every backend with the same random workspace operations
+(projects, repositories with default switching, worktrees, settings, templates), each in its
+own unit of work, and asserts after each step that all backends returned the same result or
+raised the same error (type and message), and that their whole contents are equal. Invariants
+check what must hold anyway: no orphan rows, at most one default repository per project,
+usage counts never negative.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.database import Database
+from agentkeel.domain.clock import FakeClock
+from agentkeel.domain.errors import DomainError
+from agentkeel.domain.model import Entity
+from agentkeel.domain.workspace import (
+    DEFAULT_SETTINGS,
+    Project,
+    Repository,
+    Template,
+    TemplatePlaceholder,
+    Worktree,
+    WorktreeStatus,
+)
+from agentkeel.schema import metadata
+from agentkeel.services import audit, workspace
+from tests.conftest import POSTGRES_URL, truncate_all
+
+Outcome = tuple[Any, ...]
+E = TypeVar("E", bound=Entity)
+FLAGGED = datetime(2025, 6, 1, tzinfo=UTC)
+
+# Text that is valid, odd, or invalid, drawn from few values so that duplicates happen.
+NAMES = st.sampled_from(["api", "web", "Ops", "o'brien", "🚢", "x" * 200])
+ODD_TEXT = st.one_of(
+    st.sampled_from(["", "  ", "a\x00b", "x" * 201, "'; DROP TABLE projects;--", "ünï"]),
+    st.text(max_size=12),
+)
+PATHS = st.sampled_from(["/wt/a", "/wt/b", "/wt/c"])
+SETTING_KEYS = st.sampled_from([d.key for d in DEFAULT_SETTINGS] + ["no.such.key"])
+SETTING_VALUES = st.one_of(
+    st.integers(-5, 500), st.booleans(), st.sampled_from(["auto_pause", "gates_only", "x"]),
+    st.floats(allow_nan=True, allow_infinity=True), st.none(), st.lists(st.integers(), max_size=2),
+)
+
+
+def normalise(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list | tuple):
+        return [normalise(item) for item in value]
+    if isinstance(value, dict):
+        return {key: normalise(item) for key, item in value.items()}
+    return value
+
+
+def dump(uow: BaseUnitOfWork) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table. Audit entries get their ids inside the library (at random),
+    so they are compared without them, in time order."""
+    store = uow._open().store
+    contents = {table.name: store.select(table) for table in metadata.sorted_tables}
+    contents["audit_logs"] = sorted(
+        ({k: v for k, v in row.items() if k != "id"} for row in contents["audit_logs"]),
+        key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"])),
+    )
+    return contents
+
+
+class WorkspaceAgreement(RuleBasedStateMachine):
+    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
+        super().__init__()
+        self.dbs = open_backends()
+
+    projects = Bundle("projects")
+    repositories = Bundle("repositories")
+    worktrees = Bundle("worktrees")
+    templates = Bundle("templates")
+
+    def teardown(self) -> None:
+        for name, db in self.dbs.items():
+            if name != "postgres":
+                db.close()
+
+    # -- running one operation everywhere ---------------------------------------------------
+
+    def run(self, operation: Callable[[BaseUnitOfWork], Any]) -> Outcome:
+        outcomes: dict[str, Outcome] = {}
+        for name, db in self.dbs.items():
+            with db.unit_of_work() as uow:
+                try:
+                    result = operation(uow)
+                    uow.commit()
+                    outcomes[name] = ("ok", normalise(result))
+                except DomainError as error:
+                    outcomes[name] = ("error", type(error).__name__, str(error))
+        expected = outcomes["memory"]
+        for name, outcome in outcomes.items():
+            assert outcome == expected, f"{name} disagrees with memory:\n{outcome}\n{expected}"
+        return expected
+
+    def created(
+        self, build: Callable[[], E], add: Callable[[BaseUnitOfWork, E], BaseModel]
+    ) -> Any:
+        """Build one entity (the same id for every backend) and add it everywhere."""
+        try:
+            entity = build()
+        except DomainError:
+            return multiple()  # refused by the domain, before any backend is involved
+        outcome = self.run(lambda uow: add(uow, entity))
+        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
+
+    # -- projects ---------------------------------------------------------------------------
+
+    @rule(target=projects, name=st.one_of(NAMES, ODD_TEXT), mode=st.sampled_from(
+        [None, "genesis", "evolution", "bogus"]))
+    def create_project(self, name: str, mode: str | None) -> Any:
+        return self.created(
+            lambda: Project(name=name, mode=mode),  # type: ignore[arg-type]
+            lambda uow, project: uow.projects.add(project),
+        )
+
+    @rule(project=projects, description=st.one_of(st.none(), ODD_TEXT))
+    def describe_project(self, project: str, description: str | None) -> None:
+        def describe(uow: BaseUnitOfWork) -> Project:
+            found = uow.projects.get(project)
+            found.description = description
+            return uow.projects.update(found)
+        self.run(describe)
+
+    @rule(project=projects)
+    def archive_project(self, project: str) -> None:
+        self.run(lambda uow: workspace.archive_project(uow, project))
+
+    @rule(project=projects)
+    def unarchive_project(self, project: str) -> None:
+        self.run(lambda uow: workspace.unarchive_project(uow, project))
+
+    @rule(project=consumes(projects))
+    def delete_project(self, project: str) -> None:
+        self.run(lambda uow: workspace.delete_project(uow, project))
+
+    @rule(include_archived=st.booleans())
+    def list_projects(self, include_archived: bool) -> None:
+        self.run(lambda uow: uow.projects.list(include_archived=include_archived))
+
+    # -- repositories and worktrees -----------------------------------------------------------
+
+    @rule(target=repositories, project=projects, name=NAMES, default=st.booleans(),
+          url=st.one_of(st.none(), st.sampled_from(["https://git.example/a.git", "a\x00"])))
+    def create_repository(self, project: str, name: str, default: bool, url: str | None) -> Any:
+        return self.created(
+            lambda: Repository(
+                project_id=project, name=name, path=f"/src/{name}", url=url,
+                set_as_default_at=FLAGGED if default else None,
+            ),
+            lambda uow, repository: uow.repositories.add(repository),
+        )
+
+    @rule(repository=repositories)
+    def set_default_repository(self, repository: str) -> None:
+        self.run(lambda uow: workspace.set_default_repository(uow, repository))
+
+    @rule(repository=repositories, name=NAMES)
+    def rename_repository(self, repository: str, name: str) -> None:
+        def rename(uow: BaseUnitOfWork) -> Repository:
+            found = uow.repositories.get(repository)
+            found.name = name
+            return uow.repositories.update(found)
+        self.run(rename)
+
+    @rule(repository=consumes(repositories))
+    def delete_repository(self, repository: str) -> None:
+        self.run(lambda uow: uow.repositories.delete(repository))
+
+    @rule(project=projects)
+    def list_repositories(self, project: str) -> None:
+        self.run(lambda uow: (uow.repositories.list(project_id=project),
+                              uow.repositories.default_of(project)))
+
+    @rule(target=worktrees, repository=repositories, path=PATHS)
+    def create_worktree(self, repository: str, path: str) -> Any:
+        return self.created(
+            lambda: Worktree(repository_id=repository, path=path, branch_name="feature/x"),
+            lambda uow, worktree: uow.worktrees.add(worktree),
+        )
+
+    @rule(worktree=worktrees, status=st.sampled_from(list(WorktreeStatus)))
+    def move_worktree(self, worktree: str, status: WorktreeStatus) -> None:
+        self.run(lambda uow: uow.worktrees.move_to(worktree, status))
+
+    # -- settings ---------------------------------------------------------------------------
+
+    @rule(key=SETTING_KEYS, value=SETTING_VALUES)
+    def change_setting(self, key: str, value: Any) -> None:
+        self.run(lambda uow: workspace.change_setting(uow, key, value))
+
+    @rule(key=SETTING_KEYS)
+    def reset_setting(self, key: str) -> None:
+        self.run(lambda uow: workspace.reset_setting(uow, key))
+
+    # -- templates --------------------------------------------------------------------------
+
+    @rule(target=templates, name=NAMES, category=st.sampled_from(["data", "ui", "nope"]),
+          built_in=st.booleans())
+    def create_template(self, name: str, category: str, built_in: bool) -> Any:
+        return self.created(
+            lambda: Template(
+                name=name, category=category,  # type: ignore[arg-type]
+                template_text="Make {{thing}} for {{who}}",
+                built_in_at=FLAGGED if built_in else None,
+            ),
+            lambda uow, template: uow.templates.add(template),
+        )
+
+    @rule(template=templates, name=st.sampled_from(["thing", "who", "bad name"]),
+          required=st.booleans(), pattern=st.sampled_from([None, "[a-z]+", "("]),
+          default=st.sampled_from([None, "x", "Y"]))
+    def add_placeholder(
+        self, template: str, name: str, required: bool, pattern: str | None, default: str | None
+    ) -> None:
+        self.created(
+            lambda: TemplatePlaceholder(
+                template_id=template, name=name, display_name=name, validation_pattern=pattern,
+                default_value=default, required_at=FLAGGED if required else None,
+            ),
+            lambda uow, placeholder: uow.templates.add_placeholder(placeholder),
+        )
+
+    @rule(template=templates, values=st.dictionaries(
+        st.sampled_from(["thing", "who", "other"]), st.sampled_from(["abc", "ABC", "", "a\x00"]),
+        max_size=3))
+    def render_template(self, template: str, values: dict[str, str]) -> None:
+        self.run(lambda uow: workspace.render(uow, template, values))
+
+    @rule(template=templates)
+    def deactivate_template(self, template: str) -> None:
+        self.run(lambda uow: workspace.deactivate_template(uow, template))
+
+    @rule(template=templates)
+    def delete_template(self, template: str) -> None:
+        self.run(lambda uow: workspace.delete_template(uow, template))
+
+    # -- audit ------------------------------------------------------------------------------
+
+    @rule(days=st.integers(0, 40))
+    def purge_audit_logs(self, days: int) -> None:
+        for db in self.dbs.values():
+            assert isinstance(db.clock, FakeClock)
+            db.clock.advance(timedelta(days=days))
+        self.run(audit.purge_audit_logs)
+
+    # -- what must always hold --------------------------------------------------------------
+
+    @invariant()
+    def contents_agree_and_hold_together(self) -> None:
+        dumps = {}
+        for name, db in self.dbs.items():
+            with db.unit_of_work() as uow:
+                dumps[name] = dump(uow)
+        for name, contents in dumps.items():
+            assert contents == dumps["memory"], f"{name} contents differ from memory"
+        contents = dumps["memory"]
+        ids = {
+            table: {row["id"] for row in rows}
+            for table, rows in contents.items()
+            if table != "audit_logs"
+        }
+        assert {r["project_id"] for r in contents["repositories"]} <= ids["projects"]
+        assert {w["repository_id"] for w in contents["worktrees"]} <= ids["repositories"]
+        assert {p["template_id"] for p in contents["template_placeholders"]} <= ids["templates"]
+        defaults = [r["project_id"] for r in contents["repositories"] if r["set_as_default_at"]]
+        assert len(defaults) == len(set(defaults)), "two defaults in one project"
+        assert all(t["usage_count"] >= 0 for t in contents["templates"])
+
+
+BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.mark.parametrize("_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])])
+def test_memory_and_databases_agree(
+    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+) -> None:
+    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
+    workdir = Path(tempfile.mkdtemp(prefix="agreement-"))
+    counter = iter(range(10**9))
+
+    def open_backends() -> dict[str, Database]:
+        dbs = {"memory": Database.open("memory://", seed=False)}
+        path = workdir / f"{next(counter)}.db"
+        shutil.copy(sqlite_template, path)
+        dbs["sqlite"] = Database(engine=create_database_engine(str(path)))
+        if postgres is not None:
+            truncate_all(postgres)
+            dbs["postgres"] = Database(engine=postgres)
+        # Start every backend from nothing, then give each the same default settings (same
+        # ids) on the same fake clock, so that every row must come out equal.
+        seeded = [definition.new_setting() for definition in DEFAULT_SETTINGS]
+        for db in dbs.values():
+            with db.unit_of_work() as uow:
+                for setting in uow.settings.list():
+                    uow.settings.delete(setting.id)
+                uow.audit_logs.purge_before(uow.clock.now() + timedelta(days=1))
+                uow.commit()
+            db.clock = FakeClock()
+            with db.unit_of_work() as uow:
+                for setting in seeded:
+                    uow.settings.add(setting)
+                uow.commit()
+        return dbs
+
+    try:
+        run_state_machine_as_test(
+            lambda: WorkspaceAgreement(open_backends),
+            settings=settings(
+                settings.default, suppress_health_check=[HealthCheck.too_slow],
+                deadline=None,
+            ),
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
