@@ -1,0 +1,73 @@
+"""Concurrent units of work on one database: no lost update, one default, clean start-ups.
+
+Each thread has its own unit of work (its own connection on SQL backends). SQLite queues
+writers with BEGIN IMMEDIATE and its busy timeout; PostgreSQL relies on row locks and the
+partial unique index; the fakes on their lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from agentkeel.database import Database
+from agentkeel.domain.errors import Conflict
+from agentkeel.services import workspace
+from tests import factories
+
+THREADS = 6
+
+
+def in_threads(count: int, work: Callable[[int], object]) -> list[object]:
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(work, range(count)))
+
+
+def test_concurrent_renders_lose_no_use(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        template = factories.template(uow, template_text="plain")
+        uow.commit()
+
+    def render_five_times(_: int) -> None:
+        for _ in range(5):
+            with db.unit_of_work() as uow:
+                workspace.render(uow, template.id, {})
+                uow.commit()
+
+    in_threads(THREADS, render_five_times)
+    with db.unit_of_work() as uow:
+        assert uow.templates.get(template.id).usage_count == THREADS * 5
+
+
+def test_concurrent_default_switches_leave_exactly_one_default(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        repos = [factories.repository(uow, project, f"r{i}") for i in range(THREADS)]
+        uow.commit()
+
+    def make_default(i: int) -> str:
+        for _ in range(20):  # a Conflict means another switch won the race: retry
+            try:
+                with db.unit_of_work() as uow:
+                    workspace.set_default_repository(uow, repos[i].id)
+                    uow.commit()
+                    return "ok"
+            except Conflict:
+                continue
+        return "gave up"
+
+    assert in_threads(THREADS, make_default) == ["ok"] * THREADS
+    with db.unit_of_work() as uow:
+        defaults = [r for r in uow.repositories.list(project_id=project.id) if r.is_default]
+    assert len(defaults) == 1
+
+
+def test_concurrent_start_ups_migrate_and_seed_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+
+    def start(_: int) -> int:
+        with Database.open(path) as db, db.unit_of_work() as uow:
+            return uow.settings.count()
+
+    assert in_threads(4, start) == [16] * 4

@@ -1,0 +1,76 @@
+"""Seed 000, Claude Orchestrator: its verification steps, as far as the workspace and audit
+contexts reach (workflows, agents and plans arrive with later contexts)."""
+
+from __future__ import annotations
+
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.database import Database
+from agentkeel.domain.workspace import DEFAULT_SETTINGS, SettingCategory
+from agentkeel.services import workspace
+from tests import factories
+
+
+def test_step_2_foreign_keys_refer_to_real_rows(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    repo = factories.repository(uow, project)
+    tree = factories.worktree(uow, repo)
+    assert uow.repositories.get(repo.id).project_id == project.id
+    assert uow.worktrees.get(tree.id).repository_id == repo.id
+
+
+def test_step_3_deleting_a_project_removes_all_its_children(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    for name in ("api", "web", "docs"):
+        repo = factories.repository(uow, project, name)
+        factories.worktree(uow, repo, f"/wt/{name}")
+    workspace.delete_project(uow, project.id)
+    assert uow.projects.count() == 0
+    assert uow.repositories.count() == 0
+    assert uow.worktrees.count() == 0
+    [entry] = uow.audit_logs.list(entity_id=project.id)
+    assert entry.event_data == {"removed": {"projects": 1, "repositories": 3, "worktrees": 3}}
+
+
+def test_step_4_an_archived_project_is_queryable_but_hidden_by_default(
+    uow: BaseUnitOfWork,
+) -> None:
+    project = factories.project(uow)
+    workspace.archive_project(uow, project.id)
+    assert uow.projects.list() == []
+    assert uow.projects.get(project.id).is_archived
+    assert [p.id for p in uow.projects.list(include_archived=True)] == [project.id]
+
+
+def test_step_5_timestamps_work_as_booleans(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    assert not project.is_archived and project.archived_at is None
+    archived = uow.projects.archive(project.id)
+    assert archived.is_archived and archived.archived_at is not None
+    assert not uow.projects.unarchive(project.id).is_archived
+
+    setting = uow.settings.set_value("worktree.autoCleanup", False)
+    assert setting.is_user_modified and setting.user_modified_at is not None
+    assert not uow.settings.reset("worktree.autoCleanup").is_user_modified
+
+    repo = uow.repositories.set_default(factories.repository(uow, project).id)
+    assert repo.is_default and repo.set_as_default_at is not None
+
+
+def test_step_6_default_settings_are_created(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        settings = uow.settings.list()
+    assert [s.key for s in settings] == sorted(d.key for d in DEFAULT_SETTINGS)
+    by_category = {c: [s for s in settings if s.category == c] for c in SettingCategory}
+    assert [len(by_category[c]) for c in SettingCategory] == [9, 4, 3, 0, 0]
+
+
+def test_cascade_matrix_of_the_workspace(uow: BaseUnitOfWork) -> None:
+    """CO's matrix rows that are implemented: projects → repositories, repositories →
+    worktrees, templates → template_placeholders (all CASCADE)."""
+    template = factories.template(uow)
+    factories.placeholder(uow, template, "entity")
+    assert uow.templates.delete(template.id) == {"templates": 1, "template_placeholders": 1}
+    project = factories.project(uow)
+    repo = factories.repository(uow, project)
+    factories.worktree(uow, repo)
+    assert uow.repositories.delete(repo.id) == {"repositories": 1, "worktrees": 1}

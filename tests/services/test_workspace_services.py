@@ -1,0 +1,107 @@
+"""Workspace services: rendering templates, built-in protection, events."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.database import Database
+from agentkeel.domain.errors import InvalidValue, NotFound, Protected
+from agentkeel.domain.events import (
+    DefaultRepositoryChanged,
+    DomainEvent,
+    RecordDeleted,
+    SettingChanged,
+    TemplateRendered,
+)
+from agentkeel.domain.workspace import Template
+from agentkeel.services import workspace
+from tests import factories
+
+
+@pytest.fixture
+def crud(uow: BaseUnitOfWork) -> Template:
+    template = factories.template(uow, template_text="Add {{ entity }} with {{fields}}{{end}}")
+    factories.placeholder(uow, template, "entity", required_at=uow.clock.now(),
+                          validation_pattern="[A-Z][a-z]+")
+    factories.placeholder(uow, template, "fields", default_value="id, name")
+    factories.placeholder(uow, template, "end")
+    return template
+
+
+def test_render_fills_values_defaults_and_counts_the_use(
+    uow: BaseUnitOfWork, crud: Template
+) -> None:
+    assert workspace.render(uow, crud.id, {"entity": "Invoice"}) == "Add Invoice with id, name"
+    assert workspace.render(uow, crud.id, {"entity": "User", "fields": "email", "end": "."}) == (
+        "Add User with email."
+    )
+    assert uow.templates.get(crud.id).usage_count == 2
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({}, "template.entity is required"),
+        ({"entity": "invoice"}, "template.entity must match [A-Z][a-z]+"),
+        ({"entity": "Invoice", "colour": "red"}, "template.colour is not a placeholder of it"),
+        ({"entity": "Inv\x00oice"}, "template.entity must not contain NUL"),
+    ],
+)
+def test_render_refuses_bad_values_and_counts_nothing(
+    uow: BaseUnitOfWork, crud: Template, values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        workspace.render(uow, crud.id, values)
+    assert str(caught.value).startswith(message)
+    assert uow.templates.get(crud.id).usage_count == 0
+
+
+def test_render_refuses_an_undefined_placeholder_in_the_text(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="Hello {{ who }}")
+    with pytest.raises(InvalidValue, match="names an undefined placeholder"):
+        workspace.render(uow, template.id, {})
+
+
+def test_a_deactivated_template_cannot_be_rendered(uow: BaseUnitOfWork, crud: Template) -> None:
+    workspace.deactivate_template(uow, crud.id)
+    with pytest.raises(Protected, match="is deactivated"):
+        workspace.render(uow, crud.id, {"entity": "Invoice"})
+
+
+def test_built_in_templates_are_deactivated_never_deleted(uow: BaseUnitOfWork) -> None:
+    builtin = factories.template(uow, "Built in", built_in_at=uow.clock.now())
+    with pytest.raises(Protected, match="is built in: deactivate it instead"):
+        workspace.delete_template(uow, builtin.id)
+    assert workspace.deactivate_template(uow, builtin.id).is_deactivated
+    assert uow.templates.get(builtin.id).is_built_in
+
+
+def test_custom_templates_are_deleted_with_an_audit_entry(uow: BaseUnitOfWork) -> None:
+    custom = factories.template(uow, "Custom")
+    assert workspace.delete_template(uow, custom.id) == {"templates": 1}
+    assert uow.audit_logs.list(entity_type="template")[0].entity_id == custom.id
+    with pytest.raises(NotFound):
+        workspace.delete_template(uow, custom.id)
+
+
+def test_services_publish_their_events_after_commit(db: Database) -> None:
+    seen: list[DomainEvent] = []
+    db.subscribe(DomainEvent, seen.append)
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        repo = factories.repository(uow, project)
+        template = factories.template(uow, template_text="plain")
+        workspace.set_default_repository(uow, repo.id)
+        workspace.change_setting(uow, "worktree.autoCleanup", False)
+        workspace.reset_setting(uow, "worktree.autoCleanup")
+        workspace.render(uow, template.id, {})
+        workspace.delete_project(uow, project.id)
+        uow.commit()
+    assert seen == [
+        DefaultRepositoryChanged(project.id, repo.id),
+        SettingChanged("worktree.autoCleanup", False),
+        SettingChanged("worktree.autoCleanup", True),
+        TemplateRendered(template.id),
+        RecordDeleted("project", project.id, {"projects": 1, "repositories": 1}),
+    ]
