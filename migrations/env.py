@@ -7,8 +7,7 @@ from the `alembic` command with `sqlalchemy.url` (or AGENTKEEL_DATABASE_URL) set
 from __future__ import annotations
 
 import os
-
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -22,7 +21,7 @@ from agentkeel.schema.base import UtcDateTime
 _MIGRATION_LOCK = 7_344_202_611
 
 
-def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Revisions spell UTC datetimes as plain `sa.DateTime(timezone=True)`, so they never
     depend on library code that may change after they are released."""
     if kind == "type" and isinstance(item, UtcDateTime):

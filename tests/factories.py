@@ -35,9 +35,7 @@ def template(uow: UnitOfWork, name: str = "CRUD entity", **fields: Any) -> Templ
     return uow.templates.add(Template(name=name, **fields))
 
 
-def placeholder(
-    uow: UnitOfWork, owner: Template, name: str, **fields: Any
-) -> TemplatePlaceholder:
+def placeholder(uow: UnitOfWork, owner: Template, name: str, **fields: Any) -> TemplatePlaceholder:
     fields.setdefault("display_name", name.title())
     return uow.templates.add_placeholder(
         TemplatePlaceholder(template_id=owner.id, name=name, **fields)

@@ -51,4 +51,3 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     Database.open(path).close()
     with Database.open(path) as db, db.unit_of_work() as uow:
         assert uow.settings.count() == 16
-

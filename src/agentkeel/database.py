@@ -42,7 +42,10 @@ class Database:
     """A database agentkeel works on, and the factory of its units of work."""
 
     def __init__(
-        self, *, engine: Engine | None = None, memory: MemoryDatabase | None = None,
+        self,
+        *,
+        engine: Engine | None = None,
+        memory: MemoryDatabase | None = None,
         clock: Clock | None = None,
     ) -> None:
         if (engine is None) == (memory is None):

@@ -45,8 +45,10 @@ def run_demo(path: str) -> None:
     print("1. Opening migrated the schema and seeded the default settings")
     say(f"schema revision {db.schema_revision()}; tables: {', '.join(db.tables())}")
     with db.unit_of_work() as uow:
-        say(f"{uow.settings.count()} settings, e.g. workflow.maxConcurrentImplementations = "
-            f"{uow.settings.value('workflow.maxConcurrentImplementations')}")
+        say(
+            f"{uow.settings.count()} settings, e.g. workflow.maxConcurrentImplementations = "
+            f"{uow.settings.value('workflow.maxConcurrentImplementations')}"
+        )
 
     print("\n2. A project with two git repositories; one default at a time")
     with db.unit_of_work() as uow:
@@ -58,11 +60,17 @@ def run_demo(path: str) -> None:
         workspace.set_default_repository(uow, api.id)
         workspace.set_default_repository(uow, web.id)
         default = uow.repositories.default_of(keel.id)
-        say(f"project {keel.name!r} ({keel.id}); default repository now: {default and default.name}")
-        refused("a second repository named 'api'",
-                lambda: uow.repositories.add(Repository(project_id=keel.id, name="api", path="/x")))
-        refused("a repository of a missing project",
-                lambda: uow.repositories.add(Repository(project_id="nope", name="x", path="/x")))
+        say(
+            f"project {keel.name!r} ({keel.id}); default repository now: {default and default.name}"
+        )
+        refused(
+            "a second repository named 'api'",
+            lambda: uow.repositories.add(Repository(project_id=keel.id, name="api", path="/x")),
+        )
+        refused(
+            "a repository of a missing project",
+            lambda: uow.repositories.add(Repository(project_id="nope", name="x", path="/x")),
+        )
         refused("a project name with a NUL character", lambda: Project(name="bad\x00name"))
         uow.commit()
     say(f"events published after commit: {[type(e).__name__ for e in events]}")
@@ -75,37 +83,57 @@ def run_demo(path: str) -> None:
         for status in (WorktreeStatus.CLEANING, WorktreeStatus.REMOVED):
             tree = uow.worktrees.move_to(tree.id, status)
             say(f"worktree {tree.path} is {tree.status.value}")
-        refused("moving a removed worktree back to active",
-                lambda: uow.worktrees.move_to(tree.id, WorktreeStatus.ACTIVE))
+        refused(
+            "moving a removed worktree back to active",
+            lambda: uow.worktrees.move_to(tree.id, WorktreeStatus.ACTIVE),
+        )
         uow.commit()
 
     print("\n4. Settings are typed and validated")
     with db.unit_of_work() as uow:
         workspace.change_setting(uow, "logging.retentionDays", 7)
-        say(f"logging.retentionDays = {uow.settings.value('logging.retentionDays')} "
-            f"(user modified: {uow.settings.by_key('logging.retentionDays').is_user_modified})")
-        refused("retentionDays = 'seven'",
-                lambda: uow.settings.set_value("logging.retentionDays", "seven"))
+        say(
+            f"logging.retentionDays = {uow.settings.value('logging.retentionDays')} "
+            f"(user modified: {uow.settings.by_key('logging.retentionDays').is_user_modified})"
+        )
+        refused(
+            "retentionDays = 'seven'",
+            lambda: uow.settings.set_value("logging.retentionDays", "seven"),
+        )
         reset = workspace.reset_setting(uow, "logging.retentionDays")
         say(f"after reset: {reset.typed_value} (user modified: {reset.is_user_modified})")
         uow.commit()
 
     print("\n5. A template with placeholders renders and counts its uses")
     with db.unit_of_work() as uow:
-        crud = uow.templates.add(Template(
-            name="CRUD entity", category=TemplateCategory.DATA,
-            template_text="Add the {{entity}} entity with fields {{fields}} to {{layer}}.",
-        ))
-        for name, extra in (("entity", {"validation_pattern": "[A-Z][A-Za-z]+"}),
-                            ("fields", {}), ("layer", {"default_value": "the API"})):
-            uow.templates.add_placeholder(TemplatePlaceholder(
-                template_id=crud.id, name=name, display_name=name.title(),
-                required_at=uow.clock.now() if name == "entity" else None, **extra,
-            ))
+        crud = uow.templates.add(
+            Template(
+                name="CRUD entity",
+                category=TemplateCategory.DATA,
+                template_text="Add the {{entity}} entity with fields {{fields}} to {{layer}}.",
+            )
+        )
+        placeholders = [
+            TemplatePlaceholder(
+                template_id=crud.id,
+                name="entity",
+                display_name="Entity",
+                required_at=uow.clock.now(),
+                validation_pattern="[A-Z][A-Za-z]+",
+            ),
+            TemplatePlaceholder(template_id=crud.id, name="fields", display_name="Fields"),
+            TemplatePlaceholder(
+                template_id=crud.id, name="layer", display_name="Layer", default_value="the API"
+            ),
+        ]
+        for placeholder in placeholders:
+            uow.templates.add_placeholder(placeholder)
         text = workspace.render(uow, crud.id, {"entity": "Invoice", "fields": "number, total"})
         say(f"rendered: {text}")
-        refused("rendering with entity='invoice'",
-                lambda: workspace.render(uow, crud.id, {"entity": "invoice"}))
+        refused(
+            "rendering with entity='invoice'",
+            lambda: workspace.render(uow, crud.id, {"entity": "invoice"}),
+        )
         say(f"usage_count = {uow.templates.get(crud.id).usage_count}")
         uow.commit()
 
@@ -113,8 +141,10 @@ def run_demo(path: str) -> None:
     with db.unit_of_work() as uow:
         old = uow.projects.add(Project(name="Old experiment"))
         workspace.archive_project(uow, old.id)
-        say(f"listed: {[p.name for p in uow.projects.list()]}; "
-            f"with archived: {[p.name for p in uow.projects.list(include_archived=True)]}")
+        say(
+            f"listed: {[p.name for p in uow.projects.list()]}; "
+            f"with archived: {[p.name for p in uow.projects.list(include_archived=True)]}"
+        )
         removed = workspace.delete_project(uow, keel.id)
         say(f"deleted project Keel, rows removed per table: {removed}")
         [entry] = uow.audit_logs.list(entity_type="project", entity_id=keel.id)

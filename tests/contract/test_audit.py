@@ -14,7 +14,8 @@ from tests import factories
 
 def entry(**fields: object) -> AuditEntry:
     values: dict[str, object] = {
-        "event_type": "workflow.started", "event_category": EventCategory.WORKFLOW,
+        "event_type": "workflow.started",
+        "event_category": EventCategory.WORKFLOW,
         "message": "started",
     }
     values.update(fields)
@@ -43,13 +44,13 @@ def test_entries_cannot_be_changed_or_deleted(uow: BaseUnitOfWork) -> None:
     stored = uow.audit_logs.add(entry())
     stored.message = "rewritten"
     with pytest.raises(Protected, match="append-only"):
-        uow.audit_logs.update(stored)  # type: ignore[attr-defined]
+        uow.audit_logs.update(stored)
     with pytest.raises(Protected):
-        uow.audit_logs.delete(stored.id)  # type: ignore[attr-defined]
+        uow.audit_logs.delete(stored.id)
 
 
 def test_hard_delete_of_a_project_leaves_one_entry(uow: BaseUnitOfWork) -> None:
-    project = factories.project(uow, "Doomed", description="it's \"quoted\" 🚢")
+    project = factories.project(uow, "Doomed", description='it\'s "quoted" 🚢')
     repo = factories.repository(uow, project)
     factories.worktree(uow, repo)
     uow.projects.delete(project.id)
@@ -59,9 +60,10 @@ def test_hard_delete_of_a_project_leaves_one_entry(uow: BaseUnitOfWork) -> None:
     assert record.event_category is EventCategory.RECORD
     assert record.source is EventSource.SYSTEM
     assert record.event_data == {"removed": {"projects": 1, "repositories": 1, "worktrees": 1}}
-    assert record.before_state is not None
-    assert record.before_state["name"] == "Doomed"
-    assert record.before_state["description"] == "it's \"quoted\" 🚢"
+    state = record.before_state
+    assert isinstance(state, dict)
+    assert state["name"] == "Doomed"
+    assert state["description"] == 'it\'s "quoted" 🚢'
     assert record.message == f"Deleted project {project.id!r} (Doomed) and 2 dependent rows"
     assert uow.audit_logs.count() == 1
 

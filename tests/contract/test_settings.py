@@ -78,8 +78,10 @@ def test_values_of_the_wrong_type_are_refused(
 def test_custom_settings_are_typed_too(uow: BaseUnitOfWork) -> None:
     uow.settings.add(
         Setting(
-            key="ui.panels", value=encode_setting({"left": ["files"]}),
-            value_type=SettingValueType.JSON, category=SettingCategory.UI,
+            key="ui.panels",
+            value=encode_setting({"left": ["files"]}),
+            value_type=SettingValueType.JSON,
+            category=SettingCategory.UI,
             display_name="Panels",
         )
     )
@@ -87,8 +89,13 @@ def test_custom_settings_are_typed_too(uow: BaseUnitOfWork) -> None:
     with pytest.raises(InvalidValue, match="has no default value"):
         uow.settings.reset("ui.panels")
     with pytest.raises(InvalidValue, match="must be a number"):
-        Setting(key="ui.x", value='"text"', value_type=SettingValueType.NUMBER,
-                category=SettingCategory.UI, display_name="X")
+        Setting(
+            key="ui.x",
+            value='"text"',
+            value_type=SettingValueType.NUMBER,
+            category=SettingCategory.UI,
+            display_name="X",
+        )
 
 
 def test_value_as_refuses_the_wrong_type(uow: BaseUnitOfWork) -> None:
@@ -98,7 +105,7 @@ def test_value_as_refuses_the_wrong_type(uow: BaseUnitOfWork) -> None:
 
 
 def test_unknown_key_is_not_found(uow: BaseUnitOfWork) -> None:
-    with pytest.raises(NotFound, match="setting not found: key='no.such'"):
+    with pytest.raises(NotFound, match=r"setting not found: key='no\.such'"):
         uow.settings.set_value("no.such", 1)
 
 

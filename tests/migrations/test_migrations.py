@@ -5,6 +5,7 @@ one); a database from a newer agentkeel is refused rather than misread."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -66,8 +67,9 @@ def test_indexes_and_checks_are_all_created(empty_engine: Engine) -> None:
         made = {ix["name"] for ix in inspector.get_indexes(table.name)}
         assert {str(ix.name) for ix in table.indexes} <= made, table.name
         checks = {ck["name"] for ck in inspector.get_check_constraints(table.name)}
-        declared = {str(c.name) for c in table.constraints if c.__class__.__name__ ==
-                    "CheckConstraint"}
+        declared = {
+            str(c.name) for c in table.constraints if c.__class__.__name__ == "CheckConstraint"
+        }
         assert declared <= checks, table.name
 
 
@@ -89,11 +91,12 @@ def test_every_revision_is_applied_one_by_one(empty_engine: Engine) -> None:
 def test_the_history_is_one_line_with_no_orphan_file() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
     assert len(script.get_heads()) == 1
-    files = sorted(p.stem.split("_")[0] for p in (migrate.script_location() / "versions").glob(
-        "*.py"))
+    files = sorted(
+        p.stem.split("_")[0] for p in (migrate.script_location() / "versions").glob("*.py")
+    )
     assert sorted(revisions()) == files  # a file outside the chain would never run
     chain = revisions()
-    for older, newer in zip(chain, chain[1:], strict=False):
+    for older, newer in pairwise(chain):
         assert script.get_revision(newer).down_revision == older
 
 

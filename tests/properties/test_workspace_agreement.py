@@ -64,8 +64,12 @@ ODD_TEXT = st.one_of(
 PATHS = st.sampled_from(["/wt/a", "/wt/b", "/wt/c"])
 SETTING_KEYS = st.sampled_from([d.key for d in DEFAULT_SETTINGS] + ["no.such.key"])
 SETTING_VALUES = st.one_of(
-    st.integers(-5, 500), st.booleans(), st.sampled_from(["auto_pause", "gates_only", "x"]),
-    st.floats(allow_nan=True, allow_infinity=True), st.none(), st.lists(st.integers(), max_size=2),
+    st.integers(-5, 500),
+    st.booleans(),
+    st.sampled_from(["auto_pause", "gates_only", "x"]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
 )
 
 
@@ -123,9 +127,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
             assert outcome == expected, f"{name} disagrees with memory:\n{outcome}\n{expected}"
         return expected
 
-    def created(
-        self, build: Callable[[], E], add: Callable[[BaseUnitOfWork, E], BaseModel]
-    ) -> Any:
+    def created(self, build: Callable[[], E], add: Callable[[BaseUnitOfWork, E], BaseModel]) -> Any:
         """Build one entity (the same id for every backend) and add it everywhere."""
         try:
             entity = build()
@@ -136,8 +138,11 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
     # -- projects ---------------------------------------------------------------------------
 
-    @rule(target=projects, name=st.one_of(NAMES, ODD_TEXT), mode=st.sampled_from(
-        [None, "genesis", "evolution", "bogus"]))
+    @rule(
+        target=projects,
+        name=st.one_of(NAMES, ODD_TEXT),
+        mode=st.sampled_from([None, "genesis", "evolution", "bogus"]),
+    )
     def create_project(self, name: str, mode: str | None) -> Any:
         return self.created(
             lambda: Project(name=name, mode=mode),  # type: ignore[arg-type]
@@ -150,6 +155,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
             found = uow.projects.get(project)
             found.description = description
             return uow.projects.update(found)
+
         self.run(describe)
 
     @rule(project=projects)
@@ -170,12 +176,20 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
     # -- repositories and worktrees -----------------------------------------------------------
 
-    @rule(target=repositories, project=projects, name=NAMES, default=st.booleans(),
-          url=st.one_of(st.none(), st.sampled_from(["https://git.example/a.git", "a\x00"])))
+    @rule(
+        target=repositories,
+        project=projects,
+        name=NAMES,
+        default=st.booleans(),
+        url=st.one_of(st.none(), st.sampled_from(["https://git.example/a.git", "a\x00"])),
+    )
     def create_repository(self, project: str, name: str, default: bool, url: str | None) -> Any:
         return self.created(
             lambda: Repository(
-                project_id=project, name=name, path=f"/src/{name}", url=url,
+                project_id=project,
+                name=name,
+                path=f"/src/{name}",
+                url=url,
                 set_as_default_at=FLAGGED if default else None,
             ),
             lambda uow, repository: uow.repositories.add(repository),
@@ -191,6 +205,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
             found = uow.repositories.get(repository)
             found.name = name
             return uow.repositories.update(found)
+
         self.run(rename)
 
     @rule(repository=consumes(repositories))
@@ -199,8 +214,12 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
     @rule(project=projects)
     def list_repositories(self, project: str) -> None:
-        self.run(lambda uow: (uow.repositories.list(project_id=project),
-                              uow.repositories.default_of(project)))
+        self.run(
+            lambda uow: (
+                uow.repositories.list(project_id=project),
+                uow.repositories.default_of(project),
+            )
+        )
 
     @rule(target=worktrees, repository=repositories, path=PATHS)
     def create_worktree(self, repository: str, path: str) -> Any:
@@ -225,35 +244,53 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
     # -- templates --------------------------------------------------------------------------
 
-    @rule(target=templates, name=NAMES, category=st.sampled_from(["data", "ui", "nope"]),
-          built_in=st.booleans())
+    @rule(
+        target=templates,
+        name=NAMES,
+        category=st.sampled_from(["data", "ui", "nope"]),
+        built_in=st.booleans(),
+    )
     def create_template(self, name: str, category: str, built_in: bool) -> Any:
         return self.created(
             lambda: Template(
-                name=name, category=category,  # type: ignore[arg-type]
+                name=name,
+                category=category,  # type: ignore[arg-type]
                 template_text="Make {{thing}} for {{who}}",
                 built_in_at=FLAGGED if built_in else None,
             ),
             lambda uow, template: uow.templates.add(template),
         )
 
-    @rule(template=templates, name=st.sampled_from(["thing", "who", "bad name"]),
-          required=st.booleans(), pattern=st.sampled_from([None, "[a-z]+", "("]),
-          default=st.sampled_from([None, "x", "Y"]))
+    @rule(
+        template=templates,
+        name=st.sampled_from(["thing", "who", "bad name"]),
+        required=st.booleans(),
+        pattern=st.sampled_from([None, "[a-z]+", "("]),
+        default=st.sampled_from([None, "x", "Y"]),
+    )
     def add_placeholder(
         self, template: str, name: str, required: bool, pattern: str | None, default: str | None
     ) -> None:
         self.created(
             lambda: TemplatePlaceholder(
-                template_id=template, name=name, display_name=name, validation_pattern=pattern,
-                default_value=default, required_at=FLAGGED if required else None,
+                template_id=template,
+                name=name,
+                display_name=name,
+                validation_pattern=pattern,
+                default_value=default,
+                required_at=FLAGGED if required else None,
             ),
             lambda uow, placeholder: uow.templates.add_placeholder(placeholder),
         )
 
-    @rule(template=templates, values=st.dictionaries(
-        st.sampled_from(["thing", "who", "other"]), st.sampled_from(["abc", "ABC", "", "a\x00"]),
-        max_size=3))
+    @rule(
+        template=templates,
+        values=st.dictionaries(
+            st.sampled_from(["thing", "who", "other"]),
+            st.sampled_from(["abc", "ABC", "", "a\x00"]),
+            max_size=3,
+        ),
+    )
     def render_template(self, template: str, values: dict[str, str]) -> None:
         self.run(lambda uow: workspace.render(uow, template, values))
 
@@ -301,7 +338,9 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
-@pytest.mark.parametrize("_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])])
+@pytest.mark.parametrize(
+    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
+)
 def test_memory_and_databases_agree(
     _: None, sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -335,9 +374,11 @@ def test_memory_and_databases_agree(
 
     try:
         run_state_machine_as_test(
-            lambda: WorkspaceAgreement(open_backends),
+            # Hypothesis calls any factory; its annotation asks for the class itself.
+            lambda: WorkspaceAgreement(open_backends),  # type: ignore[arg-type]
             settings=settings(
-                settings.default, suppress_health_check=[HealthCheck.too_slow],
+                settings.default,
+                suppress_health_check=[HealthCheck.too_slow],
                 deadline=None,
             ),
         )

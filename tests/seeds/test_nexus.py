@@ -42,8 +42,12 @@ def test_transactions_are_all_or_nothing(db: Database) -> None:
 def test_nexus_project_columns(db: Database) -> None:
     with db.unit_of_work() as uow:
         project = factories.project(
-            uow, "Nexus", mode=ProjectMode.EVOLUTION, status="executing",
-            root_path="/home/me/nexus", repository_url="https://git.example/nexus.git",
+            uow,
+            "Nexus",
+            mode=ProjectMode.EVOLUTION,
+            status="executing",
+            root_path="/home/me/nexus",
+            repository_url="https://git.example/nexus.git",
         )
         project.completed_at = uow.clock.now()
         done = uow.projects.update(project)

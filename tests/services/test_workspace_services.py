@@ -22,8 +22,9 @@ from tests import factories
 @pytest.fixture
 def crud(uow: BaseUnitOfWork) -> Template:
     template = factories.template(uow, template_text="Add {{ entity }} with {{fields}}{{end}}")
-    factories.placeholder(uow, template, "entity", required_at=uow.clock.now(),
-                          validation_pattern="[A-Z][a-z]+")
+    factories.placeholder(
+        uow, template, "entity", required_at=uow.clock.now(), validation_pattern="[A-Z][a-z]+"
+    )
     factories.placeholder(uow, template, "fields", default_value="id, name")
     factories.placeholder(uow, template, "end")
     return template

@@ -34,8 +34,9 @@ class UniqueRule:
             # The repositories clear an exclusive flag before setting it, so a clash here
             # means a concurrent unit of work set it first.
             return Conflict(
-                label, row.get("id"), f"another {label} of this {self.columns[0]} has "
-                f"{self.only_where_set} set; retry",
+                label,
+                row.get("id"),
+                f"another {label} of this {self.columns[0]} has {self.only_where_set} set; retry",
             )
         return AlreadyExists(label, {column: row[column] for column in self.columns})
 
@@ -84,7 +85,9 @@ def not_null_error(label: str, column: str) -> InvalidValue:
     return InvalidValue(label, column, None, "must not be null")
 
 
-def not_allowed_error(label: str, column: str, value: Any, allowed: tuple[str, ...]) -> InvalidValue:
+def not_allowed_error(
+    label: str, column: str, value: Any, allowed: tuple[str, ...]
+) -> InvalidValue:
     return InvalidValue(label, column, value, f"must be one of {', '.join(allowed)}")
 
 
@@ -107,7 +110,9 @@ def rules_of(table_name: str) -> TableRules:
                 )
             )
     foreign_keys = tuple(
-        ForeignKeyRule(str(fk.constraint.name if fk.constraint else fk.name), fk.parent.name, fk.column.table)
+        ForeignKeyRule(
+            str(fk.constraint.name if fk.constraint else fk.name), fk.parent.name, fk.column.table
+        )
         for col in table.columns
         for fk in col.foreign_keys
     )

@@ -54,9 +54,7 @@ class StillReferenced(DomainError):
 
     def __init__(self, entity: str, key: object, referenced_by: str, field: str) -> None:
         self.entity, self.key, self.referenced_by, self.field = entity, key, referenced_by, field
-        super().__init__(
-            f"{entity} {shown(key)} is still referenced by {referenced_by}.{field}"
-        )
+        super().__init__(f"{entity} {shown(key)} is still referenced by {referenced_by}.{field}")
 
 
 class InvalidValue(DomainError):

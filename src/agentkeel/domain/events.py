@@ -71,5 +71,5 @@ class EventBus:
 
     def publish(self, event: DomainEvent) -> None:
         for event_type in type(event).__mro__:
-            for handler in self._handlers.get(event_type, ()):  # type: ignore[call-overload]
+            for handler in self._handlers.get(event_type, ()):
                 handler(event)

@@ -167,7 +167,8 @@ class Entity(SQLModel):
     Handing one to a repository is the only way a change reaches storage.
     """
 
-    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+    # SQLModel types model_config as its own TypedDict; these keys are plain pydantic ones.
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")  # type: ignore[assignment]
 
     # Columns the adapters stamp with the clock on insert and on every update.
     stamped_on_insert: ClassVar[tuple[str, ...]] = ()

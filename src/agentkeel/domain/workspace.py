@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import Strict, model_validator
-from sqlmodel import Field
 
 from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.model import (
@@ -257,8 +256,14 @@ class SettingDefinition:
 
 def _seconds(key: str, default: int, name: str, description: str) -> SettingDefinition:
     return SettingDefinition(
-        key, default, SettingValueType.NUMBER, SettingCategory.WORKFLOW, name, description,
-        minimum=1, maximum=WEEK_IN_SECONDS,
+        key,
+        default,
+        SettingValueType.NUMBER,
+        SettingCategory.WORKFLOW,
+        name,
+        description,
+        minimum=1,
+        maximum=WEEK_IN_SECONDS,
     )
 
 
@@ -273,45 +278,80 @@ def _switch(key: str, default: bool, name: str, description: str) -> SettingDefi
 # The 16 default settings of the Claude Orchestrator design, in its order.
 DEFAULT_SETTINGS: tuple[SettingDefinition, ...] = (
     SettingDefinition(
-        "workflow.defaultPauseBehavior", "auto_pause", SettingValueType.STRING,
-        SettingCategory.WORKFLOW, "Default pause behavior", "Default pause mode",
+        "workflow.defaultPauseBehavior",
+        "auto_pause",
+        SettingValueType.STRING,
+        SettingCategory.WORKFLOW,
+        "Default pause behavior",
+        "Default pause mode",
         allowed=("continuous", "auto_pause", "gates_only"),
     ),
     SettingDefinition(
-        "workflow.maxConcurrentImplementations", 3, SettingValueType.NUMBER,
-        SettingCategory.WORKFLOW, "Max concurrent implementations", "Max parallel workflows",
-        minimum=1, maximum=1000,
+        "workflow.maxConcurrentImplementations",
+        3,
+        SettingValueType.NUMBER,
+        SettingCategory.WORKFLOW,
+        "Max concurrent implementations",
+        "Max parallel workflows",
+        minimum=1,
+        maximum=1000,
     ),
-    _seconds("workflow.clarificationTimeout", 60, "Clarification timeout",
-             "Clarification timeout (seconds)"),
-    _seconds("workflow.refinementTimeout", 30, "Refinement timeout",
-             "Refinement timeout (seconds)"),
-    _seconds("workflow.discoveryTimeout", 120, "Discovery timeout",
-             "Discovery timeout (seconds)"),
+    _seconds(
+        "workflow.clarificationTimeout",
+        60,
+        "Clarification timeout",
+        "Clarification timeout (seconds)",
+    ),
+    _seconds(
+        "workflow.refinementTimeout", 30, "Refinement timeout", "Refinement timeout (seconds)"
+    ),
+    _seconds("workflow.discoveryTimeout", 120, "Discovery timeout", "Discovery timeout (seconds)"),
     _seconds("workflow.planningTimeout", 180, "Planning timeout", "Planning timeout (seconds)"),
-    _seconds("workflow.implementationTimeout", 300, "Implementation timeout",
-             "Per-step implementation timeout (seconds)"),
-    _seconds("workflow.qualityGateTimeout", 120, "Quality gate timeout",
-             "Quality gate timeout (seconds)"),
-    _seconds("workflow.geminiReviewTimeout", 180, "Gemini review timeout",
-             "Gemini review timeout (seconds)"),
-    SettingDefinition(
-        "worktree.locationPattern", ".worktrees/{feature-slug}", SettingValueType.STRING,
-        SettingCategory.WORKTREE, "Worktree location pattern", "Worktree location pattern",
+    _seconds(
+        "workflow.implementationTimeout",
+        300,
+        "Implementation timeout",
+        "Per-step implementation timeout (seconds)",
     ),
-    _switch("worktree.autoCleanup", True, "Auto-cleanup worktrees",
-            "Auto-cleanup after completion"),
-    _switch("worktree.autoCreateBranch", True, "Auto-create branch",
-            "Auto-create feature branch"),
+    _seconds(
+        "workflow.qualityGateTimeout", 120, "Quality gate timeout", "Quality gate timeout (seconds)"
+    ),
+    _seconds(
+        "workflow.geminiReviewTimeout",
+        180,
+        "Gemini review timeout",
+        "Gemini review timeout (seconds)",
+    ),
+    SettingDefinition(
+        "worktree.locationPattern",
+        ".worktrees/{feature-slug}",
+        SettingValueType.STRING,
+        SettingCategory.WORKTREE,
+        "Worktree location pattern",
+        "Worktree location pattern",
+    ),
+    _switch(
+        "worktree.autoCleanup", True, "Auto-cleanup worktrees", "Auto-cleanup after completion"
+    ),
+    _switch("worktree.autoCreateBranch", True, "Auto-create branch", "Auto-create feature branch"),
     _switch("worktree.pushOnCompletion", False, "Push on completion", "Push branch when done"),
     SettingDefinition(
-        "logging.retentionDays", 30, SettingValueType.NUMBER, SettingCategory.LOGGING,
-        "Log retention (days)", "Log retention period", minimum=1, maximum=36_500,
+        "logging.retentionDays",
+        30,
+        SettingValueType.NUMBER,
+        SettingCategory.LOGGING,
+        "Log retention (days)",
+        "Log retention period",
+        minimum=1,
+        maximum=36_500,
     ),
     _switch("logging.includeCliOutput", True, "Include CLI output", "Include raw CLI output"),
     SettingDefinition(
-        "logging.exportLocation", "~/Documents/claude-orchestrator-logs",
-        SettingValueType.STRING, SettingCategory.LOGGING, "Log export location",
+        "logging.exportLocation",
+        "~/Documents/claude-orchestrator-logs",
+        SettingValueType.STRING,
+        SettingCategory.LOGGING,
+        "Log export location",
         "Export location",
     ),
 )
@@ -382,7 +422,9 @@ class TemplatePlaceholder(Timestamped):
                 re.compile(self.validation_pattern)
             except re.error as exc:
                 raise InvalidValue(
-                    self.label(), "validation_pattern", self.validation_pattern,
+                    self.label(),
+                    "validation_pattern",
+                    self.validation_pattern,
                     f"is not a valid regular expression: {exc}",
                 ) from None
         return self

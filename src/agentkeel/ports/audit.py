@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Protocol
 
@@ -28,12 +29,11 @@ class AuditLogs(Protocol):
         category: EventCategory | None = None,
         since: datetime | None = None,
         limit: int | None = None,
-    ) -> list[AuditEntry]:
+    ) -> builtins.list[AuditEntry]:
         """Entries, newest first, filtered by whatever is given."""
         ...
 
-    def count(self) -> int:
-        ...
+    def count(self) -> int: ...
 
     def purge_before(self, cutoff: datetime) -> int:
         """Delete entries older than `cutoff`; return how many went."""

@@ -21,12 +21,24 @@ class UnitOfWork(Protocol):
 
     clock: Clock
     source: EventSource
-    projects: Projects
-    repositories: Repositories
-    worktrees: Worktrees
-    settings: Settings
-    templates: Templates
-    audit_logs: AuditLogs
+
+    @property
+    def projects(self) -> Projects: ...
+
+    @property
+    def repositories(self) -> Repositories: ...
+
+    @property
+    def worktrees(self) -> Worktrees: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def templates(self) -> Templates: ...
+
+    @property
+    def audit_logs(self) -> AuditLogs: ...
 
     def __enter__(self) -> Self: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Protocol, TypeVar
 
 from agentkeel.domain.workspace import (
@@ -24,7 +25,7 @@ T = TypeVar("T")
 class Projects(RepositoryPort[Project], Protocol):
     def list(
         self, *, include_archived: bool = False, limit: int | None = None, offset: int = 0
-    ) -> list[Project]:
+    ) -> builtins.list[Project]:
         """Projects oldest first; archived ones only when `include_archived`."""
         ...
 
@@ -38,7 +39,7 @@ class Projects(RepositoryPort[Project], Protocol):
 
 
 class Repositories(RepositoryPort[Repository], Protocol):
-    def list(self, *, project_id: str | None = None) -> list[Repository]:
+    def list(self, *, project_id: str | None = None) -> builtins.list[Repository]:
         """Repositories (of one project, if given), by name."""
         ...
 
@@ -46,7 +47,7 @@ class Repositories(RepositoryPort[Repository], Protocol):
         """The project's repository of that name (names are unique within a project)."""
         ...
 
-    def find_by_url(self, url: str) -> list[Repository]:
+    def find_by_url(self, url: str) -> builtins.list[Repository]:
         """Repositories with this remote URL, in any project, by id."""
         ...
 
@@ -70,7 +71,7 @@ class Repositories(RepositoryPort[Repository], Protocol):
 class Worktrees(RepositoryPort[Worktree], Protocol):
     def list(
         self, *, repository_id: str | None = None, status: WorktreeStatus | None = None
-    ) -> list[Worktree]:
+    ) -> builtins.list[Worktree]:
         """Worktrees, oldest first, optionally of one repository and/or in one status."""
         ...
 
@@ -87,7 +88,7 @@ class Worktrees(RepositoryPort[Worktree], Protocol):
 
 
 class Settings(RepositoryPort[Setting], Protocol):
-    def list(self, *, category: SettingCategory | None = None) -> list[Setting]:
+    def list(self, *, category: SettingCategory | None = None) -> builtins.list[Setting]:
         """Settings by key, optionally of one category."""
         ...
 
@@ -124,7 +125,7 @@ class Settings(RepositoryPort[Setting], Protocol):
 class Templates(RepositoryPort[Template], Protocol):
     def list(
         self, *, category: TemplateCategory | None = None, include_deactivated: bool = False
-    ) -> list[Template]:
+    ) -> builtins.list[Template]:
         """Templates by name; deactivated ones only when asked."""
         ...
 
@@ -132,7 +133,7 @@ class Templates(RepositoryPort[Template], Protocol):
         """The template with this name (names are unique)."""
         ...
 
-    def placeholders(self, template_id: str) -> list[TemplatePlaceholder]:
+    def placeholders(self, template_id: str) -> builtins.list[TemplatePlaceholder]:
         """The template's placeholders by `order_index`, then name."""
         ...
 

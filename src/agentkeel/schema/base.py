@@ -137,9 +137,7 @@ def field_spec(annotation: Any) -> FieldSpec:
 Relation = Callable[[str, dict[str, Column[Any]]], list[Any]]
 
 
-def references(
-    field: str, target: str, *, on_delete: OnDelete, index: bool = True
-) -> Relation:
+def references(field: str, target: str, *, on_delete: OnDelete, index: bool = True) -> Relation:
     """`field` is a foreign key to `target.id`, with the given ON DELETE."""
 
     def apply(table_name: str, columns: dict[str, Column[Any]]) -> list[Any]:
@@ -209,4 +207,3 @@ def entity_table(entity: type[Entity], name: str, *relations: Relation) -> Table
         extras.extend(relation(name, columns))
     ENTITIES[name] = entity
     return Table(name, metadata, *columns.values(), *extras)
-

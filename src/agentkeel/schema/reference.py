@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, create_engine
 
 from agentkeel.schema import entity_of, metadata
 
@@ -16,9 +15,14 @@ them before anything is written). Enum columns also carry a CHECK constraint.
 """
 
 
+# Dialects only, for compiling type names; nothing connects.
+_POSTGRES = create_engine("postgresql+psycopg://").dialect
+_SQLITE = create_engine("sqlite://").dialect
+
+
 def _type(column: Column[object]) -> str:
-    pg = column.type.compile(dialect=postgresql.dialect())
-    lite = column.type.compile(dialect=sqlite.dialect())
+    pg = column.type.compile(dialect=_POSTGRES)
+    lite = column.type.compile(dialect=_SQLITE)
     return pg if pg == lite else f"{pg} / {lite}"
 
 

@@ -148,7 +148,10 @@ def _sort(rows: list[Row], order_by: Sequence[Order]) -> list[Row]:
     for term in reversed(order_by):
         column = term.column
         rows.sort(
-            key=lambda row: (row[column] is not None, row[column] if row[column] is not None else 0),
+            key=lambda row: (
+                row[column] is not None,
+                row[column] if row[column] is not None else 0,
+            ),
             reverse=not isinstance(term, Asc),
         )
     return rows
@@ -185,8 +188,8 @@ class MemoryStore:
 
     def insert(self, table: Table, row: Row) -> None:
         rules = rules_of(table.name)
-        full = {column.name: row.get(column.name) for column in table.columns}
-        key = full["id"]
+        full: Row = {column.name: row.get(column.name) for column in table.columns}
+        key: str = full["id"]
         if key in self.db.rows[table.name]:
             raise rules.uniques[0].error(table, full)
         self._check(rules, key, full, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 
 from agentkeel.adapters.repositories.base import TableRepository
@@ -22,8 +23,8 @@ class AuditLogRepository(TableRepository[AuditEntry]):
         category: EventCategory | None = None,
         since: datetime | None = None,
         limit: int | None = None,
-    ) -> list[AuditEntry]:
-        where: list[Where] = [
+    ) -> builtins.list[AuditEntry]:
+        where: builtins.list[Where] = [
             Eq(column, value)
             for column, value in (
                 ("entity_type", entity_type),
@@ -44,4 +45,6 @@ class AuditLogRepository(TableRepository[AuditEntry]):
         raise Protected("audit_entry", entity.id, "cannot be changed: the audit log is append-only")
 
     def delete(self, key: str) -> dict[str, int]:
-        raise Protected("audit_entry", key, "cannot be deleted: only the retention purge removes entries")
+        raise Protected(
+            "audit_entry", key, "cannot be deleted: only the retention purge removes entries"
+        )

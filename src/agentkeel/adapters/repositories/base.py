@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
+from pydantic import JsonValue
+
 from agentkeel.adapters.store import Eq, Ne, NotNull, Order, RowStore, Where
 from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource
 from agentkeel.domain.errors import Conflict, NotFound, StillReferenced
@@ -158,7 +160,7 @@ class TableRepository(Generic[E]):
             event_type=f"{self._label}.deleted",
             event_category=EventCategory.RECORD,
             message=f"Deleted {subject} and {others} dependent row{'s' * (others != 1)}",
-            event_data={"removed": removed},
+            event_data={"removed": dict[str, JsonValue](removed)},
             before_state=entity.audit_state(),
             source=self._work.source,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TypeVar
 
 from agentkeel.adapters.repositories.base import TableRepository, Work
@@ -32,8 +33,8 @@ class ProjectRepository(TableRepository[Project]):
 
     def list(
         self, *, include_archived: bool = False, limit: int | None = None, offset: int = 0
-    ) -> list[Project]:
-        where: list[Where] = [] if include_archived else [IsNull("archived_at")]
+    ) -> builtins.list[Project]:
+        where: builtins.list[Where] = [] if include_archived else [IsNull("archived_at")]
         return self._select(where, [Asc("created_at")], limit, offset)
 
     def archive(self, key: str) -> Project:
@@ -50,14 +51,14 @@ class ProjectRepository(TableRepository[Project]):
 class RepositoryRepository(TableRepository[Repository]):
     entity = Repository
 
-    def list(self, *, project_id: str | None = None) -> list[Repository]:
+    def list(self, *, project_id: str | None = None) -> builtins.list[Repository]:
         where = [] if project_id is None else [Eq("project_id", project_id)]
         return self._select(where, [Asc("name")])
 
     def find_by_name(self, project_id: str, name: str) -> Repository | None:
         return self._first([Eq("project_id", project_id), Eq("name", name)])
 
-    def find_by_url(self, url: str) -> list[Repository]:
+    def find_by_url(self, url: str) -> builtins.list[Repository]:
         return self._select([Eq("url", url)])
 
     def default_of(self, project_id: str) -> Repository | None:
@@ -79,8 +80,8 @@ class WorktreeRepository(TableRepository[Worktree]):
 
     def list(
         self, *, repository_id: str | None = None, status: WorktreeStatus | None = None
-    ) -> list[Worktree]:
-        where: list[Where] = []
+    ) -> builtins.list[Worktree]:
+        where: builtins.list[Where] = []
         if repository_id is not None:
             where.append(Eq("repository_id", repository_id))
         if status is not None:
@@ -99,7 +100,7 @@ class WorktreeRepository(TableRepository[Worktree]):
 class SettingRepository(TableRepository[Setting]):
     entity = Setting
 
-    def list(self, *, category: SettingCategory | None = None) -> list[Setting]:
+    def list(self, *, category: SettingCategory | None = None) -> builtins.list[Setting]:
         where = [] if category is None else [Eq("category", SettingCategory(category).value)]
         return self._select(where, [Asc("key")])
 
@@ -156,8 +157,8 @@ class TemplateRepository(TableRepository[Template]):
 
     def list(
         self, *, category: TemplateCategory | None = None, include_deactivated: bool = False
-    ) -> list[Template]:
-        where: list[Where] = [] if include_deactivated else [IsNull("deactivated_at")]
+    ) -> builtins.list[Template]:
+        where: builtins.list[Where] = [] if include_deactivated else [IsNull("deactivated_at")]
         if category is not None:
             where.append(Eq("category", TemplateCategory(category).value))
         return self._select(where, [Asc("name")])
@@ -165,7 +166,7 @@ class TemplateRepository(TableRepository[Template]):
     def find_by_name(self, name: str) -> Template | None:
         return self._first([Eq("name", name)])
 
-    def placeholders(self, template_id: str) -> list[TemplatePlaceholder]:
+    def placeholders(self, template_id: str) -> builtins.list[TemplatePlaceholder]:
         return self._placeholders._select(
             [Eq("template_id", template_id)], [Asc("order_index"), Asc("name")]
         )

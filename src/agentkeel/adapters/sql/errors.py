@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 
-from agentkeel.adapters.constraints import TableRules, not_allowed_error, not_null_error, rules_of
+from agentkeel.adapters.constraints import (
+    TableRules,
+    UniqueRule,
+    not_allowed_error,
+    not_null_error,
+    rules_of,
+)
 from agentkeel.domain.errors import DomainError
 from agentkeel.schema import label_of
 
@@ -39,8 +45,12 @@ def broken_rule(exc: IntegrityError) -> Broken:
         diag = getattr(orig, "diag", None)
         constraint = getattr(diag, "constraint_name", None)
         column = getattr(diag, "column_name", None)
-        kind = {"23505": "unique", "23503": "foreign_key", "23502": "not_null",
-                "23514": "check"}.get(sqlstate, "unknown")
+        kind = {
+            "23505": "unique",
+            "23503": "foreign_key",
+            "23502": "not_null",
+            "23514": "check",
+        }.get(sqlstate, "unknown")
         return Broken(kind, constraint, (column,) if column else ())
     message = str(orig)
     if match := _SQLITE_UNIQUE.match(message):
@@ -55,7 +65,7 @@ def broken_rule(exc: IntegrityError) -> Broken:
     return Broken("unknown")
 
 
-def unique_rule(rules: TableRules, broken: Broken):  # type: ignore[no-untyped-def]
+def unique_rule(rules: TableRules, broken: Broken) -> UniqueRule | None:
     if broken.constraint is not None:
         return rules.unique_named(broken.constraint)
     return rules.unique_on(broken.columns)

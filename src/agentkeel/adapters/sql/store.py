@@ -80,8 +80,9 @@ class SqlStore:
             col: Any = table.c[term.column]
             if self._postgres and isinstance(col.type, String):
                 col = col.collate("C")  # code point order, as SQLite and the fakes sort
-            terms.append(col.asc().nulls_first() if isinstance(term, Asc) else
-                         col.desc().nulls_last())
+            terms.append(
+                col.asc().nulls_first() if isinstance(term, Asc) else col.desc().nulls_last()
+            )
         return terms
 
     # -- reads -----------------------------------------------------------------------------
@@ -119,8 +120,7 @@ class SqlStore:
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
             statement = select(table.c.id, col).where(col.in_(chunk))
-            for key, parent in self.connection.execute(statement):
-                yield key, parent
+            yield from ((key, parent) for key, parent in self.connection.execute(statement))
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -152,8 +152,7 @@ class SqlStore:
         self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
     ) -> Row | None:
         statement = (
-            update(table).where(*self._where(table, where)).values(dict(values))
-            .returning(*table.c)
+            update(table).where(*self._where(table, where)).values(dict(values)).returning(*table.c)
         )
         try:
             with self._guard():
@@ -214,5 +213,6 @@ class SqlStore:
             return StillReferenced(
                 label_of(edge.parent), plan.blocked.key, label_of(edge.child), edge.column
             )
-        return Conflict(label_of(table), min(keys, default=None),
-                        f"refused by the database: {exc.orig}")
+        return Conflict(
+            label_of(table), min(keys, default=None), f"refused by the database: {exc.orig}"
+        )
