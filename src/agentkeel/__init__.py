@@ -1,0 +1,53 @@
+"""agentkeel: the domain core of an AI coding-agent orchestrator.
+
+Start with `Database.open(url)` and `db.unit_of_work()`; entities live in `agentkeel.domain`,
+rules in `agentkeel.services`.
+"""
+
+from agentkeel.database import Database
+from agentkeel.domain.audit import AuditEntry
+from agentkeel.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    DependencyCycle,
+    DomainError,
+    InvalidTransition,
+    InvalidValue,
+    NotFound,
+    Protected,
+    ReferenceMissing,
+    SchemaError,
+    StillReferenced,
+)
+from agentkeel.domain.workspace import (
+    Project,
+    Repository,
+    Setting,
+    Template,
+    TemplatePlaceholder,
+    Worktree,
+)
+from agentkeel.ports.unit_of_work import UnitOfWork
+
+__all__ = [
+    "AlreadyExists",
+    "AuditEntry",
+    "Conflict",
+    "Database",
+    "DependencyCycle",
+    "DomainError",
+    "InvalidTransition",
+    "InvalidValue",
+    "NotFound",
+    "Project",
+    "Protected",
+    "ReferenceMissing",
+    "Repository",
+    "SchemaError",
+    "Setting",
+    "StillReferenced",
+    "Template",
+    "TemplatePlaceholder",
+    "UnitOfWork",
+    "Worktree",
+]

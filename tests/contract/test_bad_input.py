@@ -112,3 +112,32 @@ def test_errors_leave_nothing_written(uow: BaseUnitOfWork) -> None:
             attempt()
     assert uow.repositories.count() == 1
     assert uow.worktrees.count() == 0
+
+
+def test_entities_that_skipped_validation_are_checked_on_write(uow: BaseUnitOfWork) -> None:
+    unchecked = Project.model_construct(name="x" * 300)
+    with pytest.raises(InvalidValue, match=r"project\.name must be at most 200"):
+        uow.projects.add(unchecked)
+    project = factories.project(uow)
+    copied = project.model_copy(update={"mode": "sideways"})
+    with pytest.raises(InvalidValue, match=r"project\.mode must be one of"):
+        uow.projects.update(copied)
+    assert uow.projects.get(project.id) == project
+    assert uow.projects.count() == 1
+
+
+def test_the_store_itself_enforces_the_schema(uow: BaseUnitOfWork) -> None:
+    """Below the domain, each store still refuses what the schema forbids, alike."""
+    from agentkeel.schema.workspace import projects
+
+    store = uow._open().store
+    row = Project(name="ok").to_row()
+    with pytest.raises(InvalidValue) as caught:
+        store.insert(projects, {**row, "mode": "sideways"})
+    assert str(caught.value) == (
+        "project.mode must be one of genesis, evolution (got 'sideways')"
+    )
+    with pytest.raises(InvalidValue) as caught:
+        store.insert(projects, {**row, "name": None})
+    assert str(caught.value) == "project.name must not be null (got None)"
+    assert uow.projects.count() == 0

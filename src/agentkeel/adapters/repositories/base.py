@@ -50,7 +50,7 @@ class TableRepository(Generic[E]):
     # -- the generic port ------------------------------------------------------------------
 
     def add(self, entity: E) -> E:
-        row = entity.to_row()
+        row = self._checked(entity).to_row()
         now = self._store.clock.now()
         for column in entity.stamped_on_insert:
             row[column] = now
@@ -70,6 +70,7 @@ class TableRepository(Generic[E]):
         return None if row is None else self._entity(row)
 
     def update(self, entity: E) -> E:
+        entity = self._checked(entity)
         entity.check_transitions()
         changes = entity.changed_columns()
         changes.pop("id", None)
@@ -118,6 +119,15 @@ class TableRepository(Generic[E]):
         return self._store.count(self._table)
 
     # -- for subclasses --------------------------------------------------------------------
+
+    def _checked(self, entity: E) -> E:
+        """The entity validated afresh: `model_construct` and `model_copy(update=...)` skip
+        validation, and nothing unvalidated may reach storage."""
+        if not isinstance(entity, self.entity):
+            raise TypeError(f"expected a {self.entity.__name__}, got {type(entity).__name__}")
+        checked: E = type(entity).model_validate(entity.__dict__)
+        checked._stored = entity._stored
+        return checked
 
     def _entity(self, row: dict[str, Any]) -> E:
         entity: E = self.entity.from_row(row)  # type: ignore[assignment]
