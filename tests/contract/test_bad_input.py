@@ -134,9 +134,7 @@ def test_the_store_itself_enforces_the_schema(uow: BaseUnitOfWork) -> None:
     row = Project(name="ok").to_row()
     with pytest.raises(InvalidValue) as caught:
         store.insert(projects, {**row, "mode": "sideways"})
-    assert str(caught.value) == (
-        "project.mode must be one of genesis, evolution (got 'sideways')"
-    )
+    assert str(caught.value) == ("project.mode must be one of genesis, evolution (got 'sideways')")
     with pytest.raises(InvalidValue) as caught:
         store.insert(projects, {**row, "name": None})
     assert str(caught.value) == "project.name must not be null (got None)"
