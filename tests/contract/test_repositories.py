@@ -110,3 +110,16 @@ def test_deleting_a_repository_takes_its_worktrees(uow: BaseUnitOfWork) -> None:
     assert uow.repositories.delete(api.id) == {"repositories": 1, "worktrees": 1}
     assert uow.worktrees.count() == 0
     assert uow.projects.get(project.id) == project
+
+
+def test_moving_the_default_to_another_project_clears_that_projects_default(
+    uow: BaseUnitOfWork,
+) -> None:
+    first = factories.project(uow, "First")
+    second = factories.project(uow, "Second")
+    mover = uow.repositories.set_default(factories.repository(uow, first, "mover").id)
+    resident = uow.repositories.set_default(factories.repository(uow, second, "resident").id)
+    mover.project_id = second.id
+    moved = uow.repositories.update(mover)
+    assert uow.repositories.default_of(second.id) == moved
+    assert not uow.repositories.get(resident.id).is_default

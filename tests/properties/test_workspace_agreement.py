@@ -208,6 +208,15 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
         self.run(rename)
 
+    @rule(repository=repositories, project=projects)
+    def move_repository(self, repository: str, project: str) -> None:
+        def move(uow: BaseUnitOfWork) -> Repository:
+            found = uow.repositories.get(repository)
+            found.project_id = project
+            return uow.repositories.update(found)
+
+        self.run(move)
+
     @rule(repository=consumes(repositories))
     def delete_repository(self, repository: str) -> None:
         self.run(lambda uow: uow.repositories.delete(repository))

@@ -194,7 +194,11 @@ class Entity(SQLModel):
         try:
             return handler(data)
         except ValidationError as exc:
-            raise invalid_value(cls.label(), exc) from None
+            raise invalid_value(cls, exc) from None
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, "<secret>" if name in self.secret_fields else value
 
     def _raise_flag(self, name: str, at: datetime) -> None:
         """Set a timestamp flag; a flag already set keeps the time it was first set."""
@@ -254,10 +258,12 @@ class Timestamped(Entity):
     updated_at: UtcDateTime = Field(default_factory=utc_now)
 
 
-def invalid_value(entity: str, exc: ValidationError) -> DomainError:
-    """The first problem pydantic found, as an InvalidValue naming the field."""
+def invalid_value(entity: type[Entity], exc: ValidationError) -> DomainError:
+    """The first problem pydantic found, as an InvalidValue naming the field (a secret
+    field's value is not shown)."""
     error = exc.errors()[0]
     field = ".".join(str(part) for part in error["loc"]) or "value"
+    value = "<secret>" if field in entity.secret_fields else error.get("input")
     if error["type"] == "agentkeel":
         problem = error["msg"]
     elif error["type"] == "extra_forbidden":
@@ -268,7 +274,7 @@ def invalid_value(entity: str, exc: ValidationError) -> DomainError:
         problem = f"must be one of {error.get('ctx', {}).get('expected', '?')}"
     else:
         problem = f"is invalid: {error['msg'][0].lower()}{error['msg'][1:]}"
-    return InvalidValue(entity, field, error.get("input"), problem)
+    return InvalidValue(entity.label(), field, value, problem)
 
 
 def enum_values(enum: type[StrEnum]) -> tuple[str, ...]:

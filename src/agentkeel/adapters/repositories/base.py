@@ -50,14 +50,15 @@ class TableRepository(Generic[E]):
     # -- the generic port ------------------------------------------------------------------
 
     def add(self, entity: E) -> E:
-        row = self._checked(entity).to_row()
+        checked = self._checked(entity)
         now = self._store.clock.now()
-        for column in entity.stamped_on_insert:
-            row[column] = now
+        stored = checked.model_copy(update=dict.fromkeys(entity.stamped_on_insert, now))
+        row = stored.to_row()
         with self._store.atomic():
             self._clear_exclusive_flags(row, None)
             self._store.insert(self._table, row)
-        return self._entity(row)
+        stored._stored = row
+        return stored
 
     def get(self, key: str) -> E:
         entity = self.find(key)
@@ -150,8 +151,13 @@ class TableRepository(Generic[E]):
     def _clear_exclusive_flags(self, row: dict[str, Any], before: Entity | None) -> None:
         """Setting an exclusive flag clears it on the other rows of its group first."""
         for flag, per in self._exclusive_flags:
-            was_set = before is not None and before.stored_value(flag) is not None
-            if row.get(flag) is None or row.get(per) is None or was_set:
+            # Already flagged in this same group: nothing else can hold the flag.
+            kept = (
+                before is not None
+                and before.stored_value(flag) is not None
+                and before.stored_value(per) == row.get(per)
+            )
+            if row.get(flag) is None or row.get(per) is None or kept:
                 continue
             stamps = {column: self._store.clock.now() for column in self.entity.stamped_on_update}
             self._store.update(

@@ -1,0 +1,48 @@
+"""Domain rules that need no storage: secrets stay hidden, flags keep their first time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+import pytest
+
+from agentkeel.domain.errors import InvalidValue
+from agentkeel.domain.model import Entity, Name
+from agentkeel.domain.workspace import Project
+
+
+class Vault(Entity):
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"token"})
+
+    owner: Name
+    token: Name
+
+
+def test_secrets_stay_out_of_repr_errors_and_audit_states() -> None:
+    vault = Vault(owner="me", token="hunter2")
+    assert "hunter2" not in repr(vault)
+    assert "token" not in vault.audit_state()
+    with pytest.raises(InvalidValue) as caught:
+        Vault(owner="me", token="x" * 500)
+    assert "xxxx" not in str(caught.value)
+    assert "<secret>" in str(caught.value)
+
+
+def test_a_flag_keeps_the_time_it_was_first_set() -> None:
+    first = datetime(2026, 1, 1, tzinfo=UTC)
+    project = Project(name="p")
+    project.archive(first)
+    project.archive(first + timedelta(days=1))
+    assert project.archived_at == first
+    project.unarchive()
+    assert not project.is_archived
+
+
+def test_times_are_normalised_to_utc() -> None:
+    from datetime import timezone
+
+    local = datetime(2026, 1, 1, 12, tzinfo=timezone(timedelta(hours=2)))
+    project = Project(name="p", archived_at=local)
+    assert project.archived_at == local
+    assert project.archived_at is not None and project.archived_at.utcoffset() == timedelta(0)
