@@ -100,5 +100,14 @@ class Conflict(DomainError):
         super().__init__(f"{entity} {shown(key)}: {reason}")
 
 
+class Busy(Conflict):
+    """Another unit of work held the database (or a row) past the wait limit; retry."""
+
+    def __init__(self) -> None:
+        self.entity, self.key = "database", None
+        self.reason = "busy: another unit of work held it past the wait limit; retry"
+        DomainError.__init__(self, f"the database is {self.reason}")
+
+
 class SchemaError(DomainError):
     """The database's schema is not one this version of agentkeel can work with."""

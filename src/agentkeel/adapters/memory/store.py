@@ -32,7 +32,7 @@ from agentkeel.adapters.store import (
     Where,
 )
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import Conflict, StillReferenced
+from agentkeel.domain.errors import Busy, StillReferenced
 from agentkeel.schema import label_of, metadata
 from agentkeel.schema.graph import plan_delete
 
@@ -61,7 +61,7 @@ class MemoryDatabase:
     @contextmanager
     def locked(self) -> Iterator[None]:
         if not self._lock.acquire(timeout=self._lock_timeout):
-            raise Conflict("database", "memory", "busy: another unit of work holds it")
+            raise Busy()
         try:
             yield
         finally:

@@ -8,6 +8,7 @@ hard deletes and their audit entries all happen here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -54,8 +55,9 @@ class TableRepository(Generic[E]):
         now = self._store.clock.now()
         stored = checked.model_copy(update=dict.fromkeys(entity.stamped_on_insert, now))
         row = stored.to_row()
-        with self._store.atomic():
-            self._clear_exclusive_flags(row, None)
+        raised = self._raised_exclusive_flags(row, None)
+        with self._store.atomic() if raised else nullcontext():
+            self._clear_others(raised, row)
             self._store.insert(self._table, row)
         stored._stored = row
         return stored
@@ -89,8 +91,9 @@ class TableRepository(Generic[E]):
             for name in entity.transitions
             if name in changes and entity.stored_value(name) is not None
         ]
-        with self._store.atomic():
-            self._clear_exclusive_flags({**entity.to_row(), **changes}, entity)
+        raised = self._raised_exclusive_flags({**entity.to_row(), **changes}, entity)
+        with self._store.atomic() if raised else nullcontext():
+            self._clear_others(raised, {**entity.to_row(), **changes})
             row = self._store.update_one(self._table, [Eq("id", entity.id), *guard], changes)
             if row is None:
                 if self._store.get(self._table, entity.id) is None:
@@ -148,17 +151,26 @@ class TableRepository(Generic[E]):
         found = self._select(where, order_by, limit=1)
         return found[0] if found else None
 
-    def _clear_exclusive_flags(self, row: dict[str, Any], before: Entity | None) -> None:
-        """Setting an exclusive flag clears it on the other rows of its group first."""
+    def _raised_exclusive_flags(
+        self, row: dict[str, Any], before: Entity | None
+    ) -> list[tuple[str, str]]:
+        """The exclusive flags this write sets in a group where it did not hold them yet.
+
+        Each must be cleared on the group's other rows first, in the same savepoint; a write
+        that raises none is a single statement, atomic by itself."""
+        raised = []
         for flag, per in self._exclusive_flags:
-            # Already flagged in this same group: nothing else can hold the flag.
             kept = (
                 before is not None
                 and before.stored_value(flag) is not None
                 and before.stored_value(per) == row.get(per)
             )
-            if row.get(flag) is None or row.get(per) is None or kept:
-                continue
+            if row.get(flag) is not None and row.get(per) is not None and not kept:
+                raised.append((flag, per))
+        return raised
+
+    def _clear_others(self, raised: list[tuple[str, str]], row: dict[str, Any]) -> None:
+        for flag, per in raised:
             stamps = {column: self._store.clock.now() for column in self.entity.stamped_on_update}
             self._store.update(
                 self._table,

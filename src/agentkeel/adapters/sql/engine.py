@@ -27,11 +27,14 @@ def is_memory_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def create_database_engine(url: str | URL, **options: Any) -> Engine:
+def create_database_engine(
+    url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **options: Any
+) -> Engine:
     """An engine with agentkeel's connection settings.
 
     SQLite: `journal_mode=WAL` (files), `foreign_keys=ON`, `busy_timeout`,
-    `synchronous=NORMAL` on every connection, and every transaction starts with
+    `synchronous=NORMAL` on every connection (a writer waits `busy_timeout_ms` for another
+    to finish, then gets `Busy`), and every transaction starts with
     `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing midway.
     An in-memory SQLite database lives on one shared connection.
     """
@@ -52,7 +55,7 @@ def create_database_engine(url: str | URL, **options: Any) -> Engine:
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

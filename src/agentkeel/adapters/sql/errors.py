@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Table
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from agentkeel.adapters.constraints import (
     TableRules,
@@ -63,6 +63,17 @@ def broken_rule(exc: IntegrityError) -> Broken:
     if match := _SQLITE_CHECK.match(message):
         return Broken("check", match.group(1))
     return Broken("unknown")
+
+
+# SQLite: the busy timeout ran out. PostgreSQL: lock timeout, deadlock, serialization failure.
+_BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+
+
+def is_busy(exc: OperationalError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in _BUSY_SQLSTATES
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
 def unique_rule(rules: TableRules, broken: Broken) -> UniqueRule | None:

@@ -6,37 +6,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    String,
-    Table,
-    delete,
-    false,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Executable, Table
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from agentkeel.adapters.constraints import rules_of
-from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
-from agentkeel.adapters.store import (
-    Asc,
-    Before,
-    Eq,
-    In,
-    IsNull,
-    Ne,
-    NotNull,
-    Order,
-    Row,
-    Since,
-    Where,
-)
+from agentkeel.adapters.sql import statements as sql
+from agentkeel.adapters.sql.errors import broken_rule, is_busy, unique_rule, value_error
+from agentkeel.adapters.store import Order, Row, Where
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import Conflict, DomainError, StillReferenced
+from agentkeel.domain.errors import Busy, Conflict, DomainError, StillReferenced
 from agentkeel.schema import label_of
 from agentkeel.schema.graph import plan_delete
 
@@ -51,47 +30,20 @@ class SqlStore:
         self.clock = clock
         self._postgres = connection.dialect.name == "postgresql"
 
-    # -- building statements ---------------------------------------------------------------
-
-    def _where(self, table: Table, where: Sequence[Where]) -> list[ColumnElement[bool]]:
-        clauses: list[ColumnElement[bool]] = []
-        for term in where:
-            col = table.c[term.column]
-            match term:
-                case Eq():
-                    clauses.append(col == term.value)
-                case Ne():
-                    clauses.append(col != term.value)
-                case In():
-                    clauses.append(col.in_(term.values) if term.values else false())
-                case IsNull():
-                    clauses.append(col.is_(None))
-                case NotNull():
-                    clauses.append(col.is_not(None))
-                case Before():
-                    clauses.append(col < term.value)
-                case Since():
-                    clauses.append(col >= term.value)
-        return clauses
-
-    def _order(self, table: Table, order_by: Sequence[Order]) -> list[Any]:
-        terms: list[Any] = []
-        for term in [*order_by, Asc("id")]:
-            col: Any = table.c[term.column]
-            if self._postgres and isinstance(col.type, String):
-                col = col.collate("C")  # code point order, as SQLite and the fakes sort
-            terms.append(
-                col.asc().nulls_first() if isinstance(term, Asc) else col.desc().nulls_last()
-            )
-        return terms
+    def _run(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Any:
+        try:
+            result: CursorResult[Any] = self.connection.execute(statement, params)
+        except OperationalError as exc:
+            if is_busy(exc):
+                raise Busy() from exc
+            raise
+        return result
 
     # -- reads -----------------------------------------------------------------------------
 
     def get(self, table: Table, key: str, *, for_update: bool = False) -> Row | None:
-        statement = select(table).where(table.c.id == key)
-        if for_update and self._postgres:
-            statement = statement.with_for_update()
-        row = self.connection.execute(statement).mappings().first()
+        statement = sql.get_statement(table, for_update and self._postgres)
+        row = self._run(statement, {"key": key}).mappings().first()
         return None if row is None else dict(row)
 
     def select(
@@ -102,32 +54,38 @@ class SqlStore:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Row]:
-        statement = select(table).where(*self._where(table, where))
-        statement = statement.order_by(*self._order(table, order_by))
+        statement = sql.select_statement(
+            table,
+            sql.shape_of(where),
+            sql.order_of(order_by),
+            self._postgres,
+            limit is not None,
+            bool(offset),
+        )
+        params = sql.where_params(where)
         if limit is not None:
-            statement = statement.limit(limit)
+            params["limit"] = limit
         if offset:
-            statement = statement.offset(offset)
-        return [dict(row) for row in self.connection.execute(statement).mappings()]
+            params["offset"] = offset
+        return [dict(row) for row in self._run(statement, params).mappings()]
 
     def count(self, table: Table, where: Sequence[Where] = ()) -> int:
-        statement = select(func.count()).select_from(table).where(*self._where(table, where))
-        return int(self.connection.execute(statement).scalar_one())
+        statement = sql.count_statement(table, sql.shape_of(where))
+        return int(self._run(statement, sql.where_params(where)).scalar_one())
 
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
         ordered = sorted(keys)
-        col = table.c[column]
+        statement = sql.referrers_statement(table, column)
         for start in range(0, len(ordered), _CHUNK):
-            chunk = ordered[start : start + _CHUNK]
-            statement = select(table.c.id, col).where(col.in_(chunk))
-            yield from ((key, parent) for key, parent in self.connection.execute(statement))
+            rows = self._run(statement, {"keys": ordered[start : start + _CHUNK]})
+            yield from ((key, parent) for key, parent in rows)
 
     # -- writes ----------------------------------------------------------------------------
 
     def insert(self, table: Table, row: Row) -> None:
         try:
             with self._guard():
-                self.connection.execute(insert(table), row)
+                self._run(sql.insert_statement(table), row)
         except IntegrityError as exc:
             raise self._translate(exc, table, row) from exc
 
@@ -138,34 +96,34 @@ class SqlStore:
         values: Mapping[str, Any],
         increments: Mapping[str, int] | None = None,
     ) -> int:
-        changes: dict[str, Any] = dict(values)
-        for column, delta in (increments or {}).items():
-            changes[column] = table.c[column] + delta
-        statement = update(table).where(*self._where(table, where)).values(changes)
+        increments = increments or {}
+        statement = sql.update_statement(
+            table, sql.shape_of(where), tuple(values), tuple(increments), False
+        )
+        params = {**sql.where_params(where), **sql.update_params(values, increments)}
         try:
             with self._guard():
-                return int(self.connection.execute(statement).rowcount)
+                return int(self._run(statement, params).rowcount)
         except IntegrityError as exc:
             raise self._translate(exc, table, self._merged(table, where, values)) from exc
 
     def update_one(
         self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
     ) -> Row | None:
-        statement = (
-            update(table).where(*self._where(table, where)).values(dict(values)).returning(*table.c)
-        )
+        statement = sql.update_statement(table, sql.shape_of(where), tuple(values), (), True)
+        params = {**sql.where_params(where), **sql.update_params(values, {})}
         try:
             with self._guard():
-                row = self.connection.execute(statement).mappings().first()
+                row = self._run(statement, params).mappings().first()
         except IntegrityError as exc:
             raise self._translate(exc, table, self._merged(table, where, values)) from exc
         return None if row is None else dict(row)
 
     def delete(self, table: Table, where: Sequence[Where]) -> int:
-        statement = delete(table).where(*self._where(table, where))
+        statement = sql.delete_statement(table, sql.shape_of(where))
         try:
             with self._guard():
-                return int(self.connection.execute(statement).rowcount)
+                return int(self._run(statement, sql.where_params(where)).rowcount)
         except IntegrityError as exc:
             raise self._translate_delete(exc, table, where) from exc
 

@@ -1,0 +1,162 @@
+"""Statements built once per shape and reused with bind parameters.
+
+Building a SQLAlchemy statement costs more than running it (get by id: 101 µs built each
+time, 35 µs cached, on SQLite). So a statement is built once for each shape of call — which
+table, which query terms on which columns, which ordering — and every later call with the
+same shape only binds its values: `w0, w1, ...` for query terms, `v_<column>` for values
+written, `i_<column>` for increments, `limit` and `offset`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Delete,
+    Insert,
+    Select,
+    String,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from agentkeel.adapters.store import Asc, Before, Eq, In, Ne, Order, Since, Where
+
+# (term kind, column, is an empty IN) for each query term
+Shape = tuple[tuple[str, str, bool], ...]
+
+
+def shape_of(where: Sequence[Where]) -> Shape:
+    return tuple(
+        (type(term).__name__, term.column, isinstance(term, In) and not term.values)
+        for term in where
+    )
+
+
+def where_params(where: Sequence[Where]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, term in enumerate(where):
+        match term:
+            case Eq() | Ne() | Before() | Since():
+                params[f"w{i}"] = term.value
+            case In() if term.values:
+                params[f"w{i}"] = sorted(term.values)
+    return params
+
+
+def _clauses(table: Table, shape: Shape) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    for i, (kind, column, empty) in enumerate(shape):
+        col = table.c[column]
+        param: BindParameter[Any] = bindparam(f"w{i}", expanding=kind == "In")
+        match kind:
+            case "Eq":
+                clauses.append(col == param)
+            case "Ne":
+                clauses.append(col != param)
+            case "In":
+                clauses.append(false() if empty else col.in_(param))
+            case "IsNull":
+                clauses.append(col.is_(None))
+            case "NotNull":
+                clauses.append(col.is_not(None))
+            case "Before":
+                clauses.append(col < param)
+            case "Since":
+                clauses.append(col >= param)
+    return clauses
+
+
+def _ordering(table: Table, order: tuple[tuple[str, bool], ...], postgres: bool) -> list[Any]:
+    terms: list[Any] = []
+    for column, ascending in (*order, ("id", True)):
+        col: Any = table.c[column]
+        if postgres and isinstance(col.type, String):
+            col = col.collate("C")  # code point order, as SQLite and the fakes sort
+        terms.append(col.asc().nulls_first() if ascending else col.desc().nulls_last())
+    return terms
+
+
+def order_of(order_by: Sequence[Order]) -> tuple[tuple[str, bool], ...]:
+    return tuple((term.column, isinstance(term, Asc)) for term in order_by)
+
+
+@lru_cache(maxsize=1024)
+def insert_statement(table: Table) -> Insert:
+    return insert(table)
+
+
+@lru_cache(maxsize=1024)
+def get_statement(table: Table, for_update: bool) -> Select[Any]:
+    statement = select(table).where(table.c.id == bindparam("key"))
+    return statement.with_for_update() if for_update else statement
+
+
+@lru_cache(maxsize=1024)
+def select_statement(
+    table: Table,
+    shape: Shape,
+    order: tuple[tuple[str, bool], ...],
+    postgres: bool,
+    limited: bool,
+    offset: bool,
+) -> Select[Any]:
+    statement = select(table).where(*_clauses(table, shape))
+    statement = statement.order_by(*_ordering(table, order, postgres))
+    if limited:
+        statement = statement.limit(bindparam("limit", type_=BigInteger()))
+    if offset:
+        statement = statement.offset(bindparam("offset", type_=BigInteger()))
+    return statement
+
+
+@lru_cache(maxsize=1024)
+def count_statement(table: Table, shape: Shape) -> Select[Any]:
+    return select(func.count()).select_from(table).where(*_clauses(table, shape))
+
+
+@lru_cache(maxsize=1024)
+def referrers_statement(table: Table, column: str) -> Select[Any]:
+    col = table.c[column]
+    return select(table.c.id, col).where(col.in_(bindparam("keys", expanding=True)))
+
+
+@lru_cache(maxsize=1024)
+def update_statement(
+    table: Table,
+    shape: Shape,
+    columns: tuple[str, ...],
+    increments: tuple[str, ...],
+    returning: bool,
+) -> Update:
+    values: dict[Any, Any] = {
+        table.c[c]: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns
+    }
+    values.update(
+        {table.c[c]: table.c[c] + bindparam(f"i_{c}", type_=BigInteger()) for c in increments}
+    )
+    statement = update(table).where(*_clauses(table, shape)).values(values)
+    return statement.returning(*table.c) if returning else statement
+
+
+def update_params(values: Mapping[str, Any], increments: Mapping[str, int]) -> dict[str, Any]:
+    params = {f"v_{column}": value for column, value in values.items()}
+    params.update({f"i_{column}": delta for column, delta in increments.items()})
+    return params
+
+
+@lru_cache(maxsize=1024)
+def delete_statement(table: Table, shape: Shape) -> Delete:
+    return delete(table).where(*_clauses(table, shape))
