@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
-from sqlalchemy import Table
+from sqlalchemy import MetaData, Table
 
 from agentkeel.schema.base import metadata
 
@@ -27,10 +27,10 @@ class Edge:
 
 
 @cache
-def edges_into(parent_name: str) -> tuple[Edge, ...]:
-    """Every foreign key that refers to the table `parent_name`."""
+def edges_into(parent_name: str, schema: MetaData = metadata) -> tuple[Edge, ...]:
+    """Every foreign key of `schema` that refers to the table `parent_name`."""
     found = []
-    for child in metadata.sorted_tables:
+    for child in schema.sorted_tables:
         for fk in child.foreign_keys:
             if fk.column.table.name == parent_name:
                 on_delete = (fk.ondelete or "NO ACTION").upper()
@@ -64,14 +64,19 @@ class DeletePlan:
 FindReferrers = Callable[[Table, str, set[str]], Iterable[tuple[str, str]]]
 
 
-def plan_delete(table: Table, keys: Iterable[str], find_referrers: FindReferrers) -> DeletePlan:
+def plan_delete(
+    table: Table,
+    keys: Iterable[str],
+    find_referrers: FindReferrers,
+    schema: MetaData = metadata,
+) -> DeletePlan:
     """Follow CASCADE edges from `keys` of `table` to a fixed point, then check the rest."""
     plan = DeletePlan()
     frontier: list[tuple[Table, set[str]]] = [(table, set(keys))]
     plan.removed[table.name] = set(frontier[0][1])
     while frontier:
         parent, parent_keys = frontier.pop()
-        for edge in edges_into(parent.name):
+        for edge in edges_into(parent.name, schema):
             if edge.on_delete != "CASCADE":
                 continue
             found = {child for child, _ in find_referrers(edge.child, edge.column, parent_keys)}
@@ -83,7 +88,7 @@ def plan_delete(table: Table, keys: Iterable[str], find_referrers: FindReferrers
     for parent_name, parent_keys in list(plan.removed.items()):
         if not parent_keys:
             continue
-        for edge in edges_into(parent_name):
+        for edge in edges_into(parent_name, schema):
             if edge.on_delete == "CASCADE":
                 continue
             gone = plan.removed.get(edge.child.name, set())
