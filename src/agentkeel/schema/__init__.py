@@ -4,7 +4,7 @@ from sqlalchemy import Table
 
 from agentkeel.domain.model import Entity
 from agentkeel.schema import audit, workspace
-from agentkeel.schema.base import ENTITIES, metadata
+from agentkeel.schema.base import ENTITIES, label_of, metadata
 
 __all__ = ["audit", "entity_of", "label_of", "metadata", "table_of", "workspace"]
 
@@ -20,9 +20,3 @@ def table_of(entity: type[Entity]) -> Table:
 
 def entity_of(table: Table) -> type[Entity]:
     return ENTITIES[table.name]
-
-
-def label_of(table: Table) -> str:
-    """The entity's name for a table, as errors use it: `template_placeholders` ->
-    `template_placeholder`."""
-    return entity_of(table).label()

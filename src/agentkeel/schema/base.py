@@ -57,6 +57,14 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 # table name -> the entity it stores
 ENTITIES: dict[str, type[Entity]] = {}
 
+
+def label_of(table: Table) -> str:
+    """The entity's name for a table, as errors use it: `template_placeholders` ->
+    `template_placeholder` (a table that stores no entity goes by its own name)."""
+    entity = ENTITIES.get(table.name)
+    return table.name if entity is None else entity.label()
+
+
 # Text longer than this is stored as TEXT rather than VARCHAR(n); the domain enforces the limit.
 VARCHAR_LIMIT = 4096
 

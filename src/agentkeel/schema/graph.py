@@ -13,7 +13,8 @@ from functools import cache
 
 from sqlalchemy import MetaData, Table
 
-from agentkeel.schema.base import metadata
+from agentkeel.domain.errors import StillReferenced
+from agentkeel.schema.base import label_of, metadata
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class DeletePlan:
 
     def counts(self) -> dict[str, int]:
         return {name: len(keys) for name, keys in self.removed.items() if keys}
+
+    def refusal(self) -> StillReferenced | None:
+        """The error a blocked delete raises, the same from every adapter."""
+        if self.blocked is None:
+            return None
+        edge = self.blocked.edge
+        return StillReferenced(
+            label_of(edge.parent), self.blocked.key, label_of(edge.child), edge.column
+        )
 
 
 # (child table, column, parent keys) -> (child key, parent key) of every row whose `column`

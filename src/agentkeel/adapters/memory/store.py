@@ -32,8 +32,8 @@ from agentkeel.adapters.store import (
     Where,
 )
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import Busy, StillReferenced
-from agentkeel.schema import label_of, metadata
+from agentkeel.domain.errors import Busy
+from agentkeel.schema import metadata
 from agentkeel.schema.graph import plan_delete
 
 Undo = tuple[str, str, Row | None]
@@ -259,11 +259,8 @@ class MemoryStore:
         if not keys:
             return 0
         plan = plan_delete(table, keys, self.referrers)
-        if plan.blocked is not None:
-            edge = plan.blocked.edge
-            raise StillReferenced(
-                label_of(edge.parent), plan.blocked.key, label_of(edge.child), edge.column
-            )
+        if (refusal := plan.refusal()) is not None:
+            raise refusal
         with self.atomic():
             for (child, column), child_keys in plan.cleared.items():
                 for key in child_keys:

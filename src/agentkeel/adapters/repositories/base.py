@@ -16,7 +16,7 @@ from pydantic import JsonValue
 
 from agentkeel.adapters.store import Eq, Ne, NotNull, Order, RowStore, Where
 from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource
-from agentkeel.domain.errors import Conflict, NotFound, StillReferenced
+from agentkeel.domain.errors import Conflict, NotFound
 from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.model import Entity
 from agentkeel.schema import label_of, table_of
@@ -91,9 +91,10 @@ class TableRepository(Generic[E]):
             for name in entity.transitions
             if name in changes and entity.stored_value(name) is not None
         ]
-        raised = self._raised_exclusive_flags({**entity.to_row(), **changes}, entity)
+        written = {**entity.to_row(), **changes}
+        raised = self._raised_exclusive_flags(written, entity)
         with self._store.atomic() if raised else nullcontext():
-            self._clear_others(raised, {**entity.to_row(), **changes})
+            self._clear_others(raised, written)
             row = self._store.update_one(self._table, [Eq("id", entity.id), *guard], changes)
             if row is None:
                 if self._store.get(self._table, entity.id) is None:
@@ -108,11 +109,8 @@ class TableRepository(Generic[E]):
                 raise NotFound(self._label, key)
             entity = self._entity(row)
             plan = plan_delete(self._table, {key}, self._store.referrers)
-            if plan.blocked is not None:
-                edge = plan.blocked.edge
-                raise StillReferenced(
-                    label_of(edge.parent), plan.blocked.key, label_of(edge.child), edge.column
-                )
+            if (refusal := plan.refusal()) is not None:
+                raise refusal
             self._store.delete(self._table, [Eq("id", key)])
             removed = plan.counts()
             self._audit_deletion(entity, removed)

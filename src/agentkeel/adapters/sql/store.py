@@ -15,7 +15,7 @@ from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, is_busy, unique_rule, value_error
 from agentkeel.adapters.store import Order, Row, Where
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import Busy, Conflict, DomainError, StillReferenced
+from agentkeel.domain.errors import Busy, Conflict, DomainError
 from agentkeel.schema import label_of
 from agentkeel.schema.graph import plan_delete
 
@@ -166,11 +166,8 @@ class SqlStore:
     ) -> DomainError:
         keys = {row["id"] for row in self.select(table, where)}
         plan = plan_delete(table, keys, self.referrers)
-        if plan.blocked is not None:
-            edge = plan.blocked.edge
-            return StillReferenced(
-                label_of(edge.parent), plan.blocked.key, label_of(edge.child), edge.column
-            )
+        if (refusal := plan.refusal()) is not None:
+            return refusal
         return Conflict(
             label_of(table), min(keys, default=None), f"refused by the database: {exc.orig}"
         )
