@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Index, Table, UniqueConstraint
+from sqlalchemy import JSON, Index, Table, UniqueConstraint
 
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, ReferenceMissing
 from agentkeel.schema import label_of, metadata
@@ -95,7 +95,8 @@ def not_allowed_error(
 def rules_of(table_name: str) -> TableRules:
     table = metadata.tables[table_name]
     uniques = [UniqueRule(str(table.primary_key.name), ("id",))]
-    for constraint in table.constraints:
+    # Sorted by name: a set's order would vary from run to run.
+    for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
         if isinstance(constraint, UniqueConstraint):
             uniques.append(
                 UniqueRule(str(constraint.name), tuple(c.name for c in constraint.columns))
@@ -122,7 +123,5 @@ def rules_of(table_name: str) -> TableRules:
         allowed={c.name: c.info["allowed"] for c in table.columns if c.info.get("allowed")},
         uniques=tuple(uniques),
         foreign_keys=foreign_keys,
-        json_columns=frozenset(
-            c.name for c in table.columns if c.type.__class__.__name__ == "JSON"
-        ),
+        json_columns=frozenset(c.name for c in table.columns if isinstance(c.type, JSON)),
     )

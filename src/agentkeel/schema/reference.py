@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, create_engine
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Table, UniqueConstraint, create_engine
 
 from agentkeel.schema import entity_of, metadata
 
@@ -36,7 +36,7 @@ def _rules(column: Column[object]) -> str:
         notes.append("one of " + ", ".join(f"`{v}`" for v in column.info["allowed"]))
     elif column.info.get("max_length"):
         notes.append(f"≤ {column.info['max_length']:,} chars")
-    elif column.type.__class__.__name__ == "JSON":
+    elif isinstance(column.type, JSON):
         notes.append("opaque JSON payload (no NUL, NaN or infinity)")
     if column.name.endswith("_at") and column.nullable:
         notes.append("flag: null = false")
