@@ -85,12 +85,18 @@ class Database:
                 uow.commit()
         return database
 
-    def unit_of_work(self, *, source: EventSource = EventSource.SYSTEM) -> BaseUnitOfWork:
-        """A new unit of work; `source` is who acts (recorded in audit entries)."""
+    def unit_of_work(
+        self, *, source: EventSource = EventSource.SYSTEM, read_only: bool = False
+    ) -> BaseUnitOfWork:
+        """A new unit of work; `source` is who acts (recorded in audit entries).
+
+        A `read_only` unit of work refuses writes with `ReadOnly`; on SQLite it reads a
+        snapshot without waiting for writers (others begin with `BEGIN IMMEDIATE`).
+        """
         if self._memory is not None:
-            return MemoryUnitOfWork(self._memory, self.clock, self.bus, source)
+            return MemoryUnitOfWork(self._memory, self.clock, self.bus, source, read_only)
         assert self.engine is not None
-        return SqlUnitOfWork(self.engine, self.clock, self.bus, source)
+        return SqlUnitOfWork(self.engine, self.clock, self.bus, source, read_only)
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         """Call `handler` with every event of this type committed from now on."""

@@ -71,3 +71,15 @@ def test_concurrent_start_ups_migrate_and_seed_once(tmp_path: Path) -> None:
             return uow.settings.count()
 
     assert in_threads(4, start) == [16] * 4
+
+
+def test_on_sqlite_a_reader_does_not_hold_up_a_writer(tmp_path: Path) -> None:
+    with Database.open(str(tmp_path / "wal.db")) as db:
+        with db.unit_of_work(read_only=True) as reader:
+            before = reader.projects.count()  # holds a read snapshot
+            with db.unit_of_work() as writer:
+                factories.project(writer)
+                writer.commit()  # would wait for the reader under BEGIN IMMEDIATE
+            assert reader.projects.count() == before  # the snapshot stays consistent
+        with db.unit_of_work(read_only=True) as reader:
+            assert reader.projects.count() == before + 1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from agentkeel.database import Database
-from agentkeel.domain.errors import AlreadyExists
+from agentkeel.domain.errors import AlreadyExists, ReadOnly
 from agentkeel.domain.events import DomainEvent, ProjectArchived
 from agentkeel.services.workspace import archive_project
 from tests import factories
@@ -77,3 +79,23 @@ def test_repositories_are_usable_only_inside_the_block(db: Database) -> None:
     uow = db.unit_of_work()
     with pytest.raises(RuntimeError, match="inside `with uow:`"):
         uow.commit()
+
+
+def test_a_read_only_unit_reads_and_refuses_every_write(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        uow.commit()
+    with db.unit_of_work(read_only=True) as uow:
+        assert uow.projects.get(project.id) == project
+        assert uow.settings.count() == 16
+        attempts: list[Callable[[], object]] = [
+            lambda: factories.project(uow, "Other"),
+            lambda: uow.projects.archive(project.id),
+            lambda: uow.projects.delete(project.id),
+            lambda: uow.templates.record_use("any"),
+        ]
+        for attempt in attempts:
+            with pytest.raises(ReadOnly, match="this unit of work is read-only"):
+                attempt()
+    with db.unit_of_work() as uow:
+        assert uow.projects.list() == [project]

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import Table
 
 from agentkeel.domain.clock import Clock
+from agentkeel.domain.errors import ReadOnly
 
 Row = dict[str, Any]
 
@@ -140,3 +141,36 @@ class RowStore(Protocol):
     def atomic(self) -> AbstractContextManager[None]:
         """A savepoint: if the block raises, everything it wrote is undone."""
         ...
+
+
+class ReadOnlyStore:
+    """A store that reads through to another and refuses every write with `ReadOnly`."""
+
+    def __init__(self, inner: RowStore) -> None:
+        self._inner = inner
+        self.clock = inner.clock
+        self.get = inner.get
+        self.select = inner.select
+        self.count = inner.count
+        self.referrers = inner.referrers
+        self.atomic = inner.atomic
+
+    def insert(self, table: Table, row: Row) -> None:
+        raise ReadOnly()
+
+    def update(
+        self,
+        table: Table,
+        where: Sequence[Where],
+        values: Mapping[str, Any],
+        increments: Mapping[str, int] | None = None,
+    ) -> int:
+        raise ReadOnly()
+
+    def update_one(
+        self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
+    ) -> Row | None:
+        raise ReadOnly()
+
+    def delete(self, table: Table, where: Sequence[Where]) -> int:
+        raise ReadOnly()

@@ -15,7 +15,7 @@ from agentkeel.adapters.repositories.workspace import (
     TemplateRepository,
     WorktreeRepository,
 )
-from agentkeel.adapters.store import RowStore
+from agentkeel.adapters.store import ReadOnlyStore, RowStore
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import DomainEvent, EventBus
@@ -29,9 +29,12 @@ class BaseUnitOfWork:
     templates: TemplateRepository
     audit_logs: AuditLogRepository
 
-    def __init__(self, clock: Clock, bus: EventBus, source: EventSource) -> None:
+    def __init__(
+        self, clock: Clock, bus: EventBus, source: EventSource, read_only: bool = False
+    ) -> None:
         self.clock = clock
         self.source = EventSource(source)
+        self.read_only = read_only
         self._bus = bus
         self._work: Work | None = None
 
@@ -55,7 +58,8 @@ class BaseUnitOfWork:
     def __enter__(self) -> Self:
         if self._work is not None:
             raise RuntimeError("this unit of work is already open")
-        work = Work(self._begin(), self.source)
+        store = self._begin()
+        work = Work(ReadOnlyStore(store) if self.read_only else store, self.source)
         self._work = work
         self.projects = ProjectRepository(work)
         self.repositories = RepositoryRepository(work)

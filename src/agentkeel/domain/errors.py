@@ -92,6 +92,15 @@ class Protected(DomainError):
         super().__init__(f"{entity} {shown(key)} {reason}")
 
 
+class ReadOnly(Protected):
+    """A write was attempted in a unit of work opened with `read_only=True`."""
+
+    def __init__(self) -> None:
+        self.entity, self.key = "unit_of_work", None
+        self.reason = "is read-only: open one without read_only=True to write"
+        DomainError.__init__(self, f"this unit of work {self.reason}")
+
+
 class Conflict(DomainError):
     """The record changed under us (a concurrent writer won); retry the unit of work."""
 

@@ -18,8 +18,9 @@ class MemoryUnitOfWork(BaseUnitOfWork):
         clock: Clock,
         bus: EventBus | None = None,
         source: EventSource = EventSource.SYSTEM,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(clock, bus or EventBus(), source)
+        super().__init__(clock, bus or EventBus(), source, read_only)
         self._db = db
         self._held = ExitStack()
         self._mark = 0

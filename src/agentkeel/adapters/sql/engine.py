@@ -9,6 +9,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+READ_ONLY_OPTION = "agentkeel_read_only"
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -35,7 +36,8 @@ def create_database_engine(
     SQLite: `journal_mode=WAL` (files), `foreign_keys=ON`, `busy_timeout`,
     `synchronous=NORMAL` on every connection (a writer waits `busy_timeout_ms` for another
     to finish, then gets `Busy`), and every transaction starts with
-    `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing midway.
+    `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing midway
+    (read-only units of work begin with a plain `BEGIN`).
     An in-memory SQLite database lives on one shared connection.
     """
     parsed = normalise_url(url)
@@ -61,6 +63,8 @@ def create_database_engine(
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only unit of work reads a WAL snapshot without queueing behind writers.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
+from agentkeel.adapters.sql.engine import READ_ONLY_OPTION
 from agentkeel.adapters.sql.store import SqlStore
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
@@ -18,14 +19,17 @@ class SqlUnitOfWork(BaseUnitOfWork):
         clock: Clock,
         bus: EventBus | None = None,
         source: EventSource = EventSource.SYSTEM,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(clock, bus or EventBus(), source)
+        super().__init__(clock, bus or EventBus(), source, read_only)
         self._engine = engine
         self._connection: Connection | None = None
 
     def _begin(self) -> SqlStore:
         # The transaction begins with the first statement (BEGIN IMMEDIATE on SQLite).
         self._connection = self._engine.connect()
+        if self.read_only:
+            self._connection.execution_options(**{READ_ONLY_OPTION: True})
         return SqlStore(self._connection, self.clock)
 
     def _commit(self) -> None:
