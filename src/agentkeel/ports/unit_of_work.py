@@ -16,7 +16,9 @@ class UnitOfWork(Protocol):
     """`with uow:` opens a transaction; `uow.commit()` makes it permanent; leaving the block
     without committing rolls everything back. Repositories are attributes, usable only
     inside the block. Events recorded with `record` reach subscribers after a successful
-    commit, never after a rollback.
+    commit, never after a rollback (a subscriber's exception comes out of `commit()`, after
+    the data is committed). Opened `read_only`, every write raises `ReadOnly`. Waiting too
+    long for another unit of work raises `Busy`.
     """
 
     clock: Clock
