@@ -8,7 +8,7 @@ from typing import ClassVar
 import pytest
 
 from agentkeel.domain.errors import InvalidValue
-from agentkeel.domain.model import Entity, Name
+from agentkeel.domain.model import Entity, Json, Name
 from agentkeel.domain.workspace import Project
 
 
@@ -46,3 +46,17 @@ def test_times_are_normalised_to_utc() -> None:
     project = Project(name="p", archived_at=local)
     assert project.archived_at == local
     assert project.archived_at is not None and project.archived_at.utcoffset() == timedelta(0)
+
+
+class Payload(Entity):
+    data: Json | None = None
+
+
+def test_a_payload_changed_in_place_counts_as_changed() -> None:
+    stored = Payload.from_row({"id": "p1", "data": {"steps": [1]}})
+    assert stored.changed_columns() == {}
+    assert isinstance(stored.data, dict)
+    steps = stored.data["steps"]
+    assert isinstance(steps, list)
+    steps.append(2)
+    assert stored.changed_columns() == {"data": {"steps": [1, 2]}}

@@ -6,6 +6,7 @@ Field rules are `Annotated` metadata that do two jobs: they validate values in t
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Mapping
@@ -212,9 +213,22 @@ class Entity(SQLModel):
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
-        entity = cls.model_validate(row)
-        entity._stored = entity.to_row()
+        """The entity for a stored row, remembering the row to tell changes later."""
+        # pydantic's validator directly: SQLModel's model_validate wrapper costs a third more
+        # on every row read, for table-model support that entities do not use.
+        entity: Self = cls.__pydantic_validator__.validate_python(row)
+        entity.remember_stored(row)
         return entity
+
+    def remember_stored(self, row: Mapping[str, Any]) -> None:
+        """Keep `row` as what storage holds; JSON containers are copied so that changing
+        the entity's payload in place still shows as a change."""
+        private = self.__pydantic_private__
+        assert private is not None  # Entity declares a private attribute, so pydantic made it
+        private["_stored"] = {
+            name: copy.deepcopy(value) if isinstance(value, dict | list) else value
+            for name, value in row.items()
+        }
 
     def to_row(self) -> dict[str, Any]:
         """The entity as column values (enums as plain strings)."""

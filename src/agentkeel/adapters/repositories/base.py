@@ -59,7 +59,7 @@ class TableRepository(Generic[E]):
         with self._store.atomic() if raised else nullcontext():
             self._clear_others(raised, row)
             self._store.insert(self._table, row)
-        stored._stored = row
+        stored.remember_stored(row)
         return stored
 
     def get(self, key: str) -> E:
