@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -56,7 +57,14 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run(engine, lambda config: command.downgrade(config, revision))
 
 
-def _run(engine: Engine, action: object) -> None:
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    # The pragma only takes effect outside a transaction: go to the driver's connection.
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _run(engine: Engine, action: Callable[[Config], None]) -> None:
     known = {
         script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
     }
@@ -69,12 +77,12 @@ def _run(engine: Engine, action: object) -> None:
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
-            # Batch migrations rebuild tables; foreign keys must be off while they do (and
-            # the pragma only takes effect outside a transaction).
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            # Batch migrations rebuild tables: foreign keys must be off while they do, and
+            # are checked once at the end instead.
+            _sqlite_foreign_keys(connection, on=False)
         try:
             with connection.begin():
-                action(alembic_config(connection))  # type: ignore[operator]
+                action(alembic_config(connection))
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
@@ -83,4 +91,4 @@ def _run(engine: Engine, action: object) -> None:
             raise SchemaError(f"migration failed: {exc}") from exc
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                _sqlite_foreign_keys(connection, on=True)
