@@ -11,10 +11,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
+from agentkeel.adapters.sql.migrate import head_revision
 from agentkeel.database import Database
 from agentkeel.domain.errors import Conflict
 from agentkeel.services import workspace
 from tests import factories
+from tests.conftest import POSTGRES_URL, reset_postgres_schema
 
 THREADS = 6
 
@@ -63,14 +67,30 @@ def test_concurrent_default_switches_leave_exactly_one_default(db: Database) -> 
     assert len(defaults) == 1
 
 
-def test_concurrent_start_ups_migrate_and_seed_once(tmp_path: Path) -> None:
-    path = str(tmp_path / "shared.db")
+START_UP_BACKENDS = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
+if POSTGRES_URL:
+    START_UP_BACKENDS.append(pytest.param("postgres", marks=pytest.mark.postgres))
 
-    def start(_: int) -> int:
-        with Database.open(path) as db, db.unit_of_work() as uow:
-            return uow.settings.count()
 
-    assert in_threads(4, start) == [16] * 4
+@pytest.mark.parametrize("backend", START_UP_BACKENDS)
+def test_concurrent_start_ups_migrate_and_seed_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Four threads open one empty database at once: each finds it at head with the 16
+    settings (threads take turns in-process; processes through BEGIN IMMEDIATE on SQLite
+    and an advisory lock on PostgreSQL)."""
+    if backend == "sqlite":
+        url = str(tmp_path / "shared.db")
+    else:
+        assert POSTGRES_URL
+        url = POSTGRES_URL
+        reset_postgres_schema(request.getfixturevalue("postgres_engine"))
+
+    def start(_: int) -> tuple[str | None, int]:
+        with Database.open(url) as db, db.unit_of_work() as uow:
+            return db.schema_revision(), uow.settings.count()
+
+    assert in_threads(4, start) == [(head_revision(), 16)] * 4
 
 
 def test_on_sqlite_a_reader_does_not_hold_up_a_writer(tmp_path: Path) -> None:

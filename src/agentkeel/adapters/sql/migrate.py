@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -64,7 +65,18 @@ def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
     driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
+# Alembic keeps its migration context in a module global, so two threads must never migrate
+# at once. Between processes the database serialises them (BEGIN IMMEDIATE on SQLite, an
+# advisory lock in env.py on PostgreSQL).
+_MIGRATING = threading.Lock()
+
+
 def _run(engine: Engine, action: Callable[[Config], None]) -> None:
+    with _MIGRATING:
+        _run_alone(engine, action)
+
+
+def _run_alone(engine: Engine, action: Callable[[Config], None]) -> None:
     known = {
         script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
     }
