@@ -123,3 +123,25 @@ def test_moving_the_default_to_another_project_clears_that_projects_default(
     moved = uow.repositories.update(mover)
     assert uow.repositories.default_of(second.id) == moved
     assert not uow.repositories.get(resident.id).is_default
+
+
+def test_renaming_onto_a_taken_name_is_already_exists(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    factories.repository(uow, project, "api")
+    web = factories.repository(uow, project, "web")
+    web.name = "api"
+    with pytest.raises(AlreadyExists) as caught:
+        uow.repositories.update(web)
+    assert str(caught.value) == (
+        f"repository already exists with project_id={project.id!r}, name='api'"
+    )
+    assert uow.repositories.get(web.id).name == "web"
+
+
+def test_moving_to_a_missing_project_is_reference_missing(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    api = factories.repository(uow, project)
+    api.project_id = "ghost"
+    with pytest.raises(ReferenceMissing, match="refers to a missing project: 'ghost'"):
+        uow.repositories.update(api)
+    assert uow.repositories.get(api.id).project_id == project.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
-from agentkeel.domain.errors import AlreadyExists, InvalidValue, ReferenceMissing
+from agentkeel.domain.errors import AlreadyExists, InvalidValue, NotFound, ReferenceMissing
 from agentkeel.domain.workspace import TemplateCategory, TemplatePlaceholder
 from tests import factories
 
@@ -72,3 +72,19 @@ def test_deleting_a_template_takes_its_placeholders(uow: BaseUnitOfWork) -> None
     factories.placeholder(uow, crud, "entity")
     factories.placeholder(uow, crud, "fields")
     assert uow.templates.delete(crud.id) == {"templates": 1, "template_placeholders": 2}
+
+
+def test_record_use_of_an_unknown_template_is_not_found(uow: BaseUnitOfWork) -> None:
+    with pytest.raises(NotFound, match="template not found: id='nope'"):
+        uow.templates.record_use("nope")
+
+
+def test_renaming_a_placeholder_onto_a_taken_name_is_already_exists(
+    uow: BaseUnitOfWork,
+) -> None:
+    crud = factories.template(uow)
+    factories.placeholder(uow, crud, "entity")
+    fields = factories.placeholder(uow, crud, "fields")
+    fields.name = "entity"
+    with pytest.raises(AlreadyExists, match="template_placeholder already exists"):
+        uow.templates.update_placeholder(fields)

@@ -61,3 +61,12 @@ def test_list_filters_by_repository_and_status(uow: BaseUnitOfWork) -> None:
     assert [w.id for w in uow.worktrees.list(repository_id=api.id)] == [a.id]
     assert [w.id for w in uow.worktrees.list(status=WorktreeStatus.CLEANING)] == [b.id]
     assert uow.worktrees.find_by_path("/wt/a") == a
+
+
+def test_deleting_a_worktree_is_audited(uow: BaseUnitOfWork) -> None:
+    project = factories.project(uow)
+    tree = factories.worktree(uow, factories.repository(uow, project))
+    assert uow.worktrees.delete(tree.id) == {"worktrees": 1}
+    [entry] = uow.audit_logs.list(entity_type="worktree")
+    assert entry.entity_id == tree.id
+    assert entry.message == f"Deleted worktree {tree.id!r} and 0 dependent rows"
