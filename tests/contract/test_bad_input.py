@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError, InvalidValue
 from agentkeel.domain.workspace import Project, Repository, Template, Worktree
 from tests import factories
@@ -139,3 +140,21 @@ def test_the_store_itself_enforces_the_schema(uow: BaseUnitOfWork) -> None:
         store.insert(projects, {**row, "name": None})
     assert str(caught.value) == "project.name must not be null (got None)"
     assert uow.projects.count() == 0
+
+
+@pytest.mark.parametrize("text", ["lone \ud800 surrogate", "\udfff"])
+def test_lone_surrogates_are_refused_everywhere(uow: BaseUnitOfWork, text: str) -> None:
+    """No driver can encode them, so every backend refuses them up front, alike."""
+    with pytest.raises(InvalidValue, match="must be valid Unicode text"):
+        uow.projects.add(Project(name=text))
+    with pytest.raises(InvalidValue, match="must be valid Unicode text"):
+        AuditEntry(event_type="x", event_category="record", message="m", event_data={"k": [text]})  # type: ignore[arg-type]
+    assert uow.projects.count() == 0
+
+
+def test_the_longest_long_text_is_stored_whole(uow: BaseUnitOfWork) -> None:
+    text = "🚢" * 1_000_000  # characters, not bytes: 4 MB of UTF-8
+    template = factories.template(uow, template_text=text)
+    assert uow.templates.get(template.id).template_text == text
+    with pytest.raises(InvalidValue, match="at most 1000000 characters"):
+        factories.template(uow, "Too long", template_text=text + "!")

@@ -58,7 +58,7 @@ FLAGGED = datetime(2025, 6, 1, tzinfo=UTC)
 # Text that is valid, odd, or invalid, drawn from few values so that duplicates happen.
 NAMES = st.sampled_from(["api", "web", "Ops", "o'brien", "🚢", "x" * 200])
 ODD_TEXT = st.one_of(
-    st.sampled_from(["", "  ", "a\x00b", "x" * 201, "'; DROP TABLE projects;--", "ünï"]),
+    st.sampled_from(["", "  ", "a\x00b", "x" * 201, "'; DROP TABLE projects;--", "ünï", "\ud800"]),
     st.text(max_size=12),
 )
 PATHS = st.sampled_from(["/wt/a", "/wt/b", "/wt/c"])

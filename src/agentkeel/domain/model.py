@@ -34,6 +34,19 @@ from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN, new_id
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
+def text_problem(value: str) -> str | None:
+    """What makes a string unstorable on some backend: NUL (PostgreSQL refuses it) or a lone
+    surrogate (no database driver can encode it). None when it is fine everywhere."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "must be valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
 class _Rule:
     """A value rule: `check` returns the problem with a value, or None when it is fine."""
 
@@ -62,8 +75,8 @@ class TextRule(_Rule):
     pattern: str | None = None
 
     def check(self, value: str) -> str | None:
-        if "\x00" in value:
-            return "must not contain NUL characters"
+        if (problem := text_problem(value)) is not None:
+            return problem
         if len(value) > self.max_length:
             return f"must be at most {self.max_length} characters long, not {len(value)}"
         if not self.blank and not value.strip():
@@ -128,8 +141,8 @@ class JsonRule(_Rule):
         stack = [value]
         while stack:
             item = stack.pop()
-            if isinstance(item, str) and "\x00" in item:
-                return "must not contain NUL characters"
+            if isinstance(item, str) and (problem := text_problem(item)) is not None:
+                return problem
             if isinstance(item, float) and not math.isfinite(item):
                 return "must not contain NaN or infinity"
             if isinstance(item, dict):

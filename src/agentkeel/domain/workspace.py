@@ -27,6 +27,7 @@ from agentkeel.domain.model import (
     Timestamped,
     Url,
     UtcDateTime,
+    text_problem,
 )
 
 # -- projects ----------------------------------------------------------------------------------
@@ -457,8 +458,8 @@ def render_template(
             value = ""
         if not isinstance(value, str):
             raise InvalidValue("template", placeholder.name, value, "must be a string")
-        if "\x00" in value:
-            raise InvalidValue("template", placeholder.name, value, "must not contain NUL")
+        if (problem := text_problem(value)) is not None:
+            raise InvalidValue("template", placeholder.name, value, problem)
         pattern = placeholder.validation_pattern
         if pattern is not None and re.fullmatch(pattern, value) is None:
             raise InvalidValue("template", placeholder.name, value, f"must match {pattern}")
