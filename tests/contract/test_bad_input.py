@@ -158,3 +158,25 @@ def test_the_longest_long_text_is_stored_whole(uow: BaseUnitOfWork) -> None:
     assert uow.templates.get(template.id).template_text == text
     with pytest.raises(InvalidValue, match="at most 1000000 characters"):
         factories.template(uow, "Too long", template_text=text + "!")
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "lone \ud800"])
+def test_lookups_with_unstorable_text_are_refused_alike(uow: BaseUnitOfWork, text: str) -> None:
+    """PostgreSQL cannot be sent NUL, no driver a lone surrogate: every backend refuses the
+    lookup itself with the same InvalidValue rather than some failing and some finding
+    nothing."""
+    project = factories.project(uow)
+    lookups: list[Callable[[], object]] = [
+        lambda: uow.projects.get(text),
+        lambda: uow.projects.find(text),
+        lambda: uow.projects.delete(text),
+        lambda: uow.repositories.find_by_name(project.id, text),
+        lambda: uow.repositories.find_by_url(text),
+        lambda: uow.worktrees.find_by_path(text),
+        lambda: uow.settings.by_key(text),
+        lambda: uow.templates.record_use(text),
+        lambda: uow.audit_logs.list(entity_id=text),
+    ]
+    for lookup in lookups:
+        with pytest.raises(InvalidValue):
+            lookup()

@@ -14,11 +14,11 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import JsonValue
 
-from agentkeel.adapters.store import Eq, Ne, NotNull, Order, RowStore, Where
+from agentkeel.adapters.store import Eq, In, Ne, NotNull, Order, RowStore, Where
 from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource
-from agentkeel.domain.errors import Conflict, NotFound
+from agentkeel.domain.errors import Conflict, InvalidValue, NotFound
 from agentkeel.domain.events import DomainEvent, RecordDeleted
-from agentkeel.domain.model import Entity
+from agentkeel.domain.model import Entity, text_problem
 from agentkeel.schema import label_of, table_of
 from agentkeel.schema.graph import plan_delete
 
@@ -69,6 +69,7 @@ class TableRepository(Generic[E]):
         return entity
 
     def find(self, key: str) -> E | None:
+        self._check_query([Eq("id", key)])
         row = self._store.get(self._table, key)
         return None if row is None else self._entity(row)
 
@@ -103,6 +104,7 @@ class TableRepository(Generic[E]):
         return self._entity(row)
 
     def delete(self, key: str) -> dict[str, int]:
+        self._check_query([Eq("id", key)])
         with self._store.atomic():
             row = self._store.get(self._table, key, for_update=True)
             if row is None:
@@ -142,8 +144,18 @@ class TableRepository(Generic[E]):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[E]:
+        self._check_query(where)
         rows = self._store.select(self._table, where, order_by, limit, offset)
         return [self._entity(row) for row in rows]
+
+    def _check_query(self, where: Sequence[Where]) -> None:
+        """Refuse a text a query compares with that no row can hold (NUL, a lone surrogate):
+        it could match nothing, and one database cannot even be sent it."""
+        for term in where:
+            values = term.values if isinstance(term, In) else [getattr(term, "value", None)]
+            for value in values:
+                if isinstance(value, str) and (problem := text_problem(value)) is not None:
+                    raise InvalidValue(self._label, term.column, value, problem)
 
     def _first(self, where: Sequence[Where], order_by: Sequence[Order] = ()) -> E | None:
         found = self._select(where, order_by, limit=1)

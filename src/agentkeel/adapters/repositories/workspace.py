@@ -181,6 +181,7 @@ class TemplateRepository(TableRepository[Template]):
         self._placeholders.delete(key)
 
     def record_use(self, key: str) -> Template:
+        self._check_query([Eq("id", key)])
         stamps = {column: self._store.clock.now() for column in Template.stamped_on_update}
         if not self._store.update(table_of(Template), [Eq("id", key)], stamps, {"usage_count": 1}):
             raise NotFound(self._label, key)
