@@ -180,3 +180,10 @@ def test_lookups_with_unstorable_text_are_refused_alike(uow: BaseUnitOfWork, tex
     for lookup in lookups:
         with pytest.raises(InvalidValue):
             lookup()
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(-1, 0), (2, -1)])
+def test_negative_paging_is_refused_alike(uow: BaseUnitOfWork, limit: int, offset: int) -> None:
+    factories.project(uow)
+    with pytest.raises(InvalidValue, match="must be a whole number >= 0"):
+        uow.projects.list(limit=limit, offset=offset)

@@ -18,7 +18,7 @@ from agentkeel.adapters.store import Eq, In, Ne, NotNull, Order, RowStore, Where
 from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource
 from agentkeel.domain.errors import Conflict, InvalidValue, NotFound
 from agentkeel.domain.events import DomainEvent, RecordDeleted
-from agentkeel.domain.model import Entity, text_problem
+from agentkeel.domain.model import INT64_MAX, Entity, text_problem
 from agentkeel.schema import label_of, table_of
 from agentkeel.schema.graph import plan_delete
 
@@ -145,6 +145,10 @@ class TableRepository(Generic[E]):
         offset: int = 0,
     ) -> list[E]:
         self._check_query(where)
+        # SQLite reads LIMIT -1 as "no limit", PostgreSQL refuses it: refuse it everywhere.
+        for name, value in (("limit", limit), ("offset", offset)):
+            if value is not None and (isinstance(value, bool) or not 0 <= value <= INT64_MAX):
+                raise InvalidValue(self._label, name, value, "must be a whole number >= 0")
         rows = self._store.select(self._table, where, order_by, limit, offset)
         return [self._entity(row) for row in rows]
 
