@@ -14,6 +14,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.adapters.sql.migrate import migrating
 from agentkeel.schema import metadata
 from agentkeel.schema.base import UtcDateTime
 
@@ -53,6 +54,6 @@ else:
         or "agentkeel.db"
     )
     engine = create_database_engine(url)
-    with engine.connect() as connection:
+    with engine.connect() as connection, migrating(connection):
         run(connection)
     engine.dispose()

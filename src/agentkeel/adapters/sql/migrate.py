@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -58,8 +59,27 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run(engine, lambda config: command.downgrade(config, revision))
 
 
+@contextmanager
+def migrating(connection: Connection) -> Iterator[None]:
+    """One transaction for a migration run. On SQLite, batch migrations rebuild tables, so
+    foreign keys are off while they run (the pragma only takes effect outside a transaction)
+    and checked once at the end instead. Used by the library and by `migrations/env.py`."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_foreign_keys(connection, on=False)
+    try:
+        with connection.begin():
+            yield
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise SchemaError(f"migration left rows with broken references: {broken}")
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
 def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
-    # The pragma only takes effect outside a transaction: go to the driver's connection.
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
@@ -87,20 +107,8 @@ def _run_alone(engine: Engine, action: Callable[[Config], None]) -> None:
             "does not know (a newer version wrote it); upgrade agentkeel"
         )
     with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            # Batch migrations rebuild tables: foreign keys must be off while they do, and
-            # are checked once at the end instead.
-            _sqlite_foreign_keys(connection, on=False)
         try:
-            with connection.begin():
+            with migrating(connection):
                 action(alembic_config(connection))
-                if sqlite:
-                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                    if broken:
-                        raise SchemaError(f"migration left rows with broken references: {broken}")
         except CommandError as exc:
             raise SchemaError(f"migration failed: {exc}") from exc
-        finally:
-            if sqlite:
-                _sqlite_foreign_keys(connection, on=True)
