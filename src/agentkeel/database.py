@@ -30,6 +30,7 @@ from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock, SystemClock
 from agentkeel.domain.events import DomainEvent, EventBus
 from agentkeel.schema import metadata
+from agentkeel.services.workspace import seed_default_settings
 
 DEFAULT_URL = "agentkeel.db"
 MEMORY_URL = "memory://"
@@ -74,15 +75,16 @@ class Database:
             database = cls(memory=MemoryDatabase(), clock=clock)
         else:
             database = cls(engine=create_database_engine(url), clock=clock)
-            if migrate_schema:
-                assert database.engine is not None
+        try:
+            if migrate_schema and database.engine is not None:
                 migrate.upgrade(database.engine)
-        if seed:
-            from agentkeel.services.workspace import seed_default_settings
-
-            with database.unit_of_work() as uow:
-                seed_default_settings(uow)
-                uow.commit()
+            if seed:
+                with database.unit_of_work() as uow:
+                    seed_default_settings(uow)
+                    uow.commit()
+        except BaseException:
+            database.close()  # a database that failed to open holds no connections
+            raise
         return database
 
     def unit_of_work(
