@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Index, Table, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, Table, UniqueConstraint
 
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, ReferenceMissing
 from agentkeel.schema import label_of, metadata
@@ -59,6 +59,8 @@ class TableRules:
     uniques: tuple[UniqueRule, ...]
     foreign_keys: tuple[ForeignKeyRule, ...]
     json_columns: frozenset[str]
+    # CHECK constraint name -> the enum column it guards
+    checks: dict[str, str]
 
     def unique_named(self, name: str) -> UniqueRule | None:
         return next((rule for rule in self.uniques if rule.name == name), None)
@@ -124,4 +126,9 @@ def rules_of(table_name: str) -> TableRules:
         uniques=tuple(uniques),
         foreign_keys=foreign_keys,
         json_columns=frozenset(c.name for c in table.columns if isinstance(c.type, JSON)),
+        checks={
+            str(check.name): check.info["column"]
+            for check in table.constraints
+            if isinstance(check, CheckConstraint) and "column" in check.info
+        },
     )

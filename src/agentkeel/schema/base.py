@@ -209,7 +209,13 @@ def entity_table(entity: type[Entity], name: str, *relations: Relation) -> Table
             info={"max_length": spec.max_length, "allowed": spec.allowed},
         )
         if spec.allowed is not None:
-            extras.append(CheckConstraint(column(field_name).in_(spec.allowed), name=field_name))
+            extras.append(
+                CheckConstraint(
+                    column(field_name).in_(spec.allowed),
+                    name=field_name,
+                    info={"column": field_name},
+                )
+            )
         columns[field_name] = col
     for relation in relations:
         extras.extend(relation(name, columns))

@@ -88,8 +88,6 @@ def value_error(table: Table, broken: Broken, row: dict[str, object]) -> DomainE
     label = label_of(table)
     if broken.kind == "not_null" and broken.columns:
         return not_null_error(label, broken.columns[0])
-    if broken.kind == "check" and broken.constraint is not None:
-        for column, allowed in rules.allowed.items():
-            if broken.constraint.endswith(f"_{column}") or broken.constraint == column:
-                return not_allowed_error(label, column, row.get(column), allowed)
+    if broken.kind == "check" and (column := rules.checks.get(broken.constraint or "")):
+        return not_allowed_error(label, column, row.get(column), rules.allowed[column])
     return None
