@@ -8,7 +8,7 @@ import pytest
 
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
-from agentkeel.domain.errors import AlreadyExists, NotFound
+from agentkeel.domain.errors import AlreadyExists, Conflict, NotFound
 from agentkeel.domain.workspace import Project, ProjectMode
 from tests import factories
 
@@ -65,20 +65,23 @@ def test_entities_are_detached_values(uow: BaseUnitOfWork) -> None:
     assert uow.projects.get(project.id).name == "Keel"
 
 
-def test_update_writes_only_changed_columns(db: Database) -> None:
+def test_an_update_from_a_stale_read_is_a_conflict(db: Database) -> None:
     with db.unit_of_work() as uow:
         project = factories.project(uow)
         uow.commit()
-    # Two readers of the same row change different columns: neither clobbers the other.
+    # Two readers of the same row: the second write was based on a read the first outdated.
     with db.unit_of_work() as uow:
         a = uow.projects.get(project.id)
         b = uow.projects.get(project.id)
         a.description = "from a"
         b.status = "from b"
-        uow.projects.update(a)
-        uow.projects.update(b)
-        stored = uow.projects.get(project.id)
-    assert (stored.description, stored.status) == ("from a", "from b")
+        assert uow.projects.update(a).row_version == 2
+        with pytest.raises(Conflict, match="changed by another unit of work since it was read"):
+            uow.projects.update(b)
+        fresh = uow.projects.get(project.id)
+        fresh.status = "from b"
+        stored = uow.projects.update(fresh)
+    assert (stored.description, stored.status, stored.row_version) == ("from a", "from b", 3)
 
 
 def test_listing_hides_archived_projects_unless_asked(uow: BaseUnitOfWork) -> None:

@@ -39,7 +39,7 @@ def test_a_stale_copy_cannot_move_a_status_that_moved(uow: BaseUnitOfWork) -> No
     uow.worktrees.move_to(tree.id, WorktreeStatus.REMOVED)
     stale.status = WorktreeStatus.CLEANING
     # The stored status is `removed` now; writing from the stale `active` is refused.
-    with pytest.raises(Conflict, match="changed concurrently"):
+    with pytest.raises(Conflict, match="changed by another unit of work"):
         uow.worktrees.update(stale)
     assert uow.worktrees.get(tree.id).status is WorktreeStatus.REMOVED
 

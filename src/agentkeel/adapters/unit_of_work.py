@@ -18,7 +18,7 @@ from agentkeel.adapters.repositories.workspace import (
 from agentkeel.adapters.store import ReadOnlyStore, RowStore
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.events import DomainEvent, EventBus
+from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
 
 
 class BaseUnitOfWork:
@@ -81,12 +81,11 @@ class BaseUnitOfWork:
         finally:
             self._work = None
 
-    def commit(self) -> None:
+    def commit(self) -> list[HandlerFailure]:
         work = self._open()
         self._commit()
         events, work.events[:] = list(work.events), []
-        for event in events:
-            self._bus.publish(event)
+        return [failure for event in events for failure in self._bus.publish(event)]
 
     def rollback(self) -> None:
         work = self._open()

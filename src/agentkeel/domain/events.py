@@ -1,13 +1,18 @@
-"""Domain events: facts that services record on a unit of work.
+"""Domain events: facts that repositories and services record on a unit of work.
 
-They reach subscribers only after the unit of work commits, never after a rollback.
+They reach subscribers only after the unit of work commits, never after a rollback. Every
+event reaches every subscriber of its type (and of its base types), in the order recorded;
+a subscriber that raises is logged and reported in the commit's result, and delivery goes on.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+logger = logging.getLogger("agentkeel.events")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,15 @@ E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Any], None]
 
 
+@dataclass(frozen=True)
+class HandlerFailure:
+    """A subscriber raised `error` while handling `event`, after the data was committed."""
+
+    event: DomainEvent
+    handler: Handler
+    error: Exception
+
+
 class EventBus:
     """Subscribers by event type; `publish` calls the ones for the event's type and bases."""
 
@@ -69,7 +83,15 @@ class EventBus:
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         self._handlers.setdefault(event_type, []).append(handler)
 
-    def publish(self, event: DomainEvent) -> None:
+    def publish(self, event: DomainEvent) -> list[HandlerFailure]:
+        """Call every subscriber of the event; one that raises does not stop the others.
+        Each failure is logged (logger `agentkeel.events`) and returned."""
+        failures = []
         for event_type in type(event).__mro__:
             for handler in self._handlers.get(event_type, ()):
-                handler(event)
+                try:
+                    handler(event)
+                except Exception as error:
+                    logger.exception("event handler %r failed on %r", handler, event)
+                    failures.append(HandlerFailure(event, handler, error))
+        return failures

@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -21,6 +23,7 @@ from pydantic import (
     JsonValue,
     PrivateAttr,
     Strict,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -48,7 +51,11 @@ def text_problem(value: str) -> str | None:
 
 
 class _Rule:
-    """A value rule: `check` returns the problem with a value, or None when it is fine."""
+    """A value rule: `clean` puts a value in its canonical form, `check` returns the problem
+    with the cleaned value, or None when it is fine."""
+
+    def clean(self, value: Any) -> Any:
+        return value
 
     def check(self, value: Any) -> str | None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -57,6 +64,7 @@ class _Rule:
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         def validate(value: Any) -> Any:
+            value = self.clean(value)
             problem = self.check(value)
             if problem is not None:
                 # Re-raised as InvalidValue (with entity and field) by Entity._domain_errors.
@@ -66,19 +74,55 @@ class _Rule:
         return core_schema.no_info_after_validator_function(validate, handler(source))
 
 
+# Format characters that render as nothing (zero-width space, soft hyphen, byte-order mark,
+# direction marks) are dropped from names; the joiners and tag characters that build emoji
+# and some scripts' letters are kept.
+_KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d") | frozenset(map(chr, range(0xE0020, 0xE0080)))
+
+
+def normalise_name(value: str) -> str:
+    """A name as users see it: invisible format characters dropped, Unicode NFC (so "é" typed
+    either way is one name), white space trimmed at both ends and runs of it made one space.
+    Two names that render alike are then equal, and unique rules treat them as one."""
+    if not value.isascii():
+        value = "".join(
+            char
+            for char in value
+            if char in _KEPT_FORMAT_CHARACTERS or unicodedata.category(char) != "Cf"
+        )
+        value = unicodedata.normalize("NFC", value)
+    return " ".join(value.split())
+
+
 @dataclass(frozen=True)
 class TextRule(_Rule):
-    """Text: at most `max_length` characters, no NUL, optionally not blank and matching."""
+    """Text: at most `max_length` characters, no NUL, optionally not blank and matching.
+
+    With `name=True` the text is a name and is stored normalised (see `normalise_name`)."""
 
     max_length: int
     blank: bool = True
     pattern: str | None = None
+    name: bool = False
+    # A limit in bytes of UTF-8, for text an index holds (PostgreSQL cannot index an entry
+    # of more than 2,704 bytes; the schema checks every index against these limits).
+    max_bytes: int | None = None
+
+    def clean(self, value: str) -> str:
+        # Text with NUL or a lone surrogate is left as it is for `check` to refuse.
+        if self.name and text_problem(value) is None:
+            return normalise_name(value)
+        return value
 
     def check(self, value: str) -> str | None:
         if (problem := text_problem(value)) is not None:
             return problem
         if len(value) > self.max_length:
             return f"must be at most {self.max_length} characters long, not {len(value)}"
+        if self.max_bytes is not None and len(value) * 4 > self.max_bytes:
+            size = len(value.encode("utf-8"))
+            if size > self.max_bytes:
+                return f"must be at most {self.max_bytes} bytes of UTF-8, not {size}"
         if not self.blank and not value.strip():
             return "must not be blank"
         if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
@@ -155,11 +199,12 @@ class JsonRule(_Rule):
 
 # The field types entities are made of. Lengths are documented in docs/schema.md.
 Id = Annotated[str, Strict(), IdRule()]
-Name = Annotated[str, Strict(), TextRule(200, blank=False)]
-Label = Annotated[str, Strict(), TextRule(100, blank=False)]
+Name = Annotated[str, Strict(), TextRule(200, blank=False, name=True)]
+Label = Annotated[str, Strict(), TextRule(100, blank=False, name=True)]
 ShortText = Annotated[str, Strict(), TextRule(500)]
 BranchName = Annotated[str, Strict(), TextRule(255, blank=False)]
 FilePath = Annotated[str, Strict(), TextRule(4096, blank=False)]
+IndexedPath = Annotated[str, Strict(), TextRule(4096, blank=False, max_bytes=2000)]
 Url = Annotated[str, Strict(), TextRule(2048, blank=False)]
 Description = Annotated[str, Strict(), TextRule(10_000)]
 LongText = Annotated[str, Strict(), TextRule(1_000_000)]
@@ -191,6 +236,8 @@ class Entity(SQLModel):
     transitions: ClassVar[Mapping[str, Mapping[str, frozenset[str]]]] = {}
     # Fields never shown: not in repr, audit states or errors (credentials, tokens).
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    # The field that counts the stored entity's writes, for refusing stale updates (if any).
+    version_field: ClassVar[str | None] = None
 
     id: Id = Field(default_factory=new_id)
 
@@ -209,6 +256,22 @@ class Entity(SQLModel):
             return handler(data)
         except ValidationError as exc:
             raise invalid_value(cls, exc) from None
+
+    @classmethod
+    def query_value(cls, field: str, value: Any) -> Any:
+        """`value` as `field` would hold it, to compare with stored values: names normalised,
+        enums as their text, datetimes in UTC. None stays None.
+
+        Raises InvalidValue naming the field for a value the field could never hold (wrong
+        type, NUL, too long, not an allowed value, a naive datetime): it would match nothing,
+        and some backends cannot even be sent it."""
+        if value is None:
+            return None
+        try:
+            held = _field_adapter(cls, field).validate_python(value)
+        except ValidationError as exc:
+            raise invalid_value(cls, exc, field) from None
+        return held.value if isinstance(held, StrEnum) else held
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
@@ -276,20 +339,33 @@ class Entity(SQLModel):
 
 
 class Timestamped(Entity):
-    """An entity with `created_at` (set on insert) and `updated_at` (set on every write)."""
+    """An entity that changes after it is stored: `created_at` (set on insert), `updated_at`
+    (set on every write) and `row_version` (1 when added, one more on every write), which
+    the repositories check so that an update based on a stale read is refused."""
 
     stamped_on_insert = ("created_at", "updated_at")
     stamped_on_update = ("updated_at",)
+    version_field = "row_version"
 
     created_at: UtcDateTime = Field(default_factory=utc_now)
     updated_at: UtcDateTime = Field(default_factory=utc_now)
+    row_version: Annotated[int, Strict(), IntRule(minimum=1)] = 1
 
 
-def invalid_value(entity: type[Entity], exc: ValidationError) -> DomainError:
+@cache
+def _field_adapter(entity: type[Entity], field: str) -> TypeAdapter[Any]:
+    info = entity.model_fields[field]
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = Annotated[(annotation, *info.metadata)]
+    return TypeAdapter(annotation)
+
+
+def invalid_value(entity: type[Entity], exc: ValidationError, field: str = "") -> DomainError:
     """The first problem pydantic found, as an InvalidValue naming the field (a secret
-    field's value is not shown)."""
+    field's value is not shown). `field` names it when pydantic's error does not."""
     error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "value"
+    field = ".".join(str(part) for part in error["loc"]) or field or "value"
     value = "<secret>" if field in entity.secret_fields else error.get("input")
     if error["type"] == "agentkeel":
         problem = error["msg"]

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, assert_never
 
 from pydantic import Strict, model_validator
 
@@ -19,6 +19,7 @@ from agentkeel.domain.model import (
     Description,
     FilePath,
     Id,
+    IndexedPath,
     Integer,
     Label,
     LongText,
@@ -79,7 +80,7 @@ class Repository(Timestamped):
 
     project_id: Id
     name: Name
-    path: FilePath | None = None
+    path: IndexedPath | None = None
     url: Url | None = None
     default_branch: BranchName = "main"
     set_as_default_at: UtcDateTime | None = None
@@ -120,7 +121,7 @@ class Worktree(Timestamped):
     }
 
     repository_id: Id
-    path: FilePath
+    path: IndexedPath
     branch_name: BranchName
     status: WorktreeStatus = WorktreeStatus.ACTIVE
 
@@ -159,12 +160,15 @@ def setting_problem(value_type: SettingValueType, value: Any) -> str | None:
             ok = isinstance(value, str)
         case SettingValueType.NUMBER:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if ok and not math.isfinite(value):
+            # Integers are exact (and can be too large for isfinite); only floats can be NaN.
+            if ok and isinstance(value, float) and not math.isfinite(value):
                 return "must be a finite number"
         case SettingValueType.BOOLEAN:
             ok = isinstance(value, bool)
         case SettingValueType.JSON:
             ok = True
+        case _:
+            assert_never(value_type)
     return None if ok else f"must be a {value_type.value}"
 
 
@@ -228,12 +232,17 @@ class SettingDefinition:
     allowed: tuple[str, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # Counts, days and timeouts in whole seconds take integers only.
+    whole: bool = False
 
     def check(self, value: SettingValue) -> None:
-        """Raise InvalidValue unless `value` is a valid value of this setting."""
+        """Raise InvalidValue (field = the key) unless `value` is a valid value of this
+        setting: its type, allowed values, bounds, and whole numbers where it counts."""
         problem = setting_problem(self.value_type, value)
         if problem is None and self.allowed is not None and value not in self.allowed:
             problem = f"must be one of {', '.join(self.allowed)}"
+        if problem is None and self.whole and not isinstance(value, int):
+            problem = "must be a whole number"
         if problem is None and isinstance(value, int | float):
             if self.minimum is not None and value < self.minimum:
                 problem = f"must be at least {self.minimum:g}"
@@ -241,6 +250,25 @@ class SettingDefinition:
                 problem = f"must be at most {self.maximum:g}"
         if problem is not None:
             raise InvalidValue("setting", self.key, value, problem)
+
+    def check_setting(self, setting: Setting) -> None:
+        """Raise InvalidValue unless `setting` is this setting as it may be stored: the
+        defined `value_type` and `default_value`, and a valid value."""
+        if setting.value_type != self.value_type:
+            raise InvalidValue(
+                "setting",
+                "value_type",
+                setting.value_type.value,
+                f"of {self.key} is {self.value_type.value} and cannot change",
+            )
+        if setting.default_value != encode_setting(self.default):
+            raise InvalidValue(
+                "setting",
+                "default_value",
+                setting.default_value,
+                f"of {self.key} is {encode_setting(self.default)} and cannot change",
+            )
+        self.check(setting.typed_value)
 
     def new_setting(self) -> Setting:
         encoded = encode_setting(self.default)
@@ -265,6 +293,7 @@ def _seconds(key: str, default: int, name: str, description: str) -> SettingDefi
         description,
         minimum=1,
         maximum=WEEK_IN_SECONDS,
+        whole=True,
     )
 
 
@@ -296,6 +325,7 @@ DEFAULT_SETTINGS: tuple[SettingDefinition, ...] = (
         "Max parallel workflows",
         minimum=1,
         maximum=1000,
+        whole=True,
     ),
     _seconds(
         "workflow.clarificationTimeout",
@@ -345,6 +375,7 @@ DEFAULT_SETTINGS: tuple[SettingDefinition, ...] = (
         "Log retention period",
         minimum=1,
         maximum=36_500,
+        whole=True,
     ),
     _switch("logging.includeCliOutput", True, "Include CLI output", "Include raw CLI output"),
     SettingDefinition(

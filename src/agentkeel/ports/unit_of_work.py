@@ -7,7 +7,7 @@ from typing import Protocol, Self
 
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.events import DomainEvent
+from agentkeel.domain.events import DomainEvent, HandlerFailure
 from agentkeel.ports.audit import AuditLogs
 from agentkeel.ports.workspace import Projects, Repositories, Settings, Templates, Worktrees
 
@@ -15,10 +15,9 @@ from agentkeel.ports.workspace import Projects, Repositories, Settings, Template
 class UnitOfWork(Protocol):
     """`with uow:` opens a transaction; `uow.commit()` makes it permanent; leaving the block
     without committing rolls everything back. Repositories are attributes, usable only
-    inside the block. Events recorded with `record` reach subscribers after a successful
-    commit, never after a rollback (a subscriber's exception comes out of `commit()`, after
-    the data is committed). Opened `read_only`, every write raises `ReadOnly`. Waiting too
-    long for another unit of work raises `Busy`.
+    inside the block. Events recorded by the repositories (and with `record`) reach
+    subscribers after a successful commit, never after a rollback. Opened `read_only`, every
+    write raises `ReadOnly`. Waiting too long for another unit of work raises `Busy`.
     """
 
     clock: Clock
@@ -51,9 +50,14 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    def commit(self) -> None:
+    def commit(self) -> list[HandlerFailure]:
         """Make everything written so far permanent, then publish the recorded events.
-        The unit of work stays open for more work in a new transaction."""
+        The unit of work stays open for more work in a new transaction.
+
+        Raises only if the commit itself fails (then nothing is published). Once committed,
+        every event reaches every subscriber: a subscriber that raises is logged (logger
+        `agentkeel.events`) and listed in the returned failures, never raised, so a
+        committed unit of work cannot look failed. The list is empty when all went well."""
         ...
 
     def rollback(self) -> None:

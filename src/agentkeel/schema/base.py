@@ -92,6 +92,15 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# What one index entry may hold, in bytes: PostgreSQL refuses B-tree entries over 2,704 bytes
+# (a third of a page), headers included. Every index is checked against it when its table is
+# declared, from the most each column can hold, so a text column too long to index fails at
+# import instead of at the first long value.
+INDEX_ENTRY_LIMIT = 2600
+# The most bytes a non-text column takes in an index entry.
+FIXED_SIZE = 16
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """What an entity field says about its column."""
@@ -100,6 +109,7 @@ class FieldSpec:
     nullable: bool
     max_length: int | None = None
     allowed: tuple[str, ...] | None = None
+    max_bytes: int = FIXED_SIZE
 
 
 def field_spec(annotation: Any) -> FieldSpec:
@@ -118,11 +128,12 @@ def field_spec(annotation: Any) -> FieldSpec:
         rules = tuple(extras)
     for rule in rules:
         if isinstance(rule, IdRule):
-            return FieldSpec(String(ID_MAX_LENGTH), nullable, ID_MAX_LENGTH)
+            return FieldSpec(String(ID_MAX_LENGTH), nullable, ID_MAX_LENGTH, None, ID_MAX_LENGTH)
         if isinstance(rule, TextRule):
             length = rule.max_length
             sql_type = String(length) if length <= VARCHAR_LIMIT else Text()
-            return FieldSpec(sql_type, nullable, length)
+            # A character takes up to 4 bytes of UTF-8.
+            return FieldSpec(sql_type, nullable, length, None, rule.max_bytes or 4 * length)
         if isinstance(rule, IntRule):
             return FieldSpec(BigInteger(), nullable)
         if isinstance(rule, FloatRule):
@@ -134,7 +145,8 @@ def field_spec(annotation: Any) -> FieldSpec:
     if isinstance(annotation, type) and issubclass(annotation, StrEnum):
         allowed = enum_values(annotation)
         # Room to add values later without widening the column.
-        return FieldSpec(String(max(32, *map(len, allowed))), nullable, allowed=allowed)
+        width = max(32, *map(len, allowed))
+        return FieldSpec(String(width), nullable, allowed=allowed, max_bytes=width)
     if annotation is bool:
         raise TypeError("flags are nullable <word>_at timestamps, never booleans")
     raise TypeError(f"no column type for {annotation!r}: give the field a rule from domain.model")
@@ -206,7 +218,11 @@ def entity_table(entity: type[Entity], name: str, *relations: Relation) -> Table
             spec.type,
             primary_key=field_name == "id",
             nullable=spec.nullable and field_name != "id",
-            info={"max_length": spec.max_length, "allowed": spec.allowed},
+            info={
+                "max_length": spec.max_length,
+                "allowed": spec.allowed,
+                "max_bytes": spec.max_bytes,
+            },
         )
         if spec.allowed is not None:
             extras.append(
@@ -220,4 +236,18 @@ def entity_table(entity: type[Entity], name: str, *relations: Relation) -> Table
     for relation in relations:
         extras.extend(relation(name, columns))
     ENTITIES[name] = entity
-    return Table(name, metadata, *columns.values(), *extras)
+    table = Table(name, metadata, *columns.values(), *extras)
+    _check_indexable(table)
+    return table
+
+
+def _check_indexable(table: Table) -> None:
+    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    keyed: list[Index | UniqueConstraint] = [*table.indexes, *uniques]
+    for index in keyed:
+        size = sum(column.info["max_bytes"] for column in index.columns)
+        if size > INDEX_ENTRY_LIMIT:
+            raise TypeError(
+                f"{table.name}: an entry of {index.name} can take {size} bytes, more than "
+                f"{INDEX_ENTRY_LIMIT}: give its text columns a lower max_length or max_bytes"
+            )

@@ -17,7 +17,7 @@ def purge_audit_logs(uow: UnitOfWork) -> int:
     The purge leaves one entry of its own that says how many went and up to when.
     Raises NotFound if the setting is missing (seed the defaults first).
     """
-    days = uow.settings.value_as(RETENTION_SETTING, float)
+    days = uow.settings.value_as(RETENTION_SETTING, int)
     cutoff = uow.clock.now() - timedelta(days=days)
     removed = uow.audit_logs.purge_before(cutoff)
     if removed:
@@ -26,7 +26,7 @@ def purge_audit_logs(uow: UnitOfWork) -> int:
                 entity_type="audit_entry",
                 event_type="audit_logs.purged",
                 event_category=EventCategory.RECORD,
-                message=f"Purged {removed} audit entries older than {days:g} days",
+                message=f"Purged {removed} audit entries older than {days} days",
                 event_data={"removed": removed, "cutoff": cutoff.isoformat()},
                 source=uow.source,
             )

@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 from agentkeel.domain.errors import AlreadyExists, Protected
-from agentkeel.domain.events import (
-    DefaultRepositoryChanged,
-    ProjectArchived,
-    ProjectUnarchived,
-    SettingChanged,
-    TemplateRendered,
-)
 from agentkeel.domain.workspace import (
     DEFAULT_SETTINGS,
     Project,
@@ -24,16 +17,12 @@ from agentkeel.ports.unit_of_work import UnitOfWork
 
 def archive_project(uow: UnitOfWork, project_id: str) -> Project:
     """Hide a project from default listings; it stays readable by id. Raises NotFound."""
-    project = uow.projects.archive(project_id)
-    uow.record(ProjectArchived(project_id))
-    return project
+    return uow.projects.archive(project_id)
 
 
 def unarchive_project(uow: UnitOfWork, project_id: str) -> Project:
     """Bring an archived project back into listings. Raises NotFound."""
-    project = uow.projects.unarchive(project_id)
-    uow.record(ProjectUnarchived(project_id))
-    return project
+    return uow.projects.unarchive(project_id)
 
 
 def delete_project(uow: UnitOfWork, project_id: str) -> dict[str, int]:
@@ -47,9 +36,7 @@ def delete_project(uow: UnitOfWork, project_id: str) -> dict[str, int]:
 
 def set_default_repository(uow: UnitOfWork, repository_id: str) -> Repository:
     """Make a repository its project's default, clearing the previous default at once."""
-    repository = uow.repositories.set_default(repository_id)
-    uow.record(DefaultRepositoryChanged(repository.project_id, repository.id))
-    return repository
+    return uow.repositories.set_default(repository_id)
 
 
 def seed_default_settings(uow: UnitOfWork) -> list[Setting]:
@@ -72,16 +59,12 @@ def seed_default_settings(uow: UnitOfWork) -> list[Setting]:
 
 def change_setting(uow: UnitOfWork, key: str, value: SettingValue) -> Setting:
     """Set a setting to a user's value (validated). Raises NotFound, InvalidValue."""
-    setting = uow.settings.set_value(key, value)
-    uow.record(SettingChanged(key, setting.typed_value))
-    return setting
+    return uow.settings.set_value(key, value)
 
 
 def reset_setting(uow: UnitOfWork, key: str) -> Setting:
     """Restore a setting's default and clear `user_modified_at`."""
-    setting = uow.settings.reset(key)
-    uow.record(SettingChanged(key, setting.typed_value))
-    return setting
+    return uow.settings.reset(key)
 
 
 def render(uow: UnitOfWork, template_id: str, values: dict[str, str]) -> str:
@@ -96,7 +79,6 @@ def render(uow: UnitOfWork, template_id: str, values: dict[str, str]) -> str:
         raise Protected("template", template_id, "is deactivated and cannot be rendered")
     text = render_template(template, uow.templates.placeholders(template_id), values)
     uow.templates.record_use(template_id)
-    uow.record(TemplateRendered(template_id))
     return text
 
 
@@ -111,9 +93,4 @@ def delete_template(uow: UnitOfWork, template_id: str) -> dict[str, int]:
 
     Raises NotFound; Protected for a built-in template, which is deactivated instead.
     """
-    template = uow.templates.get(template_id)
-    if template.is_built_in:
-        raise Protected(
-            "template", template_id, "is built in: deactivate it instead of deleting it"
-        )
     return uow.templates.delete(template_id)

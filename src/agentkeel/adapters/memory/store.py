@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any
+from typing import Any, assert_never
 
 from sqlalchemy import Table
 
@@ -21,6 +21,7 @@ from agentkeel.adapters.constraints import TableRules, rules_of
 from agentkeel.adapters.store import (
     Asc,
     Before,
+    Desc,
     Eq,
     In,
     IsNull,
@@ -137,6 +138,8 @@ def _matches(row: Row, where: Sequence[Where]) -> bool:
                 ok = value is not None and value < term.value
             case Since():
                 ok = value is not None and value >= term.value
+            case _:
+                assert_never(term)
         if not ok:
             return False
     return True
@@ -147,12 +150,19 @@ def _sort(rows: list[Row], order_by: Sequence[Order]) -> list[Row]:
     rows.sort(key=itemgetter("id"))
     for term in reversed(order_by):
         column = term.column
+        match term:
+            case Asc():
+                descending = False
+            case Desc():
+                descending = True
+            case _:
+                assert_never(term)
         rows.sort(
             key=lambda row: (
                 row[column] is not None,
                 row[column] if row[column] is not None else 0,
             ),
-            reverse=not isinstance(term, Asc),
+            reverse=descending,
         )
     return rows
 

@@ -9,16 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Generic, TypeVar, assert_never
 
 from pydantic import JsonValue
 
-from agentkeel.adapters.store import Eq, In, Ne, NotNull, Order, RowStore, Where
+from agentkeel.adapters.store import (
+    Before,
+    Eq,
+    In,
+    IsNull,
+    Ne,
+    NotNull,
+    Order,
+    Row,
+    RowStore,
+    Since,
+    Where,
+)
 from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource
 from agentkeel.domain.errors import Conflict, InvalidValue, NotFound
 from agentkeel.domain.events import DomainEvent, RecordDeleted
-from agentkeel.domain.model import INT64_MAX, Entity, text_problem
+from agentkeel.domain.model import INT64_MAX, INT64_MIN, Entity, IntRule
 from agentkeel.schema import label_of, table_of
 from agentkeel.schema.graph import plan_delete
 
@@ -42,6 +54,7 @@ class TableRepository(Generic[E]):
         self._store = work.store
         self._table = table_of(self.entity)
         self._label = label_of(self._table)
+        self._version = self.entity.version_field
         self._exclusive_flags = [
             (str(index.info["only_where_set"]), index.columns.keys()[0])
             for index in self._table.indexes
@@ -52,14 +65,19 @@ class TableRepository(Generic[E]):
 
     def add(self, entity: E) -> E:
         checked = self._checked(entity)
+        self._before_write(checked, None)
         now = self._store.clock.now()
-        stored = checked.model_copy(update=dict.fromkeys(entity.stamped_on_insert, now))
+        stamps: dict[str, Any] = dict.fromkeys(entity.stamped_on_insert, now)
+        if self._version is not None:
+            stamps[self._version] = 1
+        stored = checked.model_copy(update=stamps)
         row = stored.to_row()
         raised = self._raised_exclusive_flags(row, None)
         with self._store.atomic() if raised else nullcontext():
             self._clear_others(raised, row)
             self._store.insert(self._table, row)
         stored.remember_stored(row)
+        self._after_write(stored, None)
         return stored
 
     def get(self, key: str) -> E:
@@ -69,29 +87,29 @@ class TableRepository(Generic[E]):
         return entity
 
     def find(self, key: str) -> E | None:
-        self._check_query([Eq("id", key)])
-        row = self._store.get(self._table, key)
+        row = self._store.get(self._table, self._key(key))
         return None if row is None else self._entity(row)
 
     def update(self, entity: E) -> E:
         entity = self._checked(entity)
+        stored, read_version = self._as_read(entity)
         entity.check_transitions()
+        self._before_write(entity, stored)
         changes = entity.changed_columns()
         changes.pop("id", None)
         for column in entity.stamped_on_insert:
             if column not in entity.stamped_on_update:
                 changes.pop(column, None)
+        if self._version is not None:
+            changes.pop(self._version, None)
         if not changes:
             return self.get(entity.id)
         now = self._store.clock.now()
         for column in entity.stamped_on_update:
             changes[column] = now
-        # Guard state machines against concurrent moves: only update from the state we read.
-        guard: list[Where] = [
-            Eq(name, entity.stored_value(name))
-            for name in entity.transitions
-            if name in changes and entity.stored_value(name) is not None
-        ]
+        guard = self._unchanged_since_read(entity, changes, read_version)
+        if self._version is not None:
+            changes[self._version] = read_version + 1
         written = {**entity.to_row(), **changes}
         raised = self._raised_exclusive_flags(written, entity)
         with self._store.atomic() if raised else nullcontext():
@@ -100,29 +118,51 @@ class TableRepository(Generic[E]):
             if row is None:
                 if self._store.get(self._table, entity.id) is None:
                     raise NotFound(self._label, entity.id)
-                raise Conflict(self._label, entity.id, "changed concurrently; read it again")
-        return self._entity(row)
+                raise Conflict(
+                    self._label,
+                    entity.id,
+                    "was changed by another unit of work since it was read; read it again",
+                )
+        result = self._entity(row)
+        self._after_write(result, stored)
+        return result
 
     def delete(self, key: str) -> dict[str, int]:
-        self._check_query([Eq("id", key)])
+        key = self._key(key)
         with self._store.atomic():
             row = self._store.get(self._table, key, for_update=True)
             if row is None:
                 raise NotFound(self._label, key)
             entity = self._entity(row)
+            self._before_delete(entity)
             plan = plan_delete(self._table, {key}, self._store.referrers)
             if (refusal := plan.refusal()) is not None:
                 raise refusal
             self._store.delete(self._table, [Eq("id", key)])
             removed = plan.counts()
             self._audit_deletion(entity, removed)
-        self._work.events.append(RecordDeleted(self._label, key, removed))
+        self._record(RecordDeleted(self._label, key, removed))
         return removed
 
     def count(self) -> int:
         return self._store.count(self._table)
 
+    # -- what an aggregate adds: its own rules and events, on every path --------------------
+
+    def _before_write(self, entity: E, stored: Row | None) -> None:
+        """Check (and complete) `entity` before any write of it: `add` (`stored` is None)
+        and `update` (`stored` is the row as it was read). Raise a DomainError to refuse."""
+
+    def _after_write(self, entity: E, stored: Row | None) -> None:
+        """Record the events that a successful write of `entity` means."""
+
+    def _before_delete(self, entity: E) -> None:
+        """Raise a DomainError (e.g. Protected) to refuse deleting `entity`."""
+
     # -- for subclasses --------------------------------------------------------------------
+
+    def _record(self, event: DomainEvent) -> None:
+        self._work.events.append(event)
 
     def _checked(self, entity: E) -> E:
         """The entity validated afresh: `model_construct` and `model_copy(update=...)` skip
@@ -133,9 +173,72 @@ class TableRepository(Generic[E]):
         checked._stored = entity._stored
         return checked
 
+    def _as_read(self, entity: E) -> tuple[Row, int]:
+        """The row `entity` was read as, and the row version it was read at.
+
+        An entity that was never read (built by the caller) is compared with the row stored
+        now, and claims the version it carries. Ids never change once stored."""
+        stored = entity._stored
+        if stored is None:
+            stored = self._store.get(self._table, self._key(entity.id))
+            if stored is None:
+                raise NotFound(self._label, entity.id)
+            entity.remember_stored(stored)
+            read_version = getattr(entity, self._version) if self._version else 0
+        else:
+            if stored["id"] != entity.id:
+                was = stored["id"]
+                raise InvalidValue(
+                    self._label, "id", entity.id, f"cannot change once stored (was {was!r})"
+                )
+            read_version = stored[self._version] if self._version else 0
+        return stored, read_version
+
+    def _unchanged_since_read(
+        self, entity: E, changes: dict[str, Any], read_version: int
+    ) -> list[Where]:
+        """What the UPDATE requires of the row, so that a stale read is refused: the row
+        version it was read at, or, for an entity without one, the state-machine fields it
+        moves still in the state they were read in."""
+        if self._version is not None:
+            return [Eq(self._version, read_version)]
+        return [
+            Eq(name, entity.stored_value(name))
+            for name in entity.transitions
+            if name in changes and entity.stored_value(name) is not None
+        ]
+
+    def _increment(self, key: str, column: str, by: int = 1) -> E:
+        """Add `by` to a counter in one statement (safe under concurrent writers; the row
+        version is left alone, as counters commute). Raises NotFound, and InvalidValue with
+        nothing written when the result would leave the column's range."""
+        key = self._key(key)
+        low, high = self._bounds(column)
+        within: Where = Before(column, high - by + 1) if by >= 0 else Since(column, low - by)
+        stamps = {name: self._store.clock.now() for name in self.entity.stamped_on_update}
+        if not self._store.update(self._table, [Eq("id", key), within], stamps, {column: by}):
+            current = self._store.get(self._table, key)
+            if current is None:
+                raise NotFound(self._label, key)
+            raise InvalidValue(
+                self._label, column, current[column] + by, f"must be between {low} and {high}"
+            )
+        return self.get(key)
+
+    def _bounds(self, column: str) -> tuple[int, int]:
+        for rule in self.entity.model_fields[column].metadata:
+            if isinstance(rule, IntRule):
+                return rule.minimum, rule.maximum
+        return INT64_MIN, INT64_MAX
+
     def _entity(self, row: dict[str, Any]) -> E:
         entity: E = self.entity.from_row(row)  # type: ignore[assignment]
         return entity
+
+    def _key(self, key: str) -> str:
+        """A key to look up: refused (InvalidValue) if no row could have it as its id."""
+        checked: str = self.entity.query_value("id", key)
+        return checked
 
     def _select(
         self,
@@ -144,26 +247,44 @@ class TableRepository(Generic[E]):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[E]:
-        self._check_query(where)
-        # SQLite reads LIMIT -1 as "no limit", PostgreSQL refuses it: refuse it everywhere.
+        where = self._query(where)
+        # SQLite reads LIMIT -1 as "no limit", PostgreSQL refuses it and rounds 1.5: only
+        # whole numbers >= 0 are taken, everywhere.
         for name, value in (("limit", limit), ("offset", offset)):
-            if value is not None and (isinstance(value, bool) or not 0 <= value <= INT64_MAX):
+            if value is not None and not (
+                isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX
+            ):
                 raise InvalidValue(self._label, name, value, "must be a whole number >= 0")
         rows = self._store.select(self._table, where, order_by, limit, offset)
         return [self._entity(row) for row in rows]
 
-    def _check_query(self, where: Sequence[Where]) -> None:
-        """Refuse a text a query compares with that no row can hold (NUL, a lone surrogate):
-        it could match nothing, and one database cannot even be sent it."""
-        for term in where:
-            values = term.values if isinstance(term, In) else [getattr(term, "value", None)]
-            for value in values:
-                if isinstance(value, str) and (problem := text_problem(value)) is not None:
-                    raise InvalidValue(self._label, term.column, value, problem)
+    def _query(self, where: Sequence[Where]) -> list[Where]:
+        """The query terms with each value as its column's field would hold it (names
+        normalised, enums as text, datetimes in UTC). A value the field could never hold
+        (wrong type, NUL, an unknown enum value, a naive datetime) is refused with the
+        same InvalidValue everywhere: it could match nothing, and some backends cannot
+        even be sent it."""
+        return [self._query_term(term) for term in where]
+
+    def _query_term(self, term: Where) -> Where:
+        held = self.entity.query_value
+        match term:
+            case Eq() | Ne() | Before() | Since():
+                return replace(term, value=held(term.column, term.value))
+            case In():
+                return In(term.column, frozenset(held(term.column, v) for v in term.values))
+            case IsNull() | NotNull():
+                return term
+            case _:
+                assert_never(term)
 
     def _first(self, where: Sequence[Where], order_by: Sequence[Order] = ()) -> E | None:
         found = self._select(where, order_by, limit=1)
         return found[0] if found else None
+
+    def _eq_filters(self, **filters: Any) -> list[Where]:
+        """`Eq` terms for the filters that were given (None means "any")."""
+        return [Eq(column, value) for column, value in filters.items() if value is not None]
 
     def _raised_exclusive_flags(
         self, row: dict[str, Any], before: Entity | None
@@ -184,12 +305,15 @@ class TableRepository(Generic[E]):
         return raised
 
     def _clear_others(self, raised: list[tuple[str, str]], row: dict[str, Any]) -> None:
+        # The rows that lose the flag changed: their version moves on too.
+        bump = {} if self._version is None else {self._version: 1}
         for flag, per in raised:
             stamps = {column: self._store.clock.now() for column in self.entity.stamped_on_update}
             self._store.update(
                 self._table,
                 [Eq(per, row[per]), Ne("id", row["id"]), NotNull(flag)],
                 {flag: None, **stamps},
+                bump,
             )
 
     def _audit_deletion(self, entity: Entity, removed: dict[str, int]) -> None:

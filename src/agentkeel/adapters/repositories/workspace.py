@@ -1,4 +1,9 @@
-"""Repositories of the workspace context: only what is particular to each aggregate."""
+"""Repositories of the workspace context: only what is particular to each aggregate.
+
+The rules and events of an aggregate live in its `_before_write` / `_after_write` /
+`_before_delete`, so that `add`, `update`, `delete` and every finder-specific method obey
+them alike; services add only policy that spans aggregates.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,15 @@ import builtins
 from typing import TypeVar
 
 from agentkeel.adapters.repositories.base import TableRepository, Work
-from agentkeel.adapters.store import Asc, Eq, IsNull, NotNull, Where
-from agentkeel.domain.errors import InvalidValue, NotFound
+from agentkeel.adapters.store import Asc, Eq, IsNull, NotNull, Row, Where
+from agentkeel.domain.errors import InvalidValue, NotFound, Protected
+from agentkeel.domain.events import (
+    DefaultRepositoryChanged,
+    ProjectArchived,
+    ProjectUnarchived,
+    SettingChanged,
+    TemplateRendered,
+)
 from agentkeel.domain.workspace import (
     SETTING_DEFINITIONS,
     Project,
@@ -23,9 +35,12 @@ from agentkeel.domain.workspace import (
     encode_setting,
     setting_problem,
 )
-from agentkeel.schema import table_of
 
 T = TypeVar("T")
+
+
+def _was_set(stored: Row | None, flag: str) -> bool:
+    return stored is not None and stored[flag] is not None
 
 
 class ProjectRepository(TableRepository[Project]):
@@ -47,13 +62,19 @@ class ProjectRepository(TableRepository[Project]):
         project.unarchive()
         return self.update(project)
 
+    def _after_write(self, project: Project, stored: Row | None) -> None:
+        was_archived = _was_set(stored, "archived_at")
+        if project.is_archived and not was_archived:
+            self._record(ProjectArchived(project.id))
+        elif was_archived and not project.is_archived:
+            self._record(ProjectUnarchived(project.id))
+
 
 class RepositoryRepository(TableRepository[Repository]):
     entity = Repository
 
     def list(self, *, project_id: str | None = None) -> builtins.list[Repository]:
-        where = [] if project_id is None else [Eq("project_id", project_id)]
-        return self._select(where, [Asc("name")])
+        return self._select(self._eq_filters(project_id=project_id), [Asc("name")])
 
     def find_by_name(self, project_id: str, name: str) -> Repository | None:
         return self._first([Eq("project_id", project_id), Eq("name", name)])
@@ -74,6 +95,13 @@ class RepositoryRepository(TableRepository[Repository]):
         repository.last_fetched_at = self._store.clock.now()
         return self.update(repository)
 
+    def _after_write(self, repository: Repository, stored: Row | None) -> None:
+        kept = _was_set(stored, "set_as_default_at") and (
+            stored is not None and stored["project_id"] == repository.project_id
+        )
+        if repository.is_default and not kept:
+            self._record(DefaultRepositoryChanged(repository.project_id, repository.id))
+
 
 class WorktreeRepository(TableRepository[Worktree]):
     entity = Worktree
@@ -81,11 +109,7 @@ class WorktreeRepository(TableRepository[Worktree]):
     def list(
         self, *, repository_id: str | None = None, status: WorktreeStatus | None = None
     ) -> builtins.list[Worktree]:
-        where: builtins.list[Where] = []
-        if repository_id is not None:
-            where.append(Eq("repository_id", repository_id))
-        if status is not None:
-            where.append(Eq("status", WorktreeStatus(status).value))
+        where = self._eq_filters(repository_id=repository_id, status=status)
         return self._select(where, [Asc("created_at")])
 
     def find_by_path(self, path: str) -> Worktree | None:
@@ -101,8 +125,7 @@ class SettingRepository(TableRepository[Setting]):
     entity = Setting
 
     def list(self, *, category: SettingCategory | None = None) -> builtins.list[Setting]:
-        where = [] if category is None else [Eq("category", SettingCategory(category).value)]
-        return self._select(where, [Asc("key")])
+        return self._select(self._eq_filters(category=category), [Asc("key")])
 
     def by_key(self, key: str) -> Setting:
         setting = self._first([Eq("key", key)])
@@ -118,20 +141,15 @@ class SettingRepository(TableRepository[Setting]):
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise InvalidValue("setting", key, value, f"is not a {kind.__name__}")
+            raise InvalidValue(
+                "setting", key, value, f"holds {_a(type(value).__name__)}, not {_a(kind.__name__)}"
+            )
         return value
 
     def set_value(self, key: str, value: SettingValue) -> Setting:
         setting = self.by_key(key)
-        definition = SETTING_DEFINITIONS.get(key)
-        if definition is not None:
-            definition.check(value)
-        elif (problem := setting_problem(setting.value_type, value)) is not None:
-            raise InvalidValue("setting", key, value, problem)
-        try:
-            setting.value = encode_setting(value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidValue("setting", key, value, f"is not JSON: {exc}") from None
+        _check_setting_value(setting, value)
+        setting.value = encode_setting(value)
         setting.user_modified_at = setting.user_modified_at or self._store.clock.now()
         return self.update(setting)
 
@@ -142,6 +160,43 @@ class SettingRepository(TableRepository[Setting]):
         setting.value = setting.default_value
         setting.user_modified_at = None
         return self.update(setting)
+
+    def _before_write(self, setting: Setting, stored: Row | None) -> None:
+        if stored is not None and stored["key"] != setting.key and stored["key"] in DEFINED:
+            raise Protected("setting", stored["key"], "is a default setting: its key is fixed")
+        definition = SETTING_DEFINITIONS.get(setting.key)
+        if definition is not None:
+            definition.check_setting(setting)
+        # A changed value other than the default is a user's value in force.
+        user_value = setting.default_value is None or setting.value != setting.default_value
+        if stored is not None and stored["value"] != setting.value and user_value:
+            setting.user_modified_at = setting.user_modified_at or self._store.clock.now()
+
+    def _after_write(self, setting: Setting, stored: Row | None) -> None:
+        if stored is not None and stored["value"] != setting.value:
+            self._record(SettingChanged(setting.key, setting.typed_value))
+
+    def _before_delete(self, setting: Setting) -> None:
+        if setting.key in DEFINED:
+            raise Protected(
+                "setting", setting.key, "is a default setting: reset it instead of deleting it"
+            )
+
+
+DEFINED = frozenset(SETTING_DEFINITIONS)
+
+
+def _check_setting_value(setting: Setting, value: SettingValue) -> None:
+    """Refuse a value the setting cannot take, naming the setting's key as the field."""
+    definition = SETTING_DEFINITIONS.get(setting.key)
+    if definition is not None:
+        definition.check(value)
+    elif (problem := setting_problem(setting.value_type, value)) is not None:
+        raise InvalidValue("setting", setting.key, value, problem)
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 class PlaceholderRepository(TableRepository[TemplatePlaceholder]):
@@ -159,8 +214,7 @@ class TemplateRepository(TableRepository[Template]):
         self, *, category: TemplateCategory | None = None, include_deactivated: bool = False
     ) -> builtins.list[Template]:
         where: builtins.list[Where] = [] if include_deactivated else [IsNull("deactivated_at")]
-        if category is not None:
-            where.append(Eq("category", TemplateCategory(category).value))
+        where += self._eq_filters(category=category)
         return self._select(where, [Asc("name")])
 
     def find_by_name(self, name: str) -> Template | None:
@@ -181,8 +235,12 @@ class TemplateRepository(TableRepository[Template]):
         self._placeholders.delete(key)
 
     def record_use(self, key: str) -> Template:
-        self._check_query([Eq("id", key)])
-        stamps = {column: self._store.clock.now() for column in Template.stamped_on_update}
-        if not self._store.update(table_of(Template), [Eq("id", key)], stamps, {"usage_count": 1}):
-            raise NotFound(self._label, key)
-        return self.get(key)
+        template = self._increment(key, "usage_count")
+        self._record(TemplateRendered(template.id))
+        return template
+
+    def _before_delete(self, template: Template) -> None:
+        if template.is_built_in:
+            raise Protected(
+                "template", template.id, "is built in: deactivate it instead of deleting it"
+            )

@@ -10,8 +10,9 @@ written, `i_<column>` for increments, `limit` and `offset`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, assert_never
 
 from sqlalchemy import (
     BigInteger,
@@ -32,17 +33,40 @@ from sqlalchemy import (
     update,
 )
 
-from agentkeel.adapters.store import Asc, Before, Eq, In, Ne, Order, Since, Where
+from agentkeel.adapters.store import (
+    Asc,
+    Before,
+    Desc,
+    Eq,
+    In,
+    IsNull,
+    Ne,
+    NotNull,
+    Order,
+    Since,
+    Where,
+)
 
-# (term kind, column, is an empty IN) for each query term
-Shape = tuple[tuple[str, str, bool], ...]
+# The query terms with their values left out: what a statement's SQL depends on.
+Shape = tuple[Where, ...]
+# Stands for the values of a non-empty IN (an empty one compiles to FALSE instead).
+_SOME: frozenset[Any] = frozenset({"…"})
+
+
+def _blank(term: Where) -> Where:
+    match term:
+        case Eq() | Ne() | Before() | Since():
+            return replace(term, value=None)
+        case In():
+            return In(term.column, _SOME if term.values else frozenset())
+        case IsNull() | NotNull():
+            return term
+        case _:
+            assert_never(term)
 
 
 def shape_of(where: Sequence[Where]) -> Shape:
-    return tuple(
-        (type(term).__name__, term.column, isinstance(term, In) and not term.values)
-        for term in where
-    )
+    return tuple(_blank(term) for term in where)
 
 
 def where_params(where: Sequence[Where]) -> dict[str, Any]:
@@ -51,31 +75,38 @@ def where_params(where: Sequence[Where]) -> dict[str, Any]:
         match term:
             case Eq() | Ne() | Before() | Since():
                 params[f"w{i}"] = term.value
-            case In() if term.values:
-                params[f"w{i}"] = sorted(term.values)
+            case In():
+                if term.values:
+                    params[f"w{i}"] = sorted(term.values)
+            case IsNull() | NotNull():
+                pass
+            case _:
+                assert_never(term)
     return params
 
 
 def _clauses(table: Table, shape: Shape) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
-    for i, (kind, column, empty) in enumerate(shape):
-        col = table.c[column]
-        param: BindParameter[Any] = bindparam(f"w{i}", expanding=kind == "In")
-        match kind:
-            case "Eq":
+    for i, term in enumerate(shape):
+        col = table.c[term.column]
+        param: BindParameter[Any] = bindparam(f"w{i}", expanding=isinstance(term, In))
+        match term:
+            case Eq():
                 clauses.append(col == param)
-            case "Ne":
+            case Ne():
                 clauses.append(col != param)
-            case "In":
-                clauses.append(false() if empty else col.in_(param))
-            case "IsNull":
+            case In():
+                clauses.append(col.in_(param) if term.values else false())
+            case IsNull():
                 clauses.append(col.is_(None))
-            case "NotNull":
+            case NotNull():
                 clauses.append(col.is_not(None))
-            case "Before":
+            case Before():
                 clauses.append(col < param)
-            case "Since":
+            case Since():
                 clauses.append(col >= param)
+            case _:
+                assert_never(term)
     return clauses
 
 
@@ -89,8 +120,18 @@ def _ordering(table: Table, order: tuple[tuple[str, bool], ...], postgres: bool)
     return terms
 
 
+def _ascending(term: Order) -> bool:
+    match term:
+        case Asc():
+            return True
+        case Desc():
+            return False
+        case _:
+            assert_never(term)
+
+
 def order_of(order_by: Sequence[Order]) -> tuple[tuple[str, bool], ...]:
-    return tuple((term.column, isinstance(term, Asc)) for term in order_by)
+    return tuple((term.column, _ascending(term)) for term in order_by)
 
 
 @lru_cache(maxsize=1024)
