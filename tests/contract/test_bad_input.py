@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
+import string
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import AuditEntry
-from agentkeel.domain.errors import DomainError, InvalidValue
+from agentkeel.domain.errors import AlreadyExists, DomainError, InvalidValue
 from agentkeel.domain.workspace import Project, Repository, Template, Worktree
 from tests import factories
 
@@ -188,3 +192,111 @@ def test_negative_paging_is_refused_alike(uow: BaseUnitOfWork, limit: int, offse
     factories.project(uow)
     with pytest.raises(InvalidValue, match="must be a whole number >= 0"):
         uow.projects.list(limit=limit, offset=offset)
+
+
+@pytest.mark.parametrize(
+    ("lookup", "message"),
+    [
+        (lambda uow: uow.worktrees.list(status="bogus"), "worktree.status must be one of"),
+        (lambda uow: uow.settings.list(category="bogus"), "setting.category must be one of"),
+        (lambda uow: uow.templates.list(category="bogus"), "template.category must be one of"),
+        (
+            lambda uow: uow.audit_logs.list(category="bogus"),
+            "audit_entry.event_category must be one of",
+        ),
+        (lambda uow: uow.projects.get(5), "project.id is invalid"),
+        (lambda uow: uow.repositories.list(project_id=["p"]), "repository.project_id is invalid"),
+    ],
+)
+def test_bad_filter_values_are_invalid_values(
+    uow: BaseUnitOfWork, lookup: Callable[[BaseUnitOfWork], object], message: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        lookup(uow)
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "paging", [{"limit": 1.5}, {"offset": 0.5}, {"limit": True}, {"limit": "2"}, {"offset": "1"}]
+)
+def test_paging_takes_whole_numbers_only(uow: BaseUnitOfWork, paging: dict[str, Any]) -> None:
+    factories.project(uow)
+    with pytest.raises(InvalidValue, match="must be a whole number >= 0"):
+        uow.projects.list(**paging)
+
+
+def test_naive_cutoffs_are_refused_alike(uow: BaseUnitOfWork) -> None:
+    naive = datetime(2026, 1, 1)
+    with pytest.raises(InvalidValue, match=r"audit_entry\.timestamp must be timezone-aware"):
+        uow.audit_logs.list(since=naive)
+    with pytest.raises(InvalidValue, match=r"audit_entry\.timestamp must be timezone-aware"):
+        uow.audit_logs.purge_before(naive)
+    # Any time zone is fine: it is compared in UTC.
+    east = timezone(timedelta(hours=5))
+    assert uow.audit_logs.list(since=datetime(2000, 1, 1, tzinfo=east)) == []
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "api ",
+        " api",
+        "api\u200b",  # zero-width space
+        "\ufeffapi",  # byte-order mark
+        "a\u00adpi",  # soft hyphen
+    ],
+)
+def test_names_that_render_alike_are_one_name(uow: BaseUnitOfWork, look_alike: str) -> None:
+    project = factories.project(uow)
+    api = factories.repository(uow, project, "api")
+    with pytest.raises(AlreadyExists, match="repository already exists with project_id="):
+        factories.repository(uow, project, look_alike, path="/elsewhere")
+    assert uow.repositories.find_by_name(project.id, look_alike) == api
+    assert uow.repositories.count() == 1
+
+
+def test_names_are_stored_normalised(uow: BaseUnitOfWork) -> None:
+    nfd = "Cafe\u0301"  # "Café" with a combining accent
+    project = factories.project(uow, f"  {nfd}   project\n")
+    assert project.name == "Caf\u00e9 project"  # NFC, trimmed, one space
+    factories.template(uow, "Caf\u00e9")
+    with pytest.raises(AlreadyExists, match="template already exists with name='Caf\u00e9'"):
+        factories.template(uow, nfd)
+    # Joiners inside emoji are kept: they change what is shown.
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert factories.project(uow, family).name == family
+
+
+def test_readding_a_stored_id_is_already_exists_on_the_id_first(uow: BaseUnitOfWork) -> None:
+    """When several unique rules clash, every backend names the same one: the id."""
+    project = factories.project(uow)
+    api = factories.repository(uow, project, "api", set_as_default_at=uow.clock.now())
+    again = Repository(
+        id=api.id, project_id=project.id, name="api", path="/x", set_as_default_at=api.updated_at
+    )
+    with pytest.raises(AlreadyExists, match=f"repository already exists with id='{api.id}'"):
+        uow.repositories.add(again)
+    web = factories.repository(uow, project, "web")
+    web.name = "api"
+    with pytest.raises(AlreadyExists, match=r"with project_id=.*, name='api'"):
+        uow.repositories.update(web)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/" + "p" * 2999, "must be at most 2000 bytes of UTF-8, not 3000"),
+        ("/" + "🚢" * 600, "must be at most 2000 bytes of UTF-8, not 2401"),
+        ("/" + "p" * 4096, "must be at most 4096 characters long"),
+    ],
+)
+def test_indexed_paths_are_limited_to_what_every_backend_can_index(
+    uow: BaseUnitOfWork, path: str, message: str
+) -> None:
+    project = factories.project(uow)
+    with pytest.raises(InvalidValue, match=message):
+        factories.repository(uow, project, path=path)
+    longest = "/" + "".join(random.Random(7).choices(string.ascii_letters, k=1999))
+    repository = factories.repository(uow, project, path=longest)
+    assert factories.worktree(uow, repository, path=longest).path == longest
+    assert uow.worktrees.find_by_path(longest) is not None

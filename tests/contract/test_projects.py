@@ -6,10 +6,14 @@ from datetime import timedelta
 
 import pytest
 
+from agentkeel.adapters.store import Eq
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
-from agentkeel.domain.errors import AlreadyExists, Conflict, NotFound
+from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, NotFound
+from agentkeel.domain.events import DomainEvent, ProjectArchived, ProjectUnarchived
 from agentkeel.domain.workspace import Project, ProjectMode
+from agentkeel.schema import table_of
+from agentkeel.services import workspace
 from tests import factories
 
 
@@ -128,3 +132,71 @@ def test_delete_cascades_and_reports_rows_removed(uow: BaseUnitOfWork) -> None:
 def test_delete_unknown_raises_not_found(uow: BaseUnitOfWork) -> None:
     with pytest.raises(NotFound):
         uow.projects.delete("missing")
+
+
+def test_archiving_is_an_event_whatever_the_path(db: Database) -> None:
+    seen: list[DomainEvent] = []
+    db.subscribe(ProjectArchived, seen.append)
+    db.subscribe(ProjectUnarchived, seen.append)
+    with db.unit_of_work() as uow:
+        a, b, c = (factories.project(uow, name) for name in "abc")
+        uow.projects.archive(a.id)
+        workspace.archive_project(uow, b.id)
+        c.archive(uow.clock.now())
+        uow.projects.update(c)
+        uow.projects.archive(c.id)  # already archived: nothing happens, no event
+        uow.projects.unarchive(a.id)
+        uow.commit()
+    assert seen == [
+        ProjectArchived(a.id),
+        ProjectArchived(b.id),
+        ProjectArchived(c.id),
+        ProjectUnarchived(a.id),
+    ]
+
+
+def test_an_id_cannot_change_once_stored(uow: BaseUnitOfWork) -> None:
+    mine = factories.project(uow, "Mine")
+    theirs = factories.project(uow, "Theirs")
+    for new_id in (theirs.id, "brand-new-id"):
+        moved = uow.projects.get(mine.id)
+        moved.id = new_id
+        moved.name = "Overwritten"
+        with pytest.raises(InvalidValue, match=r"project\.id cannot change once stored"):
+            uow.projects.update(moved)
+    assert uow.projects.get(theirs.id) == theirs
+    assert uow.projects.get(mine.id) == mine
+    assert uow.projects.count() == 2
+
+
+def test_a_stale_copy_from_an_earlier_unit_of_work_is_a_conflict(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        stale = factories.project(uow)
+        uow.commit()
+    with db.unit_of_work() as uow:
+        fresh = uow.projects.get(stale.id)
+        fresh.description = "newer"
+        uow.projects.update(fresh)
+        uow.commit()
+    with db.unit_of_work() as uow:
+        stale.description = "older"
+        with pytest.raises(Conflict, match="read it again"):
+            uow.projects.update(stale)
+        assert uow.projects.get(stale.id).description == "newer"
+
+
+def test_a_read_again_after_a_concurrent_change_is_a_conflict(uow: BaseUnitOfWork) -> None:
+    """Read-modify-write in one unit of work: when the row changed between two reads (on
+    PostgreSQL, another unit of work committed in between), a write from the second read
+    would lose the change the first read was the basis of. The concurrent commit is
+    stood in for by a write below the port; tests/concurrency does it across processes."""
+    project = factories.project(uow, description="1")
+    basis = uow.projects.get(project.id)
+    uow._open().store.update(
+        table_of(Project), [Eq("id", project.id)], {"description": "2"}, {"row_version": 1}
+    )
+    again = uow.projects.get(project.id)
+    again.description = f"{basis.description}+1"
+    with pytest.raises(Conflict, match="changed by another unit of work"):
+        uow.projects.update(again)
+    assert uow.projects.get(project.id).description == "2"

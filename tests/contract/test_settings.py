@@ -6,7 +6,9 @@ import pytest
 
 from agentkeel.adapters.store import Eq
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
-from agentkeel.domain.errors import InvalidValue, NotFound
+from agentkeel.database import Database
+from agentkeel.domain.errors import InvalidValue, NotFound, Protected
+from agentkeel.domain.events import SettingChanged
 from agentkeel.domain.workspace import (
     DEFAULT_SETTINGS,
     Setting,
@@ -115,3 +117,94 @@ def test_unknown_key_is_not_found(uow: BaseUnitOfWork) -> None:
 def test_list_by_category_is_sorted_by_key(uow: BaseUnitOfWork) -> None:
     keys = [s.key for s in uow.settings.list(category=SettingCategory.WORKTREE)]
     assert keys == sorted(keys) and len(keys) == 4
+
+
+# -- every path that writes a setting obeys its rules --------------------------------------
+
+
+def _generic(uow: BaseUnitOfWork, setting_key: str, /, **changes: object) -> Setting:
+    """Change a setting through the generic `update`, not `set_value`."""
+    setting = uow.settings.by_key(setting_key)
+    for name, value in changes.items():
+        setattr(setting, name, value)
+    return uow.settings.update(setting)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("workflow.defaultPauseBehavior", '"bogus"', "must be one of continuous"),
+        ("workflow.maxConcurrentImplementations", "-5", "must be at least 1"),
+        ("workflow.maxConcurrentImplementations", "2.5", "must be a whole number"),
+        ("logging.retentionDays", '"forever"', "must be a number"),
+    ],
+)
+def test_the_generic_update_checks_what_set_value_checks(
+    uow: BaseUnitOfWork, key: str, value: str, problem: str
+) -> None:
+    before = uow.settings.by_key(key)
+    with pytest.raises(InvalidValue, match=problem):
+        _generic(uow, key, value=value)
+    assert uow.settings.by_key(key) == before
+
+
+def test_a_default_settings_type_and_default_cannot_change(uow: BaseUnitOfWork) -> None:
+    key = "logging.retentionDays"
+    with pytest.raises(InvalidValue, match=r"setting\.value_type of logging\.retentionDays is"):
+        _generic(uow, key, value_type=SettingValueType.JSON, value='"forever"')
+    with pytest.raises(InvalidValue, match=r"setting\.default_value of logging\.retentionDays"):
+        _generic(uow, key, default_value="7")
+    with pytest.raises(Protected, match="its key is fixed"):
+        _generic(uow, key, key="logging.renamed")
+    assert uow.settings.value("logging.retentionDays") == 30
+
+
+def test_a_user_change_through_update_is_marked_user_modified(uow: BaseUnitOfWork) -> None:
+    changed = _generic(uow, "logging.retentionDays", value="7")
+    assert changed.typed_value == 7 and changed.is_user_modified
+    back = _generic(uow, "logging.retentionDays", value="30", user_modified_at=None)
+    assert back.typed_value == 30 and not back.is_user_modified  # a reset by hand
+
+
+def test_default_settings_cannot_be_deleted_but_custom_ones_can(uow: BaseUnitOfWork) -> None:
+    setting = uow.settings.by_key("logging.retentionDays")
+    with pytest.raises(Protected, match="is a default setting: reset it instead"):
+        uow.settings.delete(setting.id)
+    assert uow.settings.reset("logging.retentionDays").typed_value == 30
+    custom = uow.settings.add(
+        Setting(
+            key="ui.theme",
+            value='"dark"',
+            category=SettingCategory.UI,
+            display_name="Theme",
+        )
+    )
+    assert uow.settings.delete(custom.id) == {"settings": 1}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "workflow.maxConcurrentImplementations",
+        "workflow.clarificationTimeout",
+        "workflow.implementationTimeout",
+        "logging.retentionDays",
+    ],
+)
+def test_counts_days_and_timeouts_are_whole_numbers(uow: BaseUnitOfWork, key: str) -> None:
+    with pytest.raises(InvalidValue, match="must be a whole number") as caught:
+        uow.settings.set_value(key, 2.5)
+    assert caught.value.field == key
+    assert uow.settings.set_value(key, 2).typed_value == 2
+    assert uow.settings.value_as(key, int) == 2
+
+
+def test_setting_events_come_from_every_path(db: Database) -> None:
+    seen: list[SettingChanged] = []
+    db.subscribe(SettingChanged, seen.append)
+    with db.unit_of_work() as uow:
+        uow.settings.set_value("logging.retentionDays", 7)
+        _generic(uow, "logging.retentionDays", value="8")
+        uow.settings.reset("logging.retentionDays")
+        uow.commit()
+    assert [event.value for event in seen] == [7, 8, 30]

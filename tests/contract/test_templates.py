@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
-from agentkeel.domain.errors import AlreadyExists, InvalidValue, NotFound, ReferenceMissing
+from agentkeel.database import Database
+from agentkeel.domain.errors import (
+    AlreadyExists,
+    InvalidValue,
+    NotFound,
+    Protected,
+    ReferenceMissing,
+)
+from agentkeel.domain.events import TemplateRendered
+from agentkeel.domain.model import INT64_MAX
 from agentkeel.domain.workspace import TemplateCategory, TemplatePlaceholder
+from agentkeel.services import workspace
 from tests import factories
 
 
@@ -88,3 +98,38 @@ def test_renaming_a_placeholder_onto_a_taken_name_is_already_exists(
     fields.name = "entity"
     with pytest.raises(AlreadyExists, match="template_placeholder already exists"):
         uow.templates.update_placeholder(fields)
+
+
+def test_a_built_in_template_cannot_be_deleted_by_any_path(uow: BaseUnitOfWork) -> None:
+    built_in = factories.template(uow, built_in_at=uow.clock.now())
+    with pytest.raises(Protected, match="is built in: deactivate it instead"):
+        uow.templates.delete(built_in.id)
+    with pytest.raises(Protected, match="is built in"):
+        workspace.delete_template(uow, built_in.id)
+    assert uow.templates.get(built_in.id) == built_in
+    assert workspace.deactivate_template(uow, built_in.id).is_deactivated
+
+
+def test_a_use_past_the_counters_range_is_refused_with_nothing_written(
+    uow: BaseUnitOfWork,
+) -> None:
+    full = factories.template(uow, usage_count=INT64_MAX - 1)
+    assert uow.templates.record_use(full.id).usage_count == INT64_MAX
+    with pytest.raises(
+        InvalidValue, match=r"template\.usage_count must be between 0 and"
+    ) as caught:
+        uow.templates.record_use(full.id)
+    assert caught.value.value == INT64_MAX + 1
+    assert uow.templates.get(full.id).usage_count == INT64_MAX
+    assert [t.usage_count for t in uow.templates.list()] == [INT64_MAX]
+
+
+def test_every_use_is_an_event_whatever_the_path(db: Database) -> None:
+    seen: list[TemplateRendered] = []
+    db.subscribe(TemplateRendered, seen.append)
+    with db.unit_of_work() as uow:
+        crud = factories.template(uow, template_text="plain")
+        uow.templates.record_use(crud.id)
+        workspace.render(uow, crud.id, {})
+        uow.commit()
+    assert seen == [TemplateRendered(crud.id)] * 2

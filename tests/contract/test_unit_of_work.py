@@ -99,3 +99,52 @@ def test_a_read_only_unit_reads_and_refuses_every_write(db: Database) -> None:
                 attempt()
     with db.unit_of_work() as uow:
         assert uow.projects.list() == [project]
+
+
+def test_a_failing_subscriber_cannot_make_a_commit_look_failed(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After commit every event reaches every subscriber; one that raises is logged and
+    listed in what commit returns, and neither stops the others nor raises."""
+    seen: list[DomainEvent] = []
+
+    def broken(event: DomainEvent) -> None:
+        raise RuntimeError("subscriber bug")
+
+    db.subscribe(ProjectArchived, broken)
+    db.subscribe(ProjectArchived, seen.append)
+    db.subscribe(DomainEvent, seen.append)
+    with db.unit_of_work() as uow:
+        a, b = factories.project(uow, "a"), factories.project(uow, "b")
+        uow.projects.archive(a.id)
+        uow.projects.archive(b.id)
+        failures = uow.commit()
+    assert [(f.event, str(f.error)) for f in failures] == [
+        (ProjectArchived(a.id), "subscriber bug"),
+        (ProjectArchived(b.id), "subscriber bug"),
+    ]
+    assert seen == [ProjectArchived(a.id)] * 2 + [ProjectArchived(b.id)] * 2
+    assert [r.levelname for r in caplog.records if r.name == "agentkeel.events"] == ["ERROR"] * 2
+    with db.unit_of_work() as uow:
+        assert len(uow.projects.list(include_archived=True)) == 2  # committed all the same
+        assert uow.commit() == []
+
+
+def test_a_read_only_unit_reads_the_last_commit_without_waiting_for_a_writer(
+    db: Database,
+) -> None:
+    """A writer holds the database (on SQLite its write lock, in the fakes theirs); a
+    read-only unit of work opened meanwhile returns at once with the committed data, keeps
+    that view while the writer commits, and sees the commit in its next transaction."""
+    with db.unit_of_work() as uow:
+        kept = factories.project(uow, "Kept")
+        uow.commit()
+    with db.unit_of_work() as writer:
+        factories.project(writer, "Pending")
+        with db.unit_of_work(read_only=True) as reader:
+            assert [p.name for p in reader.projects.list()] == ["Kept"]
+            assert reader.projects.get(kept.id) == kept
+            writer.commit()
+            assert [p.name for p in reader.projects.list()] == ["Kept"]
+            reader.commit()  # ends the read transaction
+            assert [p.name for p in reader.projects.list()] == ["Kept", "Pending"]

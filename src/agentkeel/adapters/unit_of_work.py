@@ -76,7 +76,7 @@ class BaseUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self._open().events.clear()
+            self._open().end_transaction()
             self._close()
         finally:
             self._work = None
@@ -84,12 +84,13 @@ class BaseUnitOfWork:
     def commit(self) -> list[HandlerFailure]:
         work = self._open()
         self._commit()
-        events, work.events[:] = list(work.events), []
+        events = list(work.events)
+        work.end_transaction()
         return [failure for event in events for failure in self._bus.publish(event)]
 
     def rollback(self) -> None:
         work = self._open()
-        work.events.clear()
+        work.end_transaction()
         self._rollback()
 
     def record(self, event: DomainEvent) -> None:

@@ -3,7 +3,9 @@
 `MemoryDatabase` holds the rows of every table of `metadata`, with an index per unique rule
 and per foreign key. Every change goes through `_put`/`_drop`, which keep the indexes and an
 undo log, so a rollback (of a unit of work or of a savepoint) restores the previous state
-exactly. One unit of work holds the database's lock at a time, as SQLite's writer lock does.
+exactly. One writing unit of work holds the database's lock at a time, as SQLite's writer
+lock does; a read-only one takes no lock and reads a `snapshot()` of the committed rows, as
+SQLite readers read a WAL snapshot.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any, assert_never
+from typing import Any, Protocol, assert_never
 
 from sqlalchemy import Table
 
@@ -40,6 +42,37 @@ from agentkeel.schema.graph import plan_delete
 Undo = tuple[str, str, Row | None]
 
 
+class Tables(Protocol):
+    """Rows to read: the live database, or a snapshot of what was committed."""
+
+    rows: dict[str, dict[str, Row]]
+
+    def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
+        """Foreign-key value -> keys of the rows holding it, if `column` is a foreign key."""
+        ...
+
+
+class MemorySnapshot:
+    """The committed rows at one moment. Rows are never changed in place (a write puts a new
+    dict), so copying each table's mapping is enough; foreign-key indexes are built on use."""
+
+    def __init__(self, rows: dict[str, dict[str, Row]]) -> None:
+        self.rows = rows
+        self._referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
+
+    def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
+        if not any(fk.column == column for fk in rules_of(table).foreign_keys):
+            return None
+        index = self._referring.get((table, column))
+        if index is None:
+            index = {}
+            for key, row in self.rows[table].items():
+                if row.get(column) is not None:
+                    index.setdefault(row[column], set()).add(key)
+            self._referring[(table, column)] = index
+        return index
+
+
 class MemoryDatabase:
     """The shared state behind every memory unit of work."""
 
@@ -58,6 +91,8 @@ class MemoryDatabase:
         self.undo: list[Undo] = []
         self._lock = threading.Lock()
         self._lock_timeout = lock_timeout
+        # Guards rows, indexes and undo log against a snapshot taken while a writer works.
+        self._state = threading.RLock()
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -71,19 +106,42 @@ class MemoryDatabase:
     # -- the only two ways rows change -------------------------------------------------------
 
     def _put(self, table: str, key: str, row: Row, *, log: bool = True) -> None:
-        old = self.rows[table].get(key)
-        if old is not None:
-            self._unindex(table, key, old)
-        self.rows[table][key] = row
-        self._index(table, key, row)
-        if log:
-            self.undo.append((table, key, old))
+        with self._state:
+            old = self.rows[table].get(key)
+            if old is not None:
+                self._unindex(table, key, old)
+            self.rows[table][key] = row
+            self._index(table, key, row)
+            if log:
+                self.undo.append((table, key, old))
 
     def _drop(self, table: str, key: str, *, log: bool = True) -> None:
-        old = self.rows[table].pop(key)
-        self._unindex(table, key, old)
-        if log:
-            self.undo.append((table, key, old))
+        with self._state:
+            old = self.rows[table].pop(key)
+            self._unindex(table, key, old)
+            if log:
+                self.undo.append((table, key, old))
+
+    def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
+        return self.referring.get((table, column))
+
+    def snapshot(self) -> MemorySnapshot:
+        """The rows as last committed: the live rows, less what the open writer changed
+        (its undo log, replayed backwards on the copies). Between units of work the undo log
+        is empty, so it holds only the open writer's changes."""
+        with self._state:
+            rows = {name: dict(table) for name, table in self.rows.items()}
+            for table, key, old in reversed(self.undo):
+                if old is None:
+                    rows[table].pop(key, None)
+                else:
+                    rows[table][key] = old
+        return MemorySnapshot(rows)
+
+    def commit(self, mark: int) -> None:
+        """Keep everything written since `mark`: forget how to undo it."""
+        with self._state:
+            del self.undo[mark:]
 
     def _index(self, table: str, key: str, row: Row) -> None:
         rules = rules_of(table)
@@ -112,12 +170,13 @@ class MemoryDatabase:
                         del self.referring[(table, fk.column)][value]
 
     def rollback_to(self, mark: int) -> None:
-        while len(self.undo) > mark:
-            table, key, old = self.undo.pop()
-            if old is None:
-                self._drop(table, key, log=False)
-            else:
-                self._put(table, key, old, log=False)
+        with self._state:
+            while len(self.undo) > mark:
+                table, key, old = self.undo.pop()
+                if old is None:
+                    self._drop(table, key, log=False)
+                else:
+                    self._put(table, key, old, log=False)
 
 
 def _matches(row: Row, where: Sequence[Where]) -> bool:
@@ -168,11 +227,13 @@ def _sort(rows: list[Row], order_by: Sequence[Order]) -> list[Row]:
 
 
 class MemoryStore:
-    """A `RowStore` over a MemoryDatabase, for one unit of work holding its lock."""
+    """A `RowStore` over a MemoryDatabase, for one unit of work holding its lock; or, for a
+    read-only unit of work, reading `tables` (a snapshot) and never writing."""
 
-    def __init__(self, db: MemoryDatabase, clock: Clock) -> None:
+    def __init__(self, db: MemoryDatabase, clock: Clock, tables: Tables | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.tables: Tables = db if tables is None else tables
 
     def _copy(self, rules: TableRules, row: Row) -> Row:
         copied = dict(row)
@@ -188,35 +249,35 @@ class MemoryStore:
             if values is None:
                 continue
             holder = self.db.unique[(rules.table.name, rule.name)].get(values)
-            if holder is not None and holder != key:
+            if holder is not None and (old is None or holder != key):
                 raise rule.error(rules.table, row)
         for fk in rules.foreign_keys:
             value = row.get(fk.column)
             changed = old is None or old.get(fk.column) != value
-            if value is not None and changed and value not in self.db.rows[fk.target.name]:
+            if value is not None and changed and value not in self.tables.rows[fk.target.name]:
                 raise fk.error(rules.table, value)
 
     def insert(self, table: Table, row: Row) -> None:
         rules = rules_of(table.name)
         full: Row = {column.name: row.get(column.name) for column in table.columns}
         key: str = full["id"]
-        if key in self.db.rows[table.name]:
-            raise rules.uniques[0].error(table, full)
         self._check(rules, key, full, None)
         self.db._put(table.name, key, self._copy(rules, full))
 
     def get(self, table: Table, key: str, *, for_update: bool = False) -> Row | None:
-        row = self.db.rows[table.name].get(key)
+        row = self.tables.rows[table.name].get(key)
         return None if row is None else self._copy(rules_of(table.name), row)
 
     def _matching(self, table: Table, where: Sequence[Where]) -> list[Row]:
-        rows = self.db.rows[table.name]
+        rows = self.tables.rows[table.name]
         first = where[0] if where else None
+        index = None
+        if isinstance(first, Eq) and first.column != "id":
+            index = self.tables.referrer_index(table.name, first.column)
         if isinstance(first, Eq) and first.column == "id":
             candidates = [rows[first.value]] if first.value in rows else []
-        elif isinstance(first, Eq) and (table.name, first.column) in self.db.referring:
-            keys = self.db.referring[(table.name, first.column)].get(first.value, ())
-            candidates = [rows[key] for key in keys]
+        elif isinstance(first, Eq) and index is not None:
+            candidates = [rows[key] for key in index.get(first.value, ())]
         else:
             candidates = list(rows.values())
         return [row for row in candidates if _matches(row, where)]
@@ -281,13 +342,13 @@ class MemoryStore:
         return len(keys)
 
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
-        index = self.db.referring.get((table.name, column))
+        index = self.tables.referrer_index(table.name, column)
         if index is not None:
             for parent in keys:
                 for child in index.get(parent, ()):
                     yield child, parent
         else:
-            for row in self.db.rows[table.name].values():
+            for row in self.tables.rows[table.name].values():
                 if row.get(column) in keys:
                     yield row["id"], row[column]
 

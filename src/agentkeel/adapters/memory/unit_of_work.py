@@ -1,4 +1,5 @@
-"""The in-memory unit of work: holds the database's lock; rollback replays the undo log."""
+"""The in-memory unit of work: a writer holds the database's lock and rolls back by replaying
+the undo log; a read-only one reads a snapshot of the committed rows and waits for nobody."""
 
 from __future__ import annotations
 
@@ -24,20 +25,31 @@ class MemoryUnitOfWork(BaseUnitOfWork):
         self._db = db
         self._held = ExitStack()
         self._mark = 0
+        self._store: MemoryStore
 
     def _begin(self) -> MemoryStore:
-        self._held.enter_context(self._db.locked())
-        self._mark = len(self._db.undo)
-        return MemoryStore(self._db, self.clock)
+        if self.read_only:
+            self._store = MemoryStore(self._db, self.clock, self._db.snapshot())
+        else:
+            self._held.enter_context(self._db.locked())
+            self._mark = len(self._db.undo)
+            self._store = MemoryStore(self._db, self.clock)
+        return self._store
 
     def _commit(self) -> None:
-        del self._db.undo[self._mark :]
+        self._next_transaction() if self.read_only else self._db.commit(self._mark)
 
     def _rollback(self) -> None:
-        self._db.rollback_to(self._mark)
+        self._next_transaction() if self.read_only else self._db.rollback_to(self._mark)
+
+    def _next_transaction(self) -> None:
+        # Like a database, a read-only unit of work sees later commits once its transaction
+        # has ended.
+        self._store.tables = self._db.snapshot()
 
     def _close(self) -> None:
         try:
-            self._db.rollback_to(self._mark)
+            if not self.read_only:
+                self._db.rollback_to(self._mark)
         finally:
             self._held.close()

@@ -6,7 +6,7 @@ import builtins
 from datetime import datetime
 
 from agentkeel.adapters.repositories.base import TableRepository
-from agentkeel.adapters.store import Before, Desc, Eq, Since, Where
+from agentkeel.adapters.store import Before, Desc, Since
 from agentkeel.domain.audit import AuditEntry, EventCategory
 from agentkeel.domain.errors import Protected
 
@@ -24,22 +24,18 @@ class AuditLogRepository(TableRepository[AuditEntry]):
         since: datetime | None = None,
         limit: int | None = None,
     ) -> builtins.list[AuditEntry]:
-        where: builtins.list[Where] = [
-            Eq(column, value)
-            for column, value in (
-                ("entity_type", entity_type),
-                ("entity_id", entity_id),
-                ("event_type", event_type),
-                ("event_category", None if category is None else EventCategory(category).value),
-            )
-            if value is not None
-        ]
+        where = self._eq_filters(
+            entity_type=entity_type,
+            entity_id=entity_id,
+            event_type=event_type,
+            event_category=category,
+        )
         if since is not None:
             where.append(Since("timestamp", since))
         return self._select(where, [Desc("timestamp")], limit)
 
     def purge_before(self, cutoff: datetime) -> int:
-        return self._store.delete(self._table, [Before("timestamp", cutoff)])
+        return self._store.delete(self._table, self._query([Before("timestamp", cutoff)]))
 
     def update(self, entity: AuditEntry) -> AuditEntry:
         raise Protected("audit_entry", entity.id, "cannot be changed: the audit log is append-only")

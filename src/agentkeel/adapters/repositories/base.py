@@ -39,11 +39,17 @@ E = TypeVar("E", bound=Entity)
 
 @dataclass
 class Work:
-    """What a unit of work lends its repositories: its store, who acts, the events recorded."""
+    """What a unit of work lends its repositories: its store, who acts, the events recorded,
+    and the row version at which this transaction first saw each versioned row."""
 
     store: RowStore
     source: EventSource = EventSource.SYSTEM
     events: list[DomainEvent] = field(default_factory=list)
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def end_transaction(self) -> None:
+        self.events.clear()
+        self.seen.clear()
 
 
 class TableRepository(Generic[E]):
@@ -77,6 +83,7 @@ class TableRepository(Generic[E]):
             self._clear_others(raised, row)
             self._store.insert(self._table, row)
         stored.remember_stored(row)
+        self._saw(row)
         self._after_write(stored, None)
         return stored
 
@@ -108,6 +115,11 @@ class TableRepository(Generic[E]):
         for column in entity.stamped_on_update:
             changes[column] = now
         guard = self._unchanged_since_read(entity, changes, read_version)
+        first_seen = self._work.seen.get((self._table.name, entity.id), read_version)
+        if self._version is not None and first_seen != read_version:
+            # Read again after another unit of work changed it: what this unit decided from
+            # its first read may be stale (the lost update of read-modify-write).
+            raise self._stale(entity.id)
         if self._version is not None:
             changes[self._version] = read_version + 1
         written = {**entity.to_row(), **changes}
@@ -118,11 +130,9 @@ class TableRepository(Generic[E]):
             if row is None:
                 if self._store.get(self._table, entity.id) is None:
                     raise NotFound(self._label, entity.id)
-                raise Conflict(
-                    self._label,
-                    entity.id,
-                    "was changed by another unit of work since it was read; read it again",
-                )
+                raise self._stale(entity.id)
+        if self._version is not None:
+            self._work.seen[(self._table.name, entity.id)] = row[self._version]
         result = self._entity(row)
         self._after_write(result, stored)
         return result
@@ -163,6 +173,17 @@ class TableRepository(Generic[E]):
 
     def _record(self, event: DomainEvent) -> None:
         self._work.events.append(event)
+
+    def _stale(self, key: str) -> Conflict:
+        return Conflict(
+            self._label,
+            key,
+            "was changed by another unit of work since it was read; read it again",
+        )
+
+    def _saw(self, row: Row) -> None:
+        if self._version is not None:
+            self._work.seen.setdefault((self._table.name, row["id"]), row[self._version])
 
     def _checked(self, entity: E) -> E:
         """The entity validated afresh: `model_construct` and `model_copy(update=...)` skip
@@ -232,6 +253,7 @@ class TableRepository(Generic[E]):
         return INT64_MIN, INT64_MAX
 
     def _entity(self, row: dict[str, Any]) -> E:
+        self._saw(row)
         entity: E = self.entity.from_row(row)  # type: ignore[assignment]
         return entity
 
@@ -305,15 +327,14 @@ class TableRepository(Generic[E]):
         return raised
 
     def _clear_others(self, raised: list[tuple[str, str]], row: dict[str, Any]) -> None:
-        # The rows that lose the flag changed: their version moves on too.
-        bump = {} if self._version is None else {self._version: 1}
+        # Like counters, a flag cleared as the side effect of another row's write leaves the
+        # row version alone: only what a caller writes through `update` moves it.
         for flag, per in raised:
             stamps = {column: self._store.clock.now() for column in self.entity.stamped_on_update}
             self._store.update(
                 self._table,
                 [Eq(per, row[per]), Ne("id", row["id"]), NotNull(flag)],
                 {flag: None, **stamps},
-                bump,
             )
 
     def _audit_deletion(self, entity: Entity, removed: dict[str, int]) -> None:

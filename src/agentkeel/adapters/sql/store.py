@@ -10,10 +10,10 @@ from sqlalchemy import Connection, Executable, Table
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from agentkeel.adapters.constraints import rules_of
+from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, is_busy, unique_rule, value_error
-from agentkeel.adapters.store import Order, Row, Where
+from agentkeel.adapters.store import Eq, Ne, NotNull, Order, Row, Where
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Busy, Conflict, DomainError
 from agentkeel.schema import label_of
@@ -87,7 +87,7 @@ class SqlStore:
             with self._guard():
                 self._run(sql.insert_statement(table), row)
         except IntegrityError as exc:
-            raise self._translate(exc, table, row) from exc
+            raise self._translate(exc, table, row, inserting=True) from exc
 
     def update(
         self,
@@ -147,11 +147,17 @@ class SqlStore:
         current = self.select(table, where, limit=1)
         return {**(current[0] if current else {}), **values}
 
-    def _translate(self, exc: IntegrityError, table: Table, row: Row) -> DomainError:
+    def _translate(
+        self, exc: IntegrityError, table: Table, row: Row, *, inserting: bool = False
+    ) -> DomainError:
         broken = broken_rule(exc)
         rules = rules_of(table.name)
-        if broken.kind == "unique" and (rule := unique_rule(rules, broken)) is not None:
-            return rule.error(table, row)
+        if broken.kind == "unique":
+            # The database names whichever index it checked first (SQLite's order varies);
+            # the first clashing rule in the schema's order is named, as the fakes name it.
+            rule = self._first_clash(table, row, inserting) or unique_rule(rules, broken)
+            if rule is not None:
+                return rule.error(table, row)
         if broken.kind == "foreign_key":
             for fk in rules.foreign_keys:
                 value = row.get(fk.column)
@@ -160,6 +166,25 @@ class SqlStore:
         if (error := value_error(table, broken, row)) is not None:
             return error
         return Conflict(label_of(table), row.get("id"), f"refused by the database: {exc.orig}")
+
+    def _first_clash(self, table: Table, row: Row, inserting: bool) -> UniqueRule | None:
+        """The first unique rule, in the order the fakes check them, that another stored row
+        shares with `row` (the primary key only when inserting: updates never change it)."""
+        for rule in rules_of(table.name).uniques:
+            values = rule.key(row)
+            if values is None:
+                continue
+            if rule.columns == ("id",):
+                if inserting and self.get(table, row["id"]) is not None:
+                    return rule
+                continue
+            where: list[Where] = [Eq(c, v) for c, v in zip(rule.columns, values, strict=True)]
+            where.append(Ne("id", row["id"]))
+            if rule.only_where_set is not None:
+                where.append(NotNull(rule.only_where_set))
+            if self.count(table, where):
+                return rule
+        return None
 
     def _translate_delete(
         self, exc: IntegrityError, table: Table, where: Sequence[Where]

@@ -29,7 +29,12 @@ class SqlUnitOfWork(BaseUnitOfWork):
         # The transaction begins with the first statement (BEGIN IMMEDIATE on SQLite).
         self._connection = self._engine.connect()
         if self.read_only:
-            self._connection.execution_options(**{READ_ONLY_OPTION: True})
+            options: dict[str, object] = {READ_ONLY_OPTION: True}
+            if self._connection.dialect.name == "postgresql":
+                # One snapshot for the whole transaction, as SQLite's WAL readers and the
+                # fakes read (READ COMMITTED would see each later commit at once).
+                options["isolation_level"] = "REPEATABLE READ"
+            self._connection.execution_options(**options)
         return SqlStore(self._connection, self.clock)
 
     def _commit(self) -> None:
