@@ -199,4 +199,7 @@ def test_a_read_again_after_a_concurrent_change_is_a_conflict(uow: BaseUnitOfWor
     again.description = f"{basis.description}+1"
     with pytest.raises(Conflict, match="changed by another unit of work"):
         uow.projects.update(again)
+    again.description = "2"  # the write would now change nothing: still a stale basis
+    with pytest.raises(Conflict, match="changed by another unit of work"):
+        uow.projects.update(again)
     assert uow.projects.get(project.id).description == "2"

@@ -100,6 +100,12 @@ class TableRepository(Generic[E]):
     def update(self, entity: E) -> E:
         entity = self._checked(entity)
         stored, read_version = self._as_read(entity)
+        first_seen = self._work.seen.get((self._table.name, entity.id), read_version)
+        if self._version is not None and first_seen != read_version:
+            # Read again after another unit of work changed it: what this unit decided from
+            # its first read may be stale (the lost update of read-modify-write), even if
+            # the write now happens to change nothing.
+            raise self._stale(entity.id)
         entity.check_transitions()
         self._before_write(entity, stored)
         changes = entity.changed_columns()
@@ -115,11 +121,6 @@ class TableRepository(Generic[E]):
         for column in entity.stamped_on_update:
             changes[column] = now
         guard = self._unchanged_since_read(entity, changes, read_version)
-        first_seen = self._work.seen.get((self._table.name, entity.id), read_version)
-        if self._version is not None and first_seen != read_version:
-            # Read again after another unit of work changed it: what this unit decided from
-            # its first read may be stale (the lost update of read-modify-write).
-            raise self._stale(entity.id)
         if self._version is not None:
             changes[self._version] = read_version + 1
         written = {**entity.to_row(), **changes}
