@@ -10,8 +10,6 @@ usage counts never negative.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +30,6 @@ from hypothesis.stateful import (
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
@@ -43,16 +40,24 @@ from agentkeel.domain.workspace import (
     Project,
     Repository,
     Setting,
+    SettingValueType,
     Template,
     TemplatePlaceholder,
     Worktree,
     WorktreeStatus,
+    encode_setting,
 )
-from agentkeel.schema import metadata, table_of
 from agentkeel.services import audit, workspace
-from tests.conftest import POSTGRES_URL, truncate_all
+from tests.conftest import POSTGRES_URL
+from tests.properties.harness import (
+    EqualBackends,
+    Outcome,
+    assert_agree,
+    dump,
+    outcome_of,
+    workdir,
+)
 
-Outcome = tuple[Any, ...]
 E = TypeVar("E", bound=Entity)
 FLAGGED = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -74,28 +79,6 @@ SETTING_VALUES = st.one_of(
 )
 
 
-def normalise(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump()
-    if isinstance(value, list | tuple):
-        return [normalise(item) for item in value]
-    if isinstance(value, dict):
-        return {key: normalise(item) for key, item in value.items()}
-    return value
-
-
-def dump(uow: BaseUnitOfWork) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table. Audit entries get their ids inside the library (at random),
-    so they are compared without them, in time order."""
-    store = uow._open().store
-    contents = {table.name: store.select(table) for table in metadata.sorted_tables}
-    contents["audit_logs"] = sorted(
-        ({k: v for k, v in row.items() if k != "id"} for row in contents["audit_logs"]),
-        key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"])),
-    )
-    return contents
-
-
 class WorkspaceAgreement(RuleBasedStateMachine):
     def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
         super().__init__()
@@ -107,26 +90,21 @@ class WorkspaceAgreement(RuleBasedStateMachine):
     templates = Bundle("templates")
 
     def teardown(self) -> None:
-        for name, db in self.dbs.items():
-            if name != "postgres":
-                db.close()
+        EqualBackends.close(self.dbs)
 
     # -- running one operation everywhere ---------------------------------------------------
 
     def run(self, operation: Callable[[BaseUnitOfWork], Any]) -> Outcome:
+        def and_commit(uow: BaseUnitOfWork) -> Any:
+            result = operation(uow)
+            uow.commit()
+            return result
+
         outcomes: dict[str, Outcome] = {}
         for name, db in self.dbs.items():
             with db.unit_of_work() as uow:
-                try:
-                    result = operation(uow)
-                    uow.commit()
-                    outcomes[name] = ("ok", normalise(result))
-                except DomainError as error:
-                    outcomes[name] = ("error", type(error).__name__, str(error))
-        expected = outcomes["memory"]
-        for name, outcome in outcomes.items():
-            assert outcome == expected, f"{name} disagrees with memory:\n{outcome}\n{expected}"
-        return expected
+                outcomes[name] = outcome_of(and_commit, uow)
+        return assert_agree(outcomes)
 
     def created(self, build: Callable[[], E], add: Callable[[BaseUnitOfWork, E], BaseModel]) -> Any:
         """Build one entity (the same id for every backend) and add it everywhere."""
@@ -252,6 +230,41 @@ class WorkspaceAgreement(RuleBasedStateMachine):
     def reset_setting(self, key: str) -> None:
         self.run(lambda uow: workspace.reset_setting(uow, key))
 
+    @rule(
+        key=SETTING_KEYS,
+        value=SETTING_VALUES,
+        value_type=st.one_of(st.none(), st.sampled_from(list(SettingValueType))),
+        user_modified=st.one_of(st.none(), st.booleans()),
+    )
+    def update_setting_directly(
+        self,
+        key: str,
+        value: Any,
+        value_type: SettingValueType | None,
+        user_modified: bool | None,
+    ) -> None:
+        """The generic `update`, which must obey every rule `set_value` obeys."""
+        try:
+            text = encode_setting(value)
+        except ValueError:
+            return  # NaN and infinity are not JSON: nothing to send
+        modified_at = {None: None, True: FLAGGED, False: None}[user_modified]
+
+        def update(uow: BaseUnitOfWork) -> Setting:
+            found = uow.settings.by_key(key)
+            if value_type is not None:
+                found.value_type = value_type
+            found.value = text
+            if user_modified is not None:
+                found.user_modified_at = modified_at
+            return uow.settings.update(found)
+
+        self.run(update)
+
+    @rule(key=SETTING_KEYS)
+    def delete_setting_directly(self, key: str) -> None:
+        self.run(lambda uow: uow.settings.delete(uow.settings.by_key(key).id))
+
     # -- templates --------------------------------------------------------------------------
 
     @rule(
@@ -312,6 +325,40 @@ class WorkspaceAgreement(RuleBasedStateMachine):
     def delete_template(self, template: str) -> None:
         self.run(lambda uow: workspace.delete_template(uow, template))
 
+    @rule(template=templates)
+    def delete_template_directly(self, template: str) -> None:
+        self.run(lambda uow: uow.templates.delete(template))
+
+    @rule(
+        template=templates,
+        name=NAMES,
+        built_in=st.booleans(),
+        deactivated=st.booleans(),
+        usage_count=st.sampled_from([None, 0, 7, 2**63 - 1]),
+    )
+    def update_template_directly(
+        self,
+        template: str,
+        name: str,
+        built_in: bool,
+        deactivated: bool,
+        usage_count: int | None,
+    ) -> None:
+        def update(uow: BaseUnitOfWork) -> Template:
+            found = uow.templates.get(template)
+            found.name = name
+            found.built_in_at = FLAGGED if built_in else None
+            found.deactivated_at = FLAGGED if deactivated else None
+            if usage_count is not None:
+                found.usage_count = usage_count
+            return uow.templates.update(found)
+
+        self.run(update)
+
+    @rule(template=templates)
+    def record_use(self, template: str) -> None:
+        self.run(lambda uow: uow.templates.record_use(template))
+
     # -- audit ------------------------------------------------------------------------------
 
     @rule(days=st.integers(0, 40))
@@ -355,42 +402,14 @@ def test_memory_and_databases_agree(
     _: None, sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
     postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    workdir = Path(tempfile.mkdtemp(prefix="agreement-"))
-    counter = iter(range(10**9))
-
-    def open_backends() -> dict[str, Database]:
-        dbs = {"memory": Database.open("memory://", seed=False)}
-        path = workdir / f"{next(counter)}.db"
-        shutil.copy(sqlite_template, path)
-        dbs["sqlite"] = Database(engine=create_database_engine(str(path)))
-        if postgres is not None:
-            truncate_all(postgres)
-            dbs["postgres"] = Database(engine=postgres)
-        # Start every backend from nothing, then give each the same default settings (same
-        # ids) on the same fake clock, so that every row must come out equal.
-        seeded = [definition.new_setting() for definition in DEFAULT_SETTINGS]
-        for db in dbs.values():
-            with db.unit_of_work() as uow:
-                # Default settings cannot be deleted through the port: clear them below it.
-                uow._open().store.delete(table_of(Setting), [])
-                uow.audit_logs.purge_before(uow.clock.now() + timedelta(days=1))
-                uow.commit()
-            db.clock = FakeClock()
-            with db.unit_of_work() as uow:
-                for setting in seeded:
-                    uow.settings.add(setting)
-                uow.commit()
-        return dbs
-
-    try:
+    with workdir() as folder:
+        backends = EqualBackends(sqlite_template, postgres, folder)
         run_state_machine_as_test(
             # Hypothesis calls any factory; its annotation asks for the class itself.
-            lambda: WorkspaceAgreement(open_backends),  # type: ignore[arg-type]
+            lambda: WorkspaceAgreement(backends.open),  # type: ignore[arg-type]
             settings=settings(
                 settings.default,
                 suppress_health_check=[HealthCheck.too_slow],
                 deadline=None,
             ),
         )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)

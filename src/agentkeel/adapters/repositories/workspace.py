@@ -137,6 +137,10 @@ class SettingRepository(TableRepository[Setting]):
         return self.by_key(key).typed_value
 
     def value_as(self, key: str, kind: type[T]) -> T:
+        if kind not in (int, float, str, bool, list, dict):
+            raise InvalidValue(
+                "setting", "kind", kind, "must be int, float, str, bool, list or dict"
+            )
         value = self.value(key)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -193,6 +197,10 @@ def _check_setting_value(setting: Setting, value: SettingValue) -> None:
         definition.check(value)
     elif (problem := setting_problem(setting.value_type, value)) is not None:
         raise InvalidValue("setting", setting.key, value, problem)
+    try:
+        encode_setting(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValue("setting", setting.key, value, f"is not JSON: {exc}") from None
 
 
 def _a(noun: str) -> str:
