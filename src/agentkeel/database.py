@@ -23,7 +23,7 @@ from sqlalchemy import Engine, inspect, text
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
 from agentkeel.adapters.sql import migrate
-from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.adapters.sql.engine import BUSY_TIMEOUT, create_database_engine
 from agentkeel.adapters.sql.unit_of_work import SqlUnitOfWork
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
@@ -64,17 +64,21 @@ class Database:
         clock: Clock | None = None,
         migrate_schema: bool = True,
         seed: bool = True,
+        busy_timeout: float = BUSY_TIMEOUT,
     ) -> Database:
         """Open `url`, bring its schema to head and seed the default settings.
 
         `url` is a SQLAlchemy URL, a file path (SQLite), `:memory:` (SQLite in memory) or
-        `memory://` (the in-memory fakes). Raises SchemaError if the database was written by
-        a newer agentkeel.
+        `memory://` (the in-memory fakes). `busy_timeout` is how many seconds any wait for
+        the database lasts (SQLite's busy timeout, PostgreSQL's lock_timeout, the fakes'
+        lock) before `Busy` is raised. Raises SchemaError if the database was written by a
+        newer agentkeel, Busy if opening had to wait too long.
         """
         if url == MEMORY_URL:
-            database = cls(memory=MemoryDatabase(), clock=clock)
+            database = cls(memory=MemoryDatabase(lock_timeout=busy_timeout), clock=clock)
         else:
-            database = cls(engine=create_database_engine(url), clock=clock)
+            engine = create_database_engine(url, busy_timeout=busy_timeout)
+            database = cls(engine=engine, clock=clock)
         try:
             if migrate_schema and database.engine is not None:
                 migrate.upgrade(database.engine)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+from agentkeel.adapters.sql.errors import busy_error
+
+BUSY_TIMEOUT = 5.0
+"""Seconds any wait for the database lasts before `Busy`, unless told otherwise."""
+
 READ_ONLY_OPTION = "agentkeel_read_only"
 
 
@@ -29,25 +34,41 @@ def is_memory_sqlite(url: URL) -> bool:
 
 
 def create_database_engine(
-    url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **options: Any
+    url: str | URL, *, busy_timeout: float = BUSY_TIMEOUT, **options: Any
 ) -> Engine:
     """An engine with agentkeel's connection settings.
 
+    Waiting for a lock lasts at most `busy_timeout` seconds, then the statement raises
+    `Busy` (as does every other lock wait the database reports: deadlocks, serialization
+    failures).
+
     SQLite: `journal_mode=WAL` (files), `foreign_keys=ON`, `busy_timeout`,
-    `synchronous=NORMAL` on every connection (a writer waits `busy_timeout_ms` for another
-    to finish, then gets `Busy`), and every transaction starts with
+    `synchronous=NORMAL` on every connection, and every transaction starts with
     `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing midway
     (read-only units of work begin with a plain `BEGIN`).
     An in-memory SQLite database lives on one shared connection.
+
+    PostgreSQL: every session has `lock_timeout` set to `busy_timeout` and its time zone
+    pinned to UTC.
     """
     parsed = normalise_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, **options)
-    if is_memory_sqlite(parsed):
+    # At least 1 ms: a lock_timeout of 0 would mean "wait forever" to PostgreSQL.
+    wait_ms = max(1, math.ceil(busy_timeout * 1000))
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed, wait_ms, options)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True, **options)
+        _pin_postgres_sessions(engine, wait_ms)
+    event.listen(engine, "handle_error", busy_error)
+    return engine
+
+
+def _sqlite_engine(url: URL, wait_ms: int, options: dict[str, Any]) -> Engine:
+    memory = is_memory_sqlite(url)
+    if memory:
         options.setdefault("poolclass", StaticPool)
         options.setdefault("connect_args", {"check_same_thread": False})
-    engine = create_engine(parsed, **options)
-    memory = is_memory_sqlite(parsed)
+    engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -57,7 +78,7 @@ def create_database_engine(
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout={wait_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -68,3 +89,14 @@ def create_database_engine(
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _pin_postgres_sessions(engine: Engine, wait_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Once per session, not per statement. Without lock_timeout a waiter queues forever;
+        # in a session zone west of UTC, 0001-01-01 UTC reads back as year 0 and fails.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {wait_ms}")
+            cursor.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
