@@ -9,7 +9,8 @@
         project = uow.projects.add(Project(name="Keel"))
         uow.commit()
 
-Opening brings the schema to the newest revision and seeds the default settings.
+Opening brings the schema to the newest revision and seeds the default settings, writing
+only if something is missing.
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ from sqlalchemy import Engine, inspect, text
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
 from agentkeel.adapters.sql import migrate
-from agentkeel.adapters.sql.engine import BUSY_TIMEOUT, create_database_engine
+from agentkeel.adapters.sql.engine import (
+    BUSY_TIMEOUT,
+    create_database_engine,
+    read_only_connection,
+)
 from agentkeel.adapters.sql.unit_of_work import SqlUnitOfWork
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock, SystemClock
 from agentkeel.domain.events import DomainEvent, EventBus
 from agentkeel.schema import metadata
-from agentkeel.services.workspace import seed_default_settings
+from agentkeel.services.workspace import missing_default_settings, seed_default_settings
 
 DEFAULT_URL = "agentkeel.db"
 MEMORY_URL = "memory://"
@@ -68,6 +73,8 @@ class Database:
     ) -> Database:
         """Open `url`, bring its schema to head and seed the default settings.
 
+        Opening writes only when it must (a schema behind head, a default setting missing),
+        so a ready SQLite file opens at once even while another process writes to it.
         `url` is a SQLAlchemy URL, a file path (SQLite), `:memory:` (SQLite in memory) or
         `memory://` (the in-memory fakes). `busy_timeout` is how many seconds any wait for
         the database lasts (SQLite's busy timeout, PostgreSQL's lock_timeout, the fakes'
@@ -83,13 +90,20 @@ class Database:
             if migrate_schema and database.engine is not None:
                 migrate.upgrade(database.engine)
             if seed:
-                with database.unit_of_work() as uow:
-                    seed_default_settings(uow)
-                    uow.commit()
+                database._seed()
         except BaseException:
             database.close()  # a database that failed to open holds no connections
             raise
         return database
+
+    def _seed(self) -> None:
+        # Checked first without the writer lock, so a seeded database opens behind a writer.
+        with self.unit_of_work(read_only=True) as uow:
+            if not missing_default_settings(uow):
+                return
+        with self.unit_of_work() as uow:
+            seed_default_settings(uow)
+            uow.commit()
 
     def unit_of_work(
         self, *, source: EventSource = EventSource.SYSTEM, read_only: bool = False
@@ -109,18 +123,20 @@ class Database:
         self.bus.subscribe(event_type, handler)
 
     def tables(self) -> list[str]:
-        """The database's tables, by name, without Alembic's bookkeeping table."""
+        """The database's tables, by name, without Alembic's bookkeeping table (read without
+        waiting for a writer)."""
         if self.engine is None:
             return sorted(metadata.tables)
-        names = inspect(self.engine).get_table_names()
+        with read_only_connection(self.engine) as connection:
+            names = inspect(connection).get_table_names()
         return sorted(name for name in names if name != MIGRATION_TABLE)
 
     def ping(self) -> bool:
-        """True if the database answers a query."""
+        """True if the database answers a query (without waiting for a writer)."""
         if self.engine is None:
             return True
         try:
-            with self.engine.connect() as connection:
+            with read_only_connection(self.engine) as connection:
                 return connection.execute(text("SELECT 1")).scalar() == 1
         except Exception:
             return False

@@ -5,12 +5,17 @@ setting of `Database.open`."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
+from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.adapters.sql.migrate import head_revision
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import Busy, Conflict
@@ -51,3 +56,59 @@ def test_memory_unit_of_work_waiting_past_the_lock_timeout_gets_busy() -> None:
     with MemoryUnitOfWork(db, FakeClock()), pytest.raises(Busy):  # noqa: SIM117
         with MemoryUnitOfWork(db, FakeClock()):
             pass
+
+
+@contextmanager
+def writer_lock_held(path: str) -> Iterator[None]:
+    """Another connection holds the SQLite file's writer lock (its BEGIN IMMEDIATE)."""
+    holder = create_database_engine(path)
+    try:
+        with holder.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+            yield
+    finally:
+        holder.dispose()
+
+
+def test_opening_a_sqlite_file_that_needs_no_writing_does_not_wait_for_a_writer(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "held.db")
+    Database.open(path).close()
+    with writer_lock_held(path):
+        started = time.monotonic()
+        with Database.open(path) as db:  # the busy timeout is 5 s
+            assert time.monotonic() - started < 2
+            assert db.schema_revision() == head_revision()
+            assert db.ping()
+            assert "settings" in db.tables()
+            with db.unit_of_work(read_only=True) as uow:
+                assert uow.settings.count() == 16
+
+
+def delete_a_default_setting(path: str) -> None:
+    Database.open(path).close()
+    engine = create_database_engine(path)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM settings WHERE key = :key"), {"key": KEY})
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "prepare",
+    [
+        pytest.param(delete_a_default_setting, id="a-default-setting-missing"),
+        pytest.param(lambda path: None, id="never-migrated"),
+    ],
+)
+def test_opening_a_sqlite_file_that_needs_writing_behind_a_writer_gets_busy(
+    tmp_path: Path, prepare: Callable[[str], None]
+) -> None:
+    """A default setting to seed again, or a file never migrated."""
+    path = str(tmp_path / "held.db")
+    prepare(path)
+    with writer_lock_held(path):
+        started = time.monotonic()
+        with pytest.raises(Busy, match="database is busy"):
+            Database.open(path, busy_timeout=0.2)
+        assert time.monotonic() - started < 2

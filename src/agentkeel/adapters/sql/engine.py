@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -61,6 +61,12 @@ def create_database_engine(
         _pin_postgres_sessions(engine, wait_ms)
     event.listen(engine, "handle_error", busy_error)
     return engine
+
+
+def read_only_connection(engine: Engine) -> Connection:
+    """A connection for reading only: on SQLite its transactions begin with a plain `BEGIN`
+    and read a snapshot without waiting for a writer (its writes would fail)."""
+    return engine.connect().execution_options(**{READ_ONLY_OPTION: True})
 
 
 def _sqlite_engine(url: URL, wait_ms: int, options: dict[str, Any]) -> Engine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
-from agentkeel.adapters.sql.engine import READ_ONLY_OPTION
+from agentkeel.adapters.sql.engine import read_only_connection
 from agentkeel.adapters.sql.store import SqlStore
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
@@ -27,9 +27,10 @@ class SqlUnitOfWork(BaseUnitOfWork):
 
     def _begin(self) -> SqlStore:
         # The transaction begins with the first statement (BEGIN IMMEDIATE on SQLite).
-        self._connection = self._engine.connect()
         if self.read_only:
-            self._connection.execution_options(**{READ_ONLY_OPTION: True})
+            self._connection = read_only_connection(self._engine)
+        else:
+            self._connection = self._engine.connect()
         return SqlStore(self._connection, self.clock)
 
     def _commit(self) -> None:
