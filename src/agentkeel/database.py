@@ -33,6 +33,7 @@ from agentkeel.adapters.sql.unit_of_work import SqlUnitOfWork
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock, SystemClock
+from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.events import DomainEvent, EventBus
 from agentkeel.schema import metadata
 from agentkeel.services.workspace import missing_default_settings, seed_default_settings
@@ -40,6 +41,7 @@ from agentkeel.services.workspace import missing_default_settings, seed_default_
 DEFAULT_URL = "agentkeel.db"
 MEMORY_URL = "memory://"
 MIGRATION_TABLE = "alembic_version"
+MAX_BUSY_TIMEOUT = 86_400  # a day, in seconds: its milliseconds fit every backend's setting
 
 E = TypeVar("E", bound=DomainEvent)
 
@@ -70,21 +72,29 @@ class Database:
         migrate_schema: bool = True,
         seed: bool = True,
         busy_timeout: float = BUSY_TIMEOUT,
+        pool_size: int | None = None,
     ) -> Database:
         """Open `url`, bring its schema to head and seed the default settings.
 
         Opening writes only when it must (a schema behind head, a default setting missing),
         so a ready SQLite file opens at once even while another process writes to it.
         `url` is a SQLAlchemy URL, a file path (SQLite), `:memory:` (SQLite in memory) or
-        `memory://` (the in-memory fakes). `busy_timeout` is how many seconds any wait for
-        the database lasts (SQLite's busy timeout, PostgreSQL's lock_timeout, the fakes'
-        lock) before `Busy` is raised. Raises SchemaError if the database was written by a
-        newer agentkeel, Busy if opening had to wait too long.
+        `memory://` (the in-memory fakes).
+
+        `busy_timeout` (seconds, 0 to 86,400; default 5) bounds every wait for the database:
+        SQLite's busy timeout, PostgreSQL's lock_timeout, the wait for a free connection and
+        the fakes' lock. Past it, the waiting call raises `Busy`. `pool_size` is the most
+        connections (so units of work) open at once; by default 5, and 10 more under load.
+        `:memory:` and `memory://` have no pool (one connection, one lock) and ignore it.
+
+        Raises InvalidValue for an option out of range, SchemaError if the database was
+        written by a newer agentkeel, Busy if opening had to wait too long.
         """
+        _check_options(busy_timeout, pool_size)
         if url == MEMORY_URL:
             database = cls(memory=MemoryDatabase(lock_timeout=busy_timeout), clock=clock)
         else:
-            engine = create_database_engine(url, busy_timeout=busy_timeout)
+            engine = create_database_engine(url, busy_timeout=busy_timeout, pool_size=pool_size)
             database = cls(engine=engine, clock=clock)
         try:
             if migrate_schema and database.engine is not None:
@@ -159,3 +169,25 @@ class Database:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _check_options(busy_timeout: object, pool_size: object) -> None:
+    """Raise InvalidValue naming the first option `Database.open` cannot use (NaN fails
+    every comparison; a bool is an int to Python but no count of seconds or connections)."""
+    if (
+        isinstance(busy_timeout, bool)
+        or not isinstance(busy_timeout, int | float)
+        or not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT
+    ):
+        raise InvalidValue(
+            "database",
+            "busy_timeout",
+            busy_timeout,
+            f"must be a number of seconds from 0 to {MAX_BUSY_TIMEOUT}",
+        )
+    if pool_size is not None and (
+        isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1
+    ):
+        raise InvalidValue(
+            "database", "pool_size", pool_size, "must be a whole number of connections, at least 1"
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.adapters.sql.migrate import head_revision
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
-from agentkeel.domain.errors import Busy, Conflict
+from agentkeel.domain.errors import Busy, Conflict, InvalidValue
 from agentkeel.services.workspace import change_setting
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
 
@@ -39,6 +39,57 @@ def test_a_writer_waiting_past_the_busy_timeout_gets_busy(backend: str, tmp_path
         assert 0.1 <= waited < 2
         with db.unit_of_work() as uow:  # nothing is left held
             assert change_setting(uow, KEY, 9).typed_value == 9
+
+
+POOLED = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
+if POSTGRES_URL:
+    POOLED.append(pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+@pytest.mark.parametrize("backend", POOLED)
+@pytest.mark.parametrize(("pool_size", "connections"), [(2, 2), (None, 15)])
+def test_one_unit_of_work_more_than_the_pool_holds_gets_busy(
+    backend: str, tmp_path: Path, pool_size: int | None, connections: int
+) -> None:
+    """A unit of work takes its connection on entering; the pool holds `pool_size` (by
+    default 5, and 10 more under load) and one more waits `busy_timeout` for one."""
+    url = url_of(backend, tmp_path)
+    with Database.open(url, pool_size=pool_size, busy_timeout=0.2) as db, ExitStack() as held:
+        for _ in range(connections):
+            held.enter_context(db.unit_of_work())
+        started = time.monotonic()
+        with pytest.raises(Busy, match=f"all {connections} connections of its pool") as caught:
+            held.enter_context(db.unit_of_work())
+        assert 0.1 <= time.monotonic() - started < 2
+        assert isinstance(caught.value, Conflict)
+        held.close()
+        with db.unit_of_work() as uow:  # every connection went back to the pool
+            assert uow.settings.count() == 16
+
+
+@pytest.mark.parametrize("url", ["memory://", "db-file"])
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("busy_timeout", -1),
+        ("busy_timeout", float("nan")),
+        ("busy_timeout", float("inf")),
+        ("busy_timeout", True),
+        ("busy_timeout", "5"),
+        ("pool_size", 0),
+        ("pool_size", -2),
+        ("pool_size", 2.5),
+        ("pool_size", True),
+    ],
+)
+def test_nonsense_wait_and_pool_options_are_refused(
+    url: str, option: str, value: object, tmp_path: Path
+) -> None:
+    path = tmp_path / "never.db"
+    with pytest.raises(InvalidValue) as caught:
+        Database.open(str(path) if url == "db-file" else url, **{option: value})  # type: ignore[arg-type]
+    assert (caught.value.entity, caught.value.field) == ("database", option)
+    assert not path.exists()
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="AGENTKEEL_TEST_POSTGRES_URL is not set")

@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool, StaticPool
 
 from agentkeel.adapters.sql.errors import busy_error
+from agentkeel.domain.errors import Busy
 
 BUSY_TIMEOUT = 5.0
 """Seconds any wait for the database lasts before `Busy`, unless told otherwise."""
@@ -34,33 +36,62 @@ def is_memory_sqlite(url: URL) -> bool:
 
 
 def create_database_engine(
-    url: str | URL, *, busy_timeout: float = BUSY_TIMEOUT, **options: Any
+    url: str | URL,
+    *,
+    busy_timeout: float = BUSY_TIMEOUT,
+    pool_size: int | None = None,
+    **options: Any,
 ) -> Engine:
     """An engine with agentkeel's connection settings.
 
-    Waiting for a lock lasts at most `busy_timeout` seconds, then the statement raises
-    `Busy` (as does every other lock wait the database reports: deadlocks, serialization
-    failures).
+    Any wait for the database lasts at most `busy_timeout` seconds, then raises `Busy`:
+    a lock wait (as do the database's other lock failures: deadlocks, serialization
+    failures) and the wait for a free connection of the pool. The pool holds `pool_size`
+    connections, or by default SQLAlchemy's 5 and 10 more under load.
 
     SQLite: `journal_mode=WAL` (files), `foreign_keys=ON`, `busy_timeout`,
     `synchronous=NORMAL` on every connection, and every transaction starts with
     `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing midway
     (read-only units of work begin with a plain `BEGIN`).
-    An in-memory SQLite database lives on one shared connection.
+    An in-memory SQLite database lives on one shared connection (no pool to size).
 
     PostgreSQL: every session has `lock_timeout` set to `busy_timeout` and its time zone
     pinned to UTC.
     """
     parsed = normalise_url(url)
+    memory = is_memory_sqlite(parsed)
+    if memory:
+        options.setdefault("poolclass", StaticPool)
+        options.setdefault("connect_args", {"check_same_thread": False})
+    else:
+        options.setdefault("poolclass", _Pool)
+        options.setdefault("pool_timeout", busy_timeout)
+        if pool_size is not None:
+            options.setdefault("pool_size", pool_size)
+            options.setdefault("max_overflow", 0)
     # At least 1 ms: a lock_timeout of 0 would mean "wait forever" to PostgreSQL.
     wait_ms = max(1, math.ceil(busy_timeout * 1000))
     if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(parsed, wait_ms, options)
+        engine = create_engine(parsed, **options)
+        _set_sqlite_pragmas(engine, wait_ms, memory)
     else:
         engine = create_engine(parsed, pool_pre_ping=True, **options)
         _pin_postgres_sessions(engine, wait_ms)
     event.listen(engine, "handle_error", busy_error)
     return engine
+
+
+class _Pool(QueuePool):
+    """SQLAlchemy's QueuePool, except that running out of connections is `Busy`."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        try:
+            return super()._do_get()
+        except PoolTimeout as exc:
+            held = self.size() + self.overflow()
+            raise Busy(
+                f"all {held} connections of its pool were in use past the wait limit"
+            ) from exc
 
 
 def read_only_connection(engine: Engine) -> Connection:
@@ -69,13 +100,7 @@ def read_only_connection(engine: Engine) -> Connection:
     return engine.connect().execution_options(**{READ_ONLY_OPTION: True})
 
 
-def _sqlite_engine(url: URL, wait_ms: int, options: dict[str, Any]) -> Engine:
-    memory = is_memory_sqlite(url)
-    if memory:
-        options.setdefault("poolclass", StaticPool)
-        options.setdefault("connect_args", {"check_same_thread": False})
-    engine = create_engine(url, **options)
-
+def _set_sqlite_pragmas(engine: Engine, wait_ms: int, memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide where transactions begin (savepoints need it).
@@ -93,8 +118,6 @@ def _sqlite_engine(url: URL, wait_ms: int, options: dict[str, Any]) -> Engine:
         # A read-only unit of work reads a WAL snapshot without queueing behind writers.
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 def _pin_postgres_sessions(engine: Engine, wait_ms: int) -> None:
