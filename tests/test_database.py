@@ -14,6 +14,7 @@ from sqlalchemy import make_url, text
 
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
+from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.workspace import Project
 from agentkeel.schema import metadata
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
@@ -51,6 +52,11 @@ def test_in_memory_databases_work(url: str) -> None:
         assert db.tables() == sorted(metadata.tables)
         with db.unit_of_work() as uow:
             assert uow.settings.count() == 16
+
+
+def test_a_sqlalchemy_url_is_taken_as_well_as_a_string(tmp_path: Path) -> None:
+    with Database.open(make_url(f"sqlite:///{tmp_path / 'u.db'}")) as db:
+        assert db.tables() == sorted(metadata.tables)
 
 
 def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
@@ -91,3 +97,29 @@ def test_the_earliest_utc_time_reads_back_whatever_the_server_zone(
     ):
         project = uow.projects.add(Project(name="Old", archived_at=earliest))
         assert uow.projects.get(project.id).archived_at == earliest
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("", "is empty"),
+        ("  ", "is empty"),
+        (None, "must be a string"),
+        (42, "must be a string"),
+        (b"agentkeel.db", "must be a string"),
+        (Path("agentkeel.db"), "must be a string"),
+        ("://nowhere", "is not a database URL"),
+        ("postgresql://me:hunter2@host:port/db", "is not a database URL"),
+        ("mysql://me:hunter2@host/db", "names a mysql database"),
+    ],
+)
+def test_a_url_naming_no_database_is_refused(
+    url: object, problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty name would open a throwaway in-memory SQLite database, lost on close."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidValue, match=problem) as caught:
+        Database.open(url)  # type: ignore[arg-type]
+    assert (caught.value.entity, caught.value.field) == ("database", "url")
+    assert "hunter2" not in str(caught.value)  # passwords stay out of messages
+    assert list(tmp_path.iterdir()) == []

@@ -15,11 +15,13 @@ only if something is missing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self, TypeVar
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import URL, Engine, inspect, text
+from sqlalchemy.exc import ArgumentError
 
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
@@ -27,6 +29,7 @@ from agentkeel.adapters.sql import migrate
 from agentkeel.adapters.sql.engine import (
     BUSY_TIMEOUT,
     create_database_engine,
+    normalise_url,
     read_only_connection,
 )
 from agentkeel.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -66,7 +69,7 @@ class Database:
     @classmethod
     def open(
         cls,
-        url: str = DEFAULT_URL,
+        url: str | URL = DEFAULT_URL,
         *,
         clock: Clock | None = None,
         migrate_schema: bool = True,
@@ -87,9 +90,11 @@ class Database:
         connections (so units of work) open at once; by default 5, and 10 more under load.
         `:memory:` and `memory://` have no pool (one connection, one lock) and ignore it.
 
-        Raises InvalidValue for an option out of range, SchemaError if the database was
+        Raises InvalidValue for a `url` naming no database ("" would be a throwaway SQLite
+        database in memory) or an option out of range, SchemaError if the database was
         written by a newer agentkeel, Busy if opening had to wait too long.
         """
+        _check_url(url)
         _check_options(busy_timeout, pool_size)
         if url == MEMORY_URL:
             database = cls(memory=MemoryDatabase(lock_timeout=busy_timeout), clock=clock)
@@ -169,6 +174,37 @@ class Database:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_URLS = "a SQLite file path, a postgresql:// URL, ':memory:' or 'memory://'"
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def _check_url(url: object) -> None:
+    """Raise InvalidValue unless `url` names a database agentkeel can open."""
+    if not isinstance(url, str | URL):
+        raise InvalidValue("database", "url", url, f"must be a string or a URL: {_URLS}")
+    if isinstance(url, str) and not url.strip():
+        raise InvalidValue("database", "url", url, f"is empty: name a database, {_URLS}")
+    if url == MEMORY_URL:
+        return
+    try:
+        backend = normalise_url(url).get_backend_name()
+    except (ArgumentError, ValueError) as exc:  # make_url's complaints
+        raise InvalidValue("database", "url", _hidden(url), "is not a database URL") from exc
+    if backend not in ("sqlite", "postgresql"):
+        raise InvalidValue(
+            "database",
+            "url",
+            _hidden(url),
+            f"names a {backend} database: agentkeel works on {_URLS}",
+        )
+
+
+def _hidden(url: str | URL) -> str:
+    """The URL as an error may show it: without its password."""
+    text = url.render_as_string(hide_password=True) if isinstance(url, URL) else url
+    return _PASSWORD.sub(r"\1***@", text)
 
 
 def _check_options(busy_timeout: object, pool_size: object) -> None:
