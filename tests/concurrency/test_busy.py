@@ -19,6 +19,7 @@ from agentkeel.adapters.sql.migrate import head_revision
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import Busy, Conflict, InvalidValue
+from agentkeel.domain.workspace import Project
 from agentkeel.services.workspace import change_setting
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
 
@@ -41,12 +42,34 @@ def test_a_writer_waiting_past_the_busy_timeout_gets_busy(backend: str, tmp_path
             assert change_setting(uow, KEY, 9).typed_value == 9
 
 
-POOLED = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
+SQL = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
 if POSTGRES_URL:
-    POOLED.append(pytest.param("postgres", marks=pytest.mark.postgres))
+    SQL.append(pytest.param("postgres", marks=pytest.mark.postgres))
 
 
-@pytest.mark.parametrize("backend", POOLED)
+@pytest.mark.parametrize("backend", SQL)
+def test_a_unit_of_work_used_after_busy_still_writes_only_in_its_transaction(
+    backend: str, tmp_path: Path
+) -> None:
+    """On SQLite the Busy comes from its BEGIN IMMEDIATE: the next call begins again rather
+    than running outside any transaction, where every statement would commit at once."""
+    with Database.open(url_of(backend, tmp_path), busy_timeout=0.2) as db:
+        before = _count_projects(db)
+        with db.unit_of_work() as uow:
+            with db.unit_of_work() as holder:
+                change_setting(holder, KEY, 7)
+                with pytest.raises(Busy):
+                    change_setting(uow, KEY, 8)
+            uow.projects.add(Project(name="Never committed"))
+        assert _count_projects(db) == before
+
+
+def _count_projects(db: Database) -> int:
+    with db.unit_of_work(read_only=True) as uow:
+        return uow.projects.count()
+
+
+@pytest.mark.parametrize("backend", SQL)
 @pytest.mark.parametrize(("pool_size", "connections"), [(2, 2), (None, 15)])
 def test_one_unit_of_work_more_than_the_pool_holds_gets_busy(
     backend: str, tmp_path: Path, pool_size: int | None, connections: int

@@ -114,10 +114,22 @@ def _set_sqlite_pragmas(engine: Engine, wait_ms: int, memory: bool) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection: Any) -> None:
+    def on_begin(connection: Connection) -> None:
         # A read-only unit of work reads a WAL snapshot without queueing behind writers.
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        connection.connection.info[_BEGIN] = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
+    # The BEGIN runs in the dialect's do_begin, not in the listener: when it fails (Busy),
+    # SQLAlchemy then lets the connection begin again at its next statement; a failing
+    # listener would leave it outside any transaction, every later statement autocommitting.
+    engine.dialect.do_begin = _do_begin  # type: ignore[method-assign]
+
+
+_BEGIN = "agentkeel_begin"
+
+
+def _do_begin(dbapi_connection: Any) -> None:
+    dbapi_connection.execute(dbapi_connection.info.pop(_BEGIN, "BEGIN IMMEDIATE"))
 
 
 def _pin_postgres_sessions(engine: Engine, wait_ms: int) -> None:
