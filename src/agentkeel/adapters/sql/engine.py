@@ -44,10 +44,10 @@ def create_database_engine(
 ) -> Engine:
     """An engine with agentkeel's connection settings.
 
-    Any wait for the database lasts at most `busy_timeout` seconds, then raises `Busy`:
-    a lock wait (as do the database's other lock failures: deadlocks, serialization
-    failures) and the wait for a free connection of the pool. The pool holds `pool_size`
-    connections, or by default SQLAlchemy's 5 and 10 more under load.
+    Every wait for the database ends in `Busy` after `busy_timeout` seconds: for a lock
+    (SQLite's busy timeout, PostgreSQL's lock_timeout) and for a free connection of the pool,
+    which holds `pool_size` connections (by default SQLAlchemy's 5, and 10 more under load).
+    Deadlocks and serialization failures are `Busy` too.
 
     SQLite: `journal_mode=WAL` (files), `foreign_keys=ON`, `busy_timeout`,
     `synchronous=NORMAL` on every connection, and every transaction starts with
