@@ -115,14 +115,17 @@ def test_nonsense_wait_and_pool_options_are_refused(
     assert not path.exists()
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="AGENTKEEL_TEST_POSTGRES_URL is not set")
-@pytest.mark.postgres
-def test_postgres_connections_wait_five_seconds_for_a_lock_and_talk_utc() -> None:
-    with Database.open(str(POSTGRES_URL), seed=False) as db:
+@pytest.mark.parametrize("backend", SQL)
+def test_every_connection_waits_five_seconds_by_default(backend: str, tmp_path: Path) -> None:
+    """Set per connection, not per statement; PostgreSQL sessions also talk UTC."""
+    with Database.open(url_of(backend, tmp_path), seed=False) as db:
         assert db.engine is not None
         with db.engine.connect() as connection:
-            assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "5s"
-            assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+            if backend == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            else:
+                assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "5s"
+                assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
 
 
 def test_memory_unit_of_work_waiting_past_the_lock_timeout_gets_busy() -> None:
