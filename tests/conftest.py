@@ -31,6 +31,16 @@ if POSTGRES_URL:
     BACKENDS.append(pytest.param("postgres", marks=pytest.mark.postgres))
 
 
+def url_of(backend: str, tmp_path: Path) -> str:
+    """What `Database.open` takes for `backend`: the fakes, a new SQLite file, the test server."""
+    if backend == "memory":
+        return "memory://"
+    if backend == "sqlite":
+        return str(tmp_path / "agentkeel.db")
+    assert POSTGRES_URL, "AGENTKEEL_TEST_POSTGRES_URL is not set"
+    return POSTGRES_URL
+
+
 def reset_postgres_schema(engine: Engine) -> None:
     """An empty `public` schema: the state of a database nobody has used."""
     with engine.begin() as connection:

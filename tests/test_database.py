@@ -1,15 +1,23 @@
 """The Database facade: open, tables(), ping(), close(); and the pitfalls of Nexus'
-DatabaseClient (its tables() listed nothing because of an unescaped LIKE wildcard)."""
+DatabaseClient (its tables() listed nothing because of an unescaped LIKE wildcard), and of
+a PostgreSQL server whose time zone is not UTC."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
+from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
+from agentkeel.domain.errors import InvalidValue
+from agentkeel.domain.workspace import Project
 from agentkeel.schema import metadata
+from tests.conftest import BACKENDS, POSTGRES_URL, url_of
 
 
 def test_tables_lists_every_table_of_the_schema(db: Database) -> None:
@@ -46,8 +54,72 @@ def test_in_memory_databases_work(url: str) -> None:
             assert uow.settings.count() == 16
 
 
+def test_a_sqlalchemy_url_is_taken_as_well_as_a_string(tmp_path: Path) -> None:
+    with Database.open(make_url(f"sqlite:///{tmp_path / 'u.db'}")) as db:
+        assert db.tables() == sorted(metadata.tables)
+
+
 def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     path = str(tmp_path / "twice.db")
     Database.open(path).close()
     with Database.open(path) as db, db.unit_of_work() as uow:
         assert uow.settings.count() == 16
+
+
+@contextmanager
+def server_time_zone(backend: str, zone: str) -> Iterator[None]:
+    """New sessions of the test server start in `zone`, as on a server not set to UTC."""
+    if backend != "postgres":
+        yield
+        return
+    assert POSTGRES_URL
+    engine = create_database_engine(POSTGRES_URL)
+    name = engine.dialect.identifier_preparer.quote(str(make_url(POSTGRES_URL).database))
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"ALTER DATABASE {name} SET timezone = '{zone}'")
+        yield
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"ALTER DATABASE {name} RESET timezone")
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_earliest_utc_time_reads_back_whatever_the_server_zone(
+    backend: str, tmp_path: Path
+) -> None:
+    earliest = datetime(1, 1, 1, tzinfo=UTC)  # year 0 in any zone west of UTC
+    with (
+        server_time_zone(backend, "America/New_York"),
+        Database.open(url_of(backend, tmp_path)) as db,
+        db.unit_of_work() as uow,
+    ):
+        project = uow.projects.add(Project(name="Old", archived_at=earliest))
+        assert uow.projects.get(project.id).archived_at == earliest
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("", "is empty"),
+        ("  ", "is empty"),
+        (None, "must be a string"),
+        (42, "must be a string"),
+        (b"agentkeel.db", "must be a string"),
+        (Path("agentkeel.db"), "must be a string"),
+        ("://nowhere", "is not a database URL"),
+        ("postgresql://me:hunter2@host:port/db", "is not a database URL"),
+        ("mysql://me:hunter2@host/db", "names a mysql database"),
+    ],
+)
+def test_a_url_naming_no_database_is_refused(
+    url: object, problem: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty name would open a throwaway in-memory SQLite database, lost on close."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidValue, match=problem) as caught:
+        Database.open(url)  # type: ignore[arg-type]
+    assert (caught.value.entity, caught.value.field) == ("database", "url")
+    assert "hunter2" not in str(caught.value)  # passwords stay out of messages
+    assert list(tmp_path.iterdir()) == []

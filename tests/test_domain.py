@@ -1,4 +1,5 @@
-"""Domain rules that need no storage: secrets stay hidden, flags keep their first time."""
+"""Domain rules that need no storage: secrets stay hidden, flags keep their first time,
+errors say what went wrong."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import ClassVar
 
 import pytest
 
-from agentkeel.domain.errors import InvalidValue
+import agentkeel
+from agentkeel.domain.errors import Busy, Conflict, InvalidValue, ReadOnly
 from agentkeel.domain.model import Entity, Json, Name
 from agentkeel.domain.workspace import Project
 
@@ -60,3 +62,18 @@ def test_a_payload_changed_in_place_counts_as_changed() -> None:
     assert isinstance(steps, list)
     steps.append(2)
     assert stored.changed_columns() == {"data": {"steps": [1, 2]}}
+
+
+def test_busy_says_what_ran_out_and_stays_a_retryable_conflict() -> None:
+    default = Busy()
+    assert str(default) == (
+        "the database is busy: another unit of work held it past the wait limit; retry"
+    )
+    pool = Busy("all 2 connections were in use past the wait limit")
+    assert (
+        str(pool)
+        == "the database is busy: all 2 connections were in use past the wait limit; retry"
+    )
+    assert isinstance(pool, Conflict) and pool.entity == "database" and pool.key is None
+    assert agentkeel.Busy is Busy and agentkeel.ReadOnly is ReadOnly
+    assert {"Busy", "ReadOnly"} <= set(agentkeel.__all__)

@@ -8,6 +8,7 @@ from agentkeel.database import Database
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import (
     AlreadyExists,
+    Busy,
     Conflict,
     DependencyCycle,
     DomainError,
@@ -15,6 +16,7 @@ from agentkeel.domain.errors import (
     InvalidValue,
     NotFound,
     Protected,
+    ReadOnly,
     ReferenceMissing,
     SchemaError,
     StillReferenced,
@@ -32,6 +34,7 @@ from agentkeel.ports.unit_of_work import UnitOfWork
 __all__ = [
     "AlreadyExists",
     "AuditEntry",
+    "Busy",
     "Conflict",
     "Database",
     "DependencyCycle",
@@ -41,6 +44,7 @@ __all__ = [
     "NotFound",
     "Project",
     "Protected",
+    "ReadOnly",
     "ReferenceMissing",
     "Repository",
     "SchemaError",

@@ -9,32 +9,42 @@
         project = uow.projects.add(Project(name="Keel"))
         uow.commit()
 
-Opening brings the schema to the newest revision and seeds the default settings.
+Opening brings the schema to the newest revision and seeds the default settings, writing
+only if something is missing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self, TypeVar
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import URL, Engine, inspect, text
+from sqlalchemy.exc import ArgumentError
 
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
 from agentkeel.adapters.sql import migrate
-from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.adapters.sql.engine import (
+    BUSY_TIMEOUT,
+    create_database_engine,
+    normalise_url,
+    read_only_connection,
+)
 from agentkeel.adapters.sql.unit_of_work import SqlUnitOfWork
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock, SystemClock
+from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.events import DomainEvent, EventBus
 from agentkeel.schema import metadata
-from agentkeel.services.workspace import seed_default_settings
+from agentkeel.services.workspace import missing_default_settings, seed_default_settings
 
 DEFAULT_URL = "agentkeel.db"
 MEMORY_URL = "memory://"
 MIGRATION_TABLE = "alembic_version"
+MAX_BUSY_TIMEOUT = 86_400  # a day, in seconds: its milliseconds fit every backend's setting
 
 E = TypeVar("E", bound=DomainEvent)
 
@@ -59,33 +69,56 @@ class Database:
     @classmethod
     def open(
         cls,
-        url: str = DEFAULT_URL,
+        url: str | URL = DEFAULT_URL,
         *,
         clock: Clock | None = None,
         migrate_schema: bool = True,
         seed: bool = True,
+        busy_timeout: float = BUSY_TIMEOUT,
+        pool_size: int | None = None,
     ) -> Database:
         """Open `url`, bring its schema to head and seed the default settings.
 
+        Opening writes only when it must (a schema behind head, a default setting missing),
+        so a ready SQLite file opens at once even while another process writes to it.
         `url` is a SQLAlchemy URL, a file path (SQLite), `:memory:` (SQLite in memory) or
-        `memory://` (the in-memory fakes). Raises SchemaError if the database was written by
-        a newer agentkeel.
+        `memory://` (the in-memory fakes).
+
+        `busy_timeout` (seconds, 0 to 86,400; default 5) bounds every wait for the database:
+        SQLite's busy timeout, PostgreSQL's lock_timeout, the wait for a free connection and
+        the fakes' lock. Past it, the waiting call raises `Busy`. `pool_size` is the most
+        connections (so units of work) open at once; by default 5, and 10 more under load.
+        `:memory:` and `memory://` have no pool (one connection, one lock) and ignore it.
+
+        Raises InvalidValue for a `url` naming no database ("" would be a throwaway SQLite
+        database in memory) or an option out of range, SchemaError if the database was
+        written by a newer agentkeel, Busy if opening had to wait too long.
         """
+        _check_url(url)
+        _check_options(busy_timeout, pool_size)
         if url == MEMORY_URL:
-            database = cls(memory=MemoryDatabase(), clock=clock)
+            database = cls(memory=MemoryDatabase(lock_timeout=busy_timeout), clock=clock)
         else:
-            database = cls(engine=create_database_engine(url), clock=clock)
+            engine = create_database_engine(url, busy_timeout=busy_timeout, pool_size=pool_size)
+            database = cls(engine=engine, clock=clock)
         try:
             if migrate_schema and database.engine is not None:
                 migrate.upgrade(database.engine)
             if seed:
-                with database.unit_of_work() as uow:
-                    seed_default_settings(uow)
-                    uow.commit()
+                database._seed()
         except BaseException:
             database.close()  # a database that failed to open holds no connections
             raise
         return database
+
+    def _seed(self) -> None:
+        # Checked first without the writer lock, so a seeded database opens behind a writer.
+        with self.unit_of_work(read_only=True) as uow:
+            if not missing_default_settings(uow):
+                return
+        with self.unit_of_work() as uow:
+            seed_default_settings(uow)
+            uow.commit()
 
     def unit_of_work(
         self, *, source: EventSource = EventSource.SYSTEM, read_only: bool = False
@@ -105,18 +138,20 @@ class Database:
         self.bus.subscribe(event_type, handler)
 
     def tables(self) -> list[str]:
-        """The database's tables, by name, without Alembic's bookkeeping table."""
+        """The database's tables, by name, without Alembic's bookkeeping table (read without
+        waiting for a writer)."""
         if self.engine is None:
             return sorted(metadata.tables)
-        names = inspect(self.engine).get_table_names()
+        with read_only_connection(self.engine) as connection:
+            names = inspect(connection).get_table_names()
         return sorted(name for name in names if name != MIGRATION_TABLE)
 
     def ping(self) -> bool:
-        """True if the database answers a query."""
+        """True if the database answers a query (without waiting for a writer)."""
         if self.engine is None:
             return True
         try:
-            with self.engine.connect() as connection:
+            with read_only_connection(self.engine) as connection:
                 return connection.execute(text("SELECT 1")).scalar() == 1
         except Exception:
             return False
@@ -139,3 +174,56 @@ class Database:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_URLS = "a SQLite file path, a postgresql:// URL, ':memory:' or 'memory://'"
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+def _check_url(url: object) -> None:
+    """Raise InvalidValue unless `url` names a database agentkeel can open."""
+    if not isinstance(url, str | URL):
+        raise InvalidValue("database", "url", url, f"must be a string or a URL: {_URLS}")
+    if isinstance(url, str) and not url.strip():
+        raise InvalidValue("database", "url", url, f"is empty: name a database, {_URLS}")
+    if url == MEMORY_URL:
+        return
+    try:
+        backend = normalise_url(url).get_backend_name()
+    except (ArgumentError, ValueError) as exc:  # make_url's complaints
+        raise InvalidValue("database", "url", _hidden(url), "is not a database URL") from exc
+    if backend not in ("sqlite", "postgresql"):
+        raise InvalidValue(
+            "database",
+            "url",
+            _hidden(url),
+            f"names a {backend} database: agentkeel works on {_URLS}",
+        )
+
+
+def _hidden(url: str | URL) -> str:
+    """The URL as an error may show it: without its password."""
+    text = url.render_as_string(hide_password=True) if isinstance(url, URL) else url
+    return _PASSWORD.sub(r"\1***@", text)
+
+
+def _check_options(busy_timeout: object, pool_size: object) -> None:
+    """Raise InvalidValue naming the first option `Database.open` cannot use (NaN fails
+    every comparison; a bool is an int to Python but no count of seconds or connections)."""
+    if (
+        isinstance(busy_timeout, bool)
+        or not isinstance(busy_timeout, int | float)
+        or not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT
+    ):
+        raise InvalidValue(
+            "database",
+            "busy_timeout",
+            busy_timeout,
+            f"must be a number of seconds from 0 to {MAX_BUSY_TIMEOUT}",
+        )
+    if pool_size is not None and (
+        isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1
+    ):
+        raise InvalidValue(
+            "database", "pool_size", pool_size, "must be a whole number of connections, at least 1"
+        )

@@ -1,32 +1,131 @@
 """A unit of work that cannot get the database in time gets `Busy`, a retryable Conflict,
-from every backend — never a driver's OperationalError."""
+from every backend — never a driver's OperationalError — after `busy_timeout`, the one wait
+setting of `Database.open`."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
 from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.adapters.sql.migrate import head_revision
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
-from agentkeel.domain.errors import Busy, Conflict
+from agentkeel.domain.errors import Busy, Conflict, InvalidValue
+from agentkeel.domain.workspace import Project
+from agentkeel.services.workspace import change_setting
+from tests.conftest import BACKENDS, POSTGRES_URL, url_of
+
+KEY = "workflow.maxConcurrentImplementations"
 
 
-def test_sqlite_writer_waiting_past_the_busy_timeout_gets_busy(tmp_path: Path) -> None:
-    path = str(tmp_path / "busy.db")
-    Database.open(path).close()
-    holder = create_database_engine(path)
-    waiter = Database(engine=create_database_engine(path, busy_timeout_ms=100), clock=FakeClock())
-    with holder.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: holds the writer lock
-        with waiter.unit_of_work() as uow, pytest.raises(Busy, match="database is busy") as caught:
-            uow.projects.count()
-    assert isinstance(caught.value, Conflict)
-    holder.dispose()
-    waiter.close()
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_writer_waiting_past_the_busy_timeout_gets_busy(backend: str, tmp_path: Path) -> None:
+    """The holder has the row (PostgreSQL), the writer lock (SQLite) or the lock (memory)."""
+    with Database.open(url_of(backend, tmp_path), busy_timeout=0.2) as db:
+        with db.unit_of_work() as holder:
+            change_setting(holder, KEY, 7)
+            started = time.monotonic()
+            with pytest.raises(Busy, match="database is busy") as caught, db.unit_of_work() as uow:
+                change_setting(uow, KEY, 8)
+            waited = time.monotonic() - started
+        assert isinstance(caught.value, Conflict)
+        assert 0.1 <= waited < 2
+        with db.unit_of_work() as uow:  # nothing is left held
+            assert change_setting(uow, KEY, 9).typed_value == 9
+
+
+SQL = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
+if POSTGRES_URL:
+    SQL.append(pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+@pytest.mark.parametrize("backend", SQL)
+def test_a_unit_of_work_used_after_busy_still_writes_only_in_its_transaction(
+    backend: str, tmp_path: Path
+) -> None:
+    """On SQLite the Busy comes from its BEGIN IMMEDIATE: the next call begins again rather
+    than running outside any transaction, where every statement would commit at once."""
+    with Database.open(url_of(backend, tmp_path), busy_timeout=0.2) as db:
+        before = _count_projects(db)
+        with db.unit_of_work() as uow:
+            with db.unit_of_work() as holder:
+                change_setting(holder, KEY, 7)
+                with pytest.raises(Busy):
+                    change_setting(uow, KEY, 8)
+            uow.projects.add(Project(name="Never committed"))
+        assert _count_projects(db) == before
+
+
+def _count_projects(db: Database) -> int:
+    with db.unit_of_work(read_only=True) as uow:
+        return uow.projects.count()
+
+
+@pytest.mark.parametrize("backend", SQL)
+@pytest.mark.parametrize(("pool_size", "connections"), [(2, 2), (None, 15)])
+def test_one_unit_of_work_more_than_the_pool_holds_gets_busy(
+    backend: str, tmp_path: Path, pool_size: int | None, connections: int
+) -> None:
+    """A unit of work takes its connection on entering; the pool holds `pool_size` (by
+    default 5, and 10 more under load) and one more waits `busy_timeout` for one."""
+    url = url_of(backend, tmp_path)
+    with Database.open(url, pool_size=pool_size, busy_timeout=0.2) as db, ExitStack() as held:
+        for _ in range(connections):
+            held.enter_context(db.unit_of_work())
+        started = time.monotonic()
+        with pytest.raises(Busy, match=f"all {connections} connections of its pool") as caught:
+            held.enter_context(db.unit_of_work())
+        assert 0.1 <= time.monotonic() - started < 2
+        assert isinstance(caught.value, Conflict)
+        held.close()
+        with db.unit_of_work() as uow:  # every connection went back to the pool
+            assert uow.settings.count() == 16
+
+
+@pytest.mark.parametrize("url", ["memory://", "db-file"])
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("busy_timeout", -1),
+        ("busy_timeout", float("nan")),
+        ("busy_timeout", float("inf")),
+        ("busy_timeout", True),
+        ("busy_timeout", "5"),
+        ("pool_size", 0),
+        ("pool_size", -2),
+        ("pool_size", 2.5),
+        ("pool_size", True),
+    ],
+)
+def test_nonsense_wait_and_pool_options_are_refused(
+    url: str, option: str, value: object, tmp_path: Path
+) -> None:
+    path = tmp_path / "never.db"
+    with pytest.raises(InvalidValue) as caught:
+        Database.open(str(path) if url == "db-file" else url, **{option: value})  # type: ignore[arg-type]
+    assert (caught.value.entity, caught.value.field) == ("database", option)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("backend", SQL)
+def test_every_connection_waits_five_seconds_by_default(backend: str, tmp_path: Path) -> None:
+    """Set per connection, not per statement; PostgreSQL sessions also talk UTC."""
+    with Database.open(url_of(backend, tmp_path), seed=False) as db:
+        assert db.engine is not None
+        with db.engine.connect() as connection:
+            if backend == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            else:
+                assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "5s"
+                assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
 
 
 def test_memory_unit_of_work_waiting_past_the_lock_timeout_gets_busy() -> None:
@@ -34,3 +133,59 @@ def test_memory_unit_of_work_waiting_past_the_lock_timeout_gets_busy() -> None:
     with MemoryUnitOfWork(db, FakeClock()), pytest.raises(Busy):  # noqa: SIM117
         with MemoryUnitOfWork(db, FakeClock()):
             pass
+
+
+@contextmanager
+def writer_lock_held(path: str) -> Iterator[None]:
+    """Another connection holds the SQLite file's writer lock (its BEGIN IMMEDIATE)."""
+    holder = create_database_engine(path)
+    try:
+        with holder.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+            yield
+    finally:
+        holder.dispose()
+
+
+def test_opening_a_sqlite_file_that_needs_no_writing_does_not_wait_for_a_writer(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "held.db")
+    Database.open(path).close()
+    with writer_lock_held(path):
+        started = time.monotonic()
+        with Database.open(path) as db:  # the busy timeout is 5 s
+            assert time.monotonic() - started < 2
+            assert db.schema_revision() == head_revision()
+            assert db.ping()
+            assert "settings" in db.tables()
+            with db.unit_of_work(read_only=True) as uow:
+                assert uow.settings.count() == 16
+
+
+def delete_a_default_setting(path: str) -> None:
+    Database.open(path).close()
+    engine = create_database_engine(path)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM settings WHERE key = :key"), {"key": KEY})
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "prepare",
+    [
+        pytest.param(delete_a_default_setting, id="a-default-setting-missing"),
+        pytest.param(lambda path: None, id="never-migrated"),
+    ],
+)
+def test_opening_a_sqlite_file_that_needs_writing_behind_a_writer_gets_busy(
+    tmp_path: Path, prepare: Callable[[str], None]
+) -> None:
+    """A default setting to seed again, or a file never migrated."""
+    path = str(tmp_path / "held.db")
+    prepare(path)
+    with writer_lock_held(path):
+        started = time.monotonic()
+        with pytest.raises(Busy, match="database is busy"):
+            Database.open(path, busy_timeout=0.2)
+        assert time.monotonic() - started < 2

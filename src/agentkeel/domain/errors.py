@@ -110,11 +110,12 @@ class Conflict(DomainError):
 
 
 class Busy(Conflict):
-    """Another unit of work held the database (or a row) past the wait limit; retry."""
+    """Waiting for the database ran past the wait limit; retry. `reason` says what was
+    waited for: by default, another unit of work holding the database (or a row)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reason: str = "another unit of work held it past the wait limit") -> None:
         self.entity, self.key = "database", None
-        self.reason = "busy: another unit of work held it past the wait limit; retry"
+        self.reason = f"busy: {reason}; retry"
         DomainError.__init__(self, f"the database is {self.reason}")
 
 

@@ -8,6 +8,7 @@ from agentkeel.domain.workspace import (
     Project,
     Repository,
     Setting,
+    SettingDefinition,
     SettingValue,
     Template,
     render_template,
@@ -39,17 +40,20 @@ def set_default_repository(uow: UnitOfWork, repository_id: str) -> Repository:
     return uow.repositories.set_default(repository_id)
 
 
+def missing_default_settings(uow: UnitOfWork) -> list[SettingDefinition]:
+    """The default settings the database lacks (only reads: a read-only unit of work will do)."""
+    present = {setting.key for setting in uow.settings.list()}
+    return [definition for definition in DEFAULT_SETTINGS if definition.key not in present]
+
+
 def seed_default_settings(uow: UnitOfWork) -> list[Setting]:
     """Insert whichever of the 16 default settings are missing; return those inserted.
 
     Existing settings, and the values users gave them, are left alone, so this is safe to
     run at every start-up, even by several processes at once.
     """
-    present = {setting.key for setting in uow.settings.list()}
     added = []
-    for definition in DEFAULT_SETTINGS:
-        if definition.key in present:
-            continue
+    for definition in missing_default_settings(uow):
         try:
             added.append(uow.settings.add(definition.new_setting()))
         except AlreadyExists:

@@ -77,6 +77,7 @@ class MemoryDatabase:
     """The shared state behind every memory unit of work."""
 
     def __init__(self, lock_timeout: float = 5.0) -> None:
+        """`lock_timeout`: seconds a unit of work waits for the lock before `Busy`."""
         self.rows: dict[str, dict[str, Row]] = {name: {} for name in metadata.tables}
         # (table, unique rule name) -> values -> key
         self.unique: dict[tuple[str, str], dict[tuple[Any, ...], str]] = {}

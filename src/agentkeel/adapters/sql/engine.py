@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool, StaticPool
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+from agentkeel.adapters.sql.errors import busy_error
+from agentkeel.domain.errors import Busy
+
+BUSY_TIMEOUT = 5.0
+"""Seconds any wait for the database lasts before `Busy`, unless told otherwise."""
+
 READ_ONLY_OPTION = "agentkeel_read_only"
 
 
@@ -29,26 +36,76 @@ def is_memory_sqlite(url: URL) -> bool:
 
 
 def create_database_engine(
-    url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **options: Any
+    url: str | URL,
+    *,
+    busy_timeout: float = BUSY_TIMEOUT,
+    pool_size: int | None = None,
+    **options: Any,
 ) -> Engine:
     """An engine with agentkeel's connection settings.
 
+    Every wait for the database ends in `Busy` after `busy_timeout` seconds: for a lock
+    (SQLite's busy timeout, PostgreSQL's lock_timeout) and for a free connection of the pool,
+    which holds `pool_size` connections (by default SQLAlchemy's 5, and 10 more under load).
+    Deadlocks and serialization failures are `Busy` too.
+
     SQLite: `journal_mode=WAL` (files), `foreign_keys=ON`, `busy_timeout`,
-    `synchronous=NORMAL` on every connection (a writer waits `busy_timeout_ms` for another
-    to finish, then gets `Busy`), and every transaction starts with
+    `synchronous=NORMAL` on every connection, and every transaction starts with
     `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing midway
     (read-only units of work begin with a plain `BEGIN`).
-    An in-memory SQLite database lives on one shared connection.
+    An in-memory SQLite database lives on one shared connection (no pool to size).
+
+    PostgreSQL: every session has `lock_timeout` set to `busy_timeout` and its time zone
+    pinned to UTC.
     """
     parsed = normalise_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, **options)
-    if is_memory_sqlite(parsed):
+    memory = is_memory_sqlite(parsed)
+    if memory:
         options.setdefault("poolclass", StaticPool)
         options.setdefault("connect_args", {"check_same_thread": False})
-    engine = create_engine(parsed, **options)
-    memory = is_memory_sqlite(parsed)
+    else:
+        options.setdefault("poolclass", _Pool)
+        options.setdefault("pool_timeout", busy_timeout)
+        if pool_size is not None:
+            options.setdefault("pool_size", pool_size)
+            options.setdefault("max_overflow", 0)
+    # At least 1 ms: a lock_timeout of 0 would mean "wait forever" to PostgreSQL.
+    wait_ms = max(1, math.ceil(busy_timeout * 1000))
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, **options)
+        _set_sqlite_pragmas(engine, wait_ms, memory)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True, **options)
+        _pin_postgres_sessions(engine, wait_ms)
+    event.listen(engine, "handle_error", busy_error)
+    return engine
 
+
+class _Pool(QueuePool):
+    """SQLAlchemy's QueuePool, except that running out of connections is `Busy`."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        try:
+            return super()._do_get()
+        except PoolTimeout as exc:
+            held = self.size() + self.overflow()
+            raise Busy(
+                f"all {held} connections of its pool were in use past the wait limit"
+            ) from exc
+
+
+def read_only_connection(engine: Engine) -> Connection:
+    """A connection for reading only, whose transactions read one snapshot and wait for no
+    writer: on SQLite they begin with a plain `BEGIN` (a WAL snapshot), on PostgreSQL they
+    run REPEATABLE READ (READ COMMITTED would see each later commit at once, unlike SQLite
+    and the fakes)."""
+    options: dict[str, object] = {READ_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    return engine.connect().execution_options(**options)
+
+
+def _set_sqlite_pragmas(engine: Engine, wait_ms: int, memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide where transactions begin (savepoints need it).
@@ -57,14 +114,35 @@ def create_database_engine(
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout={wait_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection: Any) -> None:
+    def on_begin(connection: Connection) -> None:
         # A read-only unit of work reads a WAL snapshot without queueing behind writers.
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        connection.connection.info[_BEGIN] = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 
-    return engine
+    # The BEGIN runs in the dialect's do_begin, not in the listener: when it fails (Busy),
+    # SQLAlchemy then lets the connection begin again at its next statement; a failing
+    # listener would leave it outside any transaction, every later statement autocommitting.
+    engine.dialect.do_begin = _do_begin  # type: ignore[method-assign]
+
+
+_BEGIN = "agentkeel_begin"
+
+
+def _do_begin(dbapi_connection: Any) -> None:
+    dbapi_connection.execute(dbapi_connection.info.pop(_BEGIN, "BEGIN IMMEDIATE"))
+
+
+def _pin_postgres_sessions(engine: Engine, wait_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Once per session, not per statement. Without lock_timeout a waiter queues forever;
+        # in a session zone west of UTC, 0001-01-01 UTC reads back as year 0 and fails.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {wait_ms}")
+            cursor.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()

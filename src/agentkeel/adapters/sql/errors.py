@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Table
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from agentkeel.adapters.constraints import (
@@ -20,7 +21,7 @@ from agentkeel.adapters.constraints import (
     not_null_error,
     rules_of,
 )
-from agentkeel.domain.errors import DomainError
+from agentkeel.domain.errors import Busy, DomainError
 from agentkeel.schema import label_of
 
 
@@ -74,6 +75,15 @@ def is_busy(exc: OperationalError) -> bool:
     if sqlstate is not None:
         return sqlstate in _BUSY_SQLSTATES
     return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+
+
+def busy_error(context: ExceptionContext) -> Busy | None:
+    """The engines' `handle_error` listener: a lock wait that ran out is `Busy` wherever a
+    statement ran (a unit of work, a migration, a `BEGIN IMMEDIATE`, a new connection)."""
+    error = context.sqlalchemy_exception
+    if isinstance(error, OperationalError) and is_busy(error):
+        return Busy()
+    return None
 
 
 def unique_rule(rules: TableRules, broken: Broken) -> UniqueRule | None:

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 
+from agentkeel.adapters.sql.engine import read_only_connection
 from agentkeel.domain.errors import SchemaError
 
 
@@ -42,17 +43,21 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    """The revision the database is at (None if never migrated), read without waiting for
+    a writer."""
+    with read_only_connection(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply every migration the database lacks, up to `revision`, in one transaction.
 
+    A database already at head is only read, so opening it never waits for a writer.
     Raises SchemaError if the database is at a revision this version does not know (it was
-    written by a newer agentkeel).
+    written by a newer agentkeel), Busy if a writer held the database past the wait limit.
     """
-    _run(engine, lambda config: command.upgrade(config, revision))
+    target = head_revision() if revision == "head" else revision
+    _run(engine, lambda config: command.upgrade(config, revision), done_at=target)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -91,12 +96,13 @@ def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
 _MIGRATING = threading.Lock()
 
 
-def _run(engine: Engine, action: Callable[[Config], None]) -> None:
+def _run(engine: Engine, action: Callable[[Config], None], done_at: str | None = None) -> None:
     with _MIGRATING:
-        _run_alone(engine, action)
+        _run_alone(engine, action, done_at)
 
 
-def _run_alone(engine: Engine, action: Callable[[Config], None]) -> None:
+def _run_alone(engine: Engine, action: Callable[[Config], None], done_at: str | None) -> None:
+    """Run `action` unless the database is already at revision `done_at`."""
     known = {
         script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
     }
@@ -106,6 +112,10 @@ def _run_alone(engine: Engine, action: Callable[[Config], None]) -> None:
             f"the database is at schema revision {current!r}, which this version of agentkeel "
             "does not know (a newer version wrote it); upgrade agentkeel"
         )
+    # Migrating takes the writer lock (BEGIN IMMEDIATE on SQLite) even when there is nothing
+    # to do; a database already there is left alone.
+    if done_at is not None and current == done_at:
+        return
     with engine.connect() as connection:
         try:
             with migrating(connection):

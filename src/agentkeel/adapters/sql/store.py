@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Table
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
-from agentkeel.adapters.sql.errors import broken_rule, is_busy, unique_rule, value_error
+from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
 from agentkeel.adapters.store import Eq, Ne, NotNull, Order, Row, Where
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import Busy, Conflict, DomainError
+from agentkeel.domain.errors import Conflict, DomainError
 from agentkeel.schema import label_of
 from agentkeel.schema.graph import plan_delete
 
@@ -31,12 +31,8 @@ class SqlStore:
         self._postgres = connection.dialect.name == "postgresql"
 
     def _run(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Any:
-        try:
-            result: CursorResult[Any] = self.connection.execute(statement, params)
-        except OperationalError as exc:
-            if is_busy(exc):
-                raise Busy() from exc
-            raise
+        # A lock wait that ran out comes out as Busy (the engine's handle_error listener).
+        result: CursorResult[Any] = self.connection.execute(statement, params)
         return result
 
     # -- reads -----------------------------------------------------------------------------

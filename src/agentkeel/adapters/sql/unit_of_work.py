@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
-from agentkeel.adapters.sql.engine import READ_ONLY_OPTION
+from agentkeel.adapters.sql.engine import read_only_connection
 from agentkeel.adapters.sql.store import SqlStore
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
@@ -27,14 +27,10 @@ class SqlUnitOfWork(BaseUnitOfWork):
 
     def _begin(self) -> SqlStore:
         # The transaction begins with the first statement (BEGIN IMMEDIATE on SQLite).
-        self._connection = self._engine.connect()
         if self.read_only:
-            options: dict[str, object] = {READ_ONLY_OPTION: True}
-            if self._connection.dialect.name == "postgresql":
-                # One snapshot for the whole transaction, as SQLite's WAL readers and the
-                # fakes read (READ COMMITTED would see each later commit at once).
-                options["isolation_level"] = "REPEATABLE READ"
-            self._connection.execution_options(**options)
+            self._connection = read_only_connection(self._engine)
+        else:
+            self._connection = self._engine.connect()
         return SqlStore(self._connection, self.clock)
 
     def _commit(self) -> None:
