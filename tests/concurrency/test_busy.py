@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
@@ -189,3 +190,18 @@ def test_opening_a_sqlite_file_that_needs_writing_behind_a_writer_gets_busy(
         with pytest.raises(Busy, match="database is busy"):
             Database.open(path, busy_timeout=0.2)
         assert time.monotonic() - started < 2
+
+
+if POSTGRES_URL:  # PostgreSQL only: SQLite undoes a failed statement by itself
+
+    @pytest.mark.postgres
+    def test_a_postgresql_transaction_aborted_by_a_failed_read_is_a_conflict() -> None:
+        """A statement that fails outside a savepoint aborts a PostgreSQL transaction; what
+        the unit of work does next is refused with a retryable Conflict, not psycopg's."""
+        assert POSTGRES_URL
+        with Database.open(POSTGRES_URL) as db, db.unit_of_work() as uow:
+            connection = uow._open().store.connection  # type: ignore[attr-defined]
+            with pytest.raises(DBAPIError):
+                connection.exec_driver_sql("SELECT 1/0")
+            with pytest.raises(Conflict, match="aborted its transaction; retry the unit"):
+                uow.projects.count()

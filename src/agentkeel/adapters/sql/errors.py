@@ -21,7 +21,7 @@ from agentkeel.adapters.constraints import (
     not_null_error,
     rules_of,
 )
-from agentkeel.domain.errors import Busy, DomainError
+from agentkeel.domain.errors import Busy, Conflict, DomainError
 from agentkeel.schema import label_of
 
 
@@ -77,13 +77,24 @@ def is_busy(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
-def busy_error(context: ExceptionContext) -> Busy | None:
+def busy_error(context: ExceptionContext) -> Conflict | None:
     """The engines' `handle_error` listener: a lock wait that ran out is `Busy` wherever a
     statement ran (a unit of work, a migration, a `BEGIN IMMEDIATE`, a new connection)."""
     error = context.sqlalchemy_exception
     if isinstance(error, OperationalError) and is_busy(error):
         return Busy()
+    if getattr(context.original_exception, "sqlstate", None) == _ABORTED_SQLSTATE:
+        # A statement that failed outside a savepoint (writes run in one; a read that hit
+        # the lock timeout does not) aborts the whole PostgreSQL transaction.
+        return Conflict(
+            "unit_of_work",
+            None,
+            "an earlier statement failed and aborted its transaction; retry the unit of work",
+        )
     return None
+
+
+_ABORTED_SQLSTATE = "25P02"  # in_failed_sql_transaction
 
 
 def unique_rule(rules: TableRules, broken: Broken) -> UniqueRule | None:
