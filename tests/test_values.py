@@ -3,10 +3,12 @@ the calendar, and the bounds of JSON payloads."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
 from agentkeel.domain.errors import InvalidValue, NotFound, shown
-from agentkeel.domain.workspace import Project
+from agentkeel.domain.workspace import Project, Repository
 
 
 def nested(depth: int, kind: type[list[object]] | type[dict[str, object]] = list) -> object:
@@ -77,3 +79,30 @@ def test_a_cut_value_says_its_own_length() -> None:
 def test_short_values_are_shown_whole_as_repr() -> None:
     for value in ["it's", {"a": [1, 2.5, None, True]}, (1,), frozenset({1}), set(), b"\x00"]:
         assert shown(value) == repr(value)
+
+
+# -- datetimes near the ends of the calendar -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        datetime.max.replace(tzinfo=timezone(timedelta(hours=-1))),
+    ],
+    ids=["year-1-east", "year-9999-west"],
+)
+def test_a_datetime_with_no_utc_equivalent_is_refused(moment: datetime) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Project(name="p", archived_at=moment)
+    assert str(caught.value).startswith(
+        "project.archived_at is out of range when converted to UTC (got datetime.datetime("
+    )
+    repository = Repository(project_id="p", name="r", path="/r")
+    with pytest.raises(InvalidValue, match=r"repository\.created_at is out of range"):
+        repository.created_at = moment
+
+
+def test_the_ends_of_the_calendar_in_utc_are_kept() -> None:
+    for moment in [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)]:
+        assert Project(name="p", archived_at=moment).archived_at == moment

@@ -119,7 +119,8 @@ class IdRule(_Rule):
 
 @dataclass(frozen=True)
 class UtcRule:
-    """A timezone-aware datetime, normalised to UTC (naive datetimes are refused)."""
+    """A timezone-aware datetime, normalised to UTC (naive datetimes are refused, and so are
+    those whose UTC time falls outside years 1 to 9999)."""
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -127,7 +128,12 @@ class UtcRule:
         def to_utc(value: datetime) -> datetime:
             if value.tzinfo is None or value.utcoffset() is None:
                 raise PydanticCustomError("agentkeel", "must be timezone-aware")
-            return value.astimezone(UTC)
+            try:
+                return value.astimezone(UTC)
+            except OverflowError:  # e.g. 0001-01-01 01:00+05:00 is before year 1 in UTC
+                raise PydanticCustomError(
+                    "agentkeel", "is out of range when converted to UTC"
+                ) from None
 
         return core_schema.no_info_after_validator_function(to_utc, handler(source))
 
