@@ -7,6 +7,7 @@ Field rules are `Annotated` metadata that do two jobs: they validate values in t
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -47,23 +48,86 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+LONG_TEXT_MAX_LENGTH = 1_000_000
+# A JSON payload nests lists and objects at most this deep, and its compact JSON text
+# (json.dumps with separators (",", ":") and ensure_ascii=False) is at most this long.
+JSON_MAX_DEPTH = 64
+JSON_MAX_LENGTH = LONG_TEXT_MAX_LENGTH
+
+
+def json_problem(value: object) -> str | None:
+    """What keeps `value` from being a JSON payload that every backend stores and reads back
+    exactly; None when it is fine. It must be made of None, bool, int, float, str, list and
+    dict only, with string keys; integers 64-bit (-2**63 to 2**63-1), floats finite, strings
+    without NUL or lone surrogates (as `text_problem`); lists and objects nested at most
+    `JSON_MAX_DEPTH` deep; and its compact JSON text at most `JSON_MAX_LENGTH` characters.
+
+    Never raises. The walk is iterative and stops at the first problem, so it takes time in
+    proportion to the value's size, capped by the length limit (a part shared by reference
+    counts each time it would be written out), and a value that contains itself is too deep.
+    """
+    too_long = f"must be at most {JSON_MAX_LENGTH} characters long as JSON"
+    length = 0
+    todo: list[tuple[object, int]] = [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if item is None or isinstance(item, bool):
+            length += 5 if item is False else 4
+        elif isinstance(item, int):
+            if not INT64_MIN <= item <= INT64_MAX:
+                return f"must hold only integers from {INT64_MIN} to {INT64_MAX} (64-bit)"
+            length += len(int.__repr__(item))
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "must not contain NaN or infinity"
+            length += len(float.__repr__(item))
+        elif isinstance(item, str):
+            if (problem := text_problem(item)) is not None:
+                return problem
+            length += len(json.dumps(item, ensure_ascii=False))
+        elif isinstance(item, list | dict):
+            if depth == JSON_MAX_DEPTH:
+                return f"must not nest lists and objects more than {JSON_MAX_DEPTH} deep"
+            # Brackets, commas and a colon per key, counted before the items are queued: a
+            # container too long is refused without queueing them.
+            length += 2 + max(len(item) - 1, 0) + (len(item) if isinstance(item, dict) else 0)
+            if length > JSON_MAX_LENGTH:
+                return too_long
+            if isinstance(item, list):
+                todo.extend((child, depth + 1) for child in item)
+                continue
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return f"must have only string keys in its objects, not {type(key).__name__}"
+                todo += ((key, depth), (child, depth + 1))
+        else:
+            return (
+                "must hold only JSON values (null, booleans, numbers, strings, lists, objects),"
+                f" not {type(item).__name__}"
+            )
+        if length > JSON_MAX_LENGTH:
+            return too_long
+    return None
+
+
 class _Rule:
     """A value rule: `check` returns the problem with a value, or None when it is fine."""
 
     def check(self, value: Any) -> str | None:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def validate(self, value: Any) -> Any:
+        """The value itself, or a pydantic error carrying the problem."""
+        problem = self.check(value)
+        if problem is not None:
+            # Re-raised as InvalidValue (with entity and field) by Entity._domain_errors.
+            raise PydanticCustomError("agentkeel", problem)
+        return value
+
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        def validate(value: Any) -> Any:
-            problem = self.check(value)
-            if problem is not None:
-                # Re-raised as InvalidValue (with entity and field) by Entity._domain_errors.
-                raise PydanticCustomError("agentkeel", problem)
-            return value
-
-        return core_schema.no_info_after_validator_function(validate, handler(source))
+        return core_schema.no_info_after_validator_function(self.validate, handler(source))
 
 
 @dataclass(frozen=True)
@@ -140,23 +204,17 @@ class UtcRule:
 
 @dataclass(frozen=True)
 class JsonRule(_Rule):
-    """An opaque JSON payload: no NUL in any string, no NaN or infinity (PostgreSQL's json
-    refuses both, SQLite would store them)."""
+    """A JSON payload within the bounds of `json_problem`."""
 
     def check(self, value: Any) -> str | None:
-        stack = [value]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str) and (problem := text_problem(item)) is not None:
-                return problem
-            if isinstance(item, float) and not math.isfinite(item):
-                return "must not contain NaN or infinity"
-            if isinstance(item, dict):
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-        return None
+        return json_problem(value)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # Before pydantic's own JsonValue validation, which recurses: input nested a few
+        # hundred deep would fail there with a raw error, deeper with a RecursionError.
+        return core_schema.no_info_before_validator_function(self.validate, handler(source))
 
 
 # The field types entities are made of. Lengths are documented in docs/schema.md.
@@ -168,7 +226,7 @@ BranchName = Annotated[str, Strict(), TextRule(255, blank=False)]
 FilePath = Annotated[str, Strict(), TextRule(4096, blank=False)]
 Url = Annotated[str, Strict(), TextRule(2048, blank=False)]
 Description = Annotated[str, Strict(), TextRule(10_000)]
-LongText = Annotated[str, Strict(), TextRule(1_000_000)]
+LongText = Annotated[str, Strict(), TextRule(LONG_TEXT_MAX_LENGTH)]
 Count = Annotated[int, Strict(), IntRule(minimum=0)]
 Integer = Annotated[int, Strict(), IntRule()]
 Real = Annotated[float, FloatRule()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Table, UniqueConstraint, create_engine
 
+from agentkeel.domain.model import JSON_MAX_DEPTH, JSON_MAX_LENGTH
 from agentkeel.schema import entity_of, metadata
 
 HEADER = """# Schema reference
@@ -37,7 +38,10 @@ def _rules(column: Column[object]) -> str:
     elif column.info.get("max_length"):
         notes.append(f"≤ {column.info['max_length']:,} chars")
     elif isinstance(column.type, JSON):
-        notes.append("opaque JSON payload (no NUL, NaN or infinity)")
+        notes.append(
+            f"JSON payload: ≤ {JSON_MAX_DEPTH} levels deep, ≤ {JSON_MAX_LENGTH:,} chars as "
+            "compact JSON, string keys, 64-bit integers, no NUL, NaN or infinity"
+        )
     if column.name.endswith("_at") and column.nullable:
         notes.append("flag: null = false")
     return "; ".join(notes)
