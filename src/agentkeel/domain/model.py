@@ -7,13 +7,13 @@ Field rules are `Annotated` metadata that do two jobs: they validate values in t
 from __future__ import annotations
 
 import copy
-import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) writes
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -84,7 +84,7 @@ def json_problem(value: object) -> str | None:
         elif isinstance(item, str):
             if (problem := text_problem(item)) is not None:
                 return problem
-            length += len(json.dumps(item, ensure_ascii=False))
+            length += len(encode_basestring(item))
         elif isinstance(item, list | dict):
             if depth == JSON_MAX_DEPTH:
                 return f"must not nest lists and objects more than {JSON_MAX_DEPTH} deep"
