@@ -16,17 +16,19 @@ from sqlalchemy import Connection
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.adapters.sql.migrate import migrating
 from agentkeel.schema import metadata
-from agentkeel.schema.base import UtcDateTime
+from agentkeel.schema.base import ExactJson, UtcDateTime
 
 # A fixed key: concurrent start-ups on PostgreSQL migrate one at a time.
 _MIGRATION_LOCK = 7_344_202_611
 
 
 def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
-    """Revisions spell UTC datetimes as plain `sa.DateTime(timezone=True)`, so they never
-    depend on library code that may change after they are released."""
+    """Revisions spell our column types in plain SQLAlchemy, as each backend stores them, so
+    they never depend on library code that may change after they are released."""
     if kind == "type" and isinstance(item, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if kind == "type" and isinstance(item, ExactJson):
+        return 'sa.JSON(none_as_null=True).with_variant(sa.Text(), "sqlite")'
     return False
 
 

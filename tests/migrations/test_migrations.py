@@ -132,3 +132,91 @@ def test_migrations_keep_foreign_keys_on_afterwards(tmp_path: Path) -> None:
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_the_comparison_sees_json_payloads_stored_the_old_way(tmp_path: Path) -> None:
+    """On SQLite a column typed JSON converts bare numbers; the metadata wants TEXT there,
+    and the comparison the tests rely on must see the difference."""
+    engine = create_database_engine(str(tmp_path / "old.db"))
+    migrate.upgrade(engine, "0002")
+    changed = {
+        (change[0], change[2], change[3])
+        for diff in differences(engine)
+        if isinstance(diff, list)
+        for change in diff
+    }
+    assert changed == {
+        ("modify_type", "audit_logs", "event_data"),
+        ("modify_type", "audit_logs", "before_state"),
+        ("modify_type", "audit_logs", "after_state"),
+    }
+    engine.dispose()
+
+
+def _insert_audit_rows(engine: Engine, payloads: dict[str, str | None]) -> None:
+    """Audit rows whose event_data is the given JSON text, as the library wrote them."""
+    with engine.begin() as connection:
+        for key, payload in payloads.items():
+            connection.execute(
+                text(
+                    "INSERT INTO audit_logs (id, event_type, event_category, severity, message,"
+                    " event_data, source, timestamp) VALUES (:id, 'x', 'record', 'info', 'm',"
+                    " :data, 'system', '2026-01-01 00:00:00.000000')"
+                ),
+                {"id": key, "data": payload},
+            )
+
+
+def test_payloads_written_before_json_was_text_read_back_as_they_did(tmp_path: Path) -> None:
+    """SQLite had converted bare numbers as they were written; upgrading keeps what they
+    had become, exactly (not SQLite's 15-digit text), and an infinity, which no listing
+    could read, becomes null."""
+    path = str(tmp_path / "old.db")
+    engine = create_database_engine(path)
+    migrate.upgrade(engine, "0002")
+    _insert_audit_rows(
+        engine,
+        {
+            "object": '{"a": [1, 2.5, "1"], "b": null}',
+            "one-point-zero": "1.0",
+            "third": "0.30000000000000004",
+            "two-to-63": "9223372036854775808",
+            "huge": "1" + "0" * 400,
+            "string": '"1"',
+            "null": None,
+        },
+    )
+    engine.dispose()
+
+    with Database.open(path) as db, db.unit_of_work(read_only=True) as uow:
+        read = {entry.id: entry.event_data for entry in uow.audit_logs.list()}
+    assert read == {
+        "object": {"a": [1, 2.5, "1"], "b": None},
+        "one-point-zero": 1,
+        "third": 0.30000000000000004,
+        "two-to-63": 9.223372036854776e18,
+        "huge": None,
+        "string": "1",
+        "null": None,
+    }
+    assert type(read["one-point-zero"]) is int
+
+
+def test_downgrading_keeps_payloads_readable_by_the_older_version(tmp_path: Path) -> None:
+    path = str(tmp_path / "down.db")
+    engine = create_database_engine(path)
+    migrate.upgrade(engine)
+    _insert_audit_rows(engine, {"object": '{"a":[1,2.5]}', "number": "1.5", "text": '"x"'})
+    migrate.downgrade(engine, "0002")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT id, event_data, typeof(event_data) FROM audit_logs ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("number", 1.5, "real"),
+        ("object", '{"a":[1,2.5]}', "text"),
+        ("text", '"x"', "text"),
+    ]
+    migrate.upgrade(engine)
+    assert differences(engine) == []
+    engine.dispose()

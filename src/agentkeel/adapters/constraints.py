@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Table, UniqueConstraint
 
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, ReferenceMissing
 from agentkeel.schema import label_of, metadata
+from agentkeel.schema.base import ExactJson
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def rules_of(table_name: str) -> TableRules:
         allowed={c.name: c.info["allowed"] for c in table.columns if c.info.get("allowed")},
         uniques=tuple(uniques),
         foreign_keys=foreign_keys,
-        json_columns=frozenset(c.name for c in table.columns if isinstance(c.type, JSON)),
+        json_columns=frozenset(c.name for c in table.columns if isinstance(c.type, ExactJson)),
         checks={
             str(check.name): check.info["column"]
             for check in table.constraints

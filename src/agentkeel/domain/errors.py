@@ -7,17 +7,91 @@ the entity and field it is about as attributes, for callers that branch on them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Collection, Iterator, Mapping
+from typing import cast
 
 _MAX_SHOWN = 60
+# Built-in containers are walked, not repr'd: repr recurses (RecursionError when deep),
+# writes a part shared by reference each time it occurs, and writes all of a huge value.
+_OPEN = {list: "[", tuple: "(", set: "{", frozenset: "frozenset({", dict: "{"}
+_CLOSE = {list: "]", tuple: ")", set: "}", frozenset: "})", dict: "}"}
+# Integers with more digits than can be shown are described: writing one out takes time
+# quadratic in its length, and raises ValueError past Python's limit of 4,300 digits.
+_LONG_INT = 10**_MAX_SHOWN
 
 
 def shown(value: object) -> str:
-    """A value as an error message shows it: repr, cut short so huge inputs stay readable."""
-    text = repr(value)
-    if len(text) > _MAX_SHOWN:
-        text = f"{text[: _MAX_SHOWN - 1]}… ({len(text)} chars)"
-    return text
+    """A value as an error message shows it: its repr, cut short so huge inputs stay
+    readable, with the value's own length (characters, bytes or items). Never raises, and
+    formats only what it shows, however big, deep or self-sharing the value."""
+    text = _repr_start(value, _MAX_SHOWN)
+    if len(text) <= _MAX_SHOWN:
+        return text
+    size = _size(value)
+    return f"{text[: _MAX_SHOWN - 1]}…" + ("" if size is None else f" ({size})")
+
+
+_DONE = object()
+
+
+class _Punctuation(str):
+    """Brackets and separators of a container being shown, told apart from its strings."""
+
+
+def _repr_start(value: object, limit: int) -> str:
+    """repr(value), or its first `limit` characters and a few more."""
+    parts: list[str] = []
+    length = 0
+    todo: list[Iterator[object]] = [iter((value,))]
+    while todo and length <= limit:
+        item = next(todo[-1], _DONE)
+        if item is _DONE:
+            todo.pop()
+            continue
+        if type(item) in _OPEN and item:
+            todo.append(_pieces(cast(Collection[object], item)))
+            continue
+        piece = item if isinstance(item, _Punctuation) else _leaf(item)
+        parts.append(piece)
+        length += len(piece)
+    return "".join(parts)
+
+
+def _pieces(container: Collection[object]) -> Iterator[object]:
+    kind = type(container)
+    yield _Punctuation(_OPEN[kind])
+    for index, item in enumerate(container):
+        if index:
+            yield _Punctuation(", ")
+        yield item
+        if isinstance(container, dict):
+            yield _Punctuation(": ")
+            yield container[item]
+    yield _Punctuation(",)" if kind is tuple and len(container) == 1 else _CLOSE[kind])
+
+
+def _leaf(value: object) -> str:
+    if isinstance(value, int) and not -_LONG_INT < value < _LONG_INT:
+        return f"<int of about {int(value.bit_length() * math.log10(2)) + 1} digits>"
+    try:
+        return repr(value)
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deep to show>"
+    except Exception:  # a broken __repr__: the error being reported matters more
+        return f"<{type(value).__name__} that cannot be shown>"
+
+
+def _size(value: object) -> str | None:
+    """How long a value is, in its own terms; None for values that have no length."""
+    if isinstance(value, str):
+        return f"{len(value)} chars"
+    if isinstance(value, bytes | bytearray):
+        return f"{len(value)} bytes"
+    if type(value) in _OPEN:
+        count = len(cast(Collection[object], value))
+        return f"{count} item{'' if count == 1 else 's'}"
+    return None
 
 
 class DomainError(Exception):

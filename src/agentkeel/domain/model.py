@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
+from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) writes
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -50,6 +51,68 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+LONG_TEXT_MAX_LENGTH = 1_000_000
+# A JSON payload nests lists and objects at most this deep, and its compact JSON text
+# (json.dumps with separators (",", ":") and ensure_ascii=False) is at most this long.
+JSON_MAX_DEPTH = 64
+JSON_MAX_LENGTH = LONG_TEXT_MAX_LENGTH
+
+
+def json_problem(value: object) -> str | None:
+    """What keeps `value` from being a JSON payload that every backend stores and reads back
+    exactly; None when it is fine. It must be made of None, bool, int, float, str, list and
+    dict only, with string keys; integers 64-bit (-2**63 to 2**63-1), floats finite, strings
+    without NUL or lone surrogates (as `text_problem`); lists and objects nested at most
+    `JSON_MAX_DEPTH` deep; and its compact JSON text at most `JSON_MAX_LENGTH` characters.
+
+    Never raises. The walk is iterative and stops at the first problem, so it takes time in
+    proportion to the value's size, capped by the length limit (a part shared by reference
+    counts each time it would be written out), and a value that contains itself is too deep.
+    """
+    too_long = f"must be at most {JSON_MAX_LENGTH} characters long as JSON"
+    length = 0
+    todo: list[tuple[object, int]] = [(value, 0)]
+    while todo:
+        item, depth = todo.pop()
+        if item is None or isinstance(item, bool):
+            length += 5 if item is False else 4
+        elif isinstance(item, int):
+            if not INT64_MIN <= item <= INT64_MAX:
+                return f"must hold only integers from {INT64_MIN} to {INT64_MAX} (64-bit)"
+            length += len(int.__repr__(item))
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "must not contain NaN or infinity"
+            length += len(float.__repr__(item))
+        elif isinstance(item, str):
+            if (problem := text_problem(item)) is not None:
+                return problem
+            length += len(encode_basestring(item))
+        elif isinstance(item, list | dict):
+            if depth == JSON_MAX_DEPTH:
+                return f"must not nest lists and objects more than {JSON_MAX_DEPTH} deep"
+            # Brackets, commas and a colon per key, counted before the items are queued: a
+            # container too long is refused without queueing them.
+            length += 2 + max(len(item) - 1, 0) + (len(item) if isinstance(item, dict) else 0)
+            if length > JSON_MAX_LENGTH:
+                return too_long
+            if isinstance(item, list):
+                todo.extend((child, depth + 1) for child in item)
+                continue
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return f"must have only string keys in its objects, not {type(key).__name__}"
+                todo += ((key, depth), (child, depth + 1))
+        else:
+            return (
+                "must hold only JSON values (null, booleans, numbers, strings, lists, objects),"
+                f" not {type(item).__name__}"
+            )
+        if length > JSON_MAX_LENGTH:
+            return too_long
+    return None
+
+
 class _Rule:
     """A value rule: `clean` puts a value in its canonical form, `check` returns the problem
     with the cleaned value, or None when it is fine."""
@@ -60,18 +123,19 @@ class _Rule:
     def check(self, value: Any) -> str | None:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def validate(self, value: Any) -> Any:
+        """The value in its canonical form, or a pydantic error carrying the problem."""
+        value = self.clean(value)
+        problem = self.check(value)
+        if problem is not None:
+            # Re-raised as InvalidValue (with entity and field) by Entity._domain_errors.
+            raise PydanticCustomError("agentkeel", problem)
+        return value
+
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        def validate(value: Any) -> Any:
-            value = self.clean(value)
-            problem = self.check(value)
-            if problem is not None:
-                # Re-raised as InvalidValue (with entity and field) by Entity._domain_errors.
-                raise PydanticCustomError("agentkeel", problem)
-            return value
-
-        return core_schema.no_info_after_validator_function(validate, handler(source))
+        return core_schema.no_info_after_validator_function(self.validate, handler(source))
 
 
 # Format characters that render as nothing (zero-width space, soft hyphen, byte-order mark,
@@ -163,7 +227,8 @@ class IdRule(_Rule):
 
 @dataclass(frozen=True)
 class UtcRule:
-    """A timezone-aware datetime, normalised to UTC (naive datetimes are refused)."""
+    """A timezone-aware datetime, normalised to UTC (naive datetimes are refused, and so are
+    those whose UTC time falls outside years 1 to 9999)."""
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -171,30 +236,29 @@ class UtcRule:
         def to_utc(value: datetime) -> datetime:
             if value.tzinfo is None or value.utcoffset() is None:
                 raise PydanticCustomError("agentkeel", "must be timezone-aware")
-            return value.astimezone(UTC)
+            try:
+                return value.astimezone(UTC)
+            except OverflowError:  # e.g. 0001-01-01 01:00+05:00 is before year 1 in UTC
+                raise PydanticCustomError(
+                    "agentkeel", "is out of range when converted to UTC"
+                ) from None
 
         return core_schema.no_info_after_validator_function(to_utc, handler(source))
 
 
 @dataclass(frozen=True)
 class JsonRule(_Rule):
-    """An opaque JSON payload: no NUL in any string, no NaN or infinity (PostgreSQL's json
-    refuses both, SQLite would store them)."""
+    """A JSON payload within the bounds of `json_problem`."""
 
     def check(self, value: Any) -> str | None:
-        stack = [value]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str) and (problem := text_problem(item)) is not None:
-                return problem
-            if isinstance(item, float) and not math.isfinite(item):
-                return "must not contain NaN or infinity"
-            if isinstance(item, dict):
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, list):
-                stack.extend(item)
-        return None
+        return json_problem(value)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # Before pydantic's own JsonValue validation, which recurses: input nested a few
+        # hundred deep would fail there with a raw error, deeper with a RecursionError.
+        return core_schema.no_info_before_validator_function(self.validate, handler(source))
 
 
 # The field types entities are made of. Lengths are documented in docs/schema.md.
@@ -207,7 +271,7 @@ FilePath = Annotated[str, Strict(), TextRule(4096, blank=False)]
 IndexedPath = Annotated[str, Strict(), TextRule(4096, blank=False, max_bytes=2000)]
 Url = Annotated[str, Strict(), TextRule(2048, blank=False)]
 Description = Annotated[str, Strict(), TextRule(10_000)]
-LongText = Annotated[str, Strict(), TextRule(1_000_000)]
+LongText = Annotated[str, Strict(), TextRule(LONG_TEXT_MAX_LENGTH)]
 Count = Annotated[int, Strict(), IntRule(minimum=0)]
 Integer = Annotated[int, Strict(), IntRule()]
 Real = Annotated[float, FloatRule()]

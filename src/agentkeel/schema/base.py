@@ -8,6 +8,7 @@ The SQL adapter, the in-memory fakes and Alembic all read the resulting `metadat
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from collections.abc import Callable
@@ -101,6 +102,32 @@ INDEX_ENTRY_LIMIT = 2600
 FIXED_SIZE = 16
 
 
+class ExactJson(TypeDecorator[Any]):
+    """JSON that reads back exactly as written: PostgreSQL's `json` keeps the text it is
+    given; on SQLite the text goes in a TEXT column, since a column typed JSON has numeric
+    affinity there and turns a bare `1.0` into `1`, `2**63` into a float, `1e400` into
+    infinity. Python None is SQL NULL."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return self.impl_instance
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite" or value is None:
+            return value
+        # Compact, as json_problem measures a payload's length.
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite" or value is None:
+            return value
+        return json.loads(value)
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """What an entity field says about its column."""
@@ -141,7 +168,7 @@ def field_spec(annotation: Any) -> FieldSpec:
         if isinstance(rule, UtcRule):
             return FieldSpec(UtcDateTime(), nullable)
         if isinstance(rule, JsonRule):
-            return FieldSpec(JSON(none_as_null=True), True)
+            return FieldSpec(ExactJson(), True)
     if isinstance(annotation, type) and issubclass(annotation, StrEnum):
         allowed = enum_values(annotation)
         # Room to add values later without widening the column.

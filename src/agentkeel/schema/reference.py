@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Table, UniqueConstraint, create_engine
+from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, create_engine
 
+from agentkeel.domain.model import JSON_MAX_DEPTH, JSON_MAX_LENGTH
 from agentkeel.schema import entity_of, metadata
+from agentkeel.schema.base import ExactJson
 
 HEADER = """# Schema reference
 
@@ -36,8 +38,11 @@ def _rules(column: Column[object]) -> str:
         notes.append("one of " + ", ".join(f"`{v}`" for v in column.info["allowed"]))
     elif column.info.get("max_length"):
         notes.append(f"≤ {column.info['max_length']:,} chars")
-    elif isinstance(column.type, JSON):
-        notes.append("opaque JSON payload (no NUL, NaN or infinity)")
+    elif isinstance(column.type, ExactJson):
+        notes.append(
+            f"JSON payload: ≤ {JSON_MAX_DEPTH} levels deep, ≤ {JSON_MAX_LENGTH:,} chars as "
+            "compact JSON, string keys, 64-bit integers, no NUL, NaN or infinity"
+        )
     if column.name.endswith("_at") and column.nullable:
         notes.append("flag: null = false")
     return "; ".join(notes)
