@@ -64,7 +64,7 @@ def test_set_value_marks_user_modified_and_reset_clears_it(uow: BaseUnitOfWork) 
         ("workflow.maxConcurrentImplementations", "5", "must be a number"),
         ("workflow.maxConcurrentImplementations", True, "must be a number"),
         ("workflow.maxConcurrentImplementations", 0, "must be at least 1"),
-        ("workflow.maxConcurrentImplementations", float("nan"), "must be a finite number"),
+        ("workflow.maxConcurrentImplementations", float("nan"), "must not contain NaN or infinity"),
         ("worktree.autoCleanup", 1, "must be a boolean"),
         ("workflow.defaultPauseBehavior", "sometimes", "must be one of continuous"),
         ("logging.exportLocation", 3, "must be a string"),
@@ -208,3 +208,42 @@ def test_setting_events_come_from_every_path(db: Database) -> None:
         uow.settings.reset("logging.retentionDays")
         uow.commit()
     assert [event.value for event in seen] == [7, 8, 30]
+
+
+def _nested(depth: int) -> object:
+    value: object = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.fixture
+def panels(uow: BaseUnitOfWork) -> Setting:
+    return uow.settings.add(
+        Setting(
+            key="ui.panels",
+            value="{}",
+            value_type=SettingValueType.JSON,
+            category=SettingCategory.UI,
+            display_name="Panels",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({1: "a"}, "must have only string keys"),
+        (2**63, "must hold only integers from"),
+        (10**400, "must hold only integers from"),
+        ((1, 2), "must hold only JSON values"),
+        (_nested(100), "must not nest lists and objects"),
+    ],
+)
+def test_setting_values_are_json_values(
+    uow: BaseUnitOfWork, panels: Setting, value: object, problem: str
+) -> None:
+    """Nothing is changed on the way: a value that JSON cannot hold exactly is refused."""
+    with pytest.raises(InvalidValue, match=problem) as caught:
+        uow.settings.set_value("ui.panels", value)  # type: ignore[arg-type]
+    assert caught.value.field == "ui.panels"

@@ -331,6 +331,10 @@ class Entity(SQLModel):
         and some backends cannot even be sent it."""
         if value is None:
             return None
+        if not isinstance(value, str | int | float | datetime):
+            # Containers never match a column (and a deep one would overflow the validators).
+            problem = f"must be compared with a single value, not {type(value).__name__}"
+            raise InvalidValue(cls.label(), field, value, problem)
         try:
             held = _field_adapter(cls, field).validate_python(value)
         except ValidationError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from agentkeel.domain.model import (
     Timestamped,
     Url,
     UtcDateTime,
+    json_problem,
     text_problem,
 )
 
@@ -154,15 +154,15 @@ def encode_setting(value: SettingValue) -> str:
 
 
 def setting_problem(value_type: SettingValueType, value: Any) -> str | None:
-    """Why `value` cannot be a value of `value_type`, or None when it can."""
+    """Why `value` cannot be a value of `value_type`, or None when it can. Every value must
+    be a JSON value (see `json_problem`), since it is stored as JSON text."""
+    if (problem := json_problem(value)) is not None:
+        return problem
     match value_type:
         case SettingValueType.STRING:
             ok = isinstance(value, str)
         case SettingValueType.NUMBER:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
-            # Integers are exact (and can be too large for isfinite); only floats can be NaN.
-            if ok and isinstance(value, float) and not math.isfinite(value):
-                return "must be a finite number"
         case SettingValueType.BOOLEAN:
             ok = isinstance(value, bool)
         case SettingValueType.JSON:

@@ -197,10 +197,6 @@ def _check_setting_value(setting: Setting, value: SettingValue) -> None:
         definition.check(value)
     elif (problem := setting_problem(setting.value_type, value)) is not None:
         raise InvalidValue("setting", setting.key, value, problem)
-    try:
-        encode_setting(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValue("setting", setting.key, value, f"is not JSON: {exc}") from None
 
 
 def _a(noun: str) -> str:
