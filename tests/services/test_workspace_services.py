@@ -47,6 +47,8 @@ def test_render_fills_values_defaults_and_counts_the_use(
         ({"entity": "invoice"}, "template.entity must match [A-Z][a-z]+"),
         ({"entity": "Invoice", "colour": "red"}, "template.colour is not a placeholder of it"),
         ({"entity": "Inv\x00oice"}, "template.entity must not contain NUL"),
+        ({"entity": ""}, "template.entity is required"),
+        ({"entity": " \t\n"}, "template.entity is required"),
     ],
 )
 def test_render_refuses_bad_values_and_counts_nothing(
@@ -62,6 +64,35 @@ def test_render_refuses_an_undefined_placeholder_in_the_text(uow: BaseUnitOfWork
     template = factories.template(uow, template_text="Hello {{ who }}")
     with pytest.raises(InvalidValue, match="names an undefined placeholder"):
         workspace.render(uow, template.id, {})
+
+
+def test_a_blank_default_does_not_satisfy_a_required_placeholder(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="Hello {{who}}{{end}}")
+    factories.placeholder(uow, template, "who", required_at=uow.clock.now(), default_value="")
+    factories.placeholder(uow, template, "end", required_at=uow.clock.now(), default_value=" ")
+    with pytest.raises(InvalidValue, match=r"template\.who is required"):
+        workspace.render(uow, template.id, {"end": "!"})
+    with pytest.raises(InvalidValue, match=r"template\.end is required"):
+        workspace.render(uow, template.id, {"who": "you"})
+    assert workspace.render(uow, template.id, {"who": "you", "end": "!"}) == "Hello you!"
+    assert uow.templates.get(template.id).usage_count == 1
+
+
+def test_the_pattern_checks_only_values_that_are_there(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="Ticket{{suffix}}{{year}}")
+    factories.placeholder(uow, template, "suffix", validation_pattern="-[0-9]+")
+    factories.placeholder(
+        uow, template, "year", validation_pattern="/[0-9]{4}", default_value="/25"
+    )
+    # Left out, or given blank: no value, so nothing to match.
+    assert workspace.render(uow, template.id, {"year": ""}) == "Ticket"
+    assert workspace.render(uow, template.id, {"suffix": " ", "year": "/2025"}) == "Ticket /2025"
+    assert workspace.render(uow, template.id, {"suffix": "-7", "year": "/2025"}) == "Ticket-7/2025"
+    with pytest.raises(InvalidValue, match=r"template\.suffix must match -\[0-9\]\+"):
+        workspace.render(uow, template.id, {"suffix": "7", "year": "/2025"})
+    with pytest.raises(InvalidValue, match=r"template\.year must match /\[0-9\]\{4\}"):
+        workspace.render(uow, template.id, {})  # the default is checked too
+    assert uow.templates.get(template.id).usage_count == 3
 
 
 def test_a_deactivated_template_cannot_be_rendered(uow: BaseUnitOfWork, crud: Template) -> None:

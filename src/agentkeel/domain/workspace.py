@@ -440,30 +440,20 @@ def render_template(
 ) -> str:
     """Fill every `{{name}}` of the template's text.
 
-    A value comes from `values`, else from the placeholder's default. Raises InvalidValue
-    (field = the placeholder's name) for a value that is missing but required, that does not
-    match the placeholder's `validation_pattern`, that is not a string or holds NUL; for a
-    value given for no placeholder; and for a `{{name}}` in the text with no placeholder.
+    A placeholder's value is the one given in `values`, else its default. A blank value
+    (empty or only whitespace) counts as no value: a required placeholder refuses it, as it
+    refuses a missing one, even when the blank value is its default; an optional placeholder
+    renders it as it is ("" when left out without a default). Every other value must match
+    the placeholder's `validation_pattern` in full. Raises InvalidValue (field = the
+    placeholder's name) for a required value missing or blank, a value not matching the
+    pattern, not a string or holding NUL; for a value given for no placeholder; and for a
+    `{{name}}` in the text with no placeholder.
     """
     by_name = {placeholder.name: placeholder for placeholder in placeholders}
     for name in values:
         if name not in by_name:
             raise InvalidValue("template", name, values[name], "is not a placeholder of it")
-    resolved: dict[str, str] = {}
-    for placeholder in placeholders:
-        value = values.get(placeholder.name, placeholder.default_value)
-        if value is None:
-            if placeholder.is_required:
-                raise InvalidValue("template", placeholder.name, None, "is required")
-            value = ""
-        if not isinstance(value, str):
-            raise InvalidValue("template", placeholder.name, value, "must be a string")
-        if (problem := text_problem(value)) is not None:
-            raise InvalidValue("template", placeholder.name, value, problem)
-        pattern = placeholder.validation_pattern
-        if pattern is not None and re.fullmatch(pattern, value) is None:
-            raise InvalidValue("template", placeholder.name, value, f"must match {pattern}")
-        resolved[placeholder.name] = value
+    resolved = {placeholder.name: _value_of(placeholder, values) for placeholder in placeholders}
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -474,3 +464,22 @@ def render_template(
         return resolved[name]
 
     return PLACEHOLDER.sub(fill, template.template_text)
+
+
+def _value_of(placeholder: TemplatePlaceholder, values: dict[str, str]) -> str:
+    """The placeholder's checked value (see render_template)."""
+    name = placeholder.name
+    value = values.get(name, placeholder.default_value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        # Blank is no value, the same as missing: a form's empty field, not an answer.
+        if placeholder.is_required:
+            raise InvalidValue("template", name, value, "is required")
+        return value or ""
+    if not isinstance(value, str):
+        raise InvalidValue("template", name, value, "must be a string")
+    if (problem := text_problem(value)) is not None:
+        raise InvalidValue("template", name, value, problem)
+    pattern = placeholder.validation_pattern
+    if pattern is not None and re.fullmatch(pattern, value) is None:
+        raise InvalidValue("template", name, value, f"must match {pattern}")
+    return value

@@ -85,11 +85,14 @@ def reset_setting(uow: UnitOfWork, key: str) -> Setting:
 
 
 def render(uow: UnitOfWork, template_id: str, values: dict[str, str]) -> str:
-    """Render a template with `values` and count the use.
+    """Render a template with `values` and count the use (`domain.workspace.render_template`
+    says how values are chosen and checked).
 
-    Raises NotFound; Protected if the template is deactivated; InvalidValue (naming the
-    placeholder) for a missing required value, a value not matching its pattern, a value
-    for no placeholder, or a `{{name}}` in the text with no placeholder.
+    A blank value (empty or only whitespace) does not satisfy a required placeholder, and a
+    placeholder's pattern checks only values that are not blank. Raises NotFound; Protected
+    if the template is deactivated; InvalidValue (naming the placeholder) for a required
+    value missing or blank, a value not matching its pattern, a value for no placeholder, or
+    a `{{name}}` in the text with no placeholder. A render that fails counts nothing.
     """
     template = uow.templates.get(template_id)
     if template.is_deactivated:
