@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
@@ -93,6 +95,28 @@ def test_the_pattern_checks_only_values_that_are_there(uow: BaseUnitOfWork) -> N
     with pytest.raises(InvalidValue, match=r"template\.year must match /\[0-9\]\{4\}"):
         workspace.render(uow, template.id, {})  # the default is checked too
     assert uow.templates.get(template.id).usage_count == 3
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(a|aa)+$", "(.*a){20}"])
+def test_a_pattern_that_backtracks_for_too_long_is_given_up(
+    uow: BaseUnitOfWork, pattern: str
+) -> None:
+    template = factories.template(uow, template_text="{{word}}")
+    factories.placeholder(uow, template, "word", validation_pattern=pattern)
+    started = time.perf_counter()
+    with pytest.raises(InvalidValue, match=r"template\.word took too long to match"):
+        workspace.render(uow, template.id, {"word": "a" * 5000 + "!"})
+    assert time.perf_counter() - started < 0.5
+    assert uow.templates.get(template.id).usage_count == 0
+
+
+def test_patterns_are_matched_by_the_engine_that_checked_them(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="Dear {{name}}")
+    # \p{Lu} is `regex` syntax that `re` refuses: it is accepted and matched alike.
+    factories.placeholder(uow, template, "name", validation_pattern=r"\p{Lu}\p{Ll}+")
+    assert workspace.render(uow, template.id, {"name": "Élodie"}) == "Dear Élodie"
+    with pytest.raises(InvalidValue, match=r"template\.name must match"):
+        workspace.render(uow, template.id, {"name": "élodie"})
 
 
 def test_a_deactivated_template_cannot_be_rendered(uow: BaseUnitOfWork, crud: Template) -> None:

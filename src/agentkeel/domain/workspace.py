@@ -8,8 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, Self
 
+import regex
 from pydantic import Strict, model_validator
 
 from agentkeel.domain.errors import InvalidValue
@@ -419,20 +421,63 @@ class TemplatePlaceholder(Timestamped):
     @model_validator(mode="after")
     def _pattern_compiles(self) -> Self:
         if self.validation_pattern is not None:
-            try:
-                re.compile(self.validation_pattern)
-            except re.error as exc:
-                raise InvalidValue(
-                    self.label(),
-                    "validation_pattern",
-                    self.validation_pattern,
-                    f"is not a valid regular expression: {exc}",
-                ) from None
+            compiled_pattern(self.validation_pattern)
         return self
 
     @property
     def is_required(self) -> bool:
         return self.required_at is not None
+
+
+# Patterns are user input. They are compiled and matched by `regex` (the syntax of `re`, and
+# more), whose matching can be given a time limit: a pattern that backtracks for too long on
+# a value, like `(a+)+$`, gives up after PATTERN_TIMEOUT seconds instead of running for hours.
+PATTERN_TIMEOUT = 0.1
+# `regex` unrolls a counted repeat X{m}, X{m,} or X{m,n} into m copies of X when it compiles,
+# nested ones multiplied: `(?:a{100000}){100000}` would take hours and all memory. The steps
+# are bounded from above as if each count repeated everything before it, which needs only
+# these tokens. Verbose mode is refused: it would let a count hide as `{1 0 0}` or in comments.
+PATTERN_MAX_STEPS = 100_000
+_PATTERN_TOKEN = re.compile(
+    r"""\\.                            # an escape
+      | \[\^?(?:\\.|[^\]\\])*\]        # a character class, to its first ] (never further)
+      | \{(?P<count>\d*)(?:,\d*)?\}     # a counted repeat
+      | (?P<verbose>\(\?\w*x)          # inline flags turning on verbose mode
+      | .""",
+    re.DOTALL | re.VERBOSE,
+)
+
+
+@lru_cache(maxsize=256)
+def compiled_pattern(pattern: str) -> regex.Pattern[str]:
+    """A placeholder's `validation_pattern`, compiled by the engine that matches it.
+
+    Raises InvalidValue (template_placeholder.validation_pattern) for a pattern that is not a
+    valid regular expression, turns on verbose mode (x), or has counted repeats that could
+    unroll into more than PATTERN_MAX_STEPS steps.
+    """
+    try:
+        problem = _costly_pattern_problem(pattern)
+        if problem is None:
+            return regex.compile(pattern, regex.VERSION0)
+    except regex.error as exc:
+        problem = f"is not a valid regular expression: {exc}"
+    except RecursionError:
+        problem = "is not a valid regular expression: it nests too deeply"
+    raise InvalidValue(TemplatePlaceholder.label(), "validation_pattern", pattern, problem)
+
+
+def _costly_pattern_problem(pattern: str) -> str | None:
+    """Why `regex` could take too long to compile `pattern`, or None."""
+    steps = 0
+    for token in _PATTERN_TOKEN.finditer(pattern):
+        if token["verbose"]:
+            return "must not turn on verbose mode (x), which could hide a repeat count"
+        count = token["count"]
+        steps = steps * max(int(count), 1) if count else steps + 1
+        if steps > PATTERN_MAX_STEPS:
+            return f"repeats too much: it could unroll into over {PATTERN_MAX_STEPS} steps"
+    return None
 
 
 def render_template(
@@ -480,6 +525,12 @@ def _value_of(placeholder: TemplatePlaceholder, values: dict[str, str]) -> str:
     if (problem := text_problem(value)) is not None:
         raise InvalidValue("template", name, value, problem)
     pattern = placeholder.validation_pattern
-    if pattern is not None and re.fullmatch(pattern, value) is None:
-        raise InvalidValue("template", name, value, f"must match {pattern}")
+    if pattern is not None:
+        try:
+            matched = compiled_pattern(pattern).fullmatch(value, timeout=PATTERN_TIMEOUT)
+        except TimeoutError:
+            problem = f"took too long to match {pattern} (over {PATTERN_TIMEOUT:g} s)"
+            raise InvalidValue("template", name, value, problem) from None
+        if matched is None:
+            raise InvalidValue("template", name, value, f"must match {pattern}")
     return value
