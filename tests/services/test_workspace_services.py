@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -51,10 +52,17 @@ def test_render_fills_values_defaults_and_counts_the_use(
         ({"entity": "Inv\x00oice"}, "template.entity must not contain NUL"),
         ({"entity": ""}, "template.entity is required"),
         ({"entity": " \t\n"}, "template.entity is required"),
+        ({"entity": 5}, "template.entity must be a string"),
+        ({"entity": None}, "template.entity must be a string"),
+        ({"entity": "I" + "n" * 1_000_000}, "template.entity must be at most 1000000 characters"),
+        ({"entity": "Invoice", "end": " " * 1_000_001}, "template.end must be at most 1000000"),
+        ({"entity": "Invoice", 3: "x"}, "template.values must have placeholder names as keys"),
+        (None, "template.values must be a mapping of placeholder names to strings"),
+        (["entity"], "template.values must be a mapping of placeholder names to strings"),
     ],
 )
 def test_render_refuses_bad_values_and_counts_nothing(
-    uow: BaseUnitOfWork, crud: Template, values: dict[str, str], message: str
+    uow: BaseUnitOfWork, crud: Template, values: Any, message: str
 ) -> None:
     with pytest.raises(InvalidValue) as caught:
         workspace.render(uow, crud.id, values)
@@ -117,6 +125,22 @@ def test_patterns_are_matched_by_the_engine_that_checked_them(uow: BaseUnitOfWor
     assert workspace.render(uow, template.id, {"name": "Élodie"}) == "Dear Élodie"
     with pytest.raises(InvalidValue, match=r"template\.name must match"):
         workspace.render(uow, template.id, {"name": "élodie"})
+
+
+def test_the_rendered_text_is_limited_before_it_is_built(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="{{v}}" * 1000)
+    factories.placeholder(uow, template, "v")
+    with pytest.raises(
+        InvalidValue, match=r"template\.rendered_text must be at most 1000000 characters long"
+    ):
+        workspace.render(uow, template.id, {"v": "x" * 1_000_000})
+    assert workspace.render(uow, template.id, {"v": "x" * 1000}) == "x" * 1_000_000
+    edge = factories.template(uow, "Edge", template_text="{{v}}.")
+    factories.placeholder(uow, edge, "v")
+    with pytest.raises(InvalidValue, match="not 1000001"):
+        workspace.render(uow, edge.id, {"v": "x" * 1_000_000})
+    assert uow.templates.get(template.id).usage_count == 1
+    assert uow.templates.get(edge.id).usage_count == 0
 
 
 def test_a_deactivated_template_cannot_be_rendered(uow: BaseUnitOfWork, crud: Template) -> None:

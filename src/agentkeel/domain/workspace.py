@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, get_args
 
 import regex
 from pydantic import Strict, model_validator
@@ -29,7 +30,6 @@ from agentkeel.domain.model import (
     Timestamped,
     Url,
     UtcDateTime,
-    text_problem,
 )
 
 # -- projects ----------------------------------------------------------------------------------
@@ -480,8 +480,13 @@ def _costly_pattern_problem(pattern: str) -> str | None:
     return None
 
 
+# A value and the rendered text are held to the rule of `template_text`: at most 1,000,000
+# characters, no NUL.
+_LONG_TEXT = next(rule for rule in get_args(LongText) if isinstance(rule, TextRule))
+
+
 def render_template(
-    template: Template, placeholders: list[TemplatePlaceholder], values: dict[str, str]
+    template: Template, placeholders: list[TemplatePlaceholder], values: Mapping[str, str]
 ) -> str:
     """Fill every `{{name}}` of the template's text.
 
@@ -489,41 +494,53 @@ def render_template(
     (empty or only whitespace) counts as no value: a required placeholder refuses it, as it
     refuses a missing one, even when the blank value is its default; an optional placeholder
     renders it as it is ("" when left out without a default). Every other value must match
-    the placeholder's `validation_pattern` in full. Raises InvalidValue (field = the
-    placeholder's name) for a required value missing or blank, a value not matching the
-    pattern, not a string or holding NUL; for a value given for no placeholder; and for a
-    `{{name}}` in the text with no placeholder.
+    the placeholder's `validation_pattern` in full, within PATTERN_TIMEOUT seconds. Raises
+    InvalidValue (field = the placeholder's name) for a required value missing or blank, a
+    value not matching the pattern or taking too long to, a value that is not a string
+    (None too), holds NUL or is longer than `template_text` may be; for a value given for no
+    placeholder; (field `values`) for `values` not a mapping or with a key not a string;
+    (field `template_text`) for a `{{name}}` in the text with no placeholder; and (field
+    `rendered_text`) for a result longer than `template_text` may be, before building it.
     """
+    if not isinstance(values, Mapping):
+        problem = "must be a mapping of placeholder names to strings"
+        raise InvalidValue("template", "values", values, problem)
     by_name = {placeholder.name: placeholder for placeholder in placeholders}
-    for name in values:
+    for name, value in values.items():
+        if not isinstance(name, str):
+            raise InvalidValue("template", "values", name, "must have placeholder names as keys")
         if name not in by_name:
-            raise InvalidValue("template", name, values[name], "is not a placeholder of it")
+            raise InvalidValue("template", name, value, "is not a placeholder of it")
     resolved = {placeholder.name: _value_of(placeholder, values) for placeholder in placeholders}
+    text = template.template_text
+    length = len(text)
+    for marker in PLACEHOLDER.finditer(text):
+        if marker[1] not in resolved:
+            problem = "names an undefined placeholder"
+            raise InvalidValue("template", "template_text", marker[0], problem)
+        length += len(resolved[marker[1]]) - len(marker[0])
+    if length > _LONG_TEXT.max_length:
+        problem = f"must be at most {_LONG_TEXT.max_length} characters long, not {length}"
+        raise InvalidValue("template", "rendered_text", length, problem)
+    return PLACEHOLDER.sub(lambda marker: resolved[marker[1]], text)
 
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in resolved:
-            raise InvalidValue(
-                "template", "template_text", match.group(0), "names an undefined placeholder"
-            )
-        return resolved[name]
 
-    return PLACEHOLDER.sub(fill, template.template_text)
-
-
-def _value_of(placeholder: TemplatePlaceholder, values: dict[str, str]) -> str:
+def _value_of(placeholder: TemplatePlaceholder, values: Mapping[str, str]) -> str:
     """The placeholder's checked value (see render_template)."""
     name = placeholder.name
-    value = values.get(name, placeholder.default_value)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if name in values:
+        value: str | None = values[name]
+        if not isinstance(value, str):
+            raise InvalidValue("template", name, value, "must be a string")
+        if (problem := _LONG_TEXT.check(value)) is not None:
+            raise InvalidValue("template", name, value, problem)
+    else:
+        value = placeholder.default_value  # a LongText already
+    if value is None or not value.strip():
         # Blank is no value, the same as missing: a form's empty field, not an answer.
         if placeholder.is_required:
             raise InvalidValue("template", name, value, "is required")
         return value or ""
-    if not isinstance(value, str):
-        raise InvalidValue("template", name, value, "must be a string")
-    if (problem := text_problem(value)) is not None:
-        raise InvalidValue("template", name, value, problem)
     pattern = placeholder.validation_pattern
     if pattern is not None:
         try:
