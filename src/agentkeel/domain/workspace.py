@@ -421,7 +421,7 @@ class TemplatePlaceholder(Timestamped):
     @model_validator(mode="after")
     def _pattern_compiles(self) -> Self:
         if self.validation_pattern is not None:
-            compiled_pattern(self.validation_pattern)
+            _compiled_pattern(self.validation_pattern)
         return self
 
     @property
@@ -448,8 +448,8 @@ _PATTERN_TOKEN = re.compile(
 )
 
 
-@lru_cache(maxsize=256)
-def compiled_pattern(pattern: str) -> regex.Pattern[str]:
+@lru_cache(maxsize=256)  # placeholders are validated on every read; compile each pattern once
+def _compiled_pattern(pattern: str) -> regex.Pattern[str]:
     """A placeholder's `validation_pattern`, compiled by the engine that matches it.
 
     Raises InvalidValue (template_placeholder.validation_pattern) for a pattern that is not a
@@ -459,7 +459,7 @@ def compiled_pattern(pattern: str) -> regex.Pattern[str]:
     try:
         problem = _costly_pattern_problem(pattern)
         if problem is None:
-            return regex.compile(pattern, regex.VERSION0)
+            return regex.compile(pattern, regex.VERSION0)  # re's syntax, whatever the default
     except regex.error as exc:
         problem = f"is not a valid regular expression: {exc}"
     except RecursionError:
@@ -544,7 +544,7 @@ def _value_of(placeholder: TemplatePlaceholder, values: Mapping[str, str]) -> st
     pattern = placeholder.validation_pattern
     if pattern is not None:
         try:
-            matched = compiled_pattern(pattern).fullmatch(value, timeout=PATTERN_TIMEOUT)
+            matched = _compiled_pattern(pattern).fullmatch(value, timeout=PATTERN_TIMEOUT)
         except TimeoutError:
             problem = f"took too long to match {pattern} (over {PATTERN_TIMEOUT:g} s)"
             raise InvalidValue("template", name, value, problem) from None
