@@ -205,7 +205,10 @@ def test_negative_paging_is_refused_alike(uow: BaseUnitOfWork, limit: int, offse
             "audit_entry.event_category must be one of",
         ),
         (lambda uow: uow.projects.get(5), "project.id is invalid"),
-        (lambda uow: uow.repositories.list(project_id=["p"]), "repository.project_id is invalid"),
+        (
+            lambda uow: uow.repositories.list(project_id=["p"]),
+            "repository.project_id must be compared with a single value, not list",
+        ),
     ],
 )
 def test_bad_filter_values_are_invalid_values(

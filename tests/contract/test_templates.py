@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
@@ -49,6 +52,44 @@ def test_bad_placeholder_values_are_refused(uow: BaseUnitOfWork) -> None:
         TemplatePlaceholder(template_id="t", name="x", display_name="X", validation_pattern="(")
     with pytest.raises(InvalidValue, match="must match"):
         TemplatePlaceholder(template_id="t", name="two words", display_name="X")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("(" * 500 + ")" * 500, "is not a valid regular expression: it nests too deeply"),
+        ("a{99999999999}", "repeats too much"),
+        # `regex` unrolls counted repeats when it compiles: this one would take all memory.
+        ("(?:a{100000}){100000}", "repeats too much"),
+        # Verbose mode lets a repeat count hide as `{1 0 0 0 0 0}` or behind comments.
+        ("(?x)a{1 0 0 0 0 0}", "must not turn on verbose mode"),
+        ("(?ix:a)", "must not turn on verbose mode"),
+    ],
+)
+def test_patterns_that_cannot_be_compiled_safely_are_refused(
+    uow: BaseUnitOfWork, pattern: str, problem: str
+) -> None:
+    crud = factories.template(uow)
+    started = time.perf_counter()
+    with pytest.raises(InvalidValue, match=re.escape(f"validation_pattern {problem}")):
+        factories.placeholder(uow, crud, "x", validation_pattern=pattern)
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "x{100000}",
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}",
+        r"[{}]{2,}\{3}",
+        "(?P<x>[a-z]+)(?i:X)",
+    ],
+)
+def test_ordinary_patterns_are_accepted(uow: BaseUnitOfWork, pattern: str) -> None:
+    crud = factories.template(uow)
+    placeholder = factories.placeholder(uow, crud, "x", validation_pattern=pattern)
+    assert uow.templates.placeholders(crud.id) == [placeholder]
 
 
 def test_placeholders_update_and_remove(uow: BaseUnitOfWork) -> None:

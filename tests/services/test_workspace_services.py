@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import pytest
 
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
@@ -47,10 +50,19 @@ def test_render_fills_values_defaults_and_counts_the_use(
         ({"entity": "invoice"}, "template.entity must match [A-Z][a-z]+"),
         ({"entity": "Invoice", "colour": "red"}, "template.colour is not a placeholder of it"),
         ({"entity": "Inv\x00oice"}, "template.entity must not contain NUL"),
+        ({"entity": ""}, "template.entity is required"),
+        ({"entity": " \t\n"}, "template.entity is required"),
+        ({"entity": 5}, "template.entity must be a string"),
+        ({"entity": None}, "template.entity must be a string"),
+        ({"entity": "I" + "n" * 1_000_000}, "template.entity must be at most 1000000 characters"),
+        ({"entity": "Invoice", "end": " " * 1_000_001}, "template.end must be at most 1000000"),
+        ({"entity": "Invoice", 3: "x"}, "template.values must have placeholder names as keys"),
+        (None, "template.values must be a mapping of placeholder names to strings"),
+        (["entity"], "template.values must be a mapping of placeholder names to strings"),
     ],
 )
 def test_render_refuses_bad_values_and_counts_nothing(
-    uow: BaseUnitOfWork, crud: Template, values: dict[str, str], message: str
+    uow: BaseUnitOfWork, crud: Template, values: Any, message: str
 ) -> None:
     with pytest.raises(InvalidValue) as caught:
         workspace.render(uow, crud.id, values)
@@ -62,6 +74,73 @@ def test_render_refuses_an_undefined_placeholder_in_the_text(uow: BaseUnitOfWork
     template = factories.template(uow, template_text="Hello {{ who }}")
     with pytest.raises(InvalidValue, match="names an undefined placeholder"):
         workspace.render(uow, template.id, {})
+
+
+def test_a_blank_default_does_not_satisfy_a_required_placeholder(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="Hello {{who}}{{end}}")
+    factories.placeholder(uow, template, "who", required_at=uow.clock.now(), default_value="")
+    factories.placeholder(uow, template, "end", required_at=uow.clock.now(), default_value=" ")
+    with pytest.raises(InvalidValue, match=r"template\.who is required"):
+        workspace.render(uow, template.id, {"end": "!"})
+    with pytest.raises(InvalidValue, match=r"template\.end is required"):
+        workspace.render(uow, template.id, {"who": "you"})
+    assert workspace.render(uow, template.id, {"who": "you", "end": "!"}) == "Hello you!"
+    assert uow.templates.get(template.id).usage_count == 1
+
+
+def test_the_pattern_checks_only_values_that_are_there(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="Ticket{{suffix}}{{year}}")
+    factories.placeholder(uow, template, "suffix", validation_pattern="-[0-9]+")
+    factories.placeholder(
+        uow, template, "year", validation_pattern="/[0-9]{4}", default_value="/25"
+    )
+    # Left out, or given blank: no value, so nothing to match.
+    assert workspace.render(uow, template.id, {"year": ""}) == "Ticket"
+    assert workspace.render(uow, template.id, {"suffix": " ", "year": "/2025"}) == "Ticket /2025"
+    assert workspace.render(uow, template.id, {"suffix": "-7", "year": "/2025"}) == "Ticket-7/2025"
+    with pytest.raises(InvalidValue, match=r"template\.suffix must match -\[0-9\]\+"):
+        workspace.render(uow, template.id, {"suffix": "7", "year": "/2025"})
+    with pytest.raises(InvalidValue, match=r"template\.year must match /\[0-9\]\{4\}"):
+        workspace.render(uow, template.id, {})  # the default is checked too
+    assert uow.templates.get(template.id).usage_count == 3
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", "(a|aa)+$", "(.*a){20}"])
+def test_a_pattern_that_backtracks_for_too_long_is_given_up(
+    uow: BaseUnitOfWork, pattern: str
+) -> None:
+    template = factories.template(uow, template_text="{{word}}")
+    factories.placeholder(uow, template, "word", validation_pattern=pattern)
+    started = time.perf_counter()
+    with pytest.raises(InvalidValue, match=r"template\.word took too long to match"):
+        workspace.render(uow, template.id, {"word": "a" * 5000 + "!"})
+    assert time.perf_counter() - started < 0.5
+    assert uow.templates.get(template.id).usage_count == 0
+
+
+def test_patterns_are_matched_by_the_engine_that_checked_them(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="Dear {{name}}")
+    # \p{Lu} is `regex` syntax that `re` refuses: it is accepted and matched alike.
+    factories.placeholder(uow, template, "name", validation_pattern=r"\p{Lu}\p{Ll}+")
+    assert workspace.render(uow, template.id, {"name": "Élodie"}) == "Dear Élodie"
+    with pytest.raises(InvalidValue, match=r"template\.name must match"):
+        workspace.render(uow, template.id, {"name": "élodie"})
+
+
+def test_the_rendered_text_is_limited_before_it_is_built(uow: BaseUnitOfWork) -> None:
+    template = factories.template(uow, template_text="{{v}}" * 1000)
+    factories.placeholder(uow, template, "v")
+    with pytest.raises(
+        InvalidValue, match=r"template\.rendered_text must be at most 1000000 characters long"
+    ):
+        workspace.render(uow, template.id, {"v": "x" * 1_000_000})
+    assert workspace.render(uow, template.id, {"v": "x" * 1000}) == "x" * 1_000_000
+    edge = factories.template(uow, "Edge", template_text="{{v}}.")
+    factories.placeholder(uow, edge, "v")
+    with pytest.raises(InvalidValue, match="not 1000001"):
+        workspace.render(uow, edge.id, {"v": "x" * 1_000_000})
+    assert uow.templates.get(template.id).usage_count == 1
+    assert uow.templates.get(edge.id).usage_count == 0
 
 
 def test_a_deactivated_template_cannot_be_rendered(uow: BaseUnitOfWork, crud: Template) -> None:

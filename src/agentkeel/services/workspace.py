@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from agentkeel.domain.errors import AlreadyExists, Protected
 from agentkeel.domain.workspace import (
     DEFAULT_SETTINGS,
@@ -71,12 +73,18 @@ def reset_setting(uow: UnitOfWork, key: str) -> Setting:
     return uow.settings.reset(key)
 
 
-def render(uow: UnitOfWork, template_id: str, values: dict[str, str]) -> str:
-    """Render a template with `values` and count the use.
+def render(uow: UnitOfWork, template_id: str, values: Mapping[str, str]) -> str:
+    """Render a template with `values` and count the use (`domain.workspace.render_template`
+    says how values are chosen and checked).
 
-    Raises NotFound; Protected if the template is deactivated; InvalidValue (naming the
-    placeholder) for a missing required value, a value not matching its pattern, a value
-    for no placeholder, or a `{{name}}` in the text with no placeholder.
+    A blank value (empty or only whitespace) does not satisfy a required placeholder, and a
+    placeholder's pattern checks only values that are not blank, giving up after
+    PATTERN_TIMEOUT seconds. Raises NotFound; Protected if the template is deactivated;
+    InvalidValue (naming the placeholder) for a required value missing or blank, a value not
+    a string, too long, not matching its pattern (or too slow to), a value for no
+    placeholder; InvalidValue for `values` not a mapping of strings, a `{{name}}` in the text
+    with no placeholder, or a rendered text over 1,000,000 characters. A render that fails
+    counts nothing.
     """
     template = uow.templates.get(template_id)
     if template.is_deactivated:
