@@ -278,7 +278,7 @@ def backends(
 @settings(
     # Examples are cheap (most are refused before any backend is asked): five times the
     # profile's number.
-    max_examples=settings.default.max_examples * 5,
+    max_examples=settings().max_examples * 5,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(call=st.sampled_from(sorted(CALLS)), value=HOSTILE)
