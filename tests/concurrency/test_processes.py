@@ -17,7 +17,7 @@ from agentkeel.database import Database
 from agentkeel.domain.errors import Conflict
 from agentkeel.domain.workspace import Setting, SettingCategory, SettingValueType
 from agentkeel.services import workspace
-from tests.conftest import POSTGRES_URL, reset_postgres_schema
+from tests.conftest import POSTGRES_URL, truncate_all, url_of
 
 PROCESSES = 4
 UNITS = 25
@@ -49,12 +49,9 @@ def count_up(url: str, units: int) -> int:
 def test_read_modify_write_from_many_processes_loses_nothing(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if backend == "sqlite":
-        url = str(tmp_path / "counter.db")
-    else:
-        assert POSTGRES_URL
-        url = POSTGRES_URL
-        reset_postgres_schema(request.getfixturevalue("postgres_engine"))
+    url = url_of(backend, tmp_path)
+    if backend == "postgres":
+        truncate_all(request.getfixturevalue("postgres_engine"))
     with Database.open(url) as db, db.unit_of_work() as uow:
         uow.settings.add(
             Setting(
