@@ -15,9 +15,9 @@ from sqlalchemy import Engine, text
 
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.adapters.sql.migrate import upgrade
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata
 from agentkeel.services.workspace import seed_default_settings
 
@@ -99,7 +99,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def uow(db: Database) -> Iterator[BaseUnitOfWork]:
+def uow(db: Database) -> Iterator[UnitOfWork]:
     """An open unit of work on `db`."""
     with db.unit_of_work() as unit:
         yield unit

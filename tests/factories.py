@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentkeel.adapters.store import RowStore
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -13,6 +15,12 @@ from agentkeel.domain.workspace import (
     Worktree,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
+
+
+def store_of(uow: UnitOfWork) -> RowStore:
+    """The row store under a unit of work, for tests that work below the ports."""
+    assert isinstance(uow, BaseUnitOfWork)
+    return uow.store
 
 
 def project(uow: UnitOfWork, name: str = "Keel", **fields: Any) -> Project:
@@ -37,6 +45,6 @@ def template(uow: UnitOfWork, name: str = "CRUD entity", **fields: Any) -> Templ
 
 def placeholder(uow: UnitOfWork, owner: Template, name: str, **fields: Any) -> TemplatePlaceholder:
     fields.setdefault("display_name", name.title())
-    return uow.templates.add_placeholder(
+    return uow.template_placeholders.add(
         TemplatePlaceholder(template_id=owner.id, name=name, **fields)
     )

@@ -33,11 +33,11 @@ from agentkeel.adapters.sql.engine import (
     read_only_connection,
 )
 from agentkeel.adapters.sql.unit_of_work import SqlUnitOfWork
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock, SystemClock
 from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.events import DomainEvent, EventBus
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata
 from agentkeel.services.workspace import missing_default_settings, seed_default_settings
 
@@ -122,7 +122,7 @@ class Database:
 
     def unit_of_work(
         self, *, source: EventSource = EventSource.SYSTEM, read_only: bool = False
-    ) -> BaseUnitOfWork:
+    ) -> UnitOfWork:
         """A new unit of work; `source` is who acts (recorded in audit entries).
 
         A `read_only` unit of work refuses writes with `ReadOnly`; on SQLite it reads a

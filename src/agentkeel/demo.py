@@ -127,7 +127,7 @@ def run_demo(path: str) -> None:
             ),
         ]
         for placeholder in placeholders:
-            uow.templates.add_placeholder(placeholder)
+            uow.template_placeholders.add(placeholder)
         text = workspace.render(uow, crud.id, {"entity": "Invoice", "fields": "number, total"})
         say(f"rendered: {text}")
         refused(

@@ -23,6 +23,7 @@ from agentkeel.domain.errors import Busy, Conflict, InvalidValue
 from agentkeel.domain.workspace import Project
 from agentkeel.services.workspace import change_setting
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
+from tests.factories import store_of
 
 KEY = "workflow.maxConcurrentImplementations"
 
@@ -200,7 +201,7 @@ if POSTGRES_URL:  # PostgreSQL only: SQLite undoes a failed statement by itself
         the unit of work does next is refused with a retryable Conflict, not psycopg's."""
         assert POSTGRES_URL
         with Database.open(POSTGRES_URL) as db, db.unit_of_work() as uow:
-            connection = uow._open().store.connection  # type: ignore[attr-defined]
+            connection = store_of(uow).connection  # type: ignore[attr-defined]
             with pytest.raises(DBAPIError):
                 connection.exec_driver_sql("SELECT 1/0")
             with pytest.raises(Conflict, match="aborted its transaction; retry the unit"):

@@ -20,6 +20,7 @@ from agentkeel.domain.workspace import Setting, SettingCategory, SettingValueTyp
 from agentkeel.schema import table_of
 from agentkeel.services import workspace
 from tests.conftest import POSTGRES_URL, truncate_all, url_of
+from tests.factories import store_of
 
 PROCESSES = 4
 UNITS = 25
@@ -70,6 +71,6 @@ def test_read_modify_write_from_many_processes_loses_nothing(
         retried = pool.starmap(count_up, [(url, UNITS)] * PROCESSES)
     with Database.open(url) as db, db.unit_of_work() as uow:
         assert uow.settings.value(KEY) == PROCESSES * UNITS
-        uow._open().store.delete(table_of(Setting), [Eq("key", KEY)])  # leave no trace
+        store_of(uow).delete(table_of(Setting), [Eq("key", KEY)])  # leave no trace
         uow.commit()
     print(f"{backend}: {PROCESSES * UNITS} increments, {sum(retried)} conflicts retried")

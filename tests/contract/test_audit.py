@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource, Severity
 from agentkeel.domain.errors import InvalidValue, Protected
+from agentkeel.ports.unit_of_work import UnitOfWork
 from tests import factories
 
 
@@ -22,7 +22,7 @@ def entry(**fields: object) -> AuditEntry:
     return AuditEntry.model_validate(values)
 
 
-def test_entries_are_stamped_and_listed_newest_first(uow: BaseUnitOfWork) -> None:
+def test_entries_are_stamped_and_listed_newest_first(uow: UnitOfWork) -> None:
     first = uow.audit_logs.add(entry(message="one", event_data={"n": 1, "nested": [1, "x"]}))
     second = uow.audit_logs.add(entry(message="two", severity=Severity.WARNING))
     assert second.timestamp > first.timestamp
@@ -30,7 +30,7 @@ def test_entries_are_stamped_and_listed_newest_first(uow: BaseUnitOfWork) -> Non
     assert uow.audit_logs.get(first.id).event_data == {"n": 1, "nested": [1, "x"]}
 
 
-def test_list_filters(uow: BaseUnitOfWork) -> None:
+def test_list_filters(uow: UnitOfWork) -> None:
     a = uow.audit_logs.add(entry(entity_type="project", entity_id="p1"))
     b = uow.audit_logs.add(entry(event_type="x.y", event_category=EventCategory.QUALITY))
     assert uow.audit_logs.list(entity_type="project", entity_id="p1") == [a]
@@ -40,7 +40,7 @@ def test_list_filters(uow: BaseUnitOfWork) -> None:
     assert uow.audit_logs.list(limit=1) == [b]
 
 
-def test_entries_cannot_be_changed_or_deleted(uow: BaseUnitOfWork) -> None:
+def test_entries_cannot_be_changed_or_deleted(uow: UnitOfWork) -> None:
     stored = uow.audit_logs.add(entry())
     stored.message = "rewritten"
     with pytest.raises(Protected, match="append-only"):
@@ -49,7 +49,7 @@ def test_entries_cannot_be_changed_or_deleted(uow: BaseUnitOfWork) -> None:
         uow.audit_logs.delete(stored.id)
 
 
-def test_hard_delete_of_a_project_leaves_one_entry(uow: BaseUnitOfWork) -> None:
+def test_hard_delete_of_a_project_leaves_one_entry(uow: UnitOfWork) -> None:
     project = factories.project(uow, "Doomed", description='it\'s "quoted" 🚢')
     repo = factories.repository(uow, project)
     factories.worktree(uow, repo)
@@ -68,7 +68,7 @@ def test_hard_delete_of_a_project_leaves_one_entry(uow: BaseUnitOfWork) -> None:
     assert uow.audit_logs.count() == 1
 
 
-def test_purge_before_removes_only_older_entries(uow: BaseUnitOfWork) -> None:
+def test_purge_before_removes_only_older_entries(uow: UnitOfWork) -> None:
     old = uow.audit_logs.add(entry(message="old"))
     uow.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
     new = uow.audit_logs.add(entry(message="new"))

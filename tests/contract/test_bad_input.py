@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import AlreadyExists, DomainError, InvalidValue
 from agentkeel.domain.workspace import Project, Repository, Template, Worktree
+from agentkeel.ports.unit_of_work import UnitOfWork
 from tests import factories
+from tests.factories import store_of
 
 ODD_TEXT = [
     "Robert'); DROP TABLE projects;--",
@@ -26,7 +27,7 @@ ODD_TEXT = [
 
 
 @pytest.mark.parametrize("name", ODD_TEXT)
-def test_odd_text_round_trips_exactly(uow: BaseUnitOfWork, name: str) -> None:
+def test_odd_text_round_trips_exactly(uow: UnitOfWork, name: str) -> None:
     """Text round-trips exactly; names are stored normalised (white space made single)."""
     project = uow.projects.add(Project(name=name, description=name * 3))
     assert uow.projects.get(project.id).name == " ".join(name.split())
@@ -34,7 +35,7 @@ def test_odd_text_round_trips_exactly(uow: BaseUnitOfWork, name: str) -> None:
     assert [p.description for p in uow.projects.list()] == [name * 3]
 
 
-def test_longest_allowed_text_is_stored_whole(uow: BaseUnitOfWork) -> None:
+def test_longest_allowed_text_is_stored_whole(uow: UnitOfWork) -> None:
     name = "ß" * 200  # characters, not bytes
     assert uow.projects.add(Project(name=name)).name == name
 
@@ -91,7 +92,7 @@ def test_naive_datetimes_are_refused() -> None:
 
 
 def test_a_bad_assignment_is_refused_and_leaves_the_entity_as_it_was(
-    uow: BaseUnitOfWork,
+    uow: UnitOfWork,
 ) -> None:
     project = factories.project(uow)
     with pytest.raises(InvalidValue, match=r"project\.name must be at most 200"):
@@ -105,7 +106,7 @@ def test_huge_values_are_shown_shortened_in_errors() -> None:
     assert len(str(caught.value)) < 200
 
 
-def test_errors_leave_nothing_written(uow: BaseUnitOfWork) -> None:
+def test_errors_leave_nothing_written(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     factories.repository(uow, project, "api")
     attempts: list[Callable[[], object]] = [
@@ -120,7 +121,7 @@ def test_errors_leave_nothing_written(uow: BaseUnitOfWork) -> None:
     assert uow.worktrees.count() == 0
 
 
-def test_entities_that_skipped_validation_are_checked_on_write(uow: BaseUnitOfWork) -> None:
+def test_entities_that_skipped_validation_are_checked_on_write(uow: UnitOfWork) -> None:
     unchecked = Project.model_construct(name="x" * 300)
     with pytest.raises(InvalidValue, match=r"project\.name must be at most 200"):
         uow.projects.add(unchecked)
@@ -132,11 +133,11 @@ def test_entities_that_skipped_validation_are_checked_on_write(uow: BaseUnitOfWo
     assert uow.projects.count() == 1
 
 
-def test_the_store_itself_enforces_the_schema(uow: BaseUnitOfWork) -> None:
+def test_the_store_itself_enforces_the_schema(uow: UnitOfWork) -> None:
     """Below the domain, each store still refuses what the schema forbids, alike."""
     from agentkeel.schema.workspace import projects
 
-    store = uow._open().store
+    store = store_of(uow)
     row = Project(name="ok").to_row()
     with pytest.raises(InvalidValue) as caught:
         store.insert(projects, {**row, "mode": "sideways"})
@@ -148,7 +149,7 @@ def test_the_store_itself_enforces_the_schema(uow: BaseUnitOfWork) -> None:
 
 
 @pytest.mark.parametrize("text", ["lone \ud800 surrogate", "\udfff"])
-def test_lone_surrogates_are_refused_everywhere(uow: BaseUnitOfWork, text: str) -> None:
+def test_lone_surrogates_are_refused_everywhere(uow: UnitOfWork, text: str) -> None:
     """No driver can encode them, so every backend refuses them up front, alike."""
     with pytest.raises(InvalidValue, match="must be valid Unicode text"):
         uow.projects.add(Project(name=text))
@@ -157,7 +158,7 @@ def test_lone_surrogates_are_refused_everywhere(uow: BaseUnitOfWork, text: str) 
     assert uow.projects.count() == 0
 
 
-def test_the_longest_long_text_is_stored_whole(uow: BaseUnitOfWork) -> None:
+def test_the_longest_long_text_is_stored_whole(uow: UnitOfWork) -> None:
     text = "🚢" * 1_000_000  # characters, not bytes: 4 MB of UTF-8
     template = factories.template(uow, template_text=text)
     assert uow.templates.get(template.id).template_text == text
@@ -166,7 +167,7 @@ def test_the_longest_long_text_is_stored_whole(uow: BaseUnitOfWork) -> None:
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "lone \ud800"])
-def test_lookups_with_unstorable_text_are_refused_alike(uow: BaseUnitOfWork, text: str) -> None:
+def test_lookups_with_unstorable_text_are_refused_alike(uow: UnitOfWork, text: str) -> None:
     """PostgreSQL cannot be sent NUL, no driver a lone surrogate: every backend refuses the
     lookup itself with the same InvalidValue rather than some failing and some finding
     nothing."""
@@ -188,7 +189,7 @@ def test_lookups_with_unstorable_text_are_refused_alike(uow: BaseUnitOfWork, tex
 
 
 @pytest.mark.parametrize(("limit", "offset"), [(-1, 0), (2, -1)])
-def test_negative_paging_is_refused_alike(uow: BaseUnitOfWork, limit: int, offset: int) -> None:
+def test_negative_paging_is_refused_alike(uow: UnitOfWork, limit: int, offset: int) -> None:
     factories.project(uow)
     with pytest.raises(InvalidValue, match="must be a whole number >= 0"):
         uow.projects.list(limit=limit, offset=offset)
@@ -212,7 +213,7 @@ def test_negative_paging_is_refused_alike(uow: BaseUnitOfWork, limit: int, offse
     ],
 )
 def test_bad_filter_values_are_invalid_values(
-    uow: BaseUnitOfWork, lookup: Callable[[BaseUnitOfWork], object], message: str
+    uow: UnitOfWork, lookup: Callable[[UnitOfWork], object], message: str
 ) -> None:
     with pytest.raises(InvalidValue) as caught:
         lookup(uow)
@@ -222,13 +223,13 @@ def test_bad_filter_values_are_invalid_values(
 @pytest.mark.parametrize(
     "paging", [{"limit": 1.5}, {"offset": 0.5}, {"limit": True}, {"limit": "2"}, {"offset": "1"}]
 )
-def test_paging_takes_whole_numbers_only(uow: BaseUnitOfWork, paging: dict[str, Any]) -> None:
+def test_paging_takes_whole_numbers_only(uow: UnitOfWork, paging: dict[str, Any]) -> None:
     factories.project(uow)
     with pytest.raises(InvalidValue, match="must be a whole number >= 0"):
         uow.projects.list(**paging)
 
 
-def test_naive_cutoffs_are_refused_alike(uow: BaseUnitOfWork) -> None:
+def test_naive_cutoffs_are_refused_alike(uow: UnitOfWork) -> None:
     naive = datetime(2026, 1, 1)
     with pytest.raises(InvalidValue, match=r"audit_entry\.timestamp must be timezone-aware"):
         uow.audit_logs.list(since=naive)
@@ -249,7 +250,7 @@ def test_naive_cutoffs_are_refused_alike(uow: BaseUnitOfWork) -> None:
         "a\u00adpi",  # soft hyphen
     ],
 )
-def test_names_that_render_alike_are_one_name(uow: BaseUnitOfWork, look_alike: str) -> None:
+def test_names_that_render_alike_are_one_name(uow: UnitOfWork, look_alike: str) -> None:
     project = factories.project(uow)
     api = factories.repository(uow, project, "api")
     with pytest.raises(AlreadyExists, match="repository already exists with project_id="):
@@ -258,7 +259,7 @@ def test_names_that_render_alike_are_one_name(uow: BaseUnitOfWork, look_alike: s
     assert uow.repositories.count() == 1
 
 
-def test_names_are_stored_normalised(uow: BaseUnitOfWork) -> None:
+def test_names_are_stored_normalised(uow: UnitOfWork) -> None:
     nfd = "Cafe\u0301"  # "Café" with a combining accent
     project = factories.project(uow, f"  {nfd}   project\n")
     assert project.name == "Caf\u00e9 project"  # NFC, trimmed, one space
@@ -270,7 +271,7 @@ def test_names_are_stored_normalised(uow: BaseUnitOfWork) -> None:
     assert factories.project(uow, family).name == family
 
 
-def test_readding_a_stored_id_is_already_exists_on_the_id_first(uow: BaseUnitOfWork) -> None:
+def test_readding_a_stored_id_is_already_exists_on_the_id_first(uow: UnitOfWork) -> None:
     """When several unique rules clash, every backend names the same one: the id."""
     project = factories.project(uow)
     api = factories.repository(uow, project, "api", set_as_default_at=uow.clock.now())
@@ -294,7 +295,7 @@ def test_readding_a_stored_id_is_already_exists_on_the_id_first(uow: BaseUnitOfW
     ],
 )
 def test_indexed_paths_are_limited_to_what_every_backend_can_index(
-    uow: BaseUnitOfWork, path: str, message: str
+    uow: UnitOfWork, path: str, message: str
 ) -> None:
     project = factories.project(uow)
     with pytest.raises(InvalidValue, match=message):

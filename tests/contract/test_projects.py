@@ -7,17 +7,18 @@ from datetime import timedelta
 import pytest
 
 from agentkeel.adapters.store import Eq
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, NotFound
 from agentkeel.domain.events import DomainEvent, ProjectArchived, ProjectUnarchived
 from agentkeel.domain.workspace import Project, ProjectMode
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from agentkeel.services import workspace
 from tests import factories
+from tests.factories import store_of
 
 
-def test_add_stamps_times_and_returns_the_stored_project(uow: BaseUnitOfWork) -> None:
+def test_add_stamps_times_and_returns_the_stored_project(uow: UnitOfWork) -> None:
     draft = Project(name="Keel", mode=ProjectMode.GENESIS, description="d")
     stored = uow.projects.add(draft)
     assert stored.id == draft.id
@@ -27,20 +28,20 @@ def test_add_stamps_times_and_returns_the_stored_project(uow: BaseUnitOfWork) ->
     assert stored.mode is ProjectMode.GENESIS
 
 
-def test_get_unknown_raises_not_found_and_find_returns_none(uow: BaseUnitOfWork) -> None:
+def test_get_unknown_raises_not_found_and_find_returns_none(uow: UnitOfWork) -> None:
     with pytest.raises(NotFound, match="project not found: id='nope'"):
         uow.projects.get("nope")
     assert uow.projects.find("nope") is None
 
 
-def test_same_id_twice_is_already_exists(uow: BaseUnitOfWork) -> None:
+def test_same_id_twice_is_already_exists(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     with pytest.raises(AlreadyExists, match="project already exists with id="):
         uow.projects.add(Project(id=project.id, name="Other"))
     assert uow.projects.count() == 1
 
 
-def test_update_writes_changes_and_stamps_updated_at(uow: BaseUnitOfWork) -> None:
+def test_update_writes_changes_and_stamps_updated_at(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     project.description = "A keel for agents"
     updated = uow.projects.update(project)
@@ -50,12 +51,12 @@ def test_update_writes_changes_and_stamps_updated_at(uow: BaseUnitOfWork) -> Non
     assert uow.projects.get(project.id) == updated
 
 
-def test_update_without_changes_writes_nothing(uow: BaseUnitOfWork) -> None:
+def test_update_without_changes_writes_nothing(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     assert uow.projects.update(uow.projects.get(project.id)) == project
 
 
-def test_update_of_a_deleted_project_raises_not_found(uow: BaseUnitOfWork) -> None:
+def test_update_of_a_deleted_project_raises_not_found(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     uow.projects.delete(project.id)
     project.name = "Gone"
@@ -63,7 +64,7 @@ def test_update_of_a_deleted_project_raises_not_found(uow: BaseUnitOfWork) -> No
         uow.projects.update(project)
 
 
-def test_entities_are_detached_values(uow: BaseUnitOfWork) -> None:
+def test_entities_are_detached_values(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     project.name = "Changed but not saved"
     assert uow.projects.get(project.id).name == "Keel"
@@ -88,7 +89,7 @@ def test_an_update_from_a_stale_read_is_a_conflict(db: Database) -> None:
     assert (stored.description, stored.status, stored.row_version) == ("from a", "from b", 3)
 
 
-def test_listing_hides_archived_projects_unless_asked(uow: BaseUnitOfWork) -> None:
+def test_listing_hides_archived_projects_unless_asked(uow: UnitOfWork) -> None:
     kept = factories.project(uow, "Kept")
     hidden = factories.project(uow, "Hidden")
     archived = uow.projects.archive(hidden.id)
@@ -98,7 +99,7 @@ def test_listing_hides_archived_projects_unless_asked(uow: BaseUnitOfWork) -> No
     assert uow.projects.get(hidden.id).is_archived
 
 
-def test_archiving_twice_keeps_the_first_time(uow: BaseUnitOfWork) -> None:
+def test_archiving_twice_keeps_the_first_time(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     first = uow.projects.archive(project.id)
     again = uow.projects.archive(project.id)
@@ -107,12 +108,12 @@ def test_archiving_twice_keeps_the_first_time(uow: BaseUnitOfWork) -> None:
     assert uow.projects.get(project.id).archived_at is None
 
 
-def test_list_pages_with_limit_and_offset(uow: BaseUnitOfWork) -> None:
+def test_list_pages_with_limit_and_offset(uow: UnitOfWork) -> None:
     ids = [factories.project(uow, f"P{i}").id for i in range(5)]
     assert [p.id for p in uow.projects.list(limit=2, offset=1)] == ids[1:3]
 
 
-def test_delete_cascades_and_reports_rows_removed(uow: BaseUnitOfWork) -> None:
+def test_delete_cascades_and_reports_rows_removed(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     other = factories.project(uow, "Other")
     api = factories.repository(uow, project, "api")
@@ -129,7 +130,7 @@ def test_delete_cascades_and_reports_rows_removed(uow: BaseUnitOfWork) -> None:
     assert uow.worktrees.list() == []
 
 
-def test_delete_unknown_raises_not_found(uow: BaseUnitOfWork) -> None:
+def test_delete_unknown_raises_not_found(uow: UnitOfWork) -> None:
     with pytest.raises(NotFound):
         uow.projects.delete("missing")
 
@@ -155,7 +156,7 @@ def test_archiving_is_an_event_whatever_the_path(db: Database) -> None:
     ]
 
 
-def test_an_id_cannot_change_once_stored(uow: BaseUnitOfWork) -> None:
+def test_an_id_cannot_change_once_stored(uow: UnitOfWork) -> None:
     mine = factories.project(uow, "Mine")
     theirs = factories.project(uow, "Theirs")
     for new_id in (theirs.id, "brand-new-id"):
@@ -185,14 +186,14 @@ def test_a_stale_copy_from_an_earlier_unit_of_work_is_a_conflict(db: Database) -
         assert uow.projects.get(stale.id).description == "newer"
 
 
-def test_a_read_again_after_a_concurrent_change_is_a_conflict(uow: BaseUnitOfWork) -> None:
+def test_a_read_again_after_a_concurrent_change_is_a_conflict(uow: UnitOfWork) -> None:
     """Read-modify-write in one unit of work: when the row changed between two reads (on
     PostgreSQL, another unit of work committed in between), a write from the second read
     would lose the change the first read was the basis of. The concurrent commit is
     stood in for by a write below the port; tests/concurrency does it across processes."""
     project = factories.project(uow, description="1")
     basis = uow.projects.get(project.id)
-    uow._open().store.update(
+    store_of(uow).update(
         table_of(Project), [Eq("id", project.id)], {"description": "2"}, {"row_version": 1}
     )
     again = uow.projects.get(project.id)

@@ -23,10 +23,11 @@ from agentkeel.adapters.store import (
     Since,
     Where,
 )
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.workspace import Project
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from tests import factories
+from tests.factories import store_of
 
 projects = table_of(Project)
 
@@ -35,8 +36,8 @@ def test_every_kind_of_term_is_covered_here() -> None:
     assert set(typing.get_args(Where)) == {Eq, Ne, In, IsNull, NotNull, Before, Since}
 
 
-def test_each_term_selects_updates_and_deletes_the_same_rows(uow: BaseUnitOfWork) -> None:
-    store = uow._open().store
+def test_each_term_selects_updates_and_deletes_the_same_rows(uow: UnitOfWork) -> None:
+    store = store_of(uow)
     a = factories.project(uow, "a", status="x")
     b = factories.project(uow, "b", status="y")
     c = factories.project(uow, "c")

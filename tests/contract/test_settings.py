@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from agentkeel.adapters.store import Eq
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
 from agentkeel.domain.events import SettingChanged
@@ -16,11 +15,13 @@ from agentkeel.domain.workspace import (
     SettingValueType,
     encode_setting,
 )
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from agentkeel.services.workspace import seed_default_settings
+from tests.factories import store_of
 
 
-def test_the_sixteen_defaults_are_seeded(uow: BaseUnitOfWork) -> None:
+def test_the_sixteen_defaults_are_seeded(uow: UnitOfWork) -> None:
     settings = {s.key: s for s in uow.settings.list()}
     assert len(settings) == 16
     for definition in DEFAULT_SETTINGS:
@@ -35,21 +36,21 @@ def test_the_sixteen_defaults_are_seeded(uow: BaseUnitOfWork) -> None:
     assert uow.settings.value("logging.exportLocation") == "~/Documents/claude-orchestrator-logs"
 
 
-def test_seeding_again_adds_nothing_and_keeps_user_values(uow: BaseUnitOfWork) -> None:
+def test_seeding_again_adds_nothing_and_keeps_user_values(uow: UnitOfWork) -> None:
     uow.settings.set_value("logging.retentionDays", 7)
     assert seed_default_settings(uow) == []
     assert uow.settings.count() == 16
     assert uow.settings.value("logging.retentionDays") == 7
 
 
-def test_seeding_restores_a_missing_default(uow: BaseUnitOfWork) -> None:
+def test_seeding_restores_a_missing_default(uow: UnitOfWork) -> None:
     # A default can go missing only behind the library's back (e.g. by hand in SQL).
-    store = uow._open().store
+    store = store_of(uow)
     store.delete(table_of(Setting), [Eq("key", "worktree.pushOnCompletion")])
     assert [s.key for s in seed_default_settings(uow)] == ["worktree.pushOnCompletion"]
 
 
-def test_set_value_marks_user_modified_and_reset_clears_it(uow: BaseUnitOfWork) -> None:
+def test_set_value_marks_user_modified_and_reset_clears_it(uow: UnitOfWork) -> None:
     changed = uow.settings.set_value("workflow.maxConcurrentImplementations", 5)
     assert changed.typed_value == 5 and changed.is_user_modified
     again = uow.settings.set_value("workflow.maxConcurrentImplementations", 6)
@@ -71,7 +72,7 @@ def test_set_value_marks_user_modified_and_reset_clears_it(uow: BaseUnitOfWork) 
     ],
 )
 def test_values_of_the_wrong_type_are_refused(
-    uow: BaseUnitOfWork, key: str, value: object, problem: str
+    uow: UnitOfWork, key: str, value: object, problem: str
 ) -> None:
     before = uow.settings.by_key(key)
     with pytest.raises(InvalidValue, match=problem) as caught:
@@ -80,7 +81,7 @@ def test_values_of_the_wrong_type_are_refused(
     assert uow.settings.by_key(key) == before
 
 
-def test_custom_settings_are_typed_too(uow: BaseUnitOfWork) -> None:
+def test_custom_settings_are_typed_too(uow: UnitOfWork) -> None:
     uow.settings.add(
         Setting(
             key="ui.panels",
@@ -103,18 +104,18 @@ def test_custom_settings_are_typed_too(uow: BaseUnitOfWork) -> None:
         )
 
 
-def test_value_as_refuses_the_wrong_type(uow: BaseUnitOfWork) -> None:
+def test_value_as_refuses_the_wrong_type(uow: UnitOfWork) -> None:
     with pytest.raises(InvalidValue, match="holds an int, not a bool"):
         uow.settings.value_as("logging.retentionDays", bool)
     assert uow.settings.value_as("logging.retentionDays", float) == 30.0
 
 
-def test_unknown_key_is_not_found(uow: BaseUnitOfWork) -> None:
+def test_unknown_key_is_not_found(uow: UnitOfWork) -> None:
     with pytest.raises(NotFound, match=r"setting not found: key='no\.such'"):
         uow.settings.set_value("no.such", 1)
 
 
-def test_list_by_category_is_sorted_by_key(uow: BaseUnitOfWork) -> None:
+def test_list_by_category_is_sorted_by_key(uow: UnitOfWork) -> None:
     keys = [s.key for s in uow.settings.list(category=SettingCategory.WORKTREE)]
     assert keys == sorted(keys) and len(keys) == 4
 
@@ -122,7 +123,7 @@ def test_list_by_category_is_sorted_by_key(uow: BaseUnitOfWork) -> None:
 # -- every path that writes a setting obeys its rules --------------------------------------
 
 
-def _generic(uow: BaseUnitOfWork, setting_key: str, /, **changes: object) -> Setting:
+def _generic(uow: UnitOfWork, setting_key: str, /, **changes: object) -> Setting:
     """Change a setting through the generic `update`, not `set_value`."""
     setting = uow.settings.by_key(setting_key)
     for name, value in changes.items():
@@ -140,7 +141,7 @@ def _generic(uow: BaseUnitOfWork, setting_key: str, /, **changes: object) -> Set
     ],
 )
 def test_the_generic_update_checks_what_set_value_checks(
-    uow: BaseUnitOfWork, key: str, value: str, problem: str
+    uow: UnitOfWork, key: str, value: str, problem: str
 ) -> None:
     before = uow.settings.by_key(key)
     with pytest.raises(InvalidValue, match=problem):
@@ -148,7 +149,7 @@ def test_the_generic_update_checks_what_set_value_checks(
     assert uow.settings.by_key(key) == before
 
 
-def test_a_default_settings_type_and_default_cannot_change(uow: BaseUnitOfWork) -> None:
+def test_a_default_settings_type_and_default_cannot_change(uow: UnitOfWork) -> None:
     key = "logging.retentionDays"
     with pytest.raises(InvalidValue, match=r"setting\.value_type of logging\.retentionDays is"):
         _generic(uow, key, value_type=SettingValueType.JSON, value='"forever"')
@@ -159,14 +160,14 @@ def test_a_default_settings_type_and_default_cannot_change(uow: BaseUnitOfWork) 
     assert uow.settings.value("logging.retentionDays") == 30
 
 
-def test_a_user_change_through_update_is_marked_user_modified(uow: BaseUnitOfWork) -> None:
+def test_a_user_change_through_update_is_marked_user_modified(uow: UnitOfWork) -> None:
     changed = _generic(uow, "logging.retentionDays", value="7")
     assert changed.typed_value == 7 and changed.is_user_modified
     back = _generic(uow, "logging.retentionDays", value="30", user_modified_at=None)
     assert back.typed_value == 30 and not back.is_user_modified  # a reset by hand
 
 
-def test_default_settings_cannot_be_deleted_but_custom_ones_can(uow: BaseUnitOfWork) -> None:
+def test_default_settings_cannot_be_deleted_but_custom_ones_can(uow: UnitOfWork) -> None:
     setting = uow.settings.by_key("logging.retentionDays")
     with pytest.raises(Protected, match="is a default setting: reset it instead"):
         uow.settings.delete(setting.id)
@@ -191,7 +192,7 @@ def test_default_settings_cannot_be_deleted_but_custom_ones_can(uow: BaseUnitOfW
         "logging.retentionDays",
     ],
 )
-def test_counts_days_and_timeouts_are_whole_numbers(uow: BaseUnitOfWork, key: str) -> None:
+def test_counts_days_and_timeouts_are_whole_numbers(uow: UnitOfWork, key: str) -> None:
     with pytest.raises(InvalidValue, match="must be a whole number") as caught:
         uow.settings.set_value(key, 2.5)
     assert caught.value.field == key
@@ -218,7 +219,7 @@ def _nested(depth: int) -> object:
 
 
 @pytest.fixture
-def panels(uow: BaseUnitOfWork) -> Setting:
+def panels(uow: UnitOfWork) -> Setting:
     return uow.settings.add(
         Setting(
             key="ui.panels",
@@ -241,7 +242,7 @@ def panels(uow: BaseUnitOfWork) -> Setting:
     ],
 )
 def test_setting_values_are_json_values(
-    uow: BaseUnitOfWork, panels: Setting, value: object, problem: str
+    uow: UnitOfWork, panels: Setting, value: object, problem: str
 ) -> None:
     """Nothing is changed on the way: a value that JSON cannot hold exactly is refused."""
     with pytest.raises(InvalidValue, match=problem) as caught:

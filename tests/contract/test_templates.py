@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.errors import (
     AlreadyExists,
@@ -19,35 +18,36 @@ from agentkeel.domain.errors import (
 from agentkeel.domain.events import TemplateRendered
 from agentkeel.domain.model import INT64_MAX
 from agentkeel.domain.workspace import TemplateCategory, TemplatePlaceholder
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
 from tests import factories
 
 
-def test_name_is_unique(uow: BaseUnitOfWork) -> None:
+def test_name_is_unique(uow: UnitOfWork) -> None:
     factories.template(uow, "CRUD")
     with pytest.raises(AlreadyExists, match="template already exists with name='CRUD'"):
         factories.template(uow, "CRUD")
 
 
-def test_placeholders_come_in_order_and_are_unique_per_template(uow: BaseUnitOfWork) -> None:
+def test_placeholders_come_in_order_and_are_unique_per_template(uow: UnitOfWork) -> None:
     crud = factories.template(uow)
     other = factories.template(uow, "Other")
     second = factories.placeholder(uow, crud, "fields", order_index=2)
     first = factories.placeholder(uow, crud, "entity", order_index=1)
     factories.placeholder(uow, other, "entity")
-    assert uow.templates.placeholders(crud.id) == [first, second]
+    assert uow.template_placeholders.list(template_id=crud.id) == [first, second]
     with pytest.raises(AlreadyExists, match="template_placeholder already exists"):
         factories.placeholder(uow, crud, "entity")
 
 
-def test_placeholder_of_a_missing_template_is_reference_missing(uow: BaseUnitOfWork) -> None:
+def test_placeholder_of_a_missing_template_is_reference_missing(uow: UnitOfWork) -> None:
     with pytest.raises(ReferenceMissing, match="refers to a missing template: 'nope'"):
-        uow.templates.add_placeholder(
+        uow.template_placeholders.add(
             TemplatePlaceholder(template_id="nope", name="x", display_name="X")
         )
 
 
-def test_bad_placeholder_values_are_refused(uow: BaseUnitOfWork) -> None:
+def test_bad_placeholder_values_are_refused(uow: UnitOfWork) -> None:
     with pytest.raises(InvalidValue, match="not a valid regular expression"):
         TemplatePlaceholder(template_id="t", name="x", display_name="X", validation_pattern="(")
     with pytest.raises(InvalidValue, match="must match"):
@@ -67,7 +67,7 @@ def test_bad_placeholder_values_are_refused(uow: BaseUnitOfWork) -> None:
     ],
 )
 def test_patterns_that_cannot_be_compiled_safely_are_refused(
-    uow: BaseUnitOfWork, pattern: str, problem: str
+    uow: UnitOfWork, pattern: str, problem: str
 ) -> None:
     crud = factories.template(uow)
     started = time.perf_counter()
@@ -86,28 +86,28 @@ def test_patterns_that_cannot_be_compiled_safely_are_refused(
         "(?P<x>[a-z]+)(?i:X)",
     ],
 )
-def test_ordinary_patterns_are_accepted(uow: BaseUnitOfWork, pattern: str) -> None:
+def test_ordinary_patterns_are_accepted(uow: UnitOfWork, pattern: str) -> None:
     crud = factories.template(uow)
     placeholder = factories.placeholder(uow, crud, "x", validation_pattern=pattern)
-    assert uow.templates.placeholders(crud.id) == [placeholder]
+    assert uow.template_placeholders.list(template_id=crud.id) == [placeholder]
 
 
-def test_placeholders_update_and_remove(uow: BaseUnitOfWork) -> None:
+def test_placeholders_update_and_remove(uow: UnitOfWork) -> None:
     crud = factories.template(uow)
     entity = factories.placeholder(uow, crud, "entity")
     entity.default_value = "User"
-    assert uow.templates.update_placeholder(entity).default_value == "User"
-    uow.templates.remove_placeholder(entity.id)
-    assert uow.templates.placeholders(crud.id) == []
+    assert uow.template_placeholders.update(entity).default_value == "User"
+    uow.template_placeholders.delete(entity.id)
+    assert uow.template_placeholders.list(template_id=crud.id) == []
 
 
-def test_record_use_counts_up(uow: BaseUnitOfWork) -> None:
+def test_record_use_counts_up(uow: UnitOfWork) -> None:
     crud = factories.template(uow)
     uow.templates.record_use(crud.id)
     assert uow.templates.record_use(crud.id).usage_count == 2
 
 
-def test_list_hides_deactivated_and_filters_by_category(uow: BaseUnitOfWork) -> None:
+def test_list_hides_deactivated_and_filters_by_category(uow: UnitOfWork) -> None:
     crud = factories.template(uow, "CRUD")
     login = factories.template(uow, "Login", category=TemplateCategory.SECURITY)
     crud.deactivate(uow.clock.now())
@@ -118,30 +118,30 @@ def test_list_hides_deactivated_and_filters_by_category(uow: BaseUnitOfWork) -> 
     assert uow.templates.find_by_name("CRUD") == uow.templates.get(crud.id)
 
 
-def test_deleting_a_template_takes_its_placeholders(uow: BaseUnitOfWork) -> None:
+def test_deleting_a_template_takes_its_placeholders(uow: UnitOfWork) -> None:
     crud = factories.template(uow)
     factories.placeholder(uow, crud, "entity")
     factories.placeholder(uow, crud, "fields")
     assert uow.templates.delete(crud.id) == {"templates": 1, "template_placeholders": 2}
 
 
-def test_record_use_of_an_unknown_template_is_not_found(uow: BaseUnitOfWork) -> None:
+def test_record_use_of_an_unknown_template_is_not_found(uow: UnitOfWork) -> None:
     with pytest.raises(NotFound, match="template not found: id='nope'"):
         uow.templates.record_use("nope")
 
 
 def test_renaming_a_placeholder_onto_a_taken_name_is_already_exists(
-    uow: BaseUnitOfWork,
+    uow: UnitOfWork,
 ) -> None:
     crud = factories.template(uow)
     factories.placeholder(uow, crud, "entity")
     fields = factories.placeholder(uow, crud, "fields")
     fields.name = "entity"
     with pytest.raises(AlreadyExists, match="template_placeholder already exists"):
-        uow.templates.update_placeholder(fields)
+        uow.template_placeholders.update(fields)
 
 
-def test_a_built_in_template_cannot_be_deleted_by_any_path(uow: BaseUnitOfWork) -> None:
+def test_a_built_in_template_cannot_be_deleted_by_any_path(uow: UnitOfWork) -> None:
     built_in = factories.template(uow, built_in_at=uow.clock.now())
     with pytest.raises(Protected, match="is built in: deactivate it instead"):
         uow.templates.delete(built_in.id)
@@ -152,7 +152,7 @@ def test_a_built_in_template_cannot_be_deleted_by_any_path(uow: BaseUnitOfWork) 
 
 
 def test_a_use_past_the_counters_range_is_refused_with_nothing_written(
-    uow: BaseUnitOfWork,
+    uow: UnitOfWork,
 ) -> None:
     full = factories.template(uow, usage_count=INT64_MAX - 1)
     assert uow.templates.record_use(full.id).usage_count == INT64_MAX

@@ -7,16 +7,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import AuditEntry, EventCategory
 from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.workspace import Project
+from agentkeel.ports.unit_of_work import UnitOfWork
 
 
 @pytest.mark.parametrize(
     "moment", [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)]
 )
-def test_the_ends_of_the_calendar_are_stored_exactly(uow: BaseUnitOfWork, moment: datetime) -> None:
+def test_the_ends_of_the_calendar_are_stored_exactly(uow: UnitOfWork, moment: datetime) -> None:
     project = uow.projects.add(Project(name="p", archived_at=moment))
     assert uow.projects.get(project.id).archived_at == moment
 
@@ -57,7 +57,7 @@ def entry(**payloads: object) -> AuditEntry:
     )
 
 
-def test_json_payloads_round_trip_exactly(uow: BaseUnitOfWork) -> None:
+def test_json_payloads_round_trip_exactly(uow: UnitOfWork) -> None:
     """SQLite once gave JSON numeric affinity: 1.0 came back as 1, 2**63 as a float."""
     added = [
         uow.audit_logs.add(entry(event_data=payload, after_state=[payload])) for payload in PAYLOADS
@@ -72,7 +72,7 @@ def test_json_payloads_round_trip_exactly(uow: BaseUnitOfWork) -> None:
 
 @pytest.mark.parametrize("number", [2**63, 10**400])
 def test_a_number_no_backend_keeps_is_refused_and_the_trail_stays_readable(
-    uow: BaseUnitOfWork, number: int
+    uow: UnitOfWork, number: int
 ) -> None:
     uow.audit_logs.add(entry())
     with pytest.raises(InvalidValue, match=r"audit_entry\.event_data must hold only integers"):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidTransition, InvalidValue
 from agentkeel.domain.workspace import Worktree, WorktreeStatus
+from agentkeel.ports.unit_of_work import UnitOfWork
 from tests import factories
 
 
-def test_path_is_unique_across_repositories(uow: BaseUnitOfWork) -> None:
+def test_path_is_unique_across_repositories(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     api = factories.repository(uow, project, "api")
     web = factories.repository(uow, project, "web")
@@ -19,7 +19,7 @@ def test_path_is_unique_across_repositories(uow: BaseUnitOfWork) -> None:
         factories.worktree(uow, web, "/wt/shared")
 
 
-def test_status_follows_its_state_machine(uow: BaseUnitOfWork) -> None:
+def test_status_follows_its_state_machine(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     tree = factories.worktree(uow, factories.repository(uow, project))
     assert tree.status is WorktreeStatus.ACTIVE
@@ -32,7 +32,7 @@ def test_status_follows_its_state_machine(uow: BaseUnitOfWork) -> None:
     assert uow.worktrees.get(tree.id).status is WorktreeStatus.REMOVED
 
 
-def test_a_stale_copy_cannot_move_a_status_that_moved(uow: BaseUnitOfWork) -> None:
+def test_a_stale_copy_cannot_move_a_status_that_moved(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     tree = factories.worktree(uow, factories.repository(uow, project))
     stale = uow.worktrees.get(tree.id)
@@ -44,14 +44,14 @@ def test_a_stale_copy_cannot_move_a_status_that_moved(uow: BaseUnitOfWork) -> No
     assert uow.worktrees.get(tree.id).status is WorktreeStatus.REMOVED
 
 
-def test_bad_status_names_the_allowed_values(uow: BaseUnitOfWork) -> None:
+def test_bad_status_names_the_allowed_values(uow: UnitOfWork) -> None:
     with pytest.raises(InvalidValue) as caught:
         Worktree(repository_id="r", path="/p", branch_name="b", status="gone")  # type: ignore[arg-type]
     assert caught.value.field == "status"
     assert "'active', 'cleaning' or 'removed'" in str(caught.value)
 
 
-def test_list_filters_by_repository_and_status(uow: BaseUnitOfWork) -> None:
+def test_list_filters_by_repository_and_status(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     api = factories.repository(uow, project, "api")
     web = factories.repository(uow, project, "web")
@@ -63,7 +63,7 @@ def test_list_filters_by_repository_and_status(uow: BaseUnitOfWork) -> None:
     assert uow.worktrees.find_by_path("/wt/a") == a
 
 
-def test_deleting_a_worktree_is_audited(uow: BaseUnitOfWork) -> None:
+def test_deleting_a_worktree_is_audited(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     tree = factories.worktree(uow, factories.repository(uow, project))
     assert uow.worktrees.delete(tree.id) == {"worktrees": 1}

@@ -15,13 +15,14 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from agentkeel.adapters.sql.engine import create_database_engine
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, Setting
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata, table_of
 from tests.conftest import truncate_all
+from tests.factories import store_of
 
 Outcome = tuple[Any, ...]
 
@@ -36,7 +37,7 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def outcome_of(operation: Callable[[BaseUnitOfWork], Any], uow: BaseUnitOfWork) -> Outcome:
+def outcome_of(operation: Callable[[UnitOfWork], Any], uow: UnitOfWork) -> Outcome:
     """("ok", the result) or ("error", its type, its message) for a domain error; any other
     exception propagates and fails the test."""
     try:
@@ -52,10 +53,10 @@ def assert_agree(outcomes: dict[str, Outcome]) -> Outcome:
     return expected
 
 
-def dump(uow: BaseUnitOfWork) -> dict[str, list[dict[str, Any]]]:
+def dump(uow: UnitOfWork) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table. Audit entries get their ids inside the library (at random),
     so they are compared without them, in time order."""
-    store = uow._open().store
+    store = store_of(uow)
     contents = {table.name: store.select(table) for table in metadata.sorted_tables}
     contents["audit_logs"] = sorted(
         ({k: v for k, v in row.items() if k != "id"} for row in contents["audit_logs"]),
@@ -85,7 +86,7 @@ class EqualBackends:
         for db in dbs.values():
             with db.unit_of_work() as uow:
                 # Default settings cannot be deleted through the port: clear them below it.
-                uow._open().store.delete(table_of(Setting), [])
+                store_of(uow).delete(table_of(Setting), [])
                 uow.audit_logs.purge_before(uow.clock.now() + timedelta(days=1))
                 uow.commit()
             db.clock = FakeClock()

@@ -30,7 +30,6 @@ from hypothesis.stateful import (
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import DomainError
@@ -47,6 +46,7 @@ from agentkeel.domain.workspace import (
     WorktreeStatus,
     encode_setting,
 )
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import audit, workspace
 from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
@@ -94,8 +94,8 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
     # -- running one operation everywhere ---------------------------------------------------
 
-    def run(self, operation: Callable[[BaseUnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: BaseUnitOfWork) -> Any:
+    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
+        def and_commit(uow: UnitOfWork) -> Any:
             result = operation(uow)
             uow.commit()
             return result
@@ -106,7 +106,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
                 outcomes[name] = outcome_of(and_commit, uow)
         return assert_agree(outcomes)
 
-    def created(self, build: Callable[[], E], add: Callable[[BaseUnitOfWork, E], BaseModel]) -> Any:
+    def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
         """Build one entity (the same id for every backend) and add it everywhere."""
         try:
             entity = build()
@@ -130,7 +130,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
     @rule(project=projects, description=st.one_of(st.none(), ODD_TEXT))
     def describe_project(self, project: str, description: str | None) -> None:
-        def describe(uow: BaseUnitOfWork) -> Project:
+        def describe(uow: UnitOfWork) -> Project:
             found = uow.projects.get(project)
             found.description = description
             return uow.projects.update(found)
@@ -180,7 +180,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
     @rule(repository=repositories, name=NAMES)
     def rename_repository(self, repository: str, name: str) -> None:
-        def rename(uow: BaseUnitOfWork) -> Repository:
+        def rename(uow: UnitOfWork) -> Repository:
             found = uow.repositories.get(repository)
             found.name = name
             return uow.repositories.update(found)
@@ -189,7 +189,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
 
     @rule(repository=repositories, project=projects)
     def move_repository(self, repository: str, project: str) -> None:
-        def move(uow: BaseUnitOfWork) -> Repository:
+        def move(uow: UnitOfWork) -> Repository:
             found = uow.repositories.get(repository)
             found.project_id = project
             return uow.repositories.update(found)
@@ -250,7 +250,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
             return  # NaN and infinity are not JSON: nothing to send
         modified_at = {None: None, True: FLAGGED, False: None}[user_modified]
 
-        def update(uow: BaseUnitOfWork) -> Setting:
+        def update(uow: UnitOfWork) -> Setting:
             found = uow.settings.by_key(key)
             if value_type is not None:
                 found.value_type = value_type
@@ -303,7 +303,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
                 default_value=default,
                 required_at=FLAGGED if required else None,
             ),
-            lambda uow, placeholder: uow.templates.add_placeholder(placeholder),
+            lambda uow, placeholder: uow.template_placeholders.add(placeholder),
         )
 
     @rule(
@@ -344,7 +344,7 @@ class WorkspaceAgreement(RuleBasedStateMachine):
         deactivated: bool,
         usage_count: int | None,
     ) -> None:
-        def update(uow: BaseUnitOfWork) -> Template:
+        def update(uow: UnitOfWork) -> Template:
             found = uow.templates.get(template)
             found.name = name
             found.built_in_at = FLAGGED if built_in else None

@@ -3,14 +3,14 @@ contexts reach (workflows, agents and plans arrive with later contexts)."""
 
 from __future__ import annotations
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, SettingCategory
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
 from tests import factories
 
 
-def test_step_2_foreign_keys_refer_to_real_rows(uow: BaseUnitOfWork) -> None:
+def test_step_2_foreign_keys_refer_to_real_rows(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     repo = factories.repository(uow, project)
     tree = factories.worktree(uow, repo)
@@ -18,7 +18,7 @@ def test_step_2_foreign_keys_refer_to_real_rows(uow: BaseUnitOfWork) -> None:
     assert uow.worktrees.get(tree.id).repository_id == repo.id
 
 
-def test_step_3_deleting_a_project_removes_all_its_children(uow: BaseUnitOfWork) -> None:
+def test_step_3_deleting_a_project_removes_all_its_children(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     for name in ("api", "web", "docs"):
         repo = factories.repository(uow, project, name)
@@ -32,7 +32,7 @@ def test_step_3_deleting_a_project_removes_all_its_children(uow: BaseUnitOfWork)
 
 
 def test_step_4_an_archived_project_is_queryable_but_hidden_by_default(
-    uow: BaseUnitOfWork,
+    uow: UnitOfWork,
 ) -> None:
     project = factories.project(uow)
     workspace.archive_project(uow, project.id)
@@ -41,7 +41,7 @@ def test_step_4_an_archived_project_is_queryable_but_hidden_by_default(
     assert [p.id for p in uow.projects.list(include_archived=True)] == [project.id]
 
 
-def test_step_5_timestamps_work_as_booleans(uow: BaseUnitOfWork) -> None:
+def test_step_5_timestamps_work_as_booleans(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     assert not project.is_archived and project.archived_at is None
     archived = uow.projects.archive(project.id)
@@ -64,7 +64,7 @@ def test_step_6_default_settings_are_created(db: Database) -> None:
     assert [len(by_category[c]) for c in SettingCategory] == [9, 4, 3, 0, 0]
 
 
-def test_cascade_matrix_of_the_workspace(uow: BaseUnitOfWork) -> None:
+def test_cascade_matrix_of_the_workspace(uow: UnitOfWork) -> None:
     """CO's matrix rows that are implemented: projects → repositories, repositories →
     worktrees, templates → template_placeholders (all CASCADE)."""
     template = factories.template(uow)

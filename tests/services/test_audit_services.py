@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventCategory
 from agentkeel.domain.clock import FakeClock
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services.audit import purge_audit_logs
 from tests import factories
 
 
-def test_purge_keeps_entries_within_the_retention_period(uow: BaseUnitOfWork) -> None:
+def test_purge_keeps_entries_within_the_retention_period(uow: UnitOfWork) -> None:
     clock = uow.clock
     assert isinstance(clock, FakeClock)
     old = factories.project(uow, "Old")
@@ -28,7 +28,7 @@ def test_purge_keeps_entries_within_the_retention_period(uow: BaseUnitOfWork) ->
     assert entries[0].message == "Purged 1 audit entries older than 30 days"
 
 
-def test_purge_follows_the_setting(uow: BaseUnitOfWork) -> None:
+def test_purge_follows_the_setting(uow: UnitOfWork) -> None:
     clock = uow.clock
     assert isinstance(clock, FakeClock)
     uow.projects.delete(factories.project(uow).id)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.database import Database
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
 from agentkeel.domain.events import (
@@ -18,12 +17,13 @@ from agentkeel.domain.events import (
     TemplateRendered,
 )
 from agentkeel.domain.workspace import Template
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
 from tests import factories
 
 
 @pytest.fixture
-def crud(uow: BaseUnitOfWork) -> Template:
+def crud(uow: UnitOfWork) -> Template:
     template = factories.template(uow, template_text="Add {{ entity }} with {{fields}}{{end}}")
     factories.placeholder(
         uow, template, "entity", required_at=uow.clock.now(), validation_pattern="[A-Z][a-z]+"
@@ -33,9 +33,7 @@ def crud(uow: BaseUnitOfWork) -> Template:
     return template
 
 
-def test_render_fills_values_defaults_and_counts_the_use(
-    uow: BaseUnitOfWork, crud: Template
-) -> None:
+def test_render_fills_values_defaults_and_counts_the_use(uow: UnitOfWork, crud: Template) -> None:
     assert workspace.render(uow, crud.id, {"entity": "Invoice"}) == "Add Invoice with id, name"
     assert workspace.render(uow, crud.id, {"entity": "User", "fields": "email", "end": "."}) == (
         "Add User with email."
@@ -62,7 +60,7 @@ def test_render_fills_values_defaults_and_counts_the_use(
     ],
 )
 def test_render_refuses_bad_values_and_counts_nothing(
-    uow: BaseUnitOfWork, crud: Template, values: Any, message: str
+    uow: UnitOfWork, crud: Template, values: Any, message: str
 ) -> None:
     with pytest.raises(InvalidValue) as caught:
         workspace.render(uow, crud.id, values)
@@ -70,13 +68,13 @@ def test_render_refuses_bad_values_and_counts_nothing(
     assert uow.templates.get(crud.id).usage_count == 0
 
 
-def test_render_refuses_an_undefined_placeholder_in_the_text(uow: BaseUnitOfWork) -> None:
+def test_render_refuses_an_undefined_placeholder_in_the_text(uow: UnitOfWork) -> None:
     template = factories.template(uow, template_text="Hello {{ who }}")
     with pytest.raises(InvalidValue, match="names an undefined placeholder"):
         workspace.render(uow, template.id, {})
 
 
-def test_a_blank_default_does_not_satisfy_a_required_placeholder(uow: BaseUnitOfWork) -> None:
+def test_a_blank_default_does_not_satisfy_a_required_placeholder(uow: UnitOfWork) -> None:
     template = factories.template(uow, template_text="Hello {{who}}{{end}}")
     factories.placeholder(uow, template, "who", required_at=uow.clock.now(), default_value="")
     factories.placeholder(uow, template, "end", required_at=uow.clock.now(), default_value=" ")
@@ -88,7 +86,7 @@ def test_a_blank_default_does_not_satisfy_a_required_placeholder(uow: BaseUnitOf
     assert uow.templates.get(template.id).usage_count == 1
 
 
-def test_the_pattern_checks_only_values_that_are_there(uow: BaseUnitOfWork) -> None:
+def test_the_pattern_checks_only_values_that_are_there(uow: UnitOfWork) -> None:
     template = factories.template(uow, template_text="Ticket{{suffix}}{{year}}")
     factories.placeholder(uow, template, "suffix", validation_pattern="-[0-9]+")
     factories.placeholder(
@@ -106,9 +104,7 @@ def test_the_pattern_checks_only_values_that_are_there(uow: BaseUnitOfWork) -> N
 
 
 @pytest.mark.parametrize("pattern", ["(a+)+$", "(a|aa)+$", "(.*a){20}"])
-def test_a_pattern_that_backtracks_for_too_long_is_given_up(
-    uow: BaseUnitOfWork, pattern: str
-) -> None:
+def test_a_pattern_that_backtracks_for_too_long_is_given_up(uow: UnitOfWork, pattern: str) -> None:
     template = factories.template(uow, template_text="{{word}}")
     factories.placeholder(uow, template, "word", validation_pattern=pattern)
     started = time.perf_counter()
@@ -118,7 +114,7 @@ def test_a_pattern_that_backtracks_for_too_long_is_given_up(
     assert uow.templates.get(template.id).usage_count == 0
 
 
-def test_patterns_are_matched_by_the_engine_that_checked_them(uow: BaseUnitOfWork) -> None:
+def test_patterns_are_matched_by_the_engine_that_checked_them(uow: UnitOfWork) -> None:
     template = factories.template(uow, template_text="Dear {{name}}")
     # \p{Lu} is `regex` syntax that `re` refuses: it is accepted and matched alike.
     factories.placeholder(uow, template, "name", validation_pattern=r"\p{Lu}\p{Ll}+")
@@ -127,7 +123,7 @@ def test_patterns_are_matched_by_the_engine_that_checked_them(uow: BaseUnitOfWor
         workspace.render(uow, template.id, {"name": "élodie"})
 
 
-def test_the_rendered_text_is_limited_before_it_is_built(uow: BaseUnitOfWork) -> None:
+def test_the_rendered_text_is_limited_before_it_is_built(uow: UnitOfWork) -> None:
     template = factories.template(uow, template_text="{{v}}" * 1000)
     factories.placeholder(uow, template, "v")
     with pytest.raises(
@@ -143,13 +139,13 @@ def test_the_rendered_text_is_limited_before_it_is_built(uow: BaseUnitOfWork) ->
     assert uow.templates.get(edge.id).usage_count == 0
 
 
-def test_a_deactivated_template_cannot_be_rendered(uow: BaseUnitOfWork, crud: Template) -> None:
+def test_a_deactivated_template_cannot_be_rendered(uow: UnitOfWork, crud: Template) -> None:
     workspace.deactivate_template(uow, crud.id)
     with pytest.raises(Protected, match="is deactivated"):
         workspace.render(uow, crud.id, {"entity": "Invoice"})
 
 
-def test_built_in_templates_are_deactivated_never_deleted(uow: BaseUnitOfWork) -> None:
+def test_built_in_templates_are_deactivated_never_deleted(uow: UnitOfWork) -> None:
     builtin = factories.template(uow, "Built in", built_in_at=uow.clock.now())
     with pytest.raises(Protected, match="is built in: deactivate it instead"):
         workspace.delete_template(uow, builtin.id)
@@ -157,7 +153,7 @@ def test_built_in_templates_are_deactivated_never_deleted(uow: BaseUnitOfWork) -
     assert uow.templates.get(builtin.id).is_built_in
 
 
-def test_custom_templates_are_deleted_with_an_audit_entry(uow: BaseUnitOfWork) -> None:
+def test_custom_templates_are_deleted_with_an_audit_entry(uow: UnitOfWork) -> None:
     custom = factories.template(uow, "Custom")
     assert workspace.delete_template(uow, custom.id) == {"templates": 1}
     assert uow.audit_logs.list(entity_type="template")[0].entity_id == custom.id

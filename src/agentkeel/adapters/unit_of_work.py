@@ -1,16 +1,23 @@
 """The unit of work, written once: an adapter supplies only how a transaction begins, commits
-and rolls back, and the store to use inside it. Repositories are wired here, in one place."""
+and rolls back, and the store to use inside it.
+
+Repositories are declared here, one line each (`projects = OnFirstUse(ProjectRepository)`),
+and built the first time a unit of work uses them: a unit of work that touches two
+repositories builds two, however many exist.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Generic, Self, TypeVar, cast, overload
 
 from agentkeel.adapters.repositories.audit import AuditLogRepository
-from agentkeel.adapters.repositories.base import Work
+from agentkeel.adapters.repositories.base import UnitState
 from agentkeel.adapters.repositories.workspace import (
+    GitRepositoryRepository,
+    PlaceholderRepository,
     ProjectRepository,
-    RepositoryRepository,
     SettingRepository,
     TemplateRepository,
     WorktreeRepository,
@@ -20,14 +27,46 @@ from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
 
+R = TypeVar("R")
+
+
+class OnFirstUse(Generic[R]):
+    """A repository attribute of the unit of work: built from the open unit's state the
+    first time it is read, then kept until the unit of work closes."""
+
+    def __init__(self, build: Callable[[UnitState], R]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, uow: BaseUnitOfWork, owner: type[Any]) -> R: ...
+
+    def __get__(self, uow: BaseUnitOfWork | None, owner: type[Any]) -> Self | R:
+        if uow is None:
+            return self
+        state = uow._open()
+        built = state.repositories.get(self._name)
+        if built is None:
+            built = state.repositories[self._name] = self._build(state)
+        return cast(R, built)
+
 
 class BaseUnitOfWork:
-    projects: ProjectRepository
-    repositories: RepositoryRepository
-    worktrees: WorktreeRepository
-    settings: SettingRepository
-    templates: TemplateRepository
-    audit_logs: AuditLogRepository
+    """What every adapter's unit of work shares; it satisfies the `UnitOfWork` port."""
+
+    projects = OnFirstUse(ProjectRepository)
+    repositories = OnFirstUse(GitRepositoryRepository)
+    worktrees = OnFirstUse(WorktreeRepository)
+    settings = OnFirstUse(SettingRepository)
+    templates = OnFirstUse(TemplateRepository)
+    template_placeholders = OnFirstUse(PlaceholderRepository)
+    audit_logs = OnFirstUse(AuditLogRepository)
 
     def __init__(
         self, clock: Clock, bus: EventBus, source: EventSource, read_only: bool = False
@@ -36,7 +75,7 @@ class BaseUnitOfWork:
         self.source = EventSource(source)
         self.read_only = read_only
         self._bus = bus
-        self._work: Work | None = None
+        self._state: UnitState | None = None
 
     # -- what an adapter supplies -----------------------------------------------------------
 
@@ -56,17 +95,10 @@ class BaseUnitOfWork:
     # -- the protocol ----------------------------------------------------------------------
 
     def __enter__(self) -> Self:
-        if self._work is not None:
+        if self._state is not None:
             raise RuntimeError("this unit of work is already open")
         store = self._begin()
-        work = Work(ReadOnlyStore(store) if self.read_only else store, self.source)
-        self._work = work
-        self.projects = ProjectRepository(work)
-        self.repositories = RepositoryRepository(work)
-        self.worktrees = WorktreeRepository(work)
-        self.settings = SettingRepository(work)
-        self.templates = TemplateRepository(work)
-        self.audit_logs = AuditLogRepository(work)
+        self._state = UnitState(ReadOnlyStore(store) if self.read_only else store, self.source)
         return self
 
     def __exit__(
@@ -79,24 +111,30 @@ class BaseUnitOfWork:
             self._open().end_transaction()
             self._close()
         finally:
-            self._work = None
+            self._state = None
 
     def commit(self) -> list[HandlerFailure]:
-        work = self._open()
+        state = self._open()
         self._commit()
-        events = list(work.events)
-        work.end_transaction()
+        events = list(state.events)
+        state.end_transaction()
         return [failure for event in events for failure in self._bus.publish(event)]
 
     def rollback(self) -> None:
-        work = self._open()
-        work.end_transaction()
+        self._open().end_transaction()
         self._rollback()
 
     def record(self, event: DomainEvent) -> None:
         self._open().events.append(event)
 
-    def _open(self) -> Work:
-        if self._work is None:
+    @property
+    def store(self) -> RowStore:
+        """The row store of the open transaction, below every rule of the repositories: for
+        tools and tests that must work beneath the ports (a raw read, a row planted by
+        hand). Applications use the repositories."""
+        return self._open().store
+
+    def _open(self) -> UnitState:
+        if self._state is None:
             raise RuntimeError("use the unit of work inside `with uow:`")
-        return self._work
+        return self._state

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) writes
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, overload
 
 from pydantic import (
     ConfigDict,
@@ -281,6 +281,24 @@ Json = Annotated[JsonValue, JsonRule()]
 
 def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Flag:
+    """A timestamp flag's boolean view, declared in one line:
+    `is_archived: ClassVar[Flag] = Flag("archived_at")` reads True while `archived_at` is set
+    (a ClassVar, so that pydantic leaves it alone)."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    @overload
+    def __get__(self, entity: None, owner: type[Any]) -> Flag: ...
+
+    @overload
+    def __get__(self, entity: Entity, owner: type[Any]) -> bool: ...
+
+    def __get__(self, entity: Entity | None, owner: type[Any]) -> Flag | bool:
+        return self if entity is None else getattr(entity, self.field) is not None
 
 
 class Entity(SQLModel):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any, Self, assert_never, get_args
+from typing import Annotated, Any, ClassVar, Self, assert_never, get_args
 
 import regex
 from pydantic import Strict, model_validator
@@ -19,6 +19,7 @@ from agentkeel.domain.model import (
     BranchName,
     Count,
     Description,
+    Flag,
     FilePath,
     Id,
     IndexedPath,
@@ -55,13 +56,9 @@ class Project(Timestamped):
     completed_at: UtcDateTime | None = None
     archived_at: UtcDateTime | None = None
 
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
+    is_archived: ClassVar[Flag] = Flag("archived_at")
 
-    @property
-    def is_completed(self) -> bool:
-        return self.completed_at is not None
+    is_completed: ClassVar[Flag] = Flag("completed_at")
 
     def archive(self, at: datetime) -> None:
         self._raise_flag("archived_at", at)
@@ -94,9 +91,7 @@ class Repository(Timestamped):
             raise InvalidValue(self.label(), "path", None, "or url must be given")
         return self
 
-    @property
-    def is_default(self) -> bool:
-        return self.set_as_default_at is not None
+    is_default: ClassVar[Flag] = Flag("set_as_default_at")
 
 
 # -- worktrees ---------------------------------------------------------------------------------
@@ -204,9 +199,7 @@ class Setting(Timestamped):
                 raise InvalidValue(self.label(), field_name, decoded, problem)
         return self
 
-    @property
-    def is_user_modified(self) -> bool:
-        return self.user_modified_at is not None
+    is_user_modified: ClassVar[Flag] = Flag("user_modified_at")
 
     @property
     def typed_value(self) -> SettingValue:
@@ -417,13 +410,9 @@ class Template(Timestamped):
     built_in_at: UtcDateTime | None = None
     deactivated_at: UtcDateTime | None = None
 
-    @property
-    def is_built_in(self) -> bool:
-        return self.built_in_at is not None
+    is_built_in: ClassVar[Flag] = Flag("built_in_at")
 
-    @property
-    def is_deactivated(self) -> bool:
-        return self.deactivated_at is not None
+    is_deactivated: ClassVar[Flag] = Flag("deactivated_at")
 
     def deactivate(self, at: datetime) -> None:
         self._raise_flag("deactivated_at", at)
@@ -455,9 +444,7 @@ class TemplatePlaceholder(Timestamped):
             _compiled_pattern(self.validation_pattern)
         return self
 
-    @property
-    def is_required(self) -> bool:
-        return self.required_at is not None
+    is_required: ClassVar[Flag] = Flag("required_at")
 
 
 # Patterns are user input. They are compiled and matched by `regex` (the syntax of `re`, and

@@ -17,7 +17,11 @@ class AuditLogs(Protocol):
         ...
 
     def get(self, key: str) -> AuditEntry:
-        """Raises NotFound."""
+        """The entry with this id. Raises NotFound."""
+        ...
+
+    def find(self, key: str) -> AuditEntry | None:
+        """The entry with this id, or None."""
         ...
 
     def list(
@@ -33,8 +37,20 @@ class AuditLogs(Protocol):
         """Entries, newest first, filtered by whatever is given."""
         ...
 
-    def count(self) -> int: ...
+    def count(self) -> int:
+        """How many entries are stored."""
+        ...
+
+    def update(self, entry: AuditEntry) -> AuditEntry:
+        """Always raises Protected: entries are never changed."""
+        ...
+
+    def delete(self, key: str) -> dict[str, int]:
+        """Always raises Protected: entries leave only by `purge_before` (the retention
+        purge)."""
+        ...
 
     def purge_before(self, cutoff: datetime) -> int:
-        """Delete entries older than `cutoff`; return how many went."""
+        """Delete entries older than `cutoff`; return how many went. Raises InvalidValue for
+        a naive datetime."""
         ...

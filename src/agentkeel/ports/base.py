@@ -9,7 +9,7 @@ from agentkeel.domain.model import Entity
 E = TypeVar("E", bound=Entity)
 
 
-class Repository(Protocol[E]):
+class EntityRepository(Protocol[E]):
     """Storage of one kind of entity. Entities in and out are detached values."""
 
     def add(self, entity: E) -> E:

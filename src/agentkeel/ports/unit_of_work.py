@@ -9,7 +9,14 @@ from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import DomainEvent, HandlerFailure
 from agentkeel.ports.audit import AuditLogs
-from agentkeel.ports.workspace import Projects, Repositories, Settings, Templates, Worktrees
+from agentkeel.ports.workspace import (
+    Projects,
+    Repositories,
+    Settings,
+    TemplatePlaceholders,
+    Templates,
+    Worktrees,
+)
 
 
 class UnitOfWork(Protocol):
@@ -37,6 +44,9 @@ class UnitOfWork(Protocol):
 
     @property
     def templates(self) -> Templates: ...
+
+    @property
+    def template_placeholders(self) -> TemplatePlaceholders: ...
 
     @property
     def audit_logs(self) -> AuditLogs: ...

@@ -17,12 +17,12 @@ from agentkeel.domain.workspace import (
     Worktree,
     WorktreeStatus,
 )
-from agentkeel.ports.base import Repository as RepositoryPort
+from agentkeel.ports.base import EntityRepository
 
 T = TypeVar("T")
 
 
-class Projects(RepositoryPort[Project], Protocol):
+class Projects(EntityRepository[Project], Protocol):
     def list(
         self, *, include_archived: bool = False, limit: int | None = None, offset: int = 0
     ) -> builtins.list[Project]:
@@ -38,7 +38,7 @@ class Projects(RepositoryPort[Project], Protocol):
         ...
 
 
-class Repositories(RepositoryPort[Repository], Protocol):
+class Repositories(EntityRepository[Repository], Protocol):
     def list(self, *, project_id: str | None = None) -> builtins.list[Repository]:
         """Repositories (of one project, if given), by name."""
         ...
@@ -68,7 +68,7 @@ class Repositories(RepositoryPort[Repository], Protocol):
         ...
 
 
-class Worktrees(RepositoryPort[Worktree], Protocol):
+class Worktrees(EntityRepository[Worktree], Protocol):
     def list(
         self, *, repository_id: str | None = None, status: WorktreeStatus | None = None
     ) -> builtins.list[Worktree]:
@@ -87,7 +87,7 @@ class Worktrees(RepositoryPort[Worktree], Protocol):
         ...
 
 
-class Settings(RepositoryPort[Setting], Protocol):
+class Settings(EntityRepository[Setting], Protocol):
     def list(self, *, category: SettingCategory | None = None) -> builtins.list[Setting]:
         """Settings by key, optionally of one category."""
         ...
@@ -122,7 +122,7 @@ class Settings(RepositoryPort[Setting], Protocol):
         ...
 
 
-class Templates(RepositoryPort[Template], Protocol):
+class Templates(EntityRepository[Template], Protocol):
     def list(
         self, *, category: TemplateCategory | None = None, include_deactivated: bool = False
     ) -> builtins.list[Template]:
@@ -133,26 +133,19 @@ class Templates(RepositoryPort[Template], Protocol):
         """The template with this name (names are unique)."""
         ...
 
-    def placeholders(self, template_id: str) -> builtins.list[TemplatePlaceholder]:
-        """The template's placeholders by `order_index`, then name."""
-        ...
-
-    def add_placeholder(self, placeholder: TemplatePlaceholder) -> TemplatePlaceholder:
-        """Add a placeholder. Raises AlreadyExists (name taken in the template),
-        ReferenceMissing (no such template), InvalidValue."""
-        ...
-
-    def update_placeholder(self, placeholder: TemplatePlaceholder) -> TemplatePlaceholder:
-        """Write a changed placeholder. Raises NotFound, AlreadyExists, InvalidValue."""
-        ...
-
-    def remove_placeholder(self, key: str) -> None:
-        """Delete a placeholder (audited like every hard delete). Raises NotFound."""
-        ...
-
     def record_use(self, key: str) -> Template:
         """Add one to `usage_count`, atomically (safe under concurrent renders).
 
         Raises NotFound.
         """
+        ...
+
+
+class TemplatePlaceholders(EntityRepository[TemplatePlaceholder], Protocol):
+    """The `{{name}}` placeholders of templates; they go with their template when it is
+    deleted. `add` raises AlreadyExists (the name is taken in the template) and
+    ReferenceMissing (no such template); `delete` is audited like every hard delete."""
+
+    def list(self, *, template_id: str) -> builtins.list[TemplatePlaceholder]:
+        """The template's placeholders by `order_index`, then name."""
         ...

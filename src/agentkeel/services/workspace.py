@@ -89,7 +89,8 @@ def render(uow: UnitOfWork, template_id: str, values: Mapping[str, str]) -> str:
     template = uow.templates.get(template_id)
     if template.is_deactivated:
         raise Protected("template", template_id, "is deactivated and cannot be rendered")
-    text = render_template(template, uow.templates.placeholders(template_id), values)
+    placeholders = uow.template_placeholders.list(template_id=template_id)
+    text = render_template(template, placeholders, values)
     uow.templates.record_use(template_id)
     return text
 

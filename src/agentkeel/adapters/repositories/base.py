@@ -38,14 +38,17 @@ E = TypeVar("E", bound=Entity)
 
 
 @dataclass
-class Work:
-    """What a unit of work lends its repositories: its store, who acts, the events recorded,
-    and the row version at which this transaction first saw each versioned row."""
+class UnitState:
+    """The state of one open unit of work, which it lends its repositories: its store, who
+    acts, the events recorded, and the row version at which this transaction first saw each
+    versioned row."""
 
     store: RowStore
     source: EventSource = EventSource.SYSTEM
     events: list[DomainEvent] = field(default_factory=list)
     seen: dict[tuple[str, str], int] = field(default_factory=dict)
+    # The repositories built so far, by attribute name (see OnFirstUse).
+    repositories: dict[str, object] = field(default_factory=dict)
 
     def end_transaction(self) -> None:
         self.events.clear()
@@ -55,9 +58,9 @@ class Work:
 class TableRepository(Generic[E]):
     entity: ClassVar[type[Entity]]
 
-    def __init__(self, work: Work) -> None:
-        self._work = work
-        self._store = work.store
+    def __init__(self, state: UnitState) -> None:
+        self._state = state
+        self._store = state.store
         self._table = table_of(self.entity)
         self._label = label_of(self._table)
         self._version = self.entity.version_field
@@ -100,7 +103,7 @@ class TableRepository(Generic[E]):
     def update(self, entity: E) -> E:
         entity = self._checked(entity)
         stored, read_version = self._as_read(entity)
-        first_seen = self._work.seen.get((self._table.name, entity.id), read_version)
+        first_seen = self._state.seen.get((self._table.name, entity.id), read_version)
         if self._version is not None and first_seen != read_version:
             # Read again after another unit of work changed it: what this unit decided from
             # its first read may be stale (the lost update of read-modify-write), even if
@@ -133,7 +136,7 @@ class TableRepository(Generic[E]):
                     raise NotFound(self._label, entity.id)
                 raise self._stale(entity.id)
         if self._version is not None:
-            self._work.seen[(self._table.name, entity.id)] = row[self._version]
+            self._state.seen[(self._table.name, entity.id)] = row[self._version]
         result = self._entity(row)
         self._after_write(result, stored)
         return result
@@ -173,7 +176,7 @@ class TableRepository(Generic[E]):
     # -- for subclasses --------------------------------------------------------------------
 
     def _record(self, event: DomainEvent) -> None:
-        self._work.events.append(event)
+        self._state.events.append(event)
 
     def _stale(self, key: str) -> Conflict:
         return Conflict(
@@ -184,7 +187,7 @@ class TableRepository(Generic[E]):
 
     def _saw(self, row: Row) -> None:
         if self._version is not None:
-            self._work.seen.setdefault((self._table.name, row["id"]), row[self._version])
+            self._state.seen.setdefault((self._table.name, row["id"]), row[self._version])
 
     def _checked(self, entity: E) -> E:
         """The entity validated afresh: `model_construct` and `model_copy(update=...)` skip
@@ -350,7 +353,7 @@ class TableRepository(Generic[E]):
             message=f"Deleted {subject} and {others} dependent row{'s' * (others != 1)}",
             event_data={"removed": dict[str, JsonValue](removed)},
             before_state=entity.audit_state(),
-            source=self._work.source,
+            source=self._state.source,
         )
         row = entry.to_row()
         row["timestamp"] = self._store.clock.now()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 from typing import TypeVar
 
-from agentkeel.adapters.repositories.base import TableRepository, Work
+from agentkeel.adapters.repositories.base import TableRepository
 from agentkeel.adapters.store import Asc, Eq, IsNull, NotNull, Row, Where
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
 from agentkeel.domain.events import (
@@ -70,7 +70,7 @@ class ProjectRepository(TableRepository[Project]):
             self._record(ProjectUnarchived(project.id))
 
 
-class RepositoryRepository(TableRepository[Repository]):
+class GitRepositoryRepository(TableRepository[Repository]):
     entity = Repository
 
     def list(self, *, project_id: str | None = None) -> builtins.list[Repository]:
@@ -203,16 +203,8 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
-class PlaceholderRepository(TableRepository[TemplatePlaceholder]):
-    entity = TemplatePlaceholder
-
-
 class TemplateRepository(TableRepository[Template]):
     entity = Template
-
-    def __init__(self, work: Work) -> None:
-        super().__init__(work)
-        self._placeholders = PlaceholderRepository(work)
 
     def list(
         self, *, category: TemplateCategory | None = None, include_deactivated: bool = False
@@ -224,20 +216,6 @@ class TemplateRepository(TableRepository[Template]):
     def find_by_name(self, name: str) -> Template | None:
         return self._first([Eq("name", name)])
 
-    def placeholders(self, template_id: str) -> builtins.list[TemplatePlaceholder]:
-        return self._placeholders._select(
-            [Eq("template_id", template_id)], [Asc("order_index"), Asc("name")]
-        )
-
-    def add_placeholder(self, placeholder: TemplatePlaceholder) -> TemplatePlaceholder:
-        return self._placeholders.add(placeholder)
-
-    def update_placeholder(self, placeholder: TemplatePlaceholder) -> TemplatePlaceholder:
-        return self._placeholders.update(placeholder)
-
-    def remove_placeholder(self, key: str) -> None:
-        self._placeholders.delete(key)
-
     def record_use(self, key: str) -> Template:
         template = self._increment(key, "usage_count")
         self._record(TemplateRendered(template.id))
@@ -248,3 +226,10 @@ class TemplateRepository(TableRepository[Template]):
             raise Protected(
                 "template", template.id, "is built in: deactivate it instead of deleting it"
             )
+
+
+class PlaceholderRepository(TableRepository[TemplatePlaceholder]):
+    entity = TemplatePlaceholder
+
+    def list(self, *, template_id: str) -> builtins.list[TemplatePlaceholder]:
+        return self._select([Eq("template_id", template_id)], [Asc("order_index"), Asc("name")])
