@@ -9,8 +9,9 @@ from typing import ClassVar
 import pytest
 
 import agentkeel
+from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import Busy, Conflict, InvalidValue, ReadOnly
-from agentkeel.domain.model import Entity, Json, Name
+from agentkeel.domain.fields import Json, Name
 from agentkeel.domain.workspace import Project
 
 

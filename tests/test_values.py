@@ -11,7 +11,7 @@ import pytest
 
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import InvalidValue, NotFound, shown
-from agentkeel.domain.model import JSON_MAX_DEPTH, JSON_MAX_LENGTH, json_problem
+from agentkeel.domain.fields import JSON_MAX_DEPTH, JSON_MAX_LENGTH, json_problem
 from agentkeel.domain.workspace import Project, Repository
 
 

@@ -7,11 +7,11 @@ import pytest
 from agentkeel.adapters.store import Eq
 from agentkeel.database import Database
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
-from agentkeel.domain.events import SettingChanged
 from agentkeel.domain.workspace import (
     DEFAULT_SETTINGS,
     Setting,
     SettingCategory,
+    SettingChanged,
     SettingValueType,
     encode_setting,
 )

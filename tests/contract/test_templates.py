@@ -15,9 +15,8 @@ from agentkeel.domain.errors import (
     Protected,
     ReferenceMissing,
 )
-from agentkeel.domain.events import TemplateRendered
-from agentkeel.domain.model import INT64_MAX
-from agentkeel.domain.workspace import TemplateCategory, TemplatePlaceholder
+from agentkeel.domain.fields import INT64_MAX
+from agentkeel.domain.workspace import TemplateCategory, TemplatePlaceholder, TemplateRendered
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
 from tests import factories

@@ -8,7 +8,8 @@ import pytest
 
 from agentkeel.database import Database
 from agentkeel.domain.errors import AlreadyExists, ReadOnly
-from agentkeel.domain.events import DomainEvent, ProjectArchived
+from agentkeel.domain.events import DomainEvent
+from agentkeel.domain.workspace import ProjectArchived
 from agentkeel.services.workspace import archive_project
 from tests import factories
 

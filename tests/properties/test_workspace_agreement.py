@@ -32,8 +32,8 @@ from sqlalchemy import Engine
 
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
+from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import DomainError
-from agentkeel.domain.model import Entity
 from agentkeel.domain.workspace import (
     DEFAULT_SETTINGS,
     Project,

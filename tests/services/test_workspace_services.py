@@ -9,14 +9,13 @@ import pytest
 
 from agentkeel.database import Database
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
-from agentkeel.domain.events import (
+from agentkeel.domain.events import DomainEvent, RecordDeleted
+from agentkeel.domain.workspace import (
     DefaultRepositoryChanged,
-    DomainEvent,
-    RecordDeleted,
     SettingChanged,
+    Template,
     TemplateRendered,
 )
-from agentkeel.domain.workspace import Template
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
 from tests import factories

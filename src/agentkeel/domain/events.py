@@ -21,44 +21,12 @@ class DomainEvent:
 
 
 @dataclass(frozen=True)
-class ProjectArchived(DomainEvent):
-    project_id: str
-
-
-@dataclass(frozen=True)
-class ProjectUnarchived(DomainEvent):
-    project_id: str
-
-
-@dataclass(frozen=True)
 class RecordDeleted(DomainEvent):
     """A hard delete happened; `removed` counts the rows that went, per table."""
 
     entity_type: str
     entity_id: str
     removed: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DefaultRepositoryChanged(DomainEvent):
-    project_id: str
-    repository_id: str
-
-
-@dataclass(frozen=True)
-class SettingChanged(DomainEvent):
-    key: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class TemplateRendered(DomainEvent):
-    template_id: str
-
-
-@dataclass(frozen=True)
-class AuditLogsPurged(DomainEvent):
-    removed: int
 
 
 E = TypeVar("E", bound=DomainEvent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
-from agentkeel.domain.model import Entity
+from agentkeel.domain.entity import Entity
 
 E = TypeVar("E", bound=Entity)
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import Table
 
-from agentkeel.domain.model import Entity
+from agentkeel.domain.entity import Entity
 from agentkeel.schema import audit, workspace
 from agentkeel.schema.base import ENTITIES, label_of, metadata
 

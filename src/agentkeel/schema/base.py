@@ -35,17 +35,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
+from agentkeel.domain.entity import Entity, enum_values
+from agentkeel.domain.fields import FloatRule, IdRule, IntRule, JsonRule, TextRule, UtcRule
 from agentkeel.domain.ids import ID_MAX_LENGTH
-from agentkeel.domain.model import (
-    Entity,
-    FloatRule,
-    IdRule,
-    IntRule,
-    JsonRule,
-    TextRule,
-    UtcRule,
-    enum_values,
-)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -176,7 +168,7 @@ def field_spec(annotation: Any) -> FieldSpec:
         return FieldSpec(String(width), nullable, allowed=allowed, max_bytes=width)
     if annotation is bool:
         raise TypeError("flags are nullable <word>_at timestamps, never booleans")
-    raise TypeError(f"no column type for {annotation!r}: give the field a rule from domain.model")
+    raise TypeError(f"no column type for {annotation!r}: give the field a rule from domain.fields")
 
 
 # -- relations: what a table adds to its entity's columns ------------------------------------

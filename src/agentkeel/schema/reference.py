@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, create_engine
 
-from agentkeel.domain.model import JSON_MAX_DEPTH, JSON_MAX_LENGTH
+from agentkeel.domain.fields import JSON_MAX_DEPTH, JSON_MAX_LENGTH
 from agentkeel.schema import entity_of, metadata
 from agentkeel.schema.base import ExactJson
 

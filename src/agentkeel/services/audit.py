@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agentkeel.domain.audit import AuditEntry, EventCategory
-from agentkeel.domain.events import AuditLogsPurged
+from agentkeel.domain.audit import AuditEntry, AuditLogsPurged, EventCategory
 from agentkeel.ports.unit_of_work import UnitOfWork
 
 RETENTION_SETTING = "logging.retentionDays"

@@ -28,9 +28,10 @@ from agentkeel.adapters.store import (
     Where,
 )
 from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource
+from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import Conflict, InvalidValue, NotFound
 from agentkeel.domain.events import DomainEvent, RecordDeleted
-from agentkeel.domain.model import INT64_MAX, INT64_MIN, Entity, IntRule
+from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
 from agentkeel.schema import label_of, table_of
 from agentkeel.schema.graph import plan_delete
 

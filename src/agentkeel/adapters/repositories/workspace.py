@@ -13,23 +13,21 @@ from typing import TypeVar
 from agentkeel.adapters.repositories.base import TableRepository
 from agentkeel.adapters.store import Asc, Eq, IsNull, NotNull, Row, Where
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
-from agentkeel.domain.events import (
-    DefaultRepositoryChanged,
-    ProjectArchived,
-    ProjectUnarchived,
-    SettingChanged,
-    TemplateRendered,
-)
 from agentkeel.domain.workspace import (
     SETTING_DEFINITIONS,
+    DefaultRepositoryChanged,
     Project,
+    ProjectArchived,
+    ProjectUnarchived,
     Repository,
     Setting,
     SettingCategory,
+    SettingChanged,
     SettingValue,
     Template,
     TemplateCategory,
     TemplatePlaceholder,
+    TemplateRendered,
     Worktree,
     WorktreeStatus,
     encode_setting,

@@ -1,39 +1,27 @@
-"""The building blocks of every entity: field rules, the Entity base, flags and transitions.
+"""Field rules and the field types entities are made of.
 
-Field rules are `Annotated` metadata that do two jobs: they validate values in the domain
-(raising `InvalidValue` that names the field), and `schema/` reads them to size columns.
+A field rule is `Annotated` metadata that does two jobs: it validates values in the domain
+(raising `InvalidValue` that names the field), and `schema/` reads it to size the column.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from functools import cache
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) writes
-from typing import Annotated, Any, ClassVar, Self, overload
+from typing import Annotated, Any
 
 from pydantic import (
-    ConfigDict,
     GetCoreSchemaHandler,
     JsonValue,
-    PrivateAttr,
     Strict,
-    TypeAdapter,
-    ValidationError,
-    model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
-from sqlmodel import Field, SQLModel
 
-from agentkeel.domain.clock import utc_now
-from agentkeel.domain.errors import DomainError, InvalidTransition, InvalidValue
-from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN, new_id
+from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -277,194 +265,3 @@ Integer = Annotated[int, Strict(), IntRule()]
 Real = Annotated[float, FloatRule()]
 UtcDateTime = Annotated[datetime, UtcRule()]
 Json = Annotated[JsonValue, JsonRule()]
-
-
-def snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-class Flag:
-    """A timestamp flag's boolean view, declared in one line:
-    `is_archived: ClassVar[Flag] = Flag("archived_at")` reads True while `archived_at` is set
-    (a ClassVar, so that pydantic leaves it alone)."""
-
-    def __init__(self, field: str) -> None:
-        self.field = field
-
-    @overload
-    def __get__(self, entity: None, owner: type[Any]) -> Flag: ...
-
-    @overload
-    def __get__(self, entity: Entity, owner: type[Any]) -> bool: ...
-
-    def __get__(self, entity: Entity | None, owner: type[Any]) -> Flag | bool:
-        return self if entity is None else getattr(entity, self.field) is not None
-
-
-class Entity(SQLModel):
-    """Base of every entity: a validated, detached value with a nanoid `id`.
-
-    Entities validate on construction and on every assignment, raising `InvalidValue`.
-    Handing one to a repository is the only way a change reaches storage.
-    """
-
-    # SQLModel types model_config as its own TypedDict; these keys are plain pydantic ones.
-    model_config = ConfigDict(validate_assignment=True, extra="forbid")  # type: ignore[assignment]
-
-    # Columns the adapters stamp with the clock on insert and on every update.
-    stamped_on_insert: ClassVar[tuple[str, ...]] = ()
-    stamped_on_update: ClassVar[tuple[str, ...]] = ()
-    # Enum fields with a state machine: field -> {from value -> allowed next values}.
-    transitions: ClassVar[Mapping[str, Mapping[str, frozenset[str]]]] = {}
-    # Fields never shown: not in repr, audit states or errors (credentials, tokens).
-    secret_fields: ClassVar[frozenset[str]] = frozenset()
-    # The field that counts the stored entity's writes, for refusing stale updates (if any).
-    version_field: ClassVar[str | None] = None
-
-    id: Id = Field(default_factory=new_id)
-
-    # The stored values this entity was read with; None until it is stored.
-    _stored: dict[str, Any] | None = PrivateAttr(default=None)
-
-    @classmethod
-    def label(cls) -> str:
-        """The entity's name in messages: `TemplatePlaceholder` -> `template_placeholder`."""
-        return snake_case(cls.__name__)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _domain_errors(cls, data: Any, handler: Any) -> Any:
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            raise invalid_value(cls, exc) from None
-
-    @classmethod
-    def query_value(cls, field: str, value: Any) -> Any:
-        """`value` as `field` would hold it, to compare with stored values: names normalised,
-        enums as their text, datetimes in UTC. None stays None.
-
-        Raises InvalidValue naming the field for a value the field could never hold (wrong
-        type, NUL, too long, not an allowed value, a naive datetime): it would match nothing,
-        and some backends cannot even be sent it."""
-        if value is None:
-            return None
-        if not isinstance(value, str | int | float | datetime):
-            # Containers never match a column (and a deep one would overflow the validators).
-            problem = f"must be compared with a single value, not {type(value).__name__}"
-            raise InvalidValue(cls.label(), field, value, problem)
-        try:
-            held = _field_adapter(cls, field).validate_python(value)
-        except ValidationError as exc:
-            raise invalid_value(cls, exc, field) from None
-        return held.value if isinstance(held, StrEnum) else held
-
-    def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            yield name, "<secret>" if name in self.secret_fields else value
-
-    def _raise_flag(self, name: str, at: datetime) -> None:
-        """Set a timestamp flag; a flag already set keeps the time it was first set."""
-        if getattr(self, name) is None:
-            setattr(self, name, at)
-
-    def _lower_flag(self, name: str) -> None:
-        setattr(self, name, None)
-
-    # -- used by the repositories ----------------------------------------------------------
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Self:
-        """The entity for a stored row, remembering the row to tell changes later."""
-        # pydantic's validator directly: SQLModel's model_validate wrapper costs a third more
-        # on every row read, for table-model support that entities do not use.
-        entity: Self = cls.__pydantic_validator__.validate_python(row)
-        entity.remember_stored(row)
-        return entity
-
-    def remember_stored(self, row: Mapping[str, Any]) -> None:
-        """Keep `row` as what storage holds; JSON containers are copied so that changing
-        the entity's payload in place still shows as a change."""
-        private = self.__pydantic_private__
-        assert private is not None  # Entity declares a private attribute, so pydantic made it
-        private["_stored"] = {
-            name: copy.deepcopy(value) if isinstance(value, dict | list) else value
-            for name, value in row.items()
-        }
-
-    def to_row(self) -> dict[str, Any]:
-        """The entity as column values (enums as plain strings)."""
-        row = dict(self.__dict__)
-        for name, value in row.items():
-            if isinstance(value, StrEnum):
-                row[name] = value.value
-        return row
-
-    def changed_columns(self) -> dict[str, Any]:
-        """Columns that differ from what was read (all of them for an entity never stored)."""
-        row = self.to_row()
-        if self._stored is None:
-            return row
-        return {name: value for name, value in row.items() if self._stored.get(name) != value}
-
-    def audit_state(self) -> dict[str, Any]:
-        """The entity as JSON for an audit entry, secrets left out."""
-        state: dict[str, Any] = self.model_dump(mode="json", exclude=set(self.secret_fields))
-        return state
-
-    def stored_value(self, name: str) -> Any:
-        return None if self._stored is None else self._stored.get(name)
-
-    def check_transitions(self) -> None:
-        """Refuse a state-machine field moved to a state not reachable from its stored one."""
-        for field_name, graph in self.transitions.items():
-            old, new = self.stored_value(field_name), getattr(self, field_name)
-            new = new.value if isinstance(new, StrEnum) else new
-            if old is not None and old != new and new not in graph.get(old, frozenset()):
-                raise InvalidTransition(self.label(), field_name, old, new)
-
-
-class Timestamped(Entity):
-    """An entity that changes after it is stored: `created_at` (set on insert), `updated_at`
-    (set on every write) and `row_version` (1 when added, one more on every write), which
-    the repositories check so that an update based on a stale read is refused."""
-
-    stamped_on_insert = ("created_at", "updated_at")
-    stamped_on_update = ("updated_at",)
-    version_field = "row_version"
-
-    created_at: UtcDateTime = Field(default_factory=utc_now)
-    updated_at: UtcDateTime = Field(default_factory=utc_now)
-    row_version: Annotated[int, Strict(), IntRule(minimum=1)] = 1
-
-
-@cache
-def _field_adapter(entity: type[Entity], field: str) -> TypeAdapter[Any]:
-    info = entity.model_fields[field]
-    annotation: Any = info.annotation
-    if info.metadata:
-        annotation = Annotated[(annotation, *info.metadata)]
-    return TypeAdapter(annotation)
-
-
-def invalid_value(entity: type[Entity], exc: ValidationError, field: str = "") -> DomainError:
-    """The first problem pydantic found, as an InvalidValue naming the field (a secret
-    field's value is not shown). `field` names it when pydantic's error does not."""
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or field or "value"
-    value = "<secret>" if field in entity.secret_fields else error.get("input")
-    if error["type"] == "agentkeel":
-        problem = error["msg"]
-    elif error["type"] == "extra_forbidden":
-        problem = "is not a field"
-    elif error["type"] == "missing":
-        problem = "is required"
-    elif error["type"] == "enum":
-        problem = f"must be one of {error.get('ctx', {}).get('expected', '?')}"
-    else:
-        problem = f"is invalid: {error['msg'][0].lower()}{error['msg'][1:]}"
-    return InvalidValue(entity.label(), field, value, problem)
-
-
-def enum_values(enum: type[StrEnum]) -> tuple[str, ...]:
-    return tuple(member.value for member in enum)

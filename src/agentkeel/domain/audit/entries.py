@@ -1,4 +1,4 @@
-"""The audit context: a trail of what happened, which outlives what it describes."""
+"""Audit log entries: a trail of what happened, which outlives what it describes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from enum import StrEnum
 from sqlmodel import Field
 
 from agentkeel.domain.clock import utc_now
-from agentkeel.domain.model import Description, Entity, Id, Json, Label, UtcDateTime
+from agentkeel.domain.entity import Entity
+from agentkeel.domain.fields import Description, Id, Json, Label, UtcDateTime
 
 
 class EventCategory(StrEnum):

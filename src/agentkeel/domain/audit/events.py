@@ -1,0 +1,12 @@
+"""Events of the audit context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentkeel.domain.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class AuditLogsPurged(DomainEvent):
+    removed: int
