@@ -1,0 +1,1 @@
+"""Contract tests of the audit context, on every backend."""
