@@ -10,7 +10,7 @@ import pytest
 
 import agentkeel
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import Busy, Conflict, InvalidValue, ReadOnly
+from agentkeel.domain.errors import Busy, Conflict, DomainError, InvalidValue, ReadOnly
 from agentkeel.domain.fields import Json, Name
 from agentkeel.domain.workspace import Project
 
@@ -78,3 +78,30 @@ def test_busy_says_what_ran_out_and_stays_a_retryable_conflict() -> None:
     assert isinstance(pool, Conflict) and pool.entity == "database" and pool.key is None
     assert agentkeel.Busy is Busy and agentkeel.ReadOnly is ReadOnly
     assert {"Busy", "ReadOnly"} <= set(agentkeel.__all__)
+
+
+def test_every_name_an_application_needs_imports_from_agentkeel() -> None:
+    """Each entity and the enums of its fields, each error, each event and the clocks."""
+    import typing
+    from enum import StrEnum
+
+    import agentkeel
+    from agentkeel.domain.events import DomainEvent
+    from agentkeel.schema import ENTITIES
+
+    def subclasses(base: type) -> set[type]:
+        found = set(base.__subclasses__())
+        for sub in list(found):
+            found |= subclasses(sub)
+        return found
+
+    needed: set[type] = {DomainEvent, DomainError, agentkeel.Database, agentkeel.UnitOfWork}
+    needed |= subclasses(DomainError) | subclasses(DomainEvent) | set(ENTITIES.values())
+    for entity in ENTITIES.values():
+        for hint in typing.get_type_hints(entity).values():
+            for part in (hint, *typing.get_args(hint)):
+                if isinstance(part, type) and issubclass(part, StrEnum):
+                    needed.add(part)
+    exported = {getattr(agentkeel, name) for name in agentkeel.__all__}
+    missing = sorted(t.__name__ for t in needed - exported)
+    assert missing == [], f"not importable from agentkeel: {missing}"

@@ -4,6 +4,7 @@ setting of `Database.open`."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -39,9 +40,35 @@ def test_a_writer_waiting_past_the_busy_timeout_gets_busy(backend: str, tmp_path
                 change_setting(uow, KEY, 8)
             waited = time.monotonic() - started
         assert isinstance(caught.value, Conflict)
+        assert "a nested unit of work waits for itself" in str(caught.value)
         assert 0.1 <= waited < 2
         with db.unit_of_work() as uow:  # nothing is left held
             assert change_setting(uow, KEY, 9).typed_value == 9
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_wait_for_another_thread_does_not_claim_to_be_nested(
+    backend: str, tmp_path: Path
+) -> None:
+    with Database.open(url_of(backend, tmp_path), busy_timeout=0.2) as db:
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with db.unit_of_work() as holder:
+                change_setting(holder, KEY, 7)
+                held.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=hold)
+        thread.start()
+        try:
+            held.wait(10)
+            with pytest.raises(Busy) as caught, db.unit_of_work() as uow:
+                change_setting(uow, KEY, 8)
+        finally:
+            release.set()
+            thread.join()
+        assert str(caught.value) == str(Busy())
 
 
 SQL = [pytest.param("sqlite", marks=pytest.mark.sqlite)]

@@ -9,6 +9,7 @@ repositories builds two, however many exist.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast, overload
 
@@ -23,6 +24,7 @@ from agentkeel.adapters.repositories.workspace import (
     WorktreeRepository,
 )
 from agentkeel.adapters.store import ReadOnlyStore, RowStore
+from agentkeel.adapters.writers import writing
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
@@ -76,6 +78,7 @@ class BaseUnitOfWork:
         self.read_only = read_only
         self._bus = bus
         self._state: UnitState | None = None
+        self._held = ExitStack()
 
     # -- what an adapter supplies -----------------------------------------------------------
 
@@ -97,7 +100,14 @@ class BaseUnitOfWork:
     def __enter__(self) -> Self:
         if self._state is not None:
             raise RuntimeError("this unit of work is already open")
-        store = self._begin()
+        self._held = ExitStack()
+        if not self.read_only:
+            self._held.enter_context(writing())
+        try:
+            store = self._begin()
+        except BaseException:
+            self._held.close()
+            raise
         self._state = UnitState(ReadOnlyStore(store) if self.read_only else store, self.source)
         return self
 
@@ -112,6 +122,7 @@ class BaseUnitOfWork:
             self._close()
         finally:
             self._state = None
+            self._held.close()
 
     def commit(self) -> list[HandlerFailure]:
         state = self._open()

@@ -34,8 +34,8 @@ from agentkeel.adapters.store import (
     Since,
     Where,
 )
+from agentkeel.adapters.writers import busy
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import Busy
 from agentkeel.schema import metadata
 from agentkeel.schema.graph import plan_delete
 
@@ -98,7 +98,7 @@ class MemoryDatabase:
     @contextmanager
     def locked(self) -> Iterator[None]:
         if not self._lock.acquire(timeout=self._lock_timeout):
-            raise Busy()
+            raise busy()
         try:
             yield
         finally:

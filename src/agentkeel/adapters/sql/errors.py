@@ -21,7 +21,8 @@ from agentkeel.adapters.constraints import (
     not_null_error,
     rules_of,
 )
-from agentkeel.domain.errors import Busy, Conflict, DomainError
+from agentkeel.adapters.writers import busy
+from agentkeel.domain.errors import Conflict, DomainError
 from agentkeel.schema import label_of
 
 
@@ -82,7 +83,7 @@ def busy_error(context: ExceptionContext) -> Conflict | None:
     statement ran (a unit of work, a migration, a `BEGIN IMMEDIATE`, a new connection)."""
     error = context.sqlalchemy_exception
     if isinstance(error, OperationalError) and is_busy(error):
-        return Busy()
+        return busy()
     if getattr(context.original_exception, "sqlstate", None) == _ABORTED_SQLSTATE:
         # A statement that failed outside a savepoint (writes run in one; a read that hit
         # the lock timeout does not) aborts the whole PostgreSQL transaction.
