@@ -87,10 +87,10 @@ def test_every_name_an_application_needs_imports_from_agentkeel() -> None:
 
     import agentkeel
     from agentkeel.domain.events import DomainEvent
-    from agentkeel.schema import ENTITIES
+    from agentkeel.schema.base import ENTITIES
 
     def subclasses(base: type) -> set[type]:
-        found = set(base.__subclasses__())
+        found: set[type] = set(base.__subclasses__())
         for sub in list(found):
             found |= subclasses(sub)
         return found
