@@ -47,6 +47,7 @@ bench: install
 
 docs: install
 	$(BIN)/agentkeel schema-doc > docs/schema.md
+	$(BIN)/agentkeel api-doc > docs/api.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
