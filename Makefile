@@ -27,8 +27,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# After a passing run without a PostgreSQL server, the last line says so (CI sets the URL).
 pytest: install
 	$(BIN)/pytest
+	@if [ -z "$$AGENTKEEL_TEST_POSTGRES_URL" ]; then \
+		echo "PostgreSQL was not tested: set AGENTKEEL_TEST_POSTGRES_URL=postgresql://user@host:5432/db to include it."; \
+	fi
 
 contract: install
 	$(BIN)/pytest tests/contract
@@ -47,6 +51,7 @@ bench: install
 
 docs: install
 	$(BIN)/agentkeel schema-doc > docs/schema.md
+	$(BIN)/agentkeel api-doc > docs/api.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

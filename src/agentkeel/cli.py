@@ -1,4 +1,4 @@
-"""The `agentkeel` command: a demo, migrations, and the schema reference."""
+"""The `agentkeel` command: a demo, migrations, and the schema and API references."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tables = commands.add_parser("tables", help="list a database's tables")
     tables.add_argument("url", nargs="?", default=DEFAULT_URL)
     commands.add_parser("schema-doc", help="print the schema reference (docs/schema.md)")
+    commands.add_parser("api-doc", help="print the API reference (docs/api.md)")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -35,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from agentkeel.schema.reference import render_markdown
 
         sys.stdout.write(render_markdown())
+    elif args.command == "api-doc":
+        from agentkeel import api_reference
+
+        sys.stdout.write(api_reference.render_markdown())
     return 0
 
 
