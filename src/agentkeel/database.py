@@ -161,6 +161,8 @@ class Database:
         return None if self.engine is None else migrate.current_revision(self.engine)
 
     def close(self) -> None:
+        """Release the database's connections (a no-op for the in-memory fakes). Units of
+        work opened afterwards reconnect; close again when done."""
         if self.engine is not None:
             self.engine.dispose()
 

@@ -7,6 +7,9 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Where the time comes from: `Database.open(clock=...)` takes one, and every stamp
+    (`created_at`, `updated_at`, flags, audit timestamps) reads it."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware, in UTC."""
         ...
@@ -20,6 +23,7 @@ class SystemClock:
     """The wall clock."""
 
     def now(self) -> datetime:
+        """The current time of the system, in UTC."""
         return datetime.now(UTC)
 
 
@@ -40,9 +44,11 @@ class FakeClock:
         self._tick = tick
 
     def now(self) -> datetime:
+        """The fake time; each reading moves it on by one tick."""
         current = self._now
         self._now += self._tick
         return current
 
     def advance(self, delta: timedelta) -> None:
+        """Move the fake time on by `delta` (tests use it to age entries and expire things)."""
         self._now += delta

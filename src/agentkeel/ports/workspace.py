@@ -23,6 +23,9 @@ T = TypeVar("T")
 
 
 class Projects(EntityRepository[Project], Protocol):
+    """Projects; archived ones are hidden from listings but stay readable by id. Archiving
+    or unarchiving, by any path, records `ProjectArchived` / `ProjectUnarchived`."""
+
     def list(
         self, *, include_archived: bool = False, limit: int | None = None, offset: int = 0
     ) -> builtins.list[Project]:
@@ -39,6 +42,10 @@ class Projects(EntityRepository[Project], Protocol):
 
 
 class Repositories(EntityRepository[Repository], Protocol):
+    """Git repositories of projects; names are unique within a project, and at most one
+    repository of a project is its default (setting one clears the others, by any path, and
+    records `DefaultRepositoryChanged`)."""
+
     def list(self, *, project_id: str | None = None) -> builtins.list[Repository]:
         """Repositories (of one project, if given), by name."""
         ...
@@ -69,6 +76,9 @@ class Repositories(EntityRepository[Repository], Protocol):
 
 
 class Worktrees(EntityRepository[Worktree], Protocol):
+    """Git worktrees of repositories; paths are unique, and the status follows its state
+    machine whichever method writes it."""
+
     def list(
         self, *, repository_id: str | None = None, status: WorktreeStatus | None = None
     ) -> builtins.list[Worktree]:
@@ -88,6 +98,10 @@ class Worktrees(EntityRepository[Worktree], Protocol):
 
 
 class Settings(EntityRepository[Setting], Protocol):
+    """Typed settings. Every write, `update` included, obeys a default setting's rules (its
+    type, allowed values, bounds, whole numbers; key, type and default fixed); a default
+    setting cannot be deleted (Protected); a changed value records `SettingChanged`."""
+
     def list(self, *, category: SettingCategory | None = None) -> builtins.list[Setting]:
         """Settings by key, optionally of one category."""
         ...
@@ -123,6 +137,10 @@ class Settings(EntityRepository[Setting], Protocol):
 
 
 class Templates(EntityRepository[Template], Protocol):
+    """Feature-request templates; names are unique. A built-in template cannot be deleted
+    (Protected, by any path): deactivate it. Their placeholders have a port of their own,
+    `TemplatePlaceholders`."""
+
     def list(
         self, *, category: TemplateCategory | None = None, include_deactivated: bool = False
     ) -> builtins.list[Template]:

@@ -96,6 +96,8 @@ def render(uow: UnitOfWork, template_id: str, values: Mapping[str, str]) -> str:
 
 
 def deactivate_template(uow: UnitOfWork, template_id: str) -> Template:
+    """Hide a template from listings and refuse to render it (kept if already set); this is
+    how a built-in template is retired. Raises NotFound."""
     template = uow.templates.get(template_id)
     template.deactivate(uow.clock.now())
     return uow.templates.update(template)

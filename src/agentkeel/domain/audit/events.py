@@ -9,4 +9,6 @@ from agentkeel.domain.events import DomainEvent
 
 @dataclass(frozen=True)
 class AuditLogsPurged(DomainEvent):
+    """The retention purge removed `removed` audit entries."""
+
     removed: int
