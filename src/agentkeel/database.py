@@ -125,8 +125,11 @@ class Database:
     ) -> UnitOfWork:
         """A new unit of work; `source` is who acts (recorded in audit entries).
 
-        A `read_only` unit of work refuses writes with `ReadOnly`; on SQLite it reads a
-        snapshot without waiting for writers (others begin with `BEGIN IMMEDIATE`).
+        A `read_only` unit of work refuses writes with `ReadOnly` and reads one snapshot of
+        the committed data without waiting for writers, on every backend (SQLite: a WAL
+        snapshot, while writers begin with `BEGIN IMMEDIATE`; PostgreSQL: REPEATABLE READ;
+        memory: the rows as last committed). After its commit or rollback it reads a new
+        snapshot.
         """
         if self._memory is not None:
             return MemoryUnitOfWork(self._memory, self.clock, self.bus, source, read_only)
