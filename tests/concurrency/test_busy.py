@@ -18,6 +18,7 @@ from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.adapters.sql.migrate import head_revision
+from agentkeel.adapters.sql.store import SqlStore
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import Busy, Conflict, InvalidValue
@@ -228,7 +229,9 @@ if POSTGRES_URL:  # PostgreSQL only: SQLite undoes a failed statement by itself
         the unit of work does next is refused with a retryable Conflict, not psycopg's."""
         assert POSTGRES_URL
         with Database.open(POSTGRES_URL) as db, db.unit_of_work() as uow:
-            connection = store_of(uow).connection  # type: ignore[attr-defined]
+            store = store_of(uow)
+            assert isinstance(store, SqlStore)
+            connection = store.connection
             with pytest.raises(DBAPIError):
                 connection.exec_driver_sql("SELECT 1/0")
             with pytest.raises(Conflict, match="aborted its transaction; retry the unit"):
