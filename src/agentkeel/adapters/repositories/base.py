@@ -195,7 +195,7 @@ class TableRepository(Generic[E]):
         validation, and nothing unvalidated may reach storage."""
         if not isinstance(entity, self.entity):
             raise TypeError(f"expected a {self.entity.__name__}, got {type(entity).__name__}")
-        checked: E = type(entity).model_validate(entity.__dict__)
+        checked: E = type(entity).__pydantic_validator__.validate_python(entity.__dict__)
         checked._stored = entity._stored
         return checked
 

@@ -63,7 +63,9 @@ class SqlStore:
             params["limit"] = limit
         if offset:
             params["offset"] = offset
-        return [dict(row) for row in self._run(statement, params).mappings()]
+        result = self._run(statement, params)
+        columns = tuple(result.keys())
+        return [dict(zip(columns, row, strict=True)) for row in result]
 
     def count(self, table: Table, where: Sequence[Where] = ()) -> int:
         statement = sql.count_statement(table, sql.shape_of(where))
