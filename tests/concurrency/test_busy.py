@@ -81,8 +81,12 @@ if POSTGRES_URL:
 def test_a_unit_of_work_used_after_busy_still_writes_only_in_its_transaction(
     backend: str, tmp_path: Path
 ) -> None:
-    """On SQLite the Busy comes from its BEGIN IMMEDIATE: the next call begins again rather
-    than running outside any transaction, where every statement would commit at once."""
+    """After Busy the unit of work is to be retried, and nothing it does reaches the
+    database outside its transaction. On SQLite the Busy comes from its BEGIN IMMEDIATE: the
+    next call begins again rather than running outside any transaction, where every
+    statement would commit at once. On PostgreSQL a write that waited past lock_timeout
+    ended the transaction (a write that cannot break a rule runs without a savepoint): the
+    next call is refused with a retryable Conflict."""
     with Database.open(url_of(backend, tmp_path), busy_timeout=0.2) as db:
         before = _count_projects(db)
         with db.unit_of_work() as uow:
@@ -90,7 +94,11 @@ def test_a_unit_of_work_used_after_busy_still_writes_only_in_its_transaction(
                 change_setting(holder, KEY, 7)
                 with pytest.raises(Busy):
                     change_setting(uow, KEY, 8)
-            uow.projects.add(Project(name="Never committed"))
+            if backend == "postgres":
+                with pytest.raises(Conflict, match="retry the unit of work"):
+                    uow.projects.add(Project(name="Never committed"))
+            else:
+                uow.projects.add(Project(name="Never committed"))
         assert _count_projects(db) == before
 
 
@@ -222,6 +230,26 @@ def test_opening_a_sqlite_file_that_needs_writing_behind_a_writer_gets_busy(
 
 
 if POSTGRES_URL:  # PostgreSQL only: SQLite undoes a failed statement by itself
+
+    @pytest.mark.postgres
+    def test_a_connection_the_server_dropped_is_a_conflict_and_then_replaced() -> None:
+        """Connections are not pinged on checkout: the first unit of work on a dropped one
+        gets a retryable Conflict, and the retry gets a new connection."""
+        assert POSTGRES_URL
+        with Database.open(POSTGRES_URL, pool_size=1) as db:
+            with db.unit_of_work() as uow:
+                store = store_of(uow)
+                assert isinstance(store, SqlStore)
+                pid = store.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            admin = create_database_engine(POSTGRES_URL)
+            with admin.begin() as connection:
+                connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            admin.dispose()
+            with pytest.raises(Conflict, match="connection to the database was lost"):  # noqa: SIM117
+                with db.unit_of_work() as uow:
+                    uow.projects.count()
+            with db.unit_of_work() as uow:
+                assert uow.projects.count() >= 0
 
     @pytest.mark.postgres
     def test_a_postgresql_transaction_aborted_by_a_failed_read_is_a_conflict() -> None:

@@ -3,8 +3,9 @@ and for translating the SQL driver's errors: both must name a broken rule the sa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, Table, UniqueConstraint
@@ -62,6 +63,26 @@ class TableRules:
     json_columns: frozenset[str]
     # CHECK constraint name -> the enum column it guards
     checks: dict[str, str]
+
+    @cached_property
+    def keyed_columns(self) -> frozenset[str]:
+        """Columns whose new value can break a unique or foreign-key rule (a partial
+        unique index's flag among them)."""
+        columns = {column for rule in self.uniques for column in rule.columns}
+        columns |= {rule.only_where_set for rule in self.uniques if rule.only_where_set}
+        columns |= {rule.column for rule in self.foreign_keys}
+        return frozenset(columns)
+
+    def check_written(self, values: Mapping[str, Any]) -> None:
+        """NOT NULL and enum CHECKs of the columns an UPDATE writes, refused up front as the
+        database would refuse them."""
+        label = label_of(self.table)
+        for column, value in values.items():
+            if value is None and column in self.required:
+                raise not_null_error(label, column)
+            allowed = self.allowed.get(column)
+            if allowed is not None and value is not None and value not in allowed:
+                raise not_allowed_error(label, column, value, allowed)
 
     def unique_named(self, name: str) -> UniqueRule | None:
         return next((rule for rule in self.uniques if rule.name == name), None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, Protocol, assert_never
@@ -270,18 +270,29 @@ class MemoryStore:
         return None if row is None else self._copy(rules_of(table.name), row)
 
     def _matching(self, table: Table, where: Sequence[Where]) -> list[Row]:
+        return [row for row in self._candidates(table, where) if _matches(row, where)]
+
+    def _candidates(self, table: Table, where: Sequence[Where]) -> Iterable[Row]:
+        """The rows an index narrows `where` to: by id, by a unique rule whose columns the
+        terms fix (the one default repository of a project), by a foreign key; else all."""
         rows = self.tables.rows[table.name]
-        first = where[0] if where else None
-        index = None
-        if isinstance(first, Eq) and first.column != "id":
-            index = self.tables.referrer_index(table.name, first.column)
-        if isinstance(first, Eq) and first.column == "id":
-            candidates = [rows[first.value]] if first.value in rows else []
-        elif isinstance(first, Eq) and index is not None:
-            candidates = [rows[key] for key in index.get(first.value, ())]
-        else:
-            candidates = list(rows.values())
-        return [row for row in candidates if _matches(row, where)]
+        equal = {term.column: term.value for term in where if isinstance(term, Eq)}
+        if "id" in equal:
+            row = rows.get(equal["id"])
+            return [] if row is None else [row]
+        if self.tables is self.db and equal:
+            set_flags = {term.column for term in where if isinstance(term, NotNull)}
+            for rule in rules_of(table.name).uniques:
+                partial_ok = rule.only_where_set is None or rule.only_where_set in set_flags
+                if partial_ok and all(column in equal for column in rule.columns):
+                    values = tuple(equal[column] for column in rule.columns)
+                    key = self.db.unique[(table.name, rule.name)].get(values)
+                    return [] if key is None else [rows[key]]
+        for column, value in equal.items():
+            index = self.tables.referrer_index(table.name, column)
+            if index is not None:
+                return [rows[key] for key in index.get(value, ())]
+        return rows.values()
 
     def select(
         self,

@@ -75,7 +75,9 @@ def create_database_engine(
         engine = create_engine(parsed, **options)
         _set_sqlite_pragmas(engine, wait_ms, memory)
     else:
-        engine = create_engine(parsed, pool_pre_ping=True, **options)
+        # No pre-ping: it costs a round trip per unit of work; a connection the server
+        # dropped fails at its first statement with a retryable Conflict instead.
+        engine = create_engine(parsed, **options)
         _pin_postgres_sessions(engine, wait_ms)
     event.listen(engine, "handle_error", busy_error)
     return engine

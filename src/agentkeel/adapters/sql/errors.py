@@ -84,6 +84,12 @@ def busy_error(context: ExceptionContext) -> Conflict | None:
     error = context.sqlalchemy_exception
     if isinstance(error, OperationalError) and is_busy(error):
         return busy()
+    if context.is_disconnect:
+        # Connections are not pinged on checkout (a round trip per unit of work): one the
+        # server dropped fails at its first statement, and the pool replaces it.
+        return Conflict(
+            "database", None, "the connection to the database was lost; retry the unit of work"
+        )
     if getattr(context.original_exception, "sqlstate", None) == _ABORTED_SQLSTATE:
         # A statement that failed outside a savepoint (writes run in one; a read that hit
         # the lock timeout does not) aborts the whole PostgreSQL transaction.

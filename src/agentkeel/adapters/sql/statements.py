@@ -32,6 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 
 from agentkeel.adapters.store import (
     Asc,
@@ -135,7 +136,12 @@ def order_of(order_by: Sequence[Order]) -> tuple[tuple[str, bool], ...]:
 
 
 @lru_cache(maxsize=1024)
-def insert_statement(table: Table) -> Insert:
+def insert_statement(table: Table, skip_clashes: bool = False) -> Insert:
+    """An INSERT; with `skip_clashes` (PostgreSQL) a row that breaks a unique rule is
+    skipped rather than refused, which would abort the transaction, and the statement
+    returns the id of the row it inserted (none when it skipped it)."""
+    if skip_clashes:
+        return postgresql.insert(table).on_conflict_do_nothing().returning(table.c.id)
     return insert(table)
 
 

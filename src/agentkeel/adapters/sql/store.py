@@ -17,7 +17,10 @@ from agentkeel.adapters.store import Eq, Ne, NotNull, Order, Row, Where
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
 from agentkeel.schema import label_of
-from agentkeel.schema.graph import plan_delete
+from agentkeel.schema.graph import edges_into, plan_delete
+
+# ON DELETE rules the database carries out; any other (RESTRICT, NO ACTION) can refuse.
+_FOLLOWED = frozenset({"CASCADE", "SET NULL"})
 
 _CHUNK = 500
 
@@ -81,8 +84,16 @@ class SqlStore:
     # -- writes ----------------------------------------------------------------------------
 
     def insert(self, table: Table, row: Row) -> None:
+        rules = rules_of(table.name)
+        if self._postgres and not any(row.get(fk.column) is not None for fk in rules.foreign_keys):
+            # ON CONFLICT DO NOTHING: a clash leaves the transaction usable, so no savepoint
+            # (a round trip each way) is needed; NOT NULL and CHECKs are checked up front.
+            rules.check_values(row)
+            if self._run(sql.insert_statement(table, skip_clashes=True), row).first() is None:
+                raise self._clash(table, row)
+            return
         try:
-            with self._guard():
+            with self._guard(self._postgres):
                 self._run(sql.insert_statement(table), row)
         except IntegrityError as exc:
             raise self._translate(exc, table, row, inserting=True) from exc
@@ -100,7 +111,7 @@ class SqlStore:
         )
         params = {**sql.where_params(where), **sql.update_params(values, increments)}
         try:
-            with self._guard():
+            with self._guard(self._may_break_a_rule(table, values, increments)):
                 return int(self._run(statement, params).rowcount)
         except IntegrityError as exc:
             raise self._translate(exc, table, self._merged(table, where, values)) from exc
@@ -111,7 +122,7 @@ class SqlStore:
         statement = sql.update_statement(table, sql.shape_of(where), tuple(values), (), True)
         params = {**sql.where_params(where), **sql.update_params(values, {})}
         try:
-            with self._guard():
+            with self._guard(self._may_break_a_rule(table, values, {})):
                 row = self._run(statement, params).mappings().first()
         except IntegrityError as exc:
             raise self._translate(exc, table, self._merged(table, where, values)) from exc
@@ -119,8 +130,9 @@ class SqlStore:
 
     def delete(self, table: Table, where: Sequence[Where]) -> int:
         statement = sql.delete_statement(table, sql.shape_of(where))
+        refusable = any(edge.on_delete not in _FOLLOWED for edge in edges_into(table.name))
         try:
-            with self._guard():
+            with self._guard(self._postgres and refusable):
                 return int(self._run(statement, sql.where_params(where)).rowcount)
         except IntegrityError as exc:
             raise self._translate_delete(exc, table, where) from exc
@@ -133,11 +145,28 @@ class SqlStore:
         with self.connection.begin_nested():
             yield
 
-    def _guard(self) -> AbstractContextManager[Any]:
+    def _guard(self, needed: bool) -> AbstractContextManager[Any]:
         # A failed statement aborts a PostgreSQL transaction; a savepoint keeps the unit of
         # work usable (and lets us ask the database what went wrong). SQLite undoes just the
-        # failed statement by itself.
-        return self._savepoint() if self._postgres else nullcontext()
+        # failed statement by itself. A statement that cannot fail needs none.
+        return self._savepoint() if needed else nullcontext()
+
+    def _may_break_a_rule(
+        self, table: Table, values: Mapping[str, Any], increments: Mapping[str, int]
+    ) -> bool:
+        """Whether an UPDATE writing these columns could be refused by PostgreSQL: NOT NULL
+        and CHECKs are checked here first, so only unique and foreign-key columns can."""
+        rules = rules_of(table.name)
+        rules.check_written(values)
+        return self._postgres and not rules.keyed_columns.isdisjoint([*values, *increments])
+
+    def _clash(self, table: Table, row: Row) -> DomainError:
+        """The error for an insert that ON CONFLICT DO NOTHING skipped."""
+        rule = self._first_clash(table, row, inserting=True)
+        if rule is not None:
+            return rule.error(table, row)
+        # The clashing row went away between the insert and this look (a concurrent delete).
+        return Conflict(label_of(table), row.get("id"), "clashed with a concurrent write; retry")
 
     # -- errors ----------------------------------------------------------------------------
 
