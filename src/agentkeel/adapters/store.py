@@ -125,9 +125,14 @@ class RowStore(Protocol):
         ...
 
     def update_one(
-        self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
+        self,
+        table: Table,
+        where: Sequence[Where],
+        values: Mapping[str, Any],
+        increments: Mapping[str, int] | None = None,
     ) -> Row | None:
-        """Set `values` on the one matching row and return it as stored, or None if none."""
+        """Set `values` and add `increments` on the one matching row and return it as
+        stored (one statement, with RETURNING), or None if none matched."""
         ...
 
     def delete(self, table: Table, where: Sequence[Where]) -> int:
@@ -168,7 +173,11 @@ class ReadOnlyStore:
         raise ReadOnly()
 
     def update_one(
-        self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
+        self,
+        table: Table,
+        where: Sequence[Where],
+        values: Mapping[str, Any],
+        increments: Mapping[str, int] | None = None,
     ) -> Row | None:
         raise ReadOnly()
 

@@ -329,12 +329,16 @@ class MemoryStore:
         return len(matched)
 
     def update_one(
-        self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
+        self,
+        table: Table,
+        where: Sequence[Where],
+        values: Mapping[str, Any],
+        increments: Mapping[str, int] | None = None,
     ) -> Row | None:
         matched = self._matching(table, where)
         if not matched:
             return None
-        self.update(table, [Eq("id", matched[0]["id"])], values)
+        self.update(table, [Eq("id", matched[0]["id"])], values, increments)
         return self.get(table, matched[0]["id"])
 
     def delete(self, table: Table, where: Sequence[Where]) -> int:

@@ -242,14 +242,15 @@ class TableRepository(Generic[E]):
         low, high = self._bounds(column)
         within: Where = Before(column, high - by + 1) if by >= 0 else Since(column, low - by)
         stamps = {name: self._store.clock.now() for name in self.entity.stamped_on_update}
-        if not self._store.update(self._table, [Eq("id", key), within], stamps, {column: by}):
+        row = self._store.update_one(self._table, [Eq("id", key), within], stamps, {column: by})
+        if row is None:
             current = self._store.get(self._table, key)
             if current is None:
                 raise NotFound(self._label, key)
             raise InvalidValue(
                 self._label, column, current[column] + by, f"must be between {low} and {high}"
             )
-        return self.get(key)
+        return self._entity(row)
 
     def _bounds(self, column: str) -> tuple[int, int]:
         for rule in self.entity.model_fields[column].metadata:

@@ -117,12 +117,19 @@ class SqlStore:
             raise self._translate(exc, table, self._merged(table, where, values)) from exc
 
     def update_one(
-        self, table: Table, where: Sequence[Where], values: Mapping[str, Any]
+        self,
+        table: Table,
+        where: Sequence[Where],
+        values: Mapping[str, Any],
+        increments: Mapping[str, int] | None = None,
     ) -> Row | None:
-        statement = sql.update_statement(table, sql.shape_of(where), tuple(values), (), True)
-        params = {**sql.where_params(where), **sql.update_params(values, {})}
+        increments = increments or {}
+        statement = sql.update_statement(
+            table, sql.shape_of(where), tuple(values), tuple(increments), True
+        )
+        params = {**sql.where_params(where), **sql.update_params(values, increments)}
         try:
-            with self._guard(self._may_break_a_rule(table, values, {})):
+            with self._guard(self._may_break_a_rule(table, values, increments)):
                 row = self._run(statement, params).mappings().first()
         except IntegrityError as exc:
             raise self._translate(exc, table, self._merged(table, where, values)) from exc

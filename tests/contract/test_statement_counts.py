@@ -1,0 +1,129 @@
+"""Round trips per port call, counted on SQLite and PostgreSQL, so that a later change
+cannot add statements unnoticed.
+
+Counted: every statement SQLAlchemy sends (savepoints included) and every transaction
+begun, committed or rolled back. A call's statements do not depend on how many rows it
+returns.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from agentkeel.database import Database
+from agentkeel.domain.workspace import Project, Repository
+from tests import factories
+from tests.conftest import POSTGRES_URL, open_backend
+
+SQL = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
+if POSTGRES_URL:
+    SQL.append(pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+class Counted:
+    """What the engine sent since the last `take()`."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+
+    def take(self) -> dict[str, int]:
+        taken, self.seen = dict(self.seen), Counter()
+        return taken
+
+
+@pytest.fixture(params=SQL)
+def counted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Database, Counted]]:
+    db = open_backend(request, request.param, tmp_path)
+    assert db.engine is not None
+    counts = Counted()
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        verb = sql.split(None, 1)[0].upper()
+        counts.seen["savepoint" if verb in ("SAVEPOINT", "RELEASE") else "statement"] += 1
+
+    listeners: dict[str, Callable[..., None]] = {
+        "before_cursor_execute": statement,
+        "begin": lambda conn: counts.seen.update(["begin"]),
+        "commit": lambda conn: counts.seen.update(["commit"]),
+        "rollback": lambda conn: counts.seen.update(["rollback"]),
+    }
+    for name, listener in listeners.items():
+        event.listen(db.engine, name, listener)
+    yield db, counts
+    for name, listener in listeners.items():
+        event.remove(db.engine, name, listener)
+    if request.param != "postgres":
+        db.close()
+
+
+def backend(db: Database) -> str:
+    assert db.engine is not None
+    return db.engine.dialect.name
+
+
+def test_a_read_in_its_own_unit_of_work_is_begin_one_select_and_its_end(
+    counted: tuple[Database, Counted],
+) -> None:
+    db, counts = counted
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        uow.commit()
+    counts.take()
+    with db.unit_of_work(read_only=True) as uow:
+        uow.projects.get(project.id)
+    assert counts.take() == {"begin": 1, "statement": 1, "rollback": 1}
+
+
+@pytest.mark.parametrize("rows", [3, 60])
+def test_get_find_list_and_count_are_one_select_whatever_the_size(
+    counted: tuple[Database, Counted], rows: int
+) -> None:
+    db, counts = counted
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        for i in range(rows):
+            factories.repository(uow, project, f"r{i}")
+        counts.take()
+        for call in (
+            lambda: uow.projects.get(project.id),
+            lambda: uow.projects.find("missing"),
+            lambda: uow.repositories.list(project_id=project.id),
+            lambda: uow.repositories.find_by_name(project.id, "r1"),
+            lambda: uow.repositories.count(),
+        ):
+            call()
+            assert counts.take() == {"statement": 1}
+
+
+def test_writes_take_one_statement_and_a_savepoint_only_where_a_rule_can_refuse(
+    counted: tuple[Database, Counted],
+) -> None:
+    """SQLite undoes a refused statement by itself. PostgreSQL aborts the transaction, so a
+    write that can break a unique or foreign-key rule runs in a savepoint, except an insert
+    without references, which skips a clash (ON CONFLICT DO NOTHING) and names it after."""
+    db, counts = counted
+    postgres = backend(db) == "postgresql"
+    guarded = {"statement": 1, "savepoint": 2} if postgres else {"statement": 1}
+    with db.unit_of_work() as uow:
+        uow.projects.count()  # the transaction begins
+        counts.take()
+        project = uow.projects.add(Project(name="Keel"))
+        assert counts.take() == {"statement": 1}
+        api = uow.repositories.add(Repository(project_id=project.id, name="api", path="/api"))
+        assert counts.take() == guarded  # a reference: may be refused
+        project.description = "a field no rule is about"
+        uow.projects.update(project)
+        assert counts.take() == {"statement": 1}
+        api.name = "web"  # unique within the project: may be refused
+        uow.repositories.update(api)
+        assert counts.take() == guarded
+        template = factories.template(uow)
+        counts.take()
+        uow.templates.record_use(template.id)  # UPDATE ... RETURNING
+        assert counts.take() == {"statement": 1}
