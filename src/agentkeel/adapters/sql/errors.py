@@ -81,16 +81,25 @@ def is_busy(exc: OperationalError) -> bool:
 def busy_error(context: ExceptionContext) -> Conflict | None:
     """The engines' `handle_error` listener: a lock wait that ran out is `Busy` wherever a
     statement ran (a unit of work, a migration, a `BEGIN IMMEDIATE`, a new connection)."""
-    error = context.sqlalchemy_exception
+    return domain_error(
+        context.sqlalchemy_exception, context.original_exception, context.is_disconnect
+    )
+
+
+def domain_error(
+    error: BaseException | None, original: BaseException, disconnect: bool
+) -> Conflict | None:
+    """The retryable domain error a driver failure means, or None: a lock wait that ran
+    out (Busy), a lost connection, a transaction an earlier failure aborted."""
     if isinstance(error, OperationalError) and is_busy(error):
         return busy()
-    if context.is_disconnect:
+    if disconnect:
         # Connections are not pinged on checkout (a round trip per unit of work): one the
         # server dropped fails at its first statement, and the pool replaces it.
         return Conflict(
             "database", None, "the connection to the database was lost; retry the unit of work"
         )
-    if getattr(context.original_exception, "sqlstate", None) == _ABORTED_SQLSTATE:
+    if getattr(original, "sqlstate", None) == _ABORTED_SQLSTATE:
         # A statement that failed outside a savepoint (writes run in one; a read that hit
         # the lock timeout does not) aborts the whole PostgreSQL transaction.
         return Conflict(

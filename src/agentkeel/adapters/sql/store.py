@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
+from agentkeel.adapters.sql.prepared import Fetched, prepare, run
 from agentkeel.adapters.store import Eq, Ne, NotNull, Order, Row, Where
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
@@ -33,17 +34,24 @@ class SqlStore:
         self.clock = clock
         self._postgres = connection.dialect.name == "postgresql"
 
-    def _run(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Any:
-        # A lock wait that ran out comes out as Busy (the engine's handle_error listener).
+    def _run(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Fetched:
+        """Run a statement: prepared on the driver's cursor, or (an expanding IN) through
+        SQLAlchemy. A lock wait that ran out comes out as Busy either way."""
+        prepared = prepare(statement, self.connection.dialect)
+        if prepared is not None:
+            return run(self.connection, prepared, params or {})
         result: CursorResult[Any] = self.connection.execute(statement, params)
-        return result
+        if not result.returns_rows:
+            return Fetched([], result.rowcount)
+        columns = tuple(result.keys())
+        return Fetched([dict(zip(columns, row, strict=True)) for row in result], result.rowcount)
 
     # -- reads -----------------------------------------------------------------------------
 
     def get(self, table: Table, key: str, *, for_update: bool = False) -> Row | None:
         statement = sql.get_statement(table, for_update and self._postgres)
-        row = self._run(statement, {"key": key}).mappings().first()
-        return None if row is None else dict(row)
+        rows = self._run(statement, {"key": key}).rows
+        return rows[0] if rows else None
 
     def select(
         self,
@@ -66,20 +74,19 @@ class SqlStore:
             params["limit"] = limit
         if offset:
             params["offset"] = offset
-        result = self._run(statement, params)
-        columns = tuple(result.keys())
-        return [dict(zip(columns, row, strict=True)) for row in result]
+        return self._run(statement, params).rows
 
     def count(self, table: Table, where: Sequence[Where] = ()) -> int:
         statement = sql.count_statement(table, sql.shape_of(where))
-        return int(self._run(statement, sql.where_params(where)).scalar_one())
+        (count,) = self._run(statement, sql.where_params(where)).rows[0].values()
+        return int(count)
 
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
         ordered = sorted(keys)
         statement = sql.referrers_statement(table, column)
         for start in range(0, len(ordered), _CHUNK):
-            rows = self._run(statement, {"keys": ordered[start : start + _CHUNK]})
-            yield from ((key, parent) for key, parent in rows)
+            rows = self._run(statement, {"keys": ordered[start : start + _CHUNK]}).rows
+            yield from ((row["id"], row[column]) for row in rows)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -89,7 +96,7 @@ class SqlStore:
             # ON CONFLICT DO NOTHING: a clash leaves the transaction usable, so no savepoint
             # (a round trip each way) is needed; NOT NULL and CHECKs are checked up front.
             rules.check_values(row)
-            if self._run(sql.insert_statement(table, skip_clashes=True), row).first() is None:
+            if not self._run(sql.insert_statement(table, skip_clashes=True), row).rows:
                 raise self._clash(table, row)
             return
         try:
@@ -130,10 +137,10 @@ class SqlStore:
         params = {**sql.where_params(where), **sql.update_params(values, increments)}
         try:
             with self._guard(self._may_break_a_rule(table, values, increments)):
-                row = self._run(statement, params).mappings().first()
+                rows = self._run(statement, params).rows
         except IntegrityError as exc:
             raise self._translate(exc, table, self._merged(table, where, values)) from exc
-        return None if row is None else dict(row)
+        return rows[0] if rows else None
 
     def delete(self, table: Table, where: Sequence[Where]) -> int:
         statement = sql.delete_statement(table, sql.shape_of(where))
