@@ -66,6 +66,10 @@ def create_database_engine(
     else:
         options.setdefault("poolclass", _Pool)
         options.setdefault("pool_timeout", busy_timeout)
+        # Every user of a connection ends its transaction before giving it back (a unit of
+        # work rolls back what it did not commit; `Connection.close` rolls back): the pool's
+        # own rollback on return would be a second, empty one per unit of work.
+        options.setdefault("pool_reset_on_return", None)
         if pool_size is not None:
             options.setdefault("pool_size", pool_size)
             options.setdefault("max_overflow", 0)
