@@ -7,6 +7,7 @@ import platform
 import sqlite3
 import statistics
 import subprocess
+import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -28,9 +29,10 @@ class Cell:
     ops: int
     us: list[float] = field(default_factory=list)  # µs per operation
     ratios: list[float] = field(default_factory=list)  # to the reference, same round
+    peer_ratios: list[float] = field(default_factory=list)  # to its peer, same round
 
     def summary(self) -> dict[str, Any]:
-        return {
+        summary = {
             "contender": self.contender,
             "operation": self.operation,
             "ops": self.ops,
@@ -41,6 +43,14 @@ class Cell:
             "ratio_median": statistics.median(self.ratios),
             "ratio_min": min(self.ratios),
         }
+        if self.peer_ratios:
+            summary |= {
+                "peer": CONTENDERS[self.contender].peer,
+                "peer_ratios": self.peer_ratios,
+                "peer_ratio_median": statistics.median(self.peer_ratios),
+                "peer_ratio_min": min(self.peer_ratios),
+            }
+        return summary
 
 
 def environment(postgres_url: str | None) -> dict[str, Any]:
@@ -51,8 +61,10 @@ def environment(postgres_url: str | None) -> dict[str, Any]:
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = "not installed"
+    postgres: dict[str, Any] = {}
     if postgres_url is not None:
         versions["postgresql"] = postgres_version(postgres_url)
+        postgres["postgres_round_trip_us"] = postgres_round_trip(postgres_url)
     return {
         "machine": {
             "platform": platform.platform(),
@@ -60,6 +72,7 @@ def environment(postgres_url: str | None) -> dict[str, Any]:
             "cpus": os.cpu_count(),
             "memory_gib": round(memory_bytes() / 2**30, 1),
             "python_implementation": platform.python_implementation(),
+            **postgres,
         },
         "versions": versions,
         "commit": commit(),
@@ -83,14 +96,34 @@ def memory_bytes() -> int:
         return 0
 
 
-def postgres_version(url: str) -> str:
-    import psycopg
+def conninfo(url: str) -> str:
+    """The URL as libpq takes it (without SQLAlchemy's `+driver`)."""
     from sqlalchemy.engine import make_url
 
-    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo) as connection:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def postgres_version(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(conninfo(url)) as connection:
         row = connection.execute("SHOW server_version").fetchone()
     return str(row[0]).split()[0] if row else "unknown"
+
+
+def postgres_round_trip(url: str, count: int = 1000) -> float:
+    """µs for one `SELECT 1` from psycopg, the median of 5 runs: the floor under every
+    PostgreSQL figure, and one that varies over time on a shared machine."""
+    import psycopg
+
+    runs = []
+    with psycopg.connect(conninfo(url), autocommit=True) as connection:
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(count):
+                connection.execute("SELECT 1")
+            runs.append((time.perf_counter() - start) / count * 1e6)
+    return round(statistics.median(runs), 1)
 
 
 def commit() -> str:
@@ -146,6 +179,8 @@ def describe(report: dict[str, Any]) -> str:
         "agentkeel": "agentkeel",
     }
     listed = ", ".join(f"{names[key]} {value}" for key, value in versions.items())
+    if "postgres_round_trip_us" in machine:
+        listed += f" (a round trip, SELECT 1: {machine['postgres_round_trip_us']} µs)"
     return (
         f"N = {report['n']}, {report['rounds']} rounds, {report['when']}, "
         f"commit {report['commit']}, {report['seconds'] / 60:.1f} min in all\n\n"
@@ -198,4 +233,21 @@ def tables(report: dict[str, Any]) -> str:
             for name in contenders
         ]
         lines.append(row([f"{key} {BY_KEY[key].title}", ops], rest))
+    paired = [name for name in contenders if CONTENDERS[name].peer in contenders]
+    if paired:
+        lines += [
+            "",
+            "agentkeel ÷ hand-written Core on the same backend, in the same round, "
+            "median (minimum) over the rounds.",
+            "",
+            row(["operation"], [f"{name} ÷ {CONTENDERS[name].peer}" for name in paired]),
+            rule(len(paired)),
+        ]
+        for key in operations:
+            rest = [
+                f"{ratio_text(cells[(name, key)]['peer_ratio_median'])} "
+                f"({ratio_text(cells[(name, key)]['peer_ratio_min'])})"
+                for name in paired
+            ]
+            lines.append(row([f"{key} {BY_KEY[key].title}"], rest))
     return "\n".join(lines) + "\n"

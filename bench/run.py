@@ -173,20 +173,22 @@ def run(jobs: list[Job], n: int, ahead: int = AHEAD) -> Iterator[tuple[Job, dict
 
 
 def collect(results: list[tuple[Job, dict[str, Any]]]) -> list[Cell]:
-    """The cells of the tables: µs per operation, and the ratio to the reference measured in
-    the same round."""
-    reference = {
-        (job.round, job.operation): result["seconds"] / result["ops"]
+    """The cells of the tables: µs per operation, the ratio to the reference measured in
+    the same round and, for a contender with a peer, the ratio to the peer likewise."""
+    per_op = {
+        (job.round, job.operation, job.contender): result["seconds"] / result["ops"]
         for job, result in results
-        if job.contender == REFERENCE
     }
     cells: dict[tuple[str, str], Cell] = {}
     for job, result in sorted(results, key=lambda item: item[0].round):
-        per_op = result["seconds"] / result["ops"]
+        mine = per_op[(job.round, job.operation, job.contender)]
         key = (job.contender, job.operation)
         cell = cells.setdefault(key, Cell(job.contender, job.operation, result["ops"]))
-        cell.us.append(per_op * 1e6)
-        cell.ratios.append(per_op / reference[(job.round, job.operation)])
+        cell.us.append(mine * 1e6)
+        cell.ratios.append(mine / per_op[(job.round, job.operation, REFERENCE)])
+        peer = CONTENDERS[job.contender].peer
+        if peer is not None and (job.round, job.operation, peer) in per_op:
+            cell.peer_ratios.append(mine / per_op[(job.round, job.operation, peer)])
     return list(cells.values())
 
 

@@ -56,15 +56,22 @@ def test_a_tiny_run_fills_every_cell_of_both_tables(
 
     header = f"| operation | {REFERENCE} µs/op | " + " | ".join(everyone[1:]) + " |"
     assert header in printed
+    paired = [name for name in everyone if CONTENDERS[name].peer]
+    assert paired == ["keel-sqlite", "keel-postgres"][: 1 + bool(POSTGRES_URL)]
     rows = table_rows(printed)
-    assert len(rows) == 2 * len(OPERATIONS)
-    ratios, micros = rows[: len(OPERATIONS)], rows[len(OPERATIONS) :]
-    for operation, ratio_row, us_row in zip(OPERATIONS, ratios, micros, strict=True):
-        assert ratio_row[0] == us_row[0] == f"{operation.key} {operation.title}"
-        assert len(ratio_row) == 2 + len(everyone) - 1 and len(us_row) == 2 + len(everyone)
+    count = len(OPERATIONS)
+    assert len(rows) == 3 * count
+    ratios, micros, peers = rows[:count], rows[count : 2 * count], rows[2 * count :]
+    for operation, ratio_row, us_row, peer_row in zip(
+        OPERATIONS, ratios, micros, peers, strict=True
+    ):
+        assert ratio_row[0] == us_row[0] == peer_row[0] == f"{operation.key} {operation.title}"
+        assert len(ratio_row) == 1 + len(everyone) and len(us_row) == 2 + len(everyone)
+        assert len(peer_row) == 1 + len(paired)
         assert US_CELL.fullmatch(ratio_row[1]), ratio_row
         assert all(RATIO_CELL.fullmatch(cell) for cell in ratio_row[2:]), ratio_row
         assert all(US_CELL.fullmatch(cell) for cell in us_row[2:]), us_row
+        assert all(RATIO_CELL.fullmatch(cell) for cell in peer_row[1:]), peer_row
 
 
 def test_round_k_starts_at_contender_k_mod_c() -> None:
@@ -80,14 +87,20 @@ def test_ratios_divide_by_the_reference_of_the_same_round() -> None:
 
     results = [
         (run.Job(0, "O1", REFERENCE), result(1.0)),
-        (run.Job(0, "O1", "keel-memory"), result(3.0)),
-        (run.Job(1, "O1", "keel-memory"), result(8.0)),
+        (run.Job(0, "O1", "keel-sqlite"), result(3.0)),
+        (run.Job(0, "O1", "core-sqlite"), result(2.0)),
+        (run.Job(1, "O1", "keel-sqlite"), result(8.0)),
         (run.Job(1, "O1", REFERENCE), result(2.0)),
+        (run.Job(1, "O1", "core-sqlite"), result(2.0)),
+        (run.Job(2, "O1", "core-sqlite"), result(10.0)),
         (run.Job(2, "O1", REFERENCE), result(1.0)),
-        (run.Job(2, "O1", "keel-memory"), result(5.0)),
+        (run.Job(2, "O1", "keel-sqlite"), result(5.0)),
     ]
     cells = {cell.contender: cell.summary() for cell in run.collect(results)}
-    keel = cells["keel-memory"]
+    keel = cells["keel-sqlite"]
     assert keel["ratios"] == [3.0, 4.0, 5.0]
     assert (keel["ratio_median"], keel["ratio_min"]) == (4.0, 3.0)
     assert (keel["us_median"], keel["us_min"]) == (2.5e6, 1.5e6)
+    assert keel["peer"] == "core-sqlite" and keel["peer_ratios"] == [1.5, 4.0, 0.5]
+    assert (keel["peer_ratio_median"], keel["peer_ratio_min"]) == (1.5, 0.5)
+    assert "peer" not in cells["core-sqlite"]

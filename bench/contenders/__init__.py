@@ -15,7 +15,7 @@ class Spec:
     module: str  # in bench.contenders
     cls: str
     backend: Backend
-    about: str
+    peer: str | None = None  # hand-written Core on the same backend, to compare agentkeel with
 
     def load(self) -> type[Contender]:
         module = importlib.import_module(f"bench.contenders.{self.module}")
@@ -26,15 +26,14 @@ class Spec:
 CONTENDERS = {
     spec.name: spec
     for spec in (
-        Spec("raw", "raw", "RawSqlite", "sqlite", "the sqlite3 module, hand-written SQL"),
-        Spec("core-sqlite", "core", "Core", "sqlite", "hand-written SQLAlchemy Core, SQLite"),
-        Spec(
-            "core-postgres", "core", "Core", "postgres", "hand-written SQLAlchemy Core, PostgreSQL"
-        ),
-        Spec("sqlmodel", "orm", "Orm", "sqlite", "the SQLModel ORM used naively, SQLite"),
-        Spec("keel-sqlite", "keel", "Keel", "sqlite", "agentkeel on a SQLite file"),
-        Spec("keel-memory", "keel", "Keel", "memory", "agentkeel on memory:// (the fakes)"),
-        Spec("keel-postgres", "keel", "Keel", "postgres", "agentkeel on PostgreSQL"),
+        Spec("raw", "raw", "RawSqlite", "sqlite"),
+        Spec("core-sqlite", "core", "Core", "sqlite"),
+        Spec("core-postgres", "core", "Core", "postgres"),
+        Spec("sqlmodel", "orm", "Orm", "sqlite"),
+        Spec("keel-sqlite", "keel", "Keel", "sqlite", peer="core-sqlite"),
+        Spec("keel-memory", "keel", "Keel", "memory"),
+        Spec("keel-postgres", "keel", "Keel", "postgres", peer="core-postgres"),
     )
 }
+# Every ratio divides by this contender's time for the same operation in the same round.
 REFERENCE = "raw"
