@@ -76,6 +76,8 @@ class Child:
         self.argv = [*command(job, n), "--handshake"]
         # A file, not a pipe: a pipe nobody reads could fill up and block the child.
         self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by result/kill)
+        # A process group of its own: a stopped child must not be in ours, or ours becoming
+        # orphaned (the shell that started `make bench &` exits) would send it all SIGHUP.
         self.process = subprocess.Popen(
             self.argv,
             cwd=ROOT,
@@ -83,6 +85,7 @@ class Child:
             stdout=subprocess.PIPE,
             stderr=self.errors,
             text=True,
+            process_group=0,
         )
         self.ready = False
         self.stopped = False
@@ -148,6 +151,7 @@ def run(jobs: list[Job], n: int, ahead: int = AHEAD) -> Iterator[tuple[Job, dict
     one sets up and finishes; while it is timed, they are stopped (SIGSTOP)."""
     waiting = iter(jobs)
     following: deque[Child] = deque()
+    child: Child | None = None
     try:
         for job in jobs:
             if not following:
@@ -167,9 +171,10 @@ def run(jobs: list[Job], n: int, ahead: int = AHEAD) -> Iterator[tuple[Job, dict
             for other in following:
                 other.resume()
             yield job, child.result()
-    finally:
-        for other in following:
-            other.kill()
+    finally:  # interrupted or failed: no process of ours is left behind
+        for leftover in [child, *following]:
+            if leftover is not None:
+                leftover.kill()
 
 
 def collect(results: list[tuple[Job, dict[str, Any]]]) -> list[Cell]:
