@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def table_rows(printed: str) -> list[list[str]]:
     ]
 
 
-def test_a_tiny_run_fills_every_cell_of_both_tables(
+def test_a_tiny_run_fills_every_cell_of_every_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     output = tmp_path / "latest.json"
@@ -104,3 +105,19 @@ def test_ratios_divide_by_the_reference_of_the_same_round() -> None:
     assert keel["peer"] == "core-sqlite" and keel["peer_ratios"] == [1.5, 4.0, 0.5]
     assert (keel["peer_ratio_median"], keel["peer_ratio_min"]) == (1.5, 0.5)
     assert "peer" not in cells["core-sqlite"]
+
+
+def test_the_bench_commands_of_the_docs_take_their_options() -> None:
+    """The docs' `make bench ARGS='...'` lines, which the doc-example test does not run
+    (minutes long), give options the runner takes."""
+    lines = [
+        line
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("make bench")
+    ]
+    assert any("ARGS=" in line for line in lines)
+    for line in lines:
+        options = [word[len("ARGS=") :] for word in shlex.split(line) if word.startswith("ARGS=")]
+        for argv in options:
+            run.arguments(shlex.split(argv))
