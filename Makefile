@@ -47,7 +47,7 @@ seeds: install
 	$(BIN)/pytest tests/seeds
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(ARGS)
 
 docs: install
 	$(BIN)/agentkeel schema-doc > docs/schema.md

@@ -1,180 +1,288 @@
-"""Time agentkeel against raw sqlite3 doing the same work, and report the ratio.
+"""Compare agentkeel with raw sqlite3, SQLAlchemy Core and SQLModel on nine operations.
 
-    python -m bench.run [--n N] [--repeat R]
+    python -m bench.run [--n N] [--rounds R] [--only O1,O3b] [--contenders raw,keel-sqlite]
 
-Every scenario runs R times on each side; every run gets a fresh SQLite file in a temporary
-directory, and only the scenario's work is on the clock (opening, migrating, seeding and the
-scenario's setup are not). The best (smallest) of the R times is kept. The two sides run in
-turn within each repeat, so a machine that slows down slows both. Speed is reported as the
-ratio agentkeel / sqlite3, which is comparable across machines; the absolute times are not.
-The results are printed and written to bench/results/latest.json.
+Every (contender, operation) measurement runs in a fresh process (`python -m bench.measure`)
+on a new database, with only the operation's work on the clock. A round measures every
+operation on every contender; round k starts at contender k mod C, so that no contender is
+always measured first or last. Each figure is reported as the median and the minimum over
+the rounds, in microseconds per operation and as the ratio to raw sqlite3 measured in the
+same round. The tables go to stdout, progress to stderr, and everything (with the machine and
+the versions) to bench/results/latest.json. docs/performance.md explains how to read them.
+The PostgreSQL contenders run when AGENTKEEL_TEST_POSTGRES_URL is set; each of their
+measurements empties that database's `public` schema. POSIX only (it stops and resumes the
+waiting measurement processes with SIGSTOP and SIGCONT).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
-import platform
-import sqlite3
+import select
+import shlex
+import signal
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from agentkeel.database import Database
-from bench import keel, raw
-from bench.keel import LIST_CALLS, PROJECTS_WITH_REPOSITORIES, Work
+from bench.contenders import CONTENDERS, REFERENCE
+from bench.measure import POSTGRES_VARIABLE, postgres_url
+from bench.operations import BY_KEY, OPERATIONS
+from bench.report import ROOT, Cell, describe, environment, tables
 
-RESULTS = Path(__file__).parent / "results" / "latest.json"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One piece of work, as agentkeel does it and as raw sqlite3 does it."""
-
-    name: str
-    op: str
-    ops: Callable[[int], int]
-    keel: Callable[[Database, int], Work]
-    raw: Callable[[sqlite3.Connection, int], Work]
-
-
-SCENARIOS = (
-    Scenario("insert, commit each", "insert", lambda n: n, keel.insert_each, raw.insert_each),
-    Scenario("insert, one commit", "insert", lambda n: n, keel.insert_batch, raw.insert_batch),
-    Scenario("get by id", "get", lambda n: n, keel.get_by_id, raw.get_by_id),
-    Scenario("list N projects", "list", lambda n: LIST_CALLS, keel.list_all, raw.list_all),
-    Scenario(
-        "insert repositories",
-        "insert",
-        lambda n: n,
-        keel.insert_repositories,
-        raw.insert_repositories,
-    ),
-    Scenario(
-        "delete project, cascade",
-        "delete",
-        lambda n: PROJECTS_WITH_REPOSITORIES,
-        keel.delete_cascade,
-        raw.delete_cascade,
-    ),
-)
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+TIMEOUT = 900  # seconds one measurement may take
+# Measurement processes started ahead of their turn, to import while another one sets up
+# (they are stopped while its clock runs): one per CPU, up to 4.
+AHEAD = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
-class Result:
-    scenario: str
-    op: str
-    ops: int
-    agentkeel_us: float
-    sqlite3_us: float
-    ratio: float
+class Job:
+    round: int
+    operation: str
+    contender: str
 
 
-def clocked(work: Work) -> float:
-    """Seconds `work` takes, after a garbage collection so earlier runs leave no debt."""
-    gc.collect()
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
+def plan(contenders: list[str], operations: list[str], rounds: int) -> list[Job]:
+    """Every measurement, in order: round by round, operation by operation, the contenders
+    rotated (round k starts at contender k mod C)."""
+    jobs = []
+    for k in range(rounds):
+        start = k % len(contenders)
+        order = contenders[start:] + contenders[:start]
+        jobs += [Job(k, operation, name) for operation in operations for name in order]
+    return jobs
 
 
-def time_agentkeel(scenario: Scenario, n: int) -> float:
-    with (
-        tempfile.TemporaryDirectory() as directory,
-        Database.open(str(Path(directory) / "agentkeel.db")) as db,
-    ):
-        return clocked(scenario.keel(db, n))
+def command(job: Job, n: int) -> list[str]:
+    return [sys.executable, "-m", "bench.measure", job.contender, job.operation, "--n", str(n)]
 
 
-def time_sqlite3(scenario: Scenario, n: int) -> float:
-    with tempfile.TemporaryDirectory() as directory:
-        connection = raw.connect(Path(directory) / "sqlite3.db")
-        try:
-            return clocked(scenario.raw(connection, n))
-        finally:
-            connection.close()
+class Child:
+    """One measurement's process, started with `--handshake` (see bench.measure): it says
+    `ready` after its imports, `set` after its setup, `timed` when its clock stops, then
+    its result; it waits for a line from us after `ready` and after `set`."""
+
+    def __init__(self, job: Job, n: int) -> None:
+        self.argv = [*command(job, n), "--handshake"]
+        # A file, not a pipe: a pipe nobody reads could fill up and block the child.
+        self.errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by result/kill)
+        # A process group of its own: a stopped child must not be in ours, or ours becoming
+        # orphaned (the shell that started `make bench &` exits) would send it all SIGHUP.
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+            process_group=0,
+        )
+        self.ready = False
+        self.stopped = False
+
+    def line(self) -> str:
+        assert self.process.stdout is not None
+        if not select.select([self.process.stdout], [], [], TIMEOUT)[0]:
+            self.fail(f"said nothing for {TIMEOUT} s")
+        return self.process.stdout.readline().strip()
+
+    def expect(self, word: str) -> None:
+        said = self.line()
+        if said != word:
+            self.fail(f"said {said!r} instead of {word!r}")
+
+    def wait_until_ready(self) -> None:
+        self.resume()
+        if not self.ready:
+            self.expect("ready")
+            self.ready = True
+
+    def send(self, word: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(word + "\n")
+        self.process.stdin.flush()
+
+    def stop(self) -> None:
+        """Stop the process where it is (it is importing, or idle), so it uses no CPU."""
+        if not self.stopped and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGSTOP)
+            self.stopped = True
+
+    def resume(self) -> None:
+        if self.stopped:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.stopped = False
+
+    def result(self) -> dict[str, Any]:
+        said = self.line()
+        if self.process.wait(timeout=TIMEOUT) != 0 or not said:
+            self.fail("failed")
+        self.errors.close()
+        result: dict[str, Any] = json.loads(said)
+        return result
+
+    def fail(self, what: str) -> NoReturn:
+        self.kill()
+        self.errors.seek(0)
+        raise RuntimeError(f"`{shlex.join(self.argv[1:])}` {what}:\n{self.errors.read()}")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.resume()
+            self.process.kill()
+            self.process.wait()
+        if not self.errors.closed:
+            self.errors.close()
 
 
-def measure(scenario: Scenario, n: int, repeat: int) -> Result:
-    """Best of `repeat` runs on each side, per operation, in microseconds."""
-    keel_times: list[float] = []
-    raw_times: list[float] = []
-    for _ in range(repeat):
-        keel_times.append(time_agentkeel(scenario, n))
-        raw_times.append(time_sqlite3(scenario, n))
-    ops = scenario.ops(n)
-    keel_us = min(keel_times) / ops * 1e6
-    raw_us = min(raw_times) / ops * 1e6
-    return Result(scenario.name, scenario.op, ops, keel_us, raw_us, keel_us / raw_us)
+def run(jobs: list[Job], n: int, ahead: int = AHEAD) -> Iterator[tuple[Job, dict[str, Any]]]:
+    """Each job with its result, one measurement at a time, nothing else running while its
+    clock runs. The next `ahead` processes are started early and import while the current
+    one sets up and finishes; while it is timed, they are stopped (SIGSTOP)."""
+    waiting = iter(jobs)
+    following: deque[Child] = deque()
+    child: Child | None = None
+    try:
+        for job in jobs:
+            if not following:
+                following.append(Child(next(waiting), n))
+            child = following.popleft()
+            child.wait_until_ready()
+            child.send("go")  # a new database, opened, the operation's setup
+            while len(following) < ahead and (upcoming := next(waiting, None)) is not None:
+                following.append(Child(upcoming, n))
+            for other in following:
+                other.resume()
+            child.expect("set")
+            for other in following:
+                other.stop()
+            child.send("time")
+            child.expect("timed")
+            for other in following:
+                other.resume()
+            yield job, child.result()
+    finally:  # interrupted or failed: no process of ours is left behind
+        for leftover in [child, *following]:
+            if leftover is not None:
+                leftover.kill()
 
 
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "python_implementation": platform.python_implementation(),
-        "sqlite_version": sqlite3.sqlite_version,
-        "agentkeel": version("agentkeel"),
+def collect(results: list[tuple[Job, dict[str, Any]]]) -> list[Cell]:
+    """The cells of the tables: µs per operation, the ratio to the reference measured in
+    the same round and, for a contender with a peer, the ratio to the peer likewise."""
+    per_op = {
+        (job.round, job.operation, job.contender): result["seconds"] / result["ops"]
+        for job, result in results
     }
+    cells: dict[tuple[str, str], Cell] = {}
+    for job, result in sorted(results, key=lambda item: item[0].round):
+        mine = per_op[(job.round, job.operation, job.contender)]
+        key = (job.contender, job.operation)
+        cell = cells.setdefault(key, Cell(job.contender, job.operation, result["ops"]))
+        cell.us.append(mine * 1e6)
+        cell.ratios.append(mine / per_op[(job.round, job.operation, REFERENCE)])
+        peer = CONTENDERS[job.contender].peer
+        if peer is not None and (job.round, job.operation, peer) in per_op:
+            cell.peer_ratios.append(mine / per_op[(job.round, job.operation, peer)])
+    return list(cells.values())
 
 
-def header() -> str:
-    return f"{'scenario':<26}{'ops':>6}{'agentkeel µs/op':>17}{'sqlite3 µs/op':>15}{'ratio':>8}"
+def choose_contenders(requested: str | None, parser: argparse.ArgumentParser) -> list[str]:
+    have_postgres = postgres_url() is not None
+    if requested is None:
+        return [
+            name for name, spec in CONTENDERS.items() if spec.backend != "postgres" or have_postgres
+        ]
+    names = [name.strip() for name in requested.split(",") if name.strip()]
+    unknown = [name for name in names if name not in CONTENDERS]
+    if unknown:
+        parser.error(f"unknown contenders {unknown}; choose from {', '.join(CONTENDERS)}")
+    if not have_postgres and any(CONTENDERS[name].backend == "postgres" for name in names):
+        parser.error(f"the PostgreSQL contenders need {POSTGRES_VARIABLE}")
+    # Every ratio divides by the reference, so it is always measured; the order is the table's.
+    return [name for name in CONTENDERS if name in names or name == REFERENCE]
 
 
-def row(result: Result) -> str:
-    return (
-        f"{result.scenario:<26}{result.ops:>6}{result.agentkeel_us:>17.1f}"
-        f"{result.sqlite3_us:>15.1f}{result.ratio:>7.1f}x"
-    )
-
-
-def save(results: list[Result], n: int, repeat: int) -> None:
-    report = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "n": n,
-        "repeat": repeat,
-        "machine": machine(),
-        "results": [asdict(result) for result in results],
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+def choose_operations(requested: str | None, parser: argparse.ArgumentParser) -> list[str]:
+    if requested is None:
+        return [operation.key for operation in OPERATIONS]
+    keys = [key.strip() for key in requested.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in BY_KEY]
+    if unknown or not keys:
+        parser.error(f"unknown operations {unknown}; choose from {', '.join(BY_KEY)}")
+    return [operation.key for operation in OPERATIONS if operation.key in keys]
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=2000, help="rows per scenario (default 2000)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per side (default 5)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=(__doc__ or "").split("\n")[0],
+        epilog=", ".join(f"{operation.key}: {operation.title}" for operation in OPERATIONS),
+    )
+    parser.add_argument("--n", type=int, default=2000, help="rows or calls (default 2000)")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds (default 7)")
+    parser.add_argument("--only", metavar="OPS", help="operations, e.g. O1,O3b (default all)")
+    parser.add_argument(
+        "--contenders",
+        metavar="NAMES",
+        help=f"e.g. keel-sqlite,core-sqlite ({REFERENCE} is always included; default all: "
+        f"{', '.join(CONTENDERS)}, the PostgreSQL ones when {POSTGRES_VARIABLE} is set)",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"default {RESULTS}")
     args = parser.parse_args(argv)
-    if args.n < PROJECTS_WITH_REPOSITORIES:
-        parser.error(f"--n must be at least {PROJECTS_WITH_REPOSITORIES}")
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.n < 10:
+        parser.error("--n must be at least 10")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    args.contenders = choose_contenders(args.contenders, parser)
+    args.only = choose_operations(args.only, parser)
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = arguments(argv)
-    print(f"N = {args.n}, best of {args.repeat}, SQLite {sqlite3.sqlite_version}")
-    print(header())
-    results: list[Result] = []
-    for scenario in SCENARIOS:
-        result = measure(scenario, args.n, args.repeat)
-        results.append(result)
-        print(row(result), flush=True)
-    save(results, args.n, args.repeat)
-    print(f"written to {RESULTS}")
+    started = time.perf_counter()
+    jobs = plan(args.contenders, args.only, args.rounds)
+    results = []
+    last = started
+    for done, (job, result) in enumerate(run(jobs, args.n), start=1):
+        results.append((job, result))
+        us = result["seconds"] / result["ops"] * 1e6
+        now = time.perf_counter()
+        print(
+            f"[{done}/{len(jobs)}] round {job.round + 1} {job.operation} {job.contender}: "
+            f"{us:,.1f} µs/op ({now - last:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        last = now
+    uses_postgres = any(CONTENDERS[name].backend == "postgres" for name in args.contenders)
+    report: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="minutes"),
+        "n": args.n,
+        "rounds": args.rounds,
+        "contenders": args.contenders,
+        "operations": args.only,
+        **environment(postgres_url() if uses_postgres else None),
+        "seconds": round(time.perf_counter() - started, 1),
+        "results": [cell.summary() for cell in collect(results)],
+    }
+    print(describe(report))
+    print(tables(report))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"written to {args.output}")
+    return report
 
 
 if __name__ == "__main__":

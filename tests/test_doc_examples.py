@@ -38,6 +38,7 @@ LANGUAGES = {"python", "sh", "text"}
 BIN = Path(sys.executable).parent
 NOT_RUN = {
     "make test": "CI runs `make test` (.ci/run), and it runs this test suite itself",
+    "make bench": "minutes long; tests/test_bench.py runs it small and checks the documented ARGS",
 }
 # `make demo` builds the environment this suite runs in, then runs the demo: run that.
 INSTEAD = {"make demo": (["$(BIN)/agentkeel demo"], [str(BIN / "agentkeel"), "demo"])}

@@ -1,0 +1,126 @@
+"""What every contender implements: the nine operations, each as setup -> timed work.
+
+A contender is made for one fresh, empty database (`location`: a SQLite file path that does
+not exist yet, a PostgreSQL URL whose schema is empty, or `memory://`). The harness opens
+it, calls one operation method, which does its setup (not timed) and returns the work to
+time, times the work, checks `counts()` and closes it. O8 (`open_new`) is the exception:
+opening and closing the database is the work.
+
+This module imports nothing of agentkeel's, SQLAlchemy's or SQLModel's, so that each
+contender's process loads only what that contender uses. The rows are the same for every
+contender: `project_values`, `repository_values`, `worktree_values`, 21-character random
+ids (nanoid, as agentkeel makes them) and timezone-aware UTC timestamps.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from nanoid import generate
+
+Work = Callable[[], None]
+Backend = Literal["sqlite", "postgres", "memory"]
+
+ID_LENGTH = 21
+RENAMED = " (renamed)"
+
+
+def new_id() -> str:
+    """A fresh 21-character URL-safe random id, like agentkeel's."""
+    return str(generate(size=ID_LENGTH))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def project_values(i: int) -> dict[str, Any]:
+    return {"name": f"project {i}", "description": f"benchmark project number {i}"}
+
+
+def repository_values(i: int, project_id: str) -> dict[str, Any]:
+    return {"project_id": project_id, "name": f"repository {i}", "path": f"/src/repo-{i}"}
+
+
+def worktree_values(i: int, repository_id: str) -> dict[str, Any]:
+    return {
+        "repository_id": repository_id,
+        "path": f"/worktrees/wt-{i}",
+        "branch_name": f"bench/branch-{i}",
+    }
+
+
+def renamed(name: str) -> str:
+    """O4's change: the name it read, with a suffix."""
+    return name + RENAMED
+
+
+class Contender(ABC):
+    """One way of doing the nine operations (see bench/operations.py), on one new database."""
+
+    def __init__(self, location: str, backend: Backend) -> None:
+        self.location = location
+        self.backend = backend
+
+    @abstractmethod
+    def open(self) -> None:
+        """Open the database and create its tables (agentkeel: migrate and seed)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release every connection."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Rows now stored: `projects`, `repositories`, `worktrees`, `defaults` (repositories
+        that are their project's default) and `renamed` (projects O4 renamed)."""
+
+    # -- the operations: setup (not timed), then the work to time ------------------------
+
+    @abstractmethod
+    def insert_each(self, n: int) -> Work:
+        """O1: N times, insert a project in a transaction of its own and commit."""
+
+    @abstractmethod
+    def insert_repositories(self, n: int) -> Work:
+        """O2: insert N repositories, spread over REPOSITORY_PROJECTS projects, in one
+        transaction (one statement, or one `add`, per repository)."""
+
+    @abstractmethod
+    def get_each(self, n: int) -> Work:
+        """O3: get each of N projects by id, a transaction (unit of work) each."""
+
+    @abstractmethod
+    def get_in_one(self, n: int) -> Work:
+        """O3b: get each of N projects by id, all in one transaction."""
+
+    @abstractmethod
+    def update_each(self, n: int) -> Work:
+        """O4: for each of N projects, in a transaction of its own: read it, rename it
+        (`renamed` of the name read), write it, commit."""
+
+    @abstractmethod
+    def list_repositories(self, n: int) -> Work:
+        """O5: LIST_CALLS times, in a transaction each, list the N repositories of a
+        project, by name."""
+
+    @abstractmethod
+    def switch_default(self, n: int) -> Work:
+        """O6: N times, make the next of the project's DEFAULT_CANDIDATES repositories its
+        default (clearing the flag on the others), a transaction each."""
+
+    @abstractmethod
+    def delete_project(self, n: int) -> Work:
+        """O7: hard-delete a project holding N repositories with a worktree each."""
+
+    def open_new(self, n: int) -> Work:
+        """O8: open the new database (creating its tables) and close it."""
+
+        def work() -> None:
+            self.open()
+            self.close()
+
+        return work

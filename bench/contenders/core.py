@@ -1,0 +1,257 @@
+"""`core-sqlite`, `core-postgres`: SQLAlchemy Core written by hand, on agentkeel's own tables.
+
+The statements are written plainly, as a competent developer would (`insert(projects)` with
+a dict of values, `select(...).where(table.c.id == key)`: values are bound parameters and
+SQLAlchemy caches the compiled statements). The tables are `agentkeel.schema.metadata`'s,
+created with `metadata.create_all`, so their column types (timezone-aware UTC datetimes)
+and constraints are agentkeel's. No validation, no audit, no row-version checks.
+
+On SQLite the engine gets agentkeel's pragmas and SQLAlchemy's documented recipe for real
+transactions (the driver's own transaction handling off, `BEGIN` emitted by the engine):
+`BEGIN IMMEDIATE` for writes, `BEGIN` for reads, as raw sqlite3 does. On PostgreSQL the
+engine is SQLAlchemy's default (psycopg 3, READ COMMITTED).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+
+from agentkeel.schema import metadata
+from agentkeel.schema.workspace import projects, repositories, worktrees
+from bench.contenders.base import (
+    RENAMED,
+    Contender,
+    Work,
+    new_id,
+    project_values,
+    renamed,
+    repository_values,
+    utc_now,
+    worktree_values,
+)
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+
+# The execution option that says how the engine's SQLite transactions begin.
+BEGIN = "bench_sqlite_begin"
+
+
+def sqlite_engine(path: str) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the engine, not the driver, begins
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(connection.get_execution_options().get(BEGIN, "BEGIN IMMEDIATE"))
+
+    return engine
+
+
+def postgres_engine(url: str) -> Engine:
+    return create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+
+
+class Core(Contender):
+    engine: Engine
+    reader: Engine
+
+    def open(self) -> None:
+        if self.backend == "sqlite":
+            self.engine = sqlite_engine(self.location)
+            self.reader = self.engine.execution_options(**{BEGIN: "BEGIN"})
+        else:
+            self.engine = self.reader = postgres_engine(self.location)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def writing(self) -> AbstractContextManager[Connection]:
+        return self.engine.begin()
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        return self.reader.begin()
+
+    def counts(self) -> dict[str, int]:
+        count = func.count()
+        queries = {
+            "projects": select(count).select_from(projects),
+            "repositories": select(count).select_from(repositories),
+            "worktrees": select(count).select_from(worktrees),
+            "defaults": select(count).where(repositories.c.set_as_default_at.is_not(None)),
+            "renamed": select(count).where(projects.c.name.endswith(RENAMED)),
+        }
+        with self.reading() as connection:
+            return {name: connection.execute(query).scalar_one() for name, query in queries.items()}
+
+    # -- rows -------------------------------------------------------------------------------
+
+    @staticmethod
+    def insert_project(connection: Connection, i: int) -> str:
+        key, now = new_id(), utc_now()
+        row = {"id": key, "created_at": now, "updated_at": now, "row_version": 1}
+        connection.execute(insert(projects), {**row, **project_values(i)})
+        return key
+
+    @staticmethod
+    def insert_repository(connection: Connection, i: int, project_id: str) -> str:
+        key, now = new_id(), utc_now()
+        row = {"id": key, "created_at": now, "updated_at": now, "row_version": 1}
+        values = {**row, **repository_values(i, project_id), "default_branch": "main"}
+        connection.execute(insert(repositories), values)
+        return key
+
+    @staticmethod
+    def insert_worktree(connection: Connection, i: int, repository_id: str) -> None:
+        now = utc_now()
+        row = {"id": new_id(), "created_at": now, "updated_at": now, "row_version": 1}
+        values = {**row, **worktree_values(i, repository_id), "status": "active"}
+        connection.execute(insert(worktrees), values)
+
+    def add_projects(self, count: int) -> list[str]:
+        with self.writing() as connection:
+            return [self.insert_project(connection, i) for i in range(count)]
+
+    def add_repositories(self, n: int, project_id: str) -> list[str]:
+        with self.writing() as connection:
+            return [self.insert_repository(connection, i, project_id) for i in range(n)]
+
+    # -- the operations ---------------------------------------------------------------------
+
+    def insert_each(self, n: int) -> Work:
+        def work() -> None:
+            for i in range(n):
+                with self.writing() as connection:
+                    self.insert_project(connection, i)
+
+        return work
+
+    def insert_repositories(self, n: int) -> Work:
+        project_ids = self.add_projects(REPOSITORY_PROJECTS)
+
+        def work() -> None:
+            with self.writing() as connection:
+                for i in range(n):
+                    self.insert_repository(connection, i, project_ids[i % len(project_ids)])
+
+        return work
+
+    def get_each(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            for key in keys:
+                with self.reading() as connection:
+                    connection.execute(select(projects).where(projects.c.id == key)).one()
+
+        return work
+
+    def get_in_one(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            with self.reading() as connection:
+                for key in keys:
+                    connection.execute(select(projects).where(projects.c.id == key)).one()
+
+        return work
+
+    def update_each(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            for key in keys:
+                with self.writing() as connection:
+                    row = connection.execute(select(projects).where(projects.c.id == key)).one()
+                    connection.execute(
+                        update(projects)
+                        .where(projects.c.id == key)
+                        .values(
+                            name=renamed(row.name),
+                            updated_at=utc_now(),
+                            row_version=projects.c.row_version + 1,
+                        )
+                    )
+
+        return work
+
+    def list_repositories(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        self.add_repositories(n, project_id)
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.reading() as connection:
+                    rows = connection.execute(
+                        select(repositories)
+                        .where(repositories.c.project_id == project_id)
+                        .order_by(repositories.c.name)
+                    ).all()
+            assert len(rows) == n
+
+        return work
+
+    def switch_default(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.add_repositories(DEFAULT_CANDIDATES, project_id)
+
+        def work() -> None:
+            for i in range(n):
+                key = keys[i % len(keys)]
+                with self.writing() as connection:
+                    now = utc_now()
+                    connection.execute(
+                        update(repositories)
+                        .where(
+                            repositories.c.project_id == project_id,
+                            repositories.c.id != key,
+                            repositories.c.set_as_default_at.is_not(None),
+                        )
+                        .values(set_as_default_at=None, updated_at=now)
+                    )
+                    connection.execute(
+                        update(repositories)
+                        .where(repositories.c.id == key)
+                        .values(
+                            set_as_default_at=now,
+                            updated_at=now,
+                            row_version=repositories.c.row_version + 1,
+                        )
+                    )
+
+        return work
+
+    def delete_project(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.add_repositories(n, project_id)
+        with self.writing() as connection:
+            for i, key in enumerate(keys):
+                self.insert_worktree(connection, i, key)
+
+        def work() -> None:
+            with self.writing() as connection:
+                connection.execute(delete(projects).where(projects.c.id == project_id))
+
+        return work

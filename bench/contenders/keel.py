@@ -1,0 +1,160 @@
+"""`keel-sqlite`, `keel-memory`, `keel-postgres`: agentkeel through its public API.
+
+`Database.open` (migrate to head, seed the default settings), units of work, the
+repositories' `add` / `get` / `update` / `list`, `services.workspace.set_default_repository`
+and `services.workspace.delete_project`: the code an application writes. Every unit of work
+is the default one (`db.unit_of_work()`), reads included, as the README writes them.
+
+Beyond the others' work, agentkeel validates every entity it is given and builds one for
+every row it returns, stamps `updated_at` itself, checks the row version an update was read
+at (and a stale one is a `Conflict`), records domain events, and writes an audit entry for
+every hard delete (with the counts of the rows removed, which it counts first).
+"""
+
+from __future__ import annotations
+
+from agentkeel.database import Database
+from agentkeel.domain.workspace import Project, Repository, Worktree
+from agentkeel.services import workspace
+from bench.contenders.base import (
+    RENAMED,
+    Contender,
+    Work,
+    project_values,
+    renamed,
+    repository_values,
+    worktree_values,
+)
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+
+
+class Keel(Contender):
+    db: Database
+
+    def open(self) -> None:
+        self.db = Database.open(self.location)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def counts(self) -> dict[str, int]:
+        with self.db.unit_of_work(read_only=True) as uow:
+            repositories = uow.repositories.list()
+            projects = uow.projects.list(include_archived=True)
+            return {
+                "projects": len(projects),
+                "repositories": len(repositories),
+                "worktrees": uow.worktrees.count(),
+                "defaults": sum(repository.is_default for repository in repositories),
+                "renamed": sum(project.name.endswith(RENAMED) for project in projects),
+            }
+
+    def add_projects(self, count: int) -> list[str]:
+        with self.db.unit_of_work() as uow:
+            keys = [uow.projects.add(Project(**project_values(i))).id for i in range(count)]
+            uow.commit()
+        return keys
+
+    def add_repositories(self, n: int, project_id: str) -> list[str]:
+        with self.db.unit_of_work() as uow:
+            keys = [
+                uow.repositories.add(Repository(**repository_values(i, project_id))).id
+                for i in range(n)
+            ]
+            uow.commit()
+        return keys
+
+    # -- the operations ---------------------------------------------------------------------
+
+    def insert_each(self, n: int) -> Work:
+        def work() -> None:
+            for i in range(n):
+                with self.db.unit_of_work() as uow:
+                    uow.projects.add(Project(**project_values(i)))
+                    uow.commit()
+
+        return work
+
+    def insert_repositories(self, n: int) -> Work:
+        project_ids = self.add_projects(REPOSITORY_PROJECTS)
+
+        def work() -> None:
+            with self.db.unit_of_work() as uow:
+                for i in range(n):
+                    project_id = project_ids[i % len(project_ids)]
+                    uow.repositories.add(Repository(**repository_values(i, project_id)))
+                uow.commit()
+
+        return work
+
+    def get_each(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            for key in keys:
+                with self.db.unit_of_work() as uow:
+                    uow.projects.get(key)
+
+        return work
+
+    def get_in_one(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            with self.db.unit_of_work() as uow:
+                for key in keys:
+                    uow.projects.get(key)
+
+        return work
+
+    def update_each(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            for key in keys:
+                with self.db.unit_of_work() as uow:
+                    project = uow.projects.get(key)
+                    project.name = renamed(project.name)
+                    uow.projects.update(project)
+                    uow.commit()
+
+        return work
+
+    def list_repositories(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        self.add_repositories(n, project_id)
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.db.unit_of_work() as uow:
+                    rows = uow.repositories.list(project_id=project_id)
+            assert len(rows) == n
+
+        return work
+
+    def switch_default(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.add_repositories(DEFAULT_CANDIDATES, project_id)
+
+        def work() -> None:
+            for i in range(n):
+                with self.db.unit_of_work() as uow:
+                    workspace.set_default_repository(uow, keys[i % len(keys)])
+                    uow.commit()
+
+        return work
+
+    def delete_project(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.add_repositories(n, project_id)
+        with self.db.unit_of_work() as uow:
+            for i, key in enumerate(keys):
+                uow.worktrees.add(Worktree(**worktree_values(i, key)))
+            uow.commit()
+
+        def work() -> None:
+            with self.db.unit_of_work() as uow:
+                workspace.delete_project(uow, project_id)
+                uow.commit()
+
+        return work

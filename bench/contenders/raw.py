@@ -1,0 +1,240 @@
+"""`raw`: the standard library's sqlite3, hand-written SQL: the reference every ratio divides by.
+
+The tables are agentkeel's own (the DDL is compiled from `agentkeel.schema.metadata` when this
+module is imported, outside the clock): same columns, keys, checks, indexes, the partial
+unique index on a project's default repository and the ON DELETE CASCADE foreign keys. The
+connection uses agentkeel's pragmas (WAL, foreign_keys, synchronous=NORMAL, busy_timeout)
+and writes its own transactions: `BEGIN IMMEDIATE` for writes, `BEGIN` for reads. Ids are
+21-character random strings and timestamps UTC text, as SQLAlchemy stores them on SQLite.
+Rows come back as tuples: what a hand-written application would use.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from agentkeel.schema import metadata
+from bench.contenders.base import (
+    Contender,
+    Work,
+    new_id,
+    project_values,
+    renamed,
+    repository_values,
+    utc_now,
+    worktree_values,
+)
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+
+
+def _schema() -> str:
+    dialect = sqlite.dialect()
+    statements = []
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            statements.append(str(CreateIndex(index).compile(dialect=dialect)).strip())
+    return ";\n".join(statements) + ";\n"
+
+
+SCHEMA = _schema()
+
+PROJECT_COLUMNS = (
+    "id, created_at, updated_at, row_version, name, description, mode, status, root_path,"
+    " repository_url, completed_at, archived_at"
+)
+REPOSITORY_COLUMNS = (
+    "id, created_at, updated_at, row_version, project_id, name, path, url, default_branch,"
+    " set_as_default_at, last_fetched_at"
+)
+INSERT_PROJECT = (
+    "INSERT INTO projects (id, created_at, updated_at, row_version, name, description)"
+    " VALUES (?, ?, ?, 1, ?, ?)"
+)
+INSERT_REPOSITORY = (
+    "INSERT INTO repositories (id, created_at, updated_at, row_version, project_id, name, path,"
+    " default_branch) VALUES (?, ?, ?, 1, ?, ?, ?, 'main')"
+)
+INSERT_WORKTREE = (
+    "INSERT INTO worktrees (id, created_at, updated_at, row_version, repository_id, path,"
+    " branch_name, status) VALUES (?, ?, ?, 1, ?, ?, ?, 'active')"
+)
+GET_PROJECT = f"SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ?"
+RENAME_PROJECT = (
+    "UPDATE projects SET name = ?, updated_at = ?, row_version = row_version + 1 WHERE id = ?"
+)
+LIST_REPOSITORIES = (
+    f"SELECT {REPOSITORY_COLUMNS} FROM repositories WHERE project_id = ? ORDER BY name"
+)
+CLEAR_DEFAULT = (
+    "UPDATE repositories SET set_as_default_at = NULL, updated_at = ?"
+    " WHERE project_id = ? AND id <> ? AND set_as_default_at IS NOT NULL"
+)
+SET_DEFAULT = (
+    "UPDATE repositories SET set_as_default_at = ?, updated_at = ?, row_version = row_version + 1"
+    " WHERE id = ?"
+)
+DELETE_PROJECT = "DELETE FROM projects WHERE id = ?"
+COUNTS = """SELECT
+    (SELECT count(*) FROM projects),
+    (SELECT count(*) FROM repositories),
+    (SELECT count(*) FROM worktrees),
+    (SELECT count(*) FROM repositories WHERE set_as_default_at IS NOT NULL),
+    (SELECT count(*) FROM projects WHERE name LIKE '%(renamed)')"""
+
+
+def stamp() -> str:
+    """Now, as UTC text (the format SQLAlchemy writes to SQLite)."""
+    return utc_now().strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class RawSqlite(Contender):
+    connection: sqlite3.Connection
+
+    def open(self) -> None:
+        # isolation_level=None: no implicit transactions; we write BEGIN and COMMIT.
+        self.connection = sqlite3.connect(self.location, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA foreign_keys=ON")
+        self.connection.execute("PRAGMA busy_timeout=5000")
+        self.connection.execute("PRAGMA synchronous=NORMAL")
+        self.connection.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    @contextmanager
+    def transaction(self, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
+        self.connection.execute(begin)
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+    def counts(self) -> dict[str, int]:
+        row = self.connection.execute(COUNTS).fetchone()
+        keys = ("projects", "repositories", "worktrees", "defaults", "renamed")
+        return dict(zip(keys, row, strict=True))
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def insert_project(self, connection: sqlite3.Connection, i: int) -> str:
+        key, now, values = new_id(), stamp(), project_values(i)
+        connection.execute(INSERT_PROJECT, (key, now, now, values["name"], values["description"]))
+        return key
+
+    def insert_repository(self, connection: sqlite3.Connection, i: int, project_id: str) -> str:
+        key, now, values = new_id(), stamp(), repository_values(i, project_id)
+        row = (key, now, now, project_id, values["name"], values["path"])
+        connection.execute(INSERT_REPOSITORY, row)
+        return key
+
+    def insert_worktree(self, connection: sqlite3.Connection, i: int, repository_id: str) -> None:
+        now, values = stamp(), worktree_values(i, repository_id)
+        row = (new_id(), now, now, repository_id, values["path"], values["branch_name"])
+        connection.execute(INSERT_WORKTREE, row)
+
+    def add_projects(self, count: int) -> list[str]:
+        with self.transaction() as connection:
+            return [self.insert_project(connection, i) for i in range(count)]
+
+    def add_repositories(self, n: int, project_id: str) -> list[str]:
+        with self.transaction() as connection:
+            return [self.insert_repository(connection, i, project_id) for i in range(n)]
+
+    # -- the operations ---------------------------------------------------------------------
+
+    def insert_each(self, n: int) -> Work:
+        def work() -> None:
+            for i in range(n):
+                with self.transaction() as connection:
+                    self.insert_project(connection, i)
+
+        return work
+
+    def insert_repositories(self, n: int) -> Work:
+        project_ids = self.add_projects(REPOSITORY_PROJECTS)
+
+        def work() -> None:
+            with self.transaction() as connection:
+                for i in range(n):
+                    self.insert_repository(connection, i, project_ids[i % len(project_ids)])
+
+        return work
+
+    def get_each(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            for key in keys:
+                with self.transaction("BEGIN") as connection:
+                    connection.execute(GET_PROJECT, (key,)).fetchone()
+
+        return work
+
+    def get_in_one(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            with self.transaction("BEGIN") as connection:
+                for key in keys:
+                    connection.execute(GET_PROJECT, (key,)).fetchone()
+
+        return work
+
+    def update_each(self, n: int) -> Work:
+        keys = self.add_projects(n)
+
+        def work() -> None:
+            for key in keys:
+                with self.transaction() as connection:
+                    row = connection.execute(GET_PROJECT, (key,)).fetchone()
+                    connection.execute(RENAME_PROJECT, (renamed(row[4]), stamp(), key))
+
+        return work
+
+    def list_repositories(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        self.add_repositories(n, project_id)
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.transaction("BEGIN") as connection:
+                    rows = connection.execute(LIST_REPOSITORIES, (project_id,)).fetchall()
+            assert len(rows) == n
+
+        return work
+
+    def switch_default(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.add_repositories(DEFAULT_CANDIDATES, project_id)
+
+        def work() -> None:
+            for i in range(n):
+                key = keys[i % len(keys)]
+                with self.transaction() as connection:
+                    now = stamp()
+                    connection.execute(CLEAR_DEFAULT, (now, project_id, key))
+                    connection.execute(SET_DEFAULT, (now, now, key))
+
+        return work
+
+    def delete_project(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.add_repositories(n, project_id)
+        with self.transaction() as connection:
+            for i, key in enumerate(keys):
+                self.insert_worktree(connection, i, key)
+
+        def work() -> None:
+            with self.transaction() as connection:
+                connection.execute(DELETE_PROJECT, (project_id,))
+
+        return work
