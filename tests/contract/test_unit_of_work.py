@@ -149,3 +149,25 @@ def test_a_read_only_unit_reads_the_last_commit_without_waiting_for_a_writer(
             assert [p.name for p in reader.projects.list()] == ["Kept"]
             reader.commit()  # ends the read transaction
             assert [p.name for p in reader.projects.list()] == ["Kept", "Pending"]
+
+
+def test_a_read_only_unit_keeps_its_view_while_a_later_writer_commits(db: Database) -> None:
+    """The reader comes first (in the fakes its snapshot then shares the live tables, and a
+    writer copies a table before changing it); what the writer commits afterwards shows in
+    the reader's next transaction only."""
+    with db.unit_of_work() as uow:
+        kept = factories.project(uow, "Kept")
+        uow.commit()
+    with db.unit_of_work(read_only=True) as reader:
+        assert reader.projects.list() == [kept]
+        with db.unit_of_work() as writer:
+            factories.project(writer, "New")
+            renamed = writer.projects.get(kept.id)
+            renamed.name = "Renamed"
+            writer.projects.update(renamed)
+            writer.projects.delete(factories.project(writer, "Gone").id)
+            writer.commit()
+        assert reader.projects.list() == [kept]
+        assert reader.projects.get(kept.id).name == "Kept"
+        reader.commit()
+        assert sorted(p.name for p in reader.projects.list()) == ["New", "Renamed"]

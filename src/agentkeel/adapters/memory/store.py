@@ -94,6 +94,8 @@ class MemoryDatabase:
         self._lock_timeout = lock_timeout
         # Guards rows, indexes and undo log against a snapshot taken while a writer works.
         self._state = threading.RLock()
+        # Tables whose mapping a snapshot shares: copied before their next change.
+        self._shared: set[str] = set()
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -111,14 +113,14 @@ class MemoryDatabase:
             old = self.rows[table].get(key)
             if old is not None:
                 self._unindex(table, key, old)
-            self.rows[table][key] = row
+            self._writable(table)[key] = row
             self._index(table, key, row)
             if log:
                 self.undo.append((table, key, old))
 
     def _drop(self, table: str, key: str, *, log: bool = True) -> None:
         with self._state:
-            old = self.rows[table].pop(key)
+            old = self._writable(table).pop(key)
             self._unindex(table, key, old)
             if log:
                 self.undo.append((table, key, old))
@@ -126,11 +128,23 @@ class MemoryDatabase:
     def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
         return self.referring.get((table, column))
 
+    def _writable(self, table: str) -> dict[str, Row]:
+        """The table's mapping, copied first if a snapshot still shares it."""
+        if table in self._shared:
+            self.rows[table] = dict(self.rows[table])
+            self._shared.discard(table)
+        return self.rows[table]
+
     def snapshot(self) -> MemorySnapshot:
         """The rows as last committed: the live rows, less what the open writer changed
         (its undo log, replayed backwards on the copies). Between units of work the undo log
-        is empty, so it holds only the open writer's changes."""
+        is empty, so it holds only the open writer's changes. With no change open, the
+        snapshot shares the live mappings and the next write to a table copies it first
+        (copy on write), so a read-only unit of work costs nothing per row."""
         with self._state:
+            if not self.undo:
+                self._shared = set(self.rows)
+                return MemorySnapshot(dict(self.rows))
             rows = {name: dict(table) for name, table in self.rows.items()}
             for table, key, old in reversed(self.undo):
                 if old is None:
