@@ -205,8 +205,8 @@ class Timestamped(Entity):
     (set on every write) and `row_version` (1 when added, one more on every write), which
     the repositories check so that an update based on a stale read is refused."""
 
-    stamped_on_insert = ("created_at", "updated_at")
-    stamped_on_update = ("updated_at",)
+    stamped_on_insert: ClassVar[tuple[str, ...]] = ("created_at", "updated_at")
+    stamped_on_update: ClassVar[tuple[str, ...]] = ("updated_at",)
     version_field = "row_version"
 
     created_at: UtcDateTime = Field(default_factory=utc_now)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Executable
+from sqlalchemy import Connection, Dialect, Executable, Float
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import TypeEngine
 
 from agentkeel.adapters.sql.errors import domain_error
 
@@ -75,11 +76,17 @@ def prepare(statement: Executable, dialect: Dialect) -> Prepared | None:
     )
     exported = getattr(statement, "exported_columns", ())
     columns = tuple(column.name for column in exported)
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in exported
-    )
+    results = tuple(_result_processor(column.type, dialect) for column in exported)
     order = tuple(compiled.positiontup or ()) if dialect.positional else None
     return Prepared(compiled.string, order, binds, columns, results)
+
+
+def _result_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Any:
+    # Both drivers hand back a double as a Python float; psycopg's processor for it would
+    # need the column's type code, which only a cursor that ran the statement knows.
+    if isinstance(column_type, Float) and not column_type.asdecimal:
+        return None
+    return column_type.dialect_impl(dialect).result_processor(dialect, None)
 
 
 @dataclass

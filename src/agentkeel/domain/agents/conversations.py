@@ -1,0 +1,60 @@
+"""Questions between agents (Codewalkers' `conversations`) and threaded messages between
+agents and the user (Codewalkers' `messages`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+from agentkeel.domain.entity import Flag, Timestamped
+from agentkeel.domain.fields import Id, LongText, UtcDateTime
+
+
+class ConversationStatus(StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+
+
+class Conversation(Timestamped):
+    """A question one agent asks another; pending until answered, answered once."""
+
+    transitions = {
+        "status": {
+            ConversationStatus.PENDING: frozenset({ConversationStatus.ANSWERED}),
+            ConversationStatus.ANSWERED: frozenset(),
+        }
+    }
+
+    from_agent_id: Id
+    to_agent_id: Id
+    question: LongText
+    answer: LongText | None = None
+    status: ConversationStatus = ConversationStatus.PENDING
+
+
+class Party(StrEnum):
+    """Who sends or receives a message."""
+
+    AGENT = "agent"
+    USER = "user"
+
+
+class Message(Timestamped):
+    """A message from an agent or the user to an agent or the user, threaded by
+    `parent_message_id`. An agent party names its agent (`sender_agent_id` /
+    `recipient_agent_id`); the user has none. `requires_response_at` marks a message that
+    waits for an answer, `responded_at` when it got one, `read_at` when its recipient read it."""
+
+    sender_type: Party
+    sender_agent_id: Id | None = None
+    recipient_type: Party
+    recipient_agent_id: Id | None = None
+    parent_message_id: Id | None = None
+    content: LongText
+    requires_response_at: UtcDateTime | None = None
+    responded_at: UtcDateTime | None = None
+    read_at: UtcDateTime | None = None
+
+    requires_response: ClassVar[Flag] = Flag("requires_response_at")
+    is_responded: ClassVar[Flag] = Flag("responded_at")
+    is_read: ClassVar[Flag] = Flag("read_at")

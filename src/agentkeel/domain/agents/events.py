@@ -1,0 +1,3 @@
+"""Events the agents context records."""
+
+from __future__ import annotations
