@@ -13,6 +13,18 @@ from contextlib import ExitStack
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast, overload
 
+from agentkeel.adapters.repositories.agents import (
+    AccountRepository,
+    AgentLogChunkRepository,
+    AgentProfileRepository,
+    AgentProfileSkillRepository,
+    AgentProfileToolRepository,
+    AgentRepository,
+    ConversationRepository,
+    InteractionSessionRepository,
+    MessageRepository,
+    MetricRepository,
+)
 from agentkeel.adapters.repositories.audit import AuditLogRepository
 from agentkeel.adapters.repositories.base import UnitState
 from agentkeel.adapters.repositories.workspace import (
@@ -68,6 +80,16 @@ class BaseUnitOfWork:
     settings = OnFirstUse(SettingRepository)
     templates = OnFirstUse(TemplateRepository)
     template_placeholders = OnFirstUse(PlaceholderRepository)
+    agent_profiles = OnFirstUse(AgentProfileRepository)
+    agent_profile_tools = OnFirstUse(AgentProfileToolRepository)
+    agent_profile_skills = OnFirstUse(AgentProfileSkillRepository)
+    agents = OnFirstUse(AgentRepository)
+    accounts = OnFirstUse(AccountRepository)
+    agent_log_chunks = OnFirstUse(AgentLogChunkRepository)
+    conversations = OnFirstUse(ConversationRepository)
+    messages = OnFirstUse(MessageRepository)
+    metrics = OnFirstUse(MetricRepository)
+    interaction_sessions = OnFirstUse(InteractionSessionRepository)
     audit_logs = OnFirstUse(AuditLogRepository)
 
     def __init__(

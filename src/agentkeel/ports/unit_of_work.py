@@ -8,6 +8,18 @@ from typing import Protocol, Self
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import DomainEvent, HandlerFailure
+from agentkeel.ports.agents import (
+    Accounts,
+    AgentLogChunks,
+    AgentProfiles,
+    AgentProfileSkills,
+    AgentProfileTools,
+    Agents,
+    Conversations,
+    InteractionSessions,
+    Messages,
+    Metrics,
+)
 from agentkeel.ports.audit import AuditLogs
 from agentkeel.ports.workspace import (
     Projects,
@@ -47,6 +59,36 @@ class UnitOfWork(Protocol):
 
     @property
     def template_placeholders(self) -> TemplatePlaceholders: ...
+
+    @property
+    def agent_profiles(self) -> AgentProfiles: ...
+
+    @property
+    def agent_profile_tools(self) -> AgentProfileTools: ...
+
+    @property
+    def agent_profile_skills(self) -> AgentProfileSkills: ...
+
+    @property
+    def agents(self) -> Agents: ...
+
+    @property
+    def accounts(self) -> Accounts: ...
+
+    @property
+    def agent_log_chunks(self) -> AgentLogChunks: ...
+
+    @property
+    def conversations(self) -> Conversations: ...
+
+    @property
+    def messages(self) -> Messages: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    @property
+    def interaction_sessions(self) -> InteractionSessions: ...
 
     @property
     def audit_logs(self) -> AuditLogs: ...
