@@ -86,6 +86,43 @@ class Desc:
 Order = Asc | Desc
 
 
+# -- aggregates --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many rows."""
+
+
+@dataclass(frozen=True)
+class Sum:
+    """The sum of a column's values; None over no rows. NULLs are skipped."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Max:
+    """The greatest of a column's values; None over no rows. NULLs are skipped."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class Percentile:
+    """The nearest-rank percentile of a NOT NULL column: the smallest value v such that at
+    least `fraction` of the rows hold a value <= v (`fraction` from 0 to 1; 0 gives the
+    least value); None over no rows. Computed with `cume_dist()` in SQL (SQLite has no
+    `percentile_cont`), and the same way in the fakes: the same float division, the same
+    comparison."""
+
+    column: str
+    fraction: float
+
+
+Aggregate = Count | Sum | Max | Percentile
+
+
 class RowStore(Protocol):
     """Storage for one unit of work's transaction.
 
@@ -98,6 +135,11 @@ class RowStore(Protocol):
     clock: Clock
 
     def insert(self, table: Table, row: Row) -> None: ...
+
+    def insert_many(self, table: Table, rows: Sequence[Row]) -> None:
+        """Insert the rows, checked as `insert` checks one, in one bulk statement (the
+        driver's executemany) where the backend allows; all of them or, on error, none."""
+        ...
 
     def get(self, table: Table, key: str, *, for_update: bool = False) -> Row | None:
         """The row with this key; `for_update` locks it until the transaction ends."""
@@ -113,6 +155,22 @@ class RowStore(Protocol):
     ) -> list[Row]: ...
 
     def count(self, table: Table, where: Sequence[Where] = ()) -> int: ...
+
+    def aggregate(
+        self,
+        table: Table,
+        aggregates: Sequence[Aggregate],
+        where: Sequence[Where] = (),
+        group_by: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        """One statement: for each group of the matching rows (grouped by the values of
+        `group_by`), a tuple of the group's values followed by each aggregate's value, the
+        groups in ascending order of their values (NULL first, text by code point). With no
+        `group_by` there is exactly one tuple, over all matching rows (Count 0, the others
+        None when none match); with a `group_by`, no tuple for no rows. A Sum of whole
+        numbers is exact; a Sum of fractional reals may differ in its last bits between
+        backends, which add in different orders."""
+        ...
 
     def update(
         self,
@@ -157,10 +215,14 @@ class ReadOnlyStore:
         self.get = inner.get
         self.select = inner.select
         self.count = inner.count
+        self.aggregate = inner.aggregate
         self.referrers = inner.referrers
         self.atomic = inner.atomic
 
     def insert(self, table: Table, row: Row) -> None:
+        raise ReadOnly()
+
+    def insert_many(self, table: Table, rows: Sequence[Row]) -> None:
         raise ReadOnly()
 
     def update(

@@ -21,17 +21,22 @@ from sqlalchemy import Table
 
 from agentkeel.adapters.constraints import TableRules, rules_of
 from agentkeel.adapters.store import (
+    Aggregate,
     Asc,
     Before,
+    Count,
     Desc,
     Eq,
     In,
     IsNull,
+    Max,
     Ne,
     NotNull,
     Order,
+    Percentile,
     Row,
     Since,
+    Sum,
     Where,
 )
 from agentkeel.adapters.writers import busy
@@ -219,6 +224,34 @@ def _matches(row: Row, where: Sequence[Where]) -> bool:
     return True
 
 
+def _null_first(values: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+    return tuple((value is not None, value if value is not None else 0) for value in values)
+
+
+def _aggregated(aggregate: Aggregate, rows: list[Row]) -> Any:
+    """One aggregate over one group's rows, as SQL computes it."""
+    match aggregate:
+        case Count():
+            return len(rows)
+        case Sum() | Max():
+            values = [row[aggregate.column] for row in rows if row[aggregate.column] is not None]
+            if not values:
+                return None
+            return sum(values) if isinstance(aggregate, Sum) else max(values)
+        case Percentile():
+            # cume_dist() of a value: the rows up to its last peer, divided (as a double) by
+            # all rows; the percentile is the least value whose cume_dist reaches `fraction`.
+            values = sorted(row[aggregate.column] for row in rows)
+            total = len(values)
+            for position, value in enumerate(values):
+                last_peer = position + 1 == total or values[position + 1] != value
+                if last_peer and (position + 1) / total >= aggregate.fraction:
+                    return value
+            return None
+        case _:
+            assert_never(aggregate)
+
+
 def _sort(rows: list[Row], order_by: Sequence[Order]) -> list[Row]:
     # NULLs first ascending and last descending, as the SQL store asks every backend to do.
     rows.sort(key=itemgetter("id"))
@@ -279,6 +312,11 @@ class MemoryStore:
         self._check(rules, key, full, None)
         self.db._put(table.name, key, self._copy(rules, full))
 
+    def insert_many(self, table: Table, rows: Sequence[Row]) -> None:
+        with self.atomic():
+            for row in rows:
+                self.insert(table, row)
+
     def get(self, table: Table, key: str, *, for_update: bool = False) -> Row | None:
         row = self.tables.rows[table.name].get(key)
         return None if row is None else self._copy(rules_of(table.name), row)
@@ -323,6 +361,21 @@ class MemoryStore:
 
     def count(self, table: Table, where: Sequence[Where] = ()) -> int:
         return len(self._matching(table, where))
+
+    def aggregate(
+        self,
+        table: Table,
+        aggregates: Sequence[Aggregate],
+        where: Sequence[Where] = (),
+        group_by: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        groups: dict[tuple[Any, ...], list[Row]] = {} if group_by else {(): []}
+        for row in self._matching(table, where):
+            groups.setdefault(tuple(row[column] for column in group_by), []).append(row)
+        return [
+            (*key, *(_aggregated(aggregate, groups[key]) for aggregate in aggregates))
+            for key in sorted(groups, key=_null_first)
+        ]
 
     def update(
         self,

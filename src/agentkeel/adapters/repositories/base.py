@@ -74,22 +74,43 @@ class TableRepository(Generic[E]):
     # -- the generic port ------------------------------------------------------------------
 
     def add(self, entity: E) -> E:
+        stored = self._stamped(entity)
+        row = stored.to_row()
+        raised = self._raised_exclusive_flags(row, None)
+        with self._store.atomic() if raised else nullcontext():
+            self._clear_others(raised, row)
+            self._store.insert(self._table, row)
+        self._stored(stored, row)
+        return stored
+
+    def add_many(self, entities: Sequence[E]) -> list[E]:
+        """Add the entities as `add` adds each, in one bulk insert: all of them, or (on any
+        error, which is the one `add` would raise for the first entity refused) none."""
+        if self._exclusive_flags:
+            # Each may clear a flag the one before raised: one by one, in one savepoint.
+            with self._store.atomic():
+                return [self.add(entity) for entity in entities]
+        stamped = [self._stamped(entity) for entity in entities]
+        rows = [entity.to_row() for entity in stamped]
+        self._store.insert_many(self._table, rows)
+        for entity, row in zip(stamped, rows, strict=True):
+            self._stored(entity, row)
+        return stamped
+
+    def _stamped(self, entity: E) -> E:
+        """`entity` validated afresh, checked by the aggregate's rules, stamped for insert."""
         checked = self._checked(entity)
         self._before_write(checked, None)
         now = self._store.clock.now()
         stamps: dict[str, Any] = dict.fromkeys(entity.stamped_on_insert, now)
         if self._version is not None:
             stamps[self._version] = 1
-        stored = checked.model_copy(update=stamps)
-        row = stored.to_row()
-        raised = self._raised_exclusive_flags(row, None)
-        with self._store.atomic() if raised else nullcontext():
-            self._clear_others(raised, row)
-            self._store.insert(self._table, row)
-        stored.remember_stored(row)
+        return checked.model_copy(update=stamps)
+
+    def _stored(self, entity: E, row: Row) -> None:
+        entity.remember_stored(row)
         self._saw(row)
-        self._after_write(stored, None)
-        return stored
+        self._after_write(entity, None)
 
     def get(self, key: str) -> E:
         entity = self.find(key)
@@ -347,14 +368,26 @@ class TableRepository(Generic[E]):
         others = sum(removed.values()) - 1
         name = getattr(entity, "name", None)
         subject = f"{self._label} {entity.id!r}" + (f" ({name})" if name else "")
+        message = f"Deleted {subject} and {others} dependent row{'s' * (others != 1)}"
+        self._audit_deleted_rows(entity.id, removed, message, entity.audit_state())
+
+    def _audit_deleted_rows(
+        self,
+        entity_id: str,
+        removed: dict[str, int],
+        message: str,
+        before_state: dict[str, Any] | None,
+    ) -> None:
+        """The one audit entry of a hard delete: the rows removed per table, and the state
+        before it (None where there is no one entity to show)."""
         entry = AuditEntry(
             entity_type=self._label,
-            entity_id=entity.id,
+            entity_id=entity_id,
             event_type=f"{self._label}.deleted",
             event_category=EventCategory.RECORD,
-            message=f"Deleted {subject} and {others} dependent row{'s' * (others != 1)}",
+            message=message,
             event_data={"removed": dict[str, JsonValue](removed)},
-            before_state=entity.audit_state(),
+            before_state=before_state,
             source=self._state.source,
         )
         row = entry.to_row()

@@ -122,6 +122,26 @@ def run(connection: Connection, prepared: Prepared, params: Mapping[str, Any]) -
         cursor.close()
 
 
+def run_many(connection: Connection, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Run `prepared` once per row with the driver's `executemany` (one bulk statement: a
+    pipeline on psycopg, one prepared statement stepped per row on sqlite3), in the
+    connection's transaction; errors as `run` gives them. Returns the rows it changed."""
+    if not connection.in_transaction():
+        connection.begin()
+    parameters = [prepared.parameters(row) for row in rows]
+    cursor = connection.connection.cursor()
+    dispatch = connection.dispatch
+    try:
+        if dispatch.before_cursor_execute:
+            dispatch.before_cursor_execute(connection, cursor, prepared.sql, parameters, None, True)
+        cursor.executemany(prepared.sql, parameters)  # type: ignore[arg-type]
+        return int(cursor.rowcount)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _translated(connection, prepared, parameters, exc, cursor) from exc
+    finally:
+        cursor.close()
+
+
 def _translated(
     connection: Connection, prepared: Prepared, parameters: Any, exc: Exception, cursor: Any
 ) -> Exception:

@@ -19,12 +19,14 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Delete,
+    Float,
     Insert,
     Select,
     String,
     Table,
     Update,
     bindparam,
+    case,
     delete,
     false,
     func,
@@ -35,16 +37,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from agentkeel.adapters.store import (
+    Aggregate,
     Asc,
     Before,
+    Count,
     Desc,
     Eq,
     In,
     IsNull,
+    Max,
     Ne,
     NotNull,
     Order,
+    Percentile,
     Since,
+    Sum,
     Where,
 )
 
@@ -207,3 +214,75 @@ def update_params(values: Mapping[str, Any], increments: Mapping[str, int]) -> d
 @lru_cache(maxsize=1024)
 def delete_statement(table: Table, shape: Shape) -> Delete:
     return delete(table).where(*_clauses(table, shape))
+
+
+def aggregates_shape(aggregates: Sequence[Aggregate]) -> tuple[Aggregate, ...]:
+    """The aggregates with their values (a percentile's fraction) left out."""
+    return tuple(
+        replace(aggregate, fraction=0.0) if isinstance(aggregate, Percentile) else aggregate
+        for aggregate in aggregates
+    )
+
+
+def aggregate_params(aggregates: Sequence[Aggregate]) -> dict[str, Any]:
+    return {
+        f"p{i}": aggregate.fraction
+        for i, aggregate in enumerate(aggregates)
+        if isinstance(aggregate, Percentile)
+    }
+
+
+@lru_cache(maxsize=1024)
+def aggregate_statement(
+    table: Table,
+    aggregates: tuple[Aggregate, ...],
+    shape: Shape,
+    group_by: tuple[str, ...],
+    postgres: bool,
+) -> Select[Any]:
+    """`SELECT <groups>, <aggregates> ... GROUP BY <groups> ORDER BY <groups>`. With a
+    percentile, the rows come from a subquery that adds each percentile's
+    `cume_dist() OVER (PARTITION BY <groups> ORDER BY <column>)`, and the percentile is the
+    least value whose cume_dist reaches the fraction (nearest rank)."""
+    percentiles = [i for i, aggregate in enumerate(aggregates) if isinstance(aggregate, Percentile)]
+    source: Any = table
+    if percentiles:
+        columns = dict.fromkeys(
+            [*group_by, *(a.column for a in aggregates if not isinstance(a, Count))]
+        )
+        partition = [table.c[column] for column in group_by] or None
+        windows = []
+        for i in percentiles:
+            aggregate = aggregates[i]
+            assert isinstance(aggregate, Percentile)
+            ordered = table.c[aggregate.column]
+            assert not ordered.nullable, "a percentile is taken over a NOT NULL column"
+            over = func.cume_dist().over(partition_by=partition, order_by=ordered)
+            windows.append(over.label(f"cd{i}"))
+        inner = select(*(table.c[column] for column in columns), *windows)
+        source = inner.where(*_clauses(table, shape)).subquery()
+    expressions: list[Any] = []
+    for i, aggregate in enumerate(aggregates):
+        match aggregate:
+            case Count():
+                expressions.append(func.count().label(f"a{i}"))
+            case Sum():
+                expressions.append(func.sum(source.c[aggregate.column]).label(f"a{i}"))
+            case Max():
+                expressions.append(func.max(source.c[aggregate.column]).label(f"a{i}"))
+            case Percentile():
+                reached = source.c[f"cd{i}"] >= bindparam(f"p{i}", type_=Float())
+                value = case((reached, source.c[aggregate.column]))
+                expressions.append(func.min(value).label(f"a{i}"))
+            case _:
+                assert_never(aggregate)
+    groups: list[Any] = [source.c[column] for column in group_by]
+    statement = select(*groups, *expressions).select_from(source)
+    if not percentiles:
+        statement = statement.where(*_clauses(table, shape))
+    ordering = []
+    for group in groups:
+        if postgres and isinstance(group.type, String):
+            group = group.collate("C")
+        ordering.append(group.asc().nulls_first())
+    return statement.group_by(*groups).order_by(*ordering)

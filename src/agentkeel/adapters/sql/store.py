@@ -6,15 +6,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table
+from sqlalchemy import Connection, Executable, Integer, Table
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
-from agentkeel.adapters.sql.prepared import Fetched, prepare, run
-from agentkeel.adapters.store import Eq, Ne, NotNull, Order, Row, Where
+from agentkeel.adapters.sql.prepared import Fetched, prepare, run, run_many
+from agentkeel.adapters.store import Aggregate, Count, Eq, Ne, NotNull, Order, Row, Sum, Where
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
 from agentkeel.schema import label_of
@@ -81,6 +81,39 @@ class SqlStore:
         (count,) = self._run(statement, sql.where_params(where)).rows[0].values()
         return int(count)
 
+    def aggregate(
+        self,
+        table: Table,
+        aggregates: Sequence[Aggregate],
+        where: Sequence[Where] = (),
+        group_by: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        statement = sql.aggregate_statement(
+            table,
+            sql.aggregates_shape(aggregates),
+            sql.shape_of(where),
+            tuple(group_by),
+            self._postgres,
+        )
+        params = {**sql.where_params(where), **sql.aggregate_params(aggregates)}
+        # Counts and sums of whole numbers come back as Python ints everywhere (PostgreSQL's
+        # sum of a bigint is a numeric, which psycopg reads as a Decimal).
+        whole = [
+            isinstance(aggregate, Count)
+            or (isinstance(aggregate, Sum) and isinstance(table.c[aggregate.column].type, Integer))
+            for aggregate in aggregates
+        ]
+        found = []
+        for row in self._run(statement, params).rows:
+            values = list(row.values())
+            groups, results = values[: len(group_by)], values[len(group_by) :]
+            results = [
+                int(value) if is_whole and value is not None else value
+                for is_whole, value in zip(whole, results, strict=True)
+            ]
+            found.append((*groups, *results))
+        return found
+
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
         ordered = sorted(keys)
         statement = sql.referrers_statement(table, column)
@@ -104,6 +137,29 @@ class SqlStore:
                 self._run(sql.insert_statement(table), row)
         except IntegrityError as exc:
             raise self._translate(exc, table, row, inserting=True) from exc
+
+    def insert_many(self, table: Table, rows: Sequence[Row]) -> None:
+        if len(rows) <= 1:
+            for row in rows:
+                self.insert(table, row)
+            return
+        rules = rules_of(table.name)
+        for position, row in enumerate(rows):
+            try:
+                rules.check_values(row)
+            except DomainError as error:
+                # The fakes check row by row: a clash of an earlier row comes first.
+                raise self._first_refusal(table, rows[:position]) or error from None
+        prepared = prepare(sql.insert_statement(table), self.connection.dialect)
+        assert prepared is not None  # an INSERT has no expanding IN
+        try:
+            # A savepoint on both backends: sqlite3's executemany steps the statement once
+            # per row, and SQLite undoes only the failing step, not the rows before it.
+            with self._savepoint():
+                run_many(self.connection, prepared, rows)
+        except IntegrityError as exc:
+            refusal = self._first_refusal(table, rows)
+            raise refusal or self._translate(exc, table, rows[0], inserting=True) from exc
 
     def update(
         self,
@@ -208,24 +264,49 @@ class SqlStore:
             return error
         return Conflict(label_of(table), row.get("id"), f"refused by the database: {exc.orig}")
 
+    def _first_refusal(self, table: Table, rows: Sequence[Row]) -> DomainError | None:
+        """The error the fakes give for the first of `rows` they would refuse, inserting them
+        in order: a unique rule it shares with a stored row or an earlier row of the batch,
+        or a reference to no row (their values were checked already)."""
+        rules = rules_of(table.name)
+        earlier: dict[str, set[tuple[Any, ...]]] = {rule.name: set() for rule in rules.uniques}
+        for row in rows:
+            for rule in rules.uniques:
+                values = rule.key(row)
+                if values is not None and (
+                    values in earlier[rule.name] or self._clashes(table, row, rule, inserting=True)
+                ):
+                    return rule.error(table, row)
+            for fk in rules.foreign_keys:
+                value = row.get(fk.column)
+                if value is not None and self.get(fk.target, value) is None:
+                    return fk.error(table, value)
+            for rule in rules.uniques:
+                values = rule.key(row)
+                if values is not None:
+                    earlier[rule.name].add(values)
+        return None
+
     def _first_clash(self, table: Table, row: Row, inserting: bool) -> UniqueRule | None:
         """The first unique rule, in the order the fakes check them, that another stored row
         shares with `row` (the primary key only when inserting: updates never change it)."""
         for rule in rules_of(table.name).uniques:
-            values = rule.key(row)
-            if values is None:
-                continue
-            if rule.columns == ("id",):
-                if inserting and self.get(table, row["id"]) is not None:
-                    return rule
-                continue
-            where: list[Where] = [Eq(c, v) for c, v in zip(rule.columns, values, strict=True)]
-            where.append(Ne("id", row["id"]))
-            if rule.only_where_set is not None:
-                where.append(NotNull(rule.only_where_set))
-            if self.count(table, where):
+            if self._clashes(table, row, rule, inserting):
                 return rule
         return None
+
+    def _clashes(self, table: Table, row: Row, rule: UniqueRule, inserting: bool) -> bool:
+        """Whether another stored row shares `rule`'s values with `row`."""
+        values = rule.key(row)
+        if values is None:
+            return False
+        if rule.columns == ("id",):
+            return inserting and self.get(table, row["id"]) is not None
+        where: list[Where] = [Eq(c, v) for c, v in zip(rule.columns, values, strict=True)]
+        where.append(Ne("id", row["id"]))
+        if rule.only_where_set is not None:
+            where.append(NotNull(rule.only_where_set))
+        return bool(self.count(table, where))
 
     def _translate_delete(
         self, exc: IntegrityError, table: Table, where: Sequence[Where]
