@@ -1,4 +1,4 @@
-"""The nine operations every contender performs, and the sizes they use.
+"""The ten operations every contender performs, and the sizes they use.
 
 N (`--n`, 2,000 by default) is the number of rows or calls an operation works through; an
 operation's `ops(n)` says how many operations its time is divided by, and `expect(n)` the
@@ -17,6 +17,11 @@ REPOSITORY_PROJECTS = 10
 LIST_CALLS = 10
 # O6: the project's default moves round this many repositories, N times.
 DEFAULT_CANDIDATES = 10
+# O9: LOG_CHUNKS_PER_N * N log chunks (100,000 at the default N), appended in batches of
+# LOG_BATCH, a transaction each, to LOG_AGENTS agents in turn.
+LOG_CHUNKS_PER_N = 50
+LOG_BATCH = 100
+LOG_AGENTS = 10
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,13 @@ OPERATIONS = (
         _once,
         lambda n: {},
         opens=True,
+    ),
+    Operation(
+        "O9",
+        f"append {LOG_CHUNKS_PER_N}·N log chunks in batches of {LOG_BATCH}, commit each",
+        "append_log_chunks",
+        lambda n: LOG_CHUNKS_PER_N * n,
+        lambda n: {"log_chunks": LOG_CHUNKS_PER_N * n},
     ),
 )
 

@@ -1,4 +1,4 @@
-"""What every contender implements: the nine operations, each as setup -> timed work.
+"""What every contender implements: the ten operations, each as setup -> timed work.
 
 A contender is made for one fresh, empty database (`location`: a SQLite file path that does
 not exist yet, a PostgreSQL URL whose schema is empty, or `memory://`). The harness opens
@@ -53,13 +53,27 @@ def worktree_values(i: int, repository_id: str) -> dict[str, Any]:
     }
 
 
+def log_batches(n: int) -> list[list[str]]:
+    """O9's chunks, in batches: JSONL lines of agent output, about 90 characters each."""
+    from bench.operations import LOG_BATCH, LOG_CHUNKS_PER_N
+
+    lines = [
+        f'{{"type":"assistant","seq":{i},"text":"benchmark output line {i} of the agent\'s log"}}'
+        for i in range(LOG_CHUNKS_PER_N * n)
+    ]
+    return [lines[start : start + LOG_BATCH] for start in range(0, len(lines), LOG_BATCH)]
+
+
+LOG_AGENT_NAME = "brave-otter"
+
+
 def renamed(name: str) -> str:
     """O4's change: the name it read, with a suffix."""
     return name + RENAMED
 
 
 class Contender(ABC):
-    """One way of doing the nine operations (see bench/operations.py), on one new database."""
+    """One way of doing the ten operations (see bench/operations.py), on one new database."""
 
     def __init__(self, location: str, backend: Backend) -> None:
         self.location = location
@@ -76,7 +90,8 @@ class Contender(ABC):
     @abstractmethod
     def counts(self) -> dict[str, int]:
         """Rows now stored: `projects`, `repositories`, `worktrees`, `defaults` (repositories
-        that are their project's default) and `renamed` (projects O4 renamed)."""
+        that are their project's default), `renamed` (projects O4 renamed) and
+        `log_chunks`."""
 
     # -- the operations: setup (not timed), then the work to time ------------------------
 
@@ -115,6 +130,12 @@ class Contender(ABC):
     @abstractmethod
     def delete_project(self, n: int) -> Work:
         """O7: hard-delete a project holding N repositories with a worktree each."""
+
+    @abstractmethod
+    def append_log_chunks(self, n: int) -> Work:
+        """O9: append LOG_CHUNKS_PER_N * N log chunks (`log_batches`) to LOG_AGENTS agents in
+        turn, a batch at a time, a transaction each: read the agent's last chunk number,
+        then insert the batch numbered after it (one bulk insert)."""
 
     def open_new(self, n: int) -> Work:
         """O8: open the new database (creating its tables) and close it."""

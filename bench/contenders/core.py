@@ -31,11 +31,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from agentkeel.schema import metadata
+from agentkeel.schema.agents import agent_log_chunks
 from agentkeel.schema.workspace import projects, repositories, worktrees
 from bench.contenders.base import (
+    LOG_AGENT_NAME,
     RENAMED,
     Contender,
     Work,
+    log_batches,
     new_id,
     project_values,
     renamed,
@@ -43,7 +46,7 @@ from bench.contenders.base import (
     utc_now,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, LOG_AGENTS, REPOSITORY_PROJECTS
 
 # The execution option that says how the engine's SQLite transactions begin.
 BEGIN = "bench_sqlite_begin"
@@ -102,6 +105,7 @@ class Core(Contender):
             "worktrees": select(count).select_from(worktrees),
             "defaults": select(count).where(repositories.c.set_as_default_at.is_not(None)),
             "renamed": select(count).where(projects.c.name.endswith(RENAMED)),
+            "log_chunks": select(count).select_from(agent_log_chunks),
         }
         with self.reading() as connection:
             return {name: connection.execute(query).scalar_one() for name, query in queries.items()}
@@ -253,5 +257,38 @@ class Core(Contender):
         def work() -> None:
             with self.writing() as connection:
                 connection.execute(delete(projects).where(projects.c.id == project_id))
+
+        return work
+
+    def append_log_chunks(self, n: int) -> Work:
+        agents = [new_id() for _ in range(LOG_AGENTS)]
+        batches = log_batches(n)
+        chunks = agent_log_chunks.c
+
+        def work() -> None:
+            for i, contents in enumerate(batches):
+                agent = agents[i % LOG_AGENTS]
+                with self.writing() as connection:
+                    last = connection.execute(
+                        select(func.coalesce(func.max(chunks.chunk_number), 0)).where(
+                            chunks.agent_id == agent
+                        )
+                    ).scalar_one()
+                    now = utc_now()
+                    connection.execute(
+                        insert(agent_log_chunks),
+                        [
+                            {
+                                "id": new_id(),
+                                "created_at": now,
+                                "agent_id": agent,
+                                "agent_name": LOG_AGENT_NAME,
+                                "session_number": 1,
+                                "chunk_number": last + number,
+                                "content": content,
+                            }
+                            for number, content in enumerate(contents, 1)
+                        ],
+                    )
 
         return work

@@ -17,15 +17,18 @@ from agentkeel.database import Database
 from agentkeel.domain.workspace import Project, Repository, Worktree
 from agentkeel.services import workspace
 from bench.contenders.base import (
+    LOG_AGENT_NAME,
     RENAMED,
     Contender,
     Work,
+    log_batches,
+    new_id,
     project_values,
     renamed,
     repository_values,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, LOG_AGENTS, REPOSITORY_PROJECTS
 
 
 class Keel(Contender):
@@ -47,6 +50,7 @@ class Keel(Contender):
                 "worktrees": uow.worktrees.count(),
                 "defaults": sum(repository.is_default for repository in repositories),
                 "renamed": sum(project.name.endswith(RENAMED) for project in projects),
+                "log_chunks": uow.agent_log_chunks.count(),
             }
 
     def add_projects(self, count: int) -> list[str]:
@@ -156,5 +160,17 @@ class Keel(Contender):
             with self.db.unit_of_work() as uow:
                 workspace.delete_project(uow, project_id)
                 uow.commit()
+
+        return work
+
+    def append_log_chunks(self, n: int) -> Work:
+        agents = [new_id() for _ in range(LOG_AGENTS)]
+        batches = log_batches(n)
+
+        def work() -> None:
+            for i, contents in enumerate(batches):
+                with self.db.unit_of_work() as uow:
+                    uow.agent_log_chunks.append(agents[i % LOG_AGENTS], LOG_AGENT_NAME, 1, contents)
+                    uow.commit()
 
         return work

@@ -1,6 +1,7 @@
 """`sqlmodel`: the SQLModel ORM used naively, as an application developer writes it by hand.
 
-Three `table=True` models mirror agentkeel's `projects`, `repositories` and `worktrees`
+Four `table=True` models mirror agentkeel's `projects`, `repositories`, `worktrees` and
+`agent_log_chunks`
 (same columns, keys, checks and indexes, the partial unique index on a project's default
 repository, foreign keys with ON DELETE CASCADE), with relationships declared as SQLModel's
 tutorial does (`Relationship(cascade_delete=True)`). The code uses `Session`, `session.add`,
@@ -32,9 +33,11 @@ from sqlalchemy import (
 from sqlmodel import Field, Relationship, Session, SQLModel, col, create_engine, select
 
 from bench.contenders.base import (
+    LOG_AGENT_NAME,
     RENAMED,
     Contender,
     Work,
+    log_batches,
     new_id,
     project_values,
     renamed,
@@ -42,7 +45,7 @@ from bench.contenders.base import (
     utc_now,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, LOG_AGENTS, REPOSITORY_PROJECTS
 
 
 class Project(SQLModel, table=True):
@@ -118,6 +121,23 @@ class Worktree(SQLModel, table=True):
     repository: Optional[Repository] = Relationship(back_populates="worktrees")  # noqa: UP045
 
 
+class AgentLogChunk(SQLModel, table=True):
+    __tablename__ = "agent_log_chunks"
+    __table_args__ = (
+        UniqueConstraint(
+            "agent_id", "chunk_number", name="uq_agent_log_chunks_agent_id_chunk_number"
+        ),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    agent_id: str = Field(max_length=64)
+    agent_name: str = Field(max_length=200)
+    session_number: int = 1
+    chunk_number: int = 1
+    content: str
+
+
 class Orm(Contender):
     engine: Engine
 
@@ -151,6 +171,7 @@ class Orm(Contender):
                 "renamed": session.exec(
                     select(count).where(col(Project.name).endswith(RENAMED))
                 ).one(),
+                "log_chunks": session.exec(select(count).select_from(AgentLogChunk)).one(),
             }
 
     def add_projects(self, count: int) -> list[str]:
@@ -287,5 +308,31 @@ class Orm(Contender):
                 project = session.get(Project, project_id)
                 session.delete(project)
                 session.commit()
+
+        return work
+
+    def append_log_chunks(self, n: int) -> Work:
+        agents = [new_id() for _ in range(LOG_AGENTS)]
+        batches = log_batches(n)
+
+        def work() -> None:
+            for i, contents in enumerate(batches):
+                agent = agents[i % LOG_AGENTS]
+                with Session(self.engine) as session:
+                    last = session.exec(
+                        select(func.max(AgentLogChunk.chunk_number)).where(
+                            AgentLogChunk.agent_id == agent
+                        )
+                    ).one()
+                    session.add_all(
+                        AgentLogChunk(
+                            agent_id=agent,
+                            agent_name=LOG_AGENT_NAME,
+                            chunk_number=(last or 0) + number,
+                            content=content,
+                        )
+                        for number, content in enumerate(contents, 1)
+                    )
+                    session.commit()
 
         return work

@@ -20,8 +20,10 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from agentkeel.schema import metadata
 from bench.contenders.base import (
+    LOG_AGENT_NAME,
     Contender,
     Work,
+    log_batches,
     new_id,
     project_values,
     renamed,
@@ -29,7 +31,7 @@ from bench.contenders.base import (
     utc_now,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, LOG_AGENTS, REPOSITORY_PROJECTS
 
 
 def _schema() -> str:
@@ -80,12 +82,18 @@ SET_DEFAULT = (
     " WHERE id = ?"
 )
 DELETE_PROJECT = "DELETE FROM projects WHERE id = ?"
+LAST_CHUNK = "SELECT coalesce(max(chunk_number), 0) FROM agent_log_chunks WHERE agent_id = ?"
+INSERT_CHUNK = (
+    "INSERT INTO agent_log_chunks (id, created_at, agent_id, agent_name, session_number,"
+    " chunk_number, content) VALUES (?, ?, ?, ?, 1, ?, ?)"
+)
 COUNTS = """SELECT
     (SELECT count(*) FROM projects),
     (SELECT count(*) FROM repositories),
     (SELECT count(*) FROM worktrees),
     (SELECT count(*) FROM repositories WHERE set_as_default_at IS NOT NULL),
-    (SELECT count(*) FROM projects WHERE name LIKE '%(renamed)')"""
+    (SELECT count(*) FROM projects WHERE name LIKE '%(renamed)'),
+    (SELECT count(*) FROM agent_log_chunks)"""
 
 
 def stamp() -> str:
@@ -120,7 +128,7 @@ class RawSqlite(Contender):
 
     def counts(self) -> dict[str, int]:
         row = self.connection.execute(COUNTS).fetchone()
-        keys = ("projects", "repositories", "worktrees", "defaults", "renamed")
+        keys = ("projects", "repositories", "worktrees", "defaults", "renamed", "log_chunks")
         return dict(zip(keys, row, strict=True))
 
     # -- rows -------------------------------------------------------------------------------
@@ -236,5 +244,25 @@ class RawSqlite(Contender):
         def work() -> None:
             with self.transaction() as connection:
                 connection.execute(DELETE_PROJECT, (project_id,))
+
+        return work
+
+    def append_log_chunks(self, n: int) -> Work:
+        agents = [new_id() for _ in range(LOG_AGENTS)]
+        batches = log_batches(n)
+
+        def work() -> None:
+            for i, contents in enumerate(batches):
+                agent = agents[i % LOG_AGENTS]
+                with self.transaction() as connection:
+                    (last,) = connection.execute(LAST_CHUNK, (agent,)).fetchone()
+                    now = stamp()
+                    connection.executemany(
+                        INSERT_CHUNK,
+                        [
+                            (new_id(), now, agent, LOG_AGENT_NAME, last + number, content)
+                            for number, content in enumerate(contents, 1)
+                        ],
+                    )
 
         return work

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, Table, UniqueConstraint
@@ -93,16 +94,26 @@ class TableRules:
     def foreign_key_named(self, name: str) -> ForeignKeyRule | None:
         return next((rule for rule in self.foreign_keys if rule.name == name), None)
 
+    @cached_property
+    def _required_values(self) -> Any:
+        return itemgetter(*self.required) if len(self.required) > 1 else None
+
     def check_values(self, row: dict[str, Any]) -> None:
         """NOT NULL and enum CHECKs, as the database checks them before uniqueness."""
-        label = label_of(self.table)
-        for column in self.required:
-            if row.get(column) is None:
-                raise not_null_error(label, column)
+        take = self._required_values
+        # Every required value given, the common case, is one C call (bulk inserts).
+        try:
+            complete = take is not None and None not in take(row)
+        except KeyError:
+            complete = False
+        if not complete:
+            for column in self.required:
+                if row.get(column) is None:
+                    raise not_null_error(label_of(self.table), column)
         for column, allowed in self.allowed.items():
             value = row.get(column)
             if value is not None and value not in allowed:
-                raise not_allowed_error(label, column, value, allowed)
+                raise not_allowed_error(label_of(self.table), column, value, allowed)
 
 
 def not_null_error(label: str, column: str) -> InvalidValue:

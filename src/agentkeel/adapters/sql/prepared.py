@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Executable, Float
@@ -50,6 +51,37 @@ class Prepared:
             value = params[name] if literal is _GIVEN else literal
             values[name] = value if process is None else process(value)
         return values if self.order is None else [values[name] for name in self.order]
+
+    def parameters_many(
+        self, rows: Sequence[Mapping[str, Any]]
+    ) -> list[list[Any]] | list[dict[str, Any]]:
+        """`parameters` of each row, for a bulk statement. A value that is the very object
+        the row before held (the batch's one timestamp) is processed once, not once a row."""
+        if any(literal is not _GIVEN for _, _, literal in self.binds):
+            return (
+                [dict(self.parameters(row)) for row in rows]
+                if self.order is None
+                else [list(self.parameters(row)) for row in rows]
+            )
+        names = self.order if self.order is not None else tuple(name for name, _, _ in self.binds)
+        processors = {name: process for name, process, _ in self.binds if process is not None}
+        processed = [(i, processors[name]) for i, name in enumerate(names) if name in processors]
+        take = itemgetter(*names)
+        last: list[tuple[Any, Any]] = [(_GIVEN, None)] * len(processed)
+        batch: list[list[Any]] = []
+        for row in rows:
+            values = list(take(row)) if len(names) > 1 else [row[names[0]]]
+            for slot, (i, process) in enumerate(processed):
+                value = values[i]
+                seen, result = last[slot]
+                if seen is not value:
+                    result = process(value)
+                    last[slot] = (value, result)
+                values[i] = result
+            batch.append(values)
+        if self.order is not None:
+            return batch
+        return [dict(zip(names, values, strict=True)) for values in batch]
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
         return {
@@ -128,13 +160,13 @@ def run_many(connection: Connection, prepared: Prepared, rows: Sequence[Mapping[
     connection's transaction; errors as `run` gives them. Returns the rows it changed."""
     if not connection.in_transaction():
         connection.begin()
-    parameters = [prepared.parameters(row) for row in rows]
+    parameters = prepared.parameters_many(rows)
     cursor = connection.connection.cursor()
     dispatch = connection.dispatch
     try:
         if dispatch.before_cursor_execute:
             dispatch.before_cursor_execute(connection, cursor, prepared.sql, parameters, None, True)
-        cursor.executemany(prepared.sql, parameters)  # type: ignore[arg-type]
+        cursor.executemany(prepared.sql, parameters)
         return int(cursor.rowcount)
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _translated(connection, prepared, parameters, exc, cursor) from exc

@@ -14,7 +14,7 @@ from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
 from agentkeel.adapters.sql.prepared import Fetched, prepare, run, run_many
-from agentkeel.adapters.store import Aggregate, Count, Eq, Ne, NotNull, Order, Row, Sum, Where
+from agentkeel.adapters.store import Aggregate, Count, Eq, In, Ne, NotNull, Order, Row, Sum, Where
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
 from agentkeel.schema import label_of
@@ -152,14 +152,35 @@ class SqlStore:
                 raise self._first_refusal(table, rows[:position]) or error from None
         prepared = prepare(sql.insert_statement(table), self.connection.dialect)
         assert prepared is not None  # an INSERT has no expanding IN
+        if self._postgres:
+            # A failed statement aborts a PostgreSQL transaction: a savepoint keeps it usable.
+            try:
+                with self._savepoint():
+                    run_many(self.connection, prepared, rows)
+            except IntegrityError as exc:
+                raise self._refusal_of(exc, table, rows) from exc
+            return
+        # sqlite3's executemany steps the statement once per row, and SQLite undoes only
+        # the failing step. A savepoint would keep the whole batch or none, but costs 10-30%
+        # of a bulk insert (SQLite copies each page it first changes into a sub-journal);
+        # instead, on a refusal, the rows written before it (counted by the connection's
+        # total of changes) are deleted again, by id.
+        driver = self.connection.connection.dbapi_connection
+        assert driver is not None
+        before = driver.total_changes
         try:
-            # A savepoint on both backends: sqlite3's executemany steps the statement once
-            # per row, and SQLite undoes only the failing step, not the rows before it.
-            with self._savepoint():
-                run_many(self.connection, prepared, rows)
+            run_many(self.connection, prepared, rows)
         except IntegrityError as exc:
-            refusal = self._first_refusal(table, rows)
-            raise refusal or self._translate(exc, table, rows[0], inserting=True) from exc
+            written = driver.total_changes - before
+            keys = [row["id"] for row in rows[:written]]
+            for start in range(0, len(keys), _CHUNK):
+                self.delete(table, [In("id", frozenset(keys[start : start + _CHUNK]))])
+            raise self._refusal_of(exc, table, rows) from exc
+
+    def _refusal_of(self, exc: IntegrityError, table: Table, rows: Sequence[Row]) -> DomainError:
+        return self._first_refusal(table, rows) or self._translate(
+            exc, table, rows[0], inserting=True
+        )
 
     def update(
         self,
