@@ -127,3 +127,53 @@ def test_writes_take_one_statement_and_a_savepoint_only_where_a_rule_can_refuse(
         counts.take()
         uow.templates.record_use(template.id)  # UPDATE ... RETURNING
         assert counts.take() == {"statement": 1}
+
+
+def test_appending_a_batch_of_log_chunks_is_one_select_and_one_bulk_insert(
+    counted: tuple[Database, Counted],
+) -> None:
+    """The hot path: the agent's last chunk number, then the whole batch in one INSERT
+    (executemany), whatever its size. SQLite needs no savepoint (a refused batch's rows are
+    deleted again); PostgreSQL guards a batch of several rows with one."""
+    db, counts = counted
+    postgres = backend(db) == "postgresql"
+    sent: list[str] = []
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        sent.append(sql.split(None, 1)[0].upper())
+
+    assert db.engine is not None
+    event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        with db.unit_of_work() as uow:
+            uow.agent_log_chunks.count()  # the transaction begins
+            for size in (1, 100, 500):
+                counts.take()
+                sent.clear()
+                uow.agent_log_chunks.append("agent-a", "brave-otter", 1, ["x"] * size)
+                taken = counts.take()
+                # One row is a plain insert (ON CONFLICT DO NOTHING on PostgreSQL).
+                guarded = postgres and size > 1
+                assert taken == ({"statement": 2, "savepoint": 2} if guarded else {"statement": 2})
+                assert [verb for verb in sent if verb not in ("SAVEPOINT", "RELEASE")] == [
+                    "SELECT",
+                    "INSERT",
+                ]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+
+
+def test_reading_the_logs_of_many_agents_is_one_select(counted: tuple[Database, Counted]) -> None:
+    db, counts = counted
+    with db.unit_of_work() as uow:
+        for agent in ("a", "b", "c"):
+            uow.agent_log_chunks.append(agent, "n", 1, ["x", "y"])
+        counts.take()
+        assert len(uow.agent_log_chunks.find_by_agents(["a", "b", "c", "d"])) == 6
+        assert counts.take() == {"statement": 1}
+        uow.agent_log_chunks.session_count("a")
+        assert counts.take() == {"statement": 1}
+        uow.metrics.tokens_by_project()
+        assert counts.take() == {"statement": 1}
+        uow.metrics.task_duration_percentiles([50, 90, 99])
+        assert counts.take() == {"statement": 1}
