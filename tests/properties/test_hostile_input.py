@@ -1,4 +1,5 @@
-"""Hostile input to every port method of the workspace and audit contexts.
+"""Hostile input to every port method of the workspace and audit contexts, and of the agents
+context's log chunks and metrics.
 
 Each example calls one method with one hostile value in one argument, on every backend, in
 a unit of work that is then rolled back. Every call must either succeed or raise a domain
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from agentkeel.database import Database
+from agentkeel.domain.agents import AgentLogChunk, Metric
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import (
@@ -203,7 +205,85 @@ CALLS: dict[str, Call | Built] = {
     "audit_logs.list(entity_id)": lambda uow, x: uow.audit_logs.list(entity_id=x),
     "audit_logs.purge_before": lambda uow, x: uow.audit_logs.purge_before(x),
     "purge_audit_logs": lambda uow, x: audit.purge_audit_logs(uow),
+    "agent_log_chunks.append(contents)": lambda uow, x: uow.agent_log_chunks.append(
+        "agent-1", "brave-otter", 1, x
+    ),
+    "agent_log_chunks.append(one content)": lambda uow, x: uow.agent_log_chunks.append(
+        "agent-1", "brave-otter", 1, ["first", x]
+    ),
+    "agent_log_chunks.append(agent_id)": lambda uow, x: uow.agent_log_chunks.append(
+        x, "brave-otter", 1, ["x"]
+    ),
+    "agent_log_chunks.append(agent_name)": lambda uow, x: uow.agent_log_chunks.append(
+        "agent-1", x, 1, ["x"]
+    ),
+    "agent_log_chunks.append(session_number)": lambda uow, x: uow.agent_log_chunks.append(
+        "agent-1", "brave-otter", x, ["x"]
+    ),
+    "agent_log_chunks.insert_chunk(content)": lambda uow, x: without_id(
+        uow.agent_log_chunks.insert_chunk("agent-1", "brave-otter", 1, x)
+    ),
+    "agent_log_chunks.insert_chunk(session_number)": lambda uow, x: without_id(
+        uow.agent_log_chunks.insert_chunk("agent-1", "brave-otter", x, "text")
+    ),
+    "agent_log_chunks.get": lambda uow, x: uow.agent_log_chunks.get(x),
+    "agent_log_chunks.find_by_agent": lambda uow, x: uow.agent_log_chunks.find_by_agent(x),
+    "agent_log_chunks.find_by_agents": lambda uow, x: uow.agent_log_chunks.find_by_agents(x),
+    "agent_log_chunks.find_by_agents(one id)": lambda uow, x: uow.agent_log_chunks.find_by_agents(
+        ["agent-1", x]
+    ),
+    "agent_log_chunks.delete_by_agent": lambda uow, x: uow.agent_log_chunks.delete_by_agent(x),
+    "agent_log_chunks.session_count": lambda uow, x: uow.agent_log_chunks.session_count(x),
+    "agent_log_chunks.update": Built(
+        lambda x: AgentLogChunk(agent_id="agent-1", agent_name="n", content=x),
+        lambda uow, e: uow.agent_log_chunks.update(e),
+    ),
+    "agent_log_chunks.delete": lambda uow, x: uow.agent_log_chunks.delete(x),
+    "metrics.record(value)": Built(
+        lambda x: Metric(project_id=Known.project, type="token_usage", value=x),  # type: ignore[arg-type]
+        lambda uow, e: uow.metrics.record(e),
+    ),
+    "metrics.record(details)": Built(
+        lambda x: Metric(project_id=Known.project, type="qa_iterations", value=1, details=x),  # type: ignore[arg-type]
+        lambda uow, e: uow.metrics.record(e),
+    ),
+    "metrics.record(timestamp)": Built(
+        lambda x: Metric(project_id=Known.project, type="task_duration", value=1, timestamp=x),  # type: ignore[arg-type]
+        lambda uow, e: uow.metrics.record(e),
+    ),
+    "metrics.record(project_id)": Built(
+        lambda x: Metric(project_id=x, type="token_usage", value=1),  # type: ignore[arg-type]
+        lambda uow, e: uow.metrics.record(e),
+    ),
+    "metrics.list(type)": lambda uow, x: uow.metrics.list(type=x),
+    "metrics.list(since)": lambda uow, x: uow.metrics.list(since=x),
+    "metrics.list(until)": lambda uow, x: uow.metrics.list(until=x),
+    "metrics.list(limit)": lambda uow, x: uow.metrics.list(limit=x),
+    "metrics.tokens_by_agent": lambda uow, x: uow.metrics.tokens_by_agent(x),
+    "metrics.tokens_by_agent(since)": lambda uow, x: uow.metrics.tokens_by_agent(
+        Known.project, since=x
+    ),
+    "metrics.tokens_by_project(until)": lambda uow, x: uow.metrics.tokens_by_project(until=x),
+    "metrics.task_duration_percentiles": lambda uow, x: uow.metrics.task_duration_percentiles(x),
+    "metrics.task_duration_percentiles(one)": lambda uow, x: uow.metrics.task_duration_percentiles(
+        [50, x]
+    ),
+    "metrics.task_duration_percentiles(project_id)": lambda uow, x: (
+        uow.metrics.task_duration_percentiles(project_id=x)
+    ),
+    "metrics.qa_iterations_by_task": lambda uow, x: uow.metrics.qa_iterations_by_task(x),
+    "metrics.qa_iterations_by_task(until)": lambda uow, x: uow.metrics.qa_iterations_by_task(
+        Known.project, until=x
+    ),
+    "metrics.get": lambda uow, x: uow.metrics.get(x),
+    "metrics.update(value)": lambda uow, x: update(uow.metrics, "metric-1", "value", x),
+    "metrics.delete": lambda uow, x: uow.metrics.delete(x),
 }
+
+
+def without_id(chunk: AgentLogChunk) -> dict[str, object]:
+    """A chunk appended inside the library has a random id: compared without it."""
+    return chunk.model_dump(exclude={"id"})
 
 
 def update(repository: Any, key: str, field: str, value: Any) -> object:
@@ -242,6 +322,18 @@ def populate(uow: UnitOfWork) -> None:
             validation_pattern="[a-z]+",
         )
     )
+    for i, kind in enumerate(["token_usage", "task_duration", "qa_iterations"], 1):
+        uow.metrics.record(
+            Metric(
+                id=f"metric-{i}",
+                project_id=project.id,
+                agent_id="agent-1",
+                task_id="task-1",
+                type=kind,  # type: ignore[arg-type]
+                value=float(i),
+                timestamp=datetime(2026, 1, i, tzinfo=UTC),
+            )
+        )
     uow.settings.add(
         Setting(
             id="setting-payload",
@@ -306,6 +398,7 @@ def test_hostile_values_get_a_domain_error_or_round_trip_alike(
 def test_every_call_is_tried() -> None:
     """Each port method of the workspace and audit contexts has an entry above: every
     port's own methods, and the generic ones (shared by all ports) on one port at least."""
+    from agentkeel.ports.agents import AgentLogChunks, Metrics
     from agentkeel.ports.audit import AuditLogs
     from agentkeel.ports.base import EntityRepository
     from agentkeel.ports.workspace import (
@@ -325,6 +418,8 @@ def test_every_call_is_tried() -> None:
         "templates": Templates,
         "template_placeholders": TemplatePlaceholders,
         "audit_logs": AuditLogs,
+        "agent_log_chunks": AgentLogChunks,
+        "metrics": Metrics,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

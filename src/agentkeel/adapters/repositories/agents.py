@@ -124,7 +124,7 @@ class AgentLogChunkRepository(TableRepository[AgentLogChunk]):
             )
         ids = []
         for agent_id in agent_ids:
-            ids.append(self.entity.query_value("agent_id", agent_id))
+            ids.append(self._agent_key(agent_id))
             if len(ids) > MAX_AGENTS_AT_ONCE:
                 raise InvalidValue(
                     self._label,

@@ -1,0 +1,264 @@
+"""The in-memory fakes and the databases agree on log chunks and metrics, step by step.
+
+A hypothesis state machine drives every backend with the same random appends (batches with
+odd and invalid text among them), single inserts, deletes by agent, agents added and
+deleted (their chunks stay), metrics recorded, projects deleted (their metrics go), and
+every read and aggregate, each in its own unit of work; after each step all backends must
+have returned the same result or raised the same error, and hold the same rows. Chunks get
+their ids inside the library, at random, so they are compared without them. Invariants:
+each agent's chunks are numbered 1, 2, 3... and the aggregates equal a recount of the rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import Engine
+
+from agentkeel.database import Database
+from agentkeel.domain.agents import Agent, AgentLogChunk, Metric, MetricType
+from agentkeel.domain.errors import DomainError
+from agentkeel.domain.workspace import Project
+from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.services import workspace
+from tests.conftest import POSTGRES_URL
+from tests.properties.harness import EqualBackends, Outcome, assert_agree, dump, outcome_of, workdir
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+AGENT_IDS = st.sampled_from(["agent-a", "agent-b", "agent-c"])
+TEXT = st.one_of(
+    st.sampled_from(["", '{"type":"text"}', "it's", "🚢", "'; DROP TABLE agent_log_chunks;--"]),
+    st.sampled_from(["a\x00b", "\ud800"]),  # refused: the whole batch with it
+    st.text(max_size=8),
+)
+TIMES = st.one_of(st.none(), st.integers(0, 30).map(lambda h: T0 + timedelta(hours=h)))
+PERCENTILES = st.lists(st.sampled_from([0, 1, 33.3, 50, 90, 99, 100]), min_size=1, max_size=5)
+
+
+def without_ids(value: Any) -> Any:
+    """A result with every log chunk shown without its id."""
+    if isinstance(value, AgentLogChunk):
+        return value.model_dump(exclude={"id"})
+    if isinstance(value, list):
+        return [without_ids(item) for item in value]
+    return value
+
+
+class LogsAndMetricsAgreement(RuleBasedStateMachine):
+    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
+        super().__init__()
+        self.dbs = open_backends()
+
+    projects = Bundle("projects")
+    agents = Bundle("agents")
+
+    def teardown(self) -> None:
+        EqualBackends.close(self.dbs)
+
+    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
+        def and_commit(uow: UnitOfWork) -> Any:
+            result = without_ids(operation(uow))
+            uow.commit()
+            return result
+
+        outcomes: dict[str, Outcome] = {}
+        for name, db in self.dbs.items():
+            with db.unit_of_work() as uow:
+                outcomes[name] = outcome_of(and_commit, uow)
+        return assert_agree(outcomes)
+
+    def created(self, build: Callable[[], Any], add: Callable[[UnitOfWork, Any], Any]) -> Any:
+        try:
+            entity = build()
+        except DomainError:
+            return multiple()
+        outcome = self.run(lambda uow: add(uow, entity))
+        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
+
+    # -- projects and agents ------------------------------------------------------------------
+
+    @rule(target=projects, name=st.sampled_from(["keel", "web", "ops"]))
+    def create_project(self, name: str) -> Any:
+        return self.created(lambda: Project(name=name), lambda uow, p: uow.projects.add(p))
+
+    @rule(project=consumes(projects))
+    def delete_project(self, project: str) -> None:
+        self.run(lambda uow: workspace.delete_project(uow, project))
+
+    @rule(target=agents, name=st.sampled_from(["brave-otter", "calm-heron"]))
+    def create_agent(self, name: str) -> Any:
+        return self.created(lambda: Agent(name=name), lambda uow, a: uow.agents.add(a))
+
+    @rule(agent=consumes(agents))
+    def delete_agent(self, agent: str) -> None:
+        self.run(lambda uow: uow.agents.delete(agent))
+
+    # -- log chunks ---------------------------------------------------------------------------
+
+    @rule(
+        agent=st.one_of(AGENT_IDS, agents),
+        name=st.sampled_from(["brave-otter", "o'brien 🚢", " "]),
+        session=st.integers(0, 3),
+        contents=st.lists(TEXT, max_size=6),
+    )
+    def append(self, agent: str, name: str, session: int, contents: list[str]) -> None:
+        self.run(lambda uow: uow.agent_log_chunks.append(agent, name, session, contents))
+
+    @rule(agent=st.one_of(AGENT_IDS, agents), session=st.integers(1, 3), content=TEXT)
+    def insert_chunk(self, agent: str, session: int, content: str) -> None:
+        self.run(
+            lambda uow: uow.agent_log_chunks.insert_chunk(agent, "brave-otter", session, content)
+        )
+
+    @rule(agent=st.one_of(AGENT_IDS, agents))
+    def delete_by_agent(self, agent: str) -> None:
+        self.run(lambda uow: uow.agent_log_chunks.delete_by_agent(agent))
+
+    @rule(agent=st.one_of(AGENT_IDS, agents), others=st.lists(AGENT_IDS, max_size=3))
+    def read_logs(self, agent: str, others: list[str]) -> None:
+        self.run(
+            lambda uow: [
+                uow.agent_log_chunks.find_by_agent(agent),
+                uow.agent_log_chunks.find_by_agents([agent, *others]),
+                uow.agent_log_chunks.session_count(agent),
+                uow.agent_log_chunks.count(),
+            ]
+        )
+
+    # -- metrics ------------------------------------------------------------------------------
+
+    @rule(
+        project=projects,
+        measurements=st.lists(
+            st.tuples(
+                st.sampled_from(list(MetricType)),
+                st.one_of(st.none(), AGENT_IDS),
+                st.one_of(st.none(), st.sampled_from(["task-1", "task-2"])),
+                st.one_of(st.integers(0, 50).map(float), st.sampled_from([math.nan, -1.5])),
+                st.integers(0, 30),
+            ),
+            min_size=1,
+            max_size=8,
+        ),
+    )
+    def record_metrics(
+        self,
+        project: str,
+        measurements: list[tuple[MetricType, str | None, str | None, float, int]],
+    ) -> None:
+        """Several measurements in one unit of work: all recorded, or (one refused) none."""
+        try:
+            metrics = [
+                Metric(
+                    project_id=project,
+                    type=kind,
+                    agent_id=agent,
+                    task_id=task,
+                    value=value,
+                    timestamp=T0 + timedelta(hours=hour),
+                )
+                for kind, agent, task, value, hour in measurements
+            ]
+        except DomainError:
+            return  # refused by the domain, before any backend is involved
+        self.run(lambda uow: [uow.metrics.record(metric) for metric in metrics])
+
+    @rule(
+        project=st.one_of(st.just("no-project"), projects),
+        since=TIMES,
+        until=TIMES,
+        percentiles=PERCENTILES,
+    )
+    def aggregate_metrics(
+        self, project: str, since: datetime | None, until: datetime | None, percentiles: list[float]
+    ) -> None:
+        self.run(
+            lambda uow: [
+                uow.metrics.tokens_by_agent(project, since=since, until=until),
+                uow.metrics.tokens_by_project(since=since, until=until),
+                uow.metrics.qa_iterations_by_task(project, since=since, until=until),
+                uow.metrics.task_duration_percentiles(percentiles, since=since, until=until),
+                uow.metrics.task_duration_percentiles(percentiles, project_id=project),
+                uow.metrics.list(project_id=project, since=since, until=until),
+            ]
+        )
+
+    # -- what must always hold --------------------------------------------------------------
+
+    @invariant()
+    def contents_agree_and_hold_together(self) -> None:
+        dumps = {}
+        for name, db in self.dbs.items():
+            with db.unit_of_work() as uow:
+                contents = dump(uow)
+                contents["agent_log_chunks"] = sorted(
+                    (
+                        {k: v for k, v in row.items() if k != "id"}
+                        for row in contents["agent_log_chunks"]
+                    ),
+                    key=lambda row: (row["agent_id"], row["chunk_number"]),
+                )
+                dumps[name] = contents
+        for name, contents in dumps.items():
+            assert contents == dumps["memory"], f"{name} contents differ from memory"
+        contents = dumps["memory"]
+        numbers: dict[str, list[int]] = defaultdict(list)
+        for row in contents["agent_log_chunks"]:
+            numbers[row["agent_id"]].append(row["chunk_number"])
+        for agent, found in numbers.items():
+            assert found == list(range(1, len(found) + 1)), f"{agent}'s chunks are not 1..n"
+        project_ids = {row["id"] for row in contents["projects"]}
+        assert {row["project_id"] for row in contents["metrics"]} <= project_ids
+        totals: dict[str, float] = defaultdict(float)
+        for row in contents["metrics"]:
+            if row["type"] == MetricType.TOKEN_USAGE:
+                totals[row["project_id"]] += row["value"]
+        for db in self.dbs.values():
+            with db.unit_of_work(read_only=True) as uow:
+                assert uow.metrics.tokens_by_project() == dict(sorted(totals.items()))
+                for agent, found in numbers.items():
+                    assert uow.agent_log_chunks.session_count(agent) == max(
+                        row["session_number"]
+                        for row in contents["agent_log_chunks"]
+                        if row["agent_id"] == agent
+                    )
+                    assert len(found) == len(uow.agent_log_chunks.find_by_agent(agent))
+
+
+BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.mark.parametrize(
+    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
+)
+def test_memory_and_databases_agree_on_logs_and_metrics(
+    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+) -> None:
+    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
+    with workdir() as folder:
+        backends = EqualBackends(sqlite_template, postgres, folder)
+        run_state_machine_as_test(
+            lambda: LogsAndMetricsAgreement(backends.open),  # type: ignore[arg-type]
+            settings=settings(
+                settings.default,
+                suppress_health_check=[HealthCheck.too_slow],
+                deadline=None,
+            ),
+        )
