@@ -164,3 +164,32 @@ def test_counts_and_sums_of_whole_numbers_are_ints(uow: UnitOfWork) -> None:
     assert store.aggregate(chunks, [Count(), Sum("chunk_number")], [Eq("agent_id", "none")]) == [
         (0, None)
     ]
+
+
+def test_add_many_obeys_exclusive_flags_as_add_does(uow: UnitOfWork) -> None:
+    """Two repositories of one project both added as its default: the second's flag clears
+    the first's, as two `add` calls would."""
+    from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+
+    assert isinstance(uow, BaseUnitOfWork)
+    project = factories.project(uow)
+    added = uow.repositories.add_many(
+        [
+            Repository(project_id=project.id, name=name, path=f"/{name}", set_as_default_at=T0)
+            for name in ("api", "web")
+        ]
+    )
+    assert [r.name for r in added] == ["api", "web"]
+    default = uow.repositories.default_of(project.id)
+    assert default is not None and default.name == "web"
+    assert not uow.repositories.get(added[0].id).is_default
+
+
+def test_a_read_only_unit_of_work_refuses_a_bulk_insert(uow: UnitOfWork) -> None:
+    from agentkeel.adapters.store import ReadOnlyStore
+    from agentkeel.domain.errors import ReadOnly
+
+    project = factories.project(uow)
+    with pytest.raises(ReadOnly):
+        ReadOnlyStore(store_of(uow)).insert_many(repositories, [repository_row(project.id, "r")])
+    assert uow.repositories.count() == 0

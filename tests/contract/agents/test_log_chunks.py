@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from agentkeel.database import Database
 from agentkeel.domain.agents import Agent, AgentLogChunk
 from agentkeel.domain.audit import EventCategory
-from agentkeel.domain.errors import AlreadyExists, InvalidValue, NotFound, Protected
+from agentkeel.domain.errors import AlreadyExists, InvalidValue, NotFound, Protected, ReadOnly
 from agentkeel.domain.fields import LONG_TEXT_MAX_LENGTH
 from agentkeel.ports.unit_of_work import UnitOfWork
 
@@ -207,3 +208,12 @@ def test_a_batch_refused_by_a_unique_rule_leaves_nothing_written(uow: UnitOfWork
     stored = repository.add_many(rows[:2])
     assert [c.chunk_number for c in stored] == [1, 2]
     assert uow.agent_log_chunks.find_by_agent("a") == stored
+
+
+def test_a_read_only_unit_of_work_cannot_append(db: Database) -> None:
+    with db.unit_of_work(read_only=True) as uow:
+        with pytest.raises(ReadOnly):
+            uow.agent_log_chunks.append("agent-a", "brave-otter", 1, ["x", "y"])
+        with pytest.raises(ReadOnly):
+            uow.agent_log_chunks.insert_chunk("agent-a", "brave-otter", 1, "x")
+        assert uow.agent_log_chunks.find_by_agent("agent-a") == []
