@@ -74,6 +74,19 @@ class TableRules:
         columns |= {rule.column for rule in self.foreign_keys}
         return frozenset(columns)
 
+    @cached_property
+    def looked_up_columns(self) -> tuple[str, ...]:
+        """Columns the fakes keep a value -> keys index of, as a database's indexes let it
+        find rows by them: every foreign key, and the leading column of every other index
+        and unique rule of several columns (an agent's log chunks, a project's metrics)."""
+        columns = [fk.column for fk in self.foreign_keys]
+        columns += [rule.columns[0] for rule in self.uniques if len(rule.columns) > 1]
+        columns += [
+            index.columns.keys()[0]
+            for index in sorted(self.table.indexes, key=lambda i: str(i.name))
+        ]
+        return tuple(dict.fromkeys(column for column in columns if column != "id"))
+
     def check_written(self, values: Mapping[str, Any]) -> None:
         """NOT NULL and enum CHECKs of the columns an UPDATE writes, refused up front as the
         database would refuse them."""

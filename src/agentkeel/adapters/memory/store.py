@@ -53,7 +53,8 @@ class Tables(Protocol):
     rows: dict[str, dict[str, Row]]
 
     def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
-        """Foreign-key value -> keys of the rows holding it, if `column` is a foreign key."""
+        """Value -> keys of the rows holding it, if `column` is looked up by an index (a
+        foreign key, the leading column of an index: `TableRules.looked_up_columns`)."""
         ...
 
 
@@ -66,7 +67,7 @@ class MemorySnapshot:
         self._referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
 
     def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
-        if not any(fk.column == column for fk in rules_of(table).foreign_keys):
+        if column not in rules_of(table).looked_up_columns:
             return None
         index = self._referring.get((table, column))
         if index is None:
@@ -86,14 +87,14 @@ class MemoryDatabase:
         self.rows: dict[str, dict[str, Row]] = {name: {} for name in metadata.tables}
         # (table, unique rule name) -> values -> key
         self.unique: dict[tuple[str, str], dict[tuple[Any, ...], str]] = {}
-        # (table, foreign key column) -> value -> keys
+        # (table, looked-up column: a foreign key, an index's first column) -> value -> keys
         self.referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
         for name in metadata.tables:
             rules = rules_of(name)
             for rule in rules.uniques:
                 self.unique[(name, rule.name)] = {}
-            for fk in rules.foreign_keys:
-                self.referring[(name, fk.column)] = {}
+            for column in rules.looked_up_columns:
+                self.referring[(name, column)] = {}
         self.undo: list[Undo] = []
         self._lock = threading.Lock()
         self._lock_timeout = lock_timeout
@@ -169,10 +170,10 @@ class MemoryDatabase:
             values = rule.key(row)
             if values is not None:
                 self.unique[(table, rule.name)][values] = key
-        for fk in rules.foreign_keys:
-            value = row.get(fk.column)
+        for column in rules.looked_up_columns:
+            value = row.get(column)
             if value is not None:
-                self.referring[(table, fk.column)].setdefault(value, set()).add(key)
+                self.referring[(table, column)].setdefault(value, set()).add(key)
 
     def _unindex(self, table: str, key: str, row: Row) -> None:
         rules = rules_of(table)
@@ -180,14 +181,14 @@ class MemoryDatabase:
             values = rule.key(row)
             if values is not None:
                 self.unique[(table, rule.name)].pop(values, None)
-        for fk in rules.foreign_keys:
-            value = row.get(fk.column)
+        for column in rules.looked_up_columns:
+            value = row.get(column)
             if value is not None:
-                keys = self.referring[(table, fk.column)].get(value)
+                keys = self.referring[(table, column)].get(value)
                 if keys is not None:
                     keys.discard(key)
                     if not keys:
-                        del self.referring[(table, fk.column)][value]
+                        del self.referring[(table, column)][value]
 
     def rollback_to(self, mark: int) -> None:
         with self._state:
