@@ -246,6 +246,8 @@ def test_aggregates_of_nothing_are_empty(uow: UnitOfWork) -> None:
         ([101], "must be from 0 to 100"),
         ([-1], "must be from 0 to 100"),
         ([math.nan], "must be from 0 to 100"),
+        ([50, 10**400], "must be from 0 to 100"),
+        ([math.inf], "must be from 0 to 100"),
         ([True], "must hold only numbers"),
         (["50"], "must hold only numbers"),
         ("50", "must be a list of numbers"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -301,7 +300,7 @@ class MetricRepository(TableRepository[Metric]):
                 )
             if isinstance(p, bool) or not isinstance(p, int | float):
                 raise InvalidValue(self._label, "percentiles", p, "must hold only numbers")
-            if not (math.isfinite(p) and 0 <= p <= 100):
+            if not 0 <= p <= 100:  # NaN compares false; a huge int is no float
                 raise InvalidValue(self._label, "percentiles", p, "must be from 0 to 100")
             wanted.append(float(p))
         if not wanted:
