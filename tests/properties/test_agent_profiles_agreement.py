@@ -59,10 +59,12 @@ FLAGGED = datetime(2025, 6, 1, tzinfo=UTC)
 
 # Few values, so that clashes (names, tool and pattern pairs) happen often.
 PROFILE_NAMES = st.sampled_from(["planner", "coder", "coder-custom", "x" * 200, " odd ", ""])
+# Mostly valid, now and then not; mostly false, now and then set.
+RARELY = st.sampled_from([False, False, False, True])
 TYPES = st.sampled_from(["planning", "specialist", "review", "boss"])
 COLORS = st.sampled_from([None, "red", "cyan", "pink"])
-TOOLS = st.sampled_from(["Read", "Bash", "mcp__github__issue", ""])
-PATTERNS = st.sampled_from(["*", "pnpm lint", "git *", ""])
+TOOLS = st.sampled_from(["Read", "Bash", "Bash", "mcp__github__issue", "Edit", ""])
+PATTERNS = st.sampled_from(["*", "*", "pnpm lint", "git *", "git *", ""])
 SKILLS = st.sampled_from(["tdd", "docs", "api"])
 ORDERS = st.sampled_from([0, 1, -1, 2**63 - 1])
 
@@ -114,9 +116,11 @@ class AgentProfilesAgreement(RuleBasedStateMachine):
     def create_project(self, name: str) -> Any:
         return self.created(lambda: Project(name=name), lambda uow, p: uow.projects.add(p))
 
-    @rule(project=consumes(projects))
-    def delete_project(self, project: str) -> None:
-        self.run(lambda uow: workspace.delete_project(uow, project))
+    @rule(project=projects, now=RARELY)
+    def delete_project(self, project: str, now: bool) -> None:
+        # Rarely: a project's delete takes its profiles, and the steps on them with it.
+        if now:
+            self.run(lambda uow: workspace.delete_project(uow, project))
 
     # -- profiles ---------------------------------------------------------------------------
 
@@ -126,7 +130,7 @@ class AgentProfilesAgreement(RuleBasedStateMachine):
         name=PROFILE_NAMES,
         type=TYPES,
         color=COLORS,
-        built_in=st.booleans(),
+        built_in=RARELY,
     )
     def create_profile(
         self, project: str | None, name: str, type: str, color: str | None, built_in: bool
@@ -149,9 +153,9 @@ class AgentProfilesAgreement(RuleBasedStateMachine):
         name=st.one_of(st.none(), PROFILE_NAMES),
         prompt=st.sampled_from([None, "Changed.", "\x00"]),
         project=st.one_of(st.none(), projects),
-        move=st.booleans(),
-        version=st.sampled_from([None, 1, 5]),
-        built_in=st.sampled_from([None, True, False]),
+        move=RARELY,
+        version=st.sampled_from([None, None, None, 5]),
+        built_in=st.sampled_from([None, None, None, None, True, False]),
         deactivated=st.sampled_from([None, True, False]),
     )
     def update_profile_directly(
@@ -204,13 +208,13 @@ class AgentProfilesAgreement(RuleBasedStateMachine):
             lambda uow: uow.agent_profiles.customize(profile, project_id=project, name=name)
         )
 
-    @rule(profile=profiles)
+    @rule(profile=consumes(profiles))
     def delete_profile(self, profile: str) -> None:
         self.run(lambda uow: uow.agent_profiles.delete(profile))
 
     @rule(
         project=st.one_of(st.none(), projects),
-        include_global=st.booleans(),
+        include_global=st.sampled_from([True, True, False]),
         type=st.sampled_from([None, "planning", "specialist", "review"]),
         include_deactivated=st.booleans(),
     )
