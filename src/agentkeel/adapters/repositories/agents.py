@@ -23,13 +23,19 @@ from agentkeel.domain.agents import (
 )
 from agentkeel.domain.agents.profiles import ANY
 from agentkeel.domain.errors import InvalidValue, Protected
+from agentkeel.domain.fields import TextRule
 from agentkeel.schema import table_of
 
 # The columns that make up a profile's definition: changing one is an edit (`version` + 1).
 DEFINITION = ("project_id", "name", "display_name", "type", "description", "system_prompt", "color")
 # What a built-in profile may change: only whether it is in use (and the stamps that follow).
 BUILT_IN_WRITABLE = frozenset({"deactivated_at", "created_at", "updated_at", "row_version"})
-NAME_LENGTH = 200  # `Name`'s maximum, which a chosen copy name must fit
+# The most a name holds, which a copy's chosen name must fit.
+NAME_LENGTH = next(
+    rule.max_length
+    for rule in AgentProfile.model_fields["name"].metadata
+    if isinstance(rule, TextRule)
+)
 
 
 class AgentProfileRepository(TableRepository[AgentProfile]):
