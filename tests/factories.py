@@ -6,6 +6,7 @@ from typing import Any
 
 from agentkeel.adapters.store import RowStore
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.domain.agents import AgentProfile, AgentProfileSkill, AgentProfileTool, ProfileType
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -47,4 +48,25 @@ def placeholder(uow: UnitOfWork, owner: Template, name: str, **fields: Any) -> T
     fields.setdefault("display_name", name.title())
     return uow.template_placeholders.add(
         TemplatePlaceholder(template_id=owner.id, name=name, **fields)
+    )
+
+
+def profile(uow: UnitOfWork, name: str = "backend-dev", **fields: Any) -> AgentProfile:
+    fields.setdefault("display_name", name.title())
+    fields.setdefault("type", ProfileType.SPECIALIST)
+    fields.setdefault("system_prompt", f"You are {name}.")
+    return uow.agent_profiles.add(AgentProfile(name=name, **fields))
+
+
+def tool(
+    uow: UnitOfWork, owner: AgentProfile, name: str = "Read", **fields: Any
+) -> AgentProfileTool:
+    return uow.agent_profile_tools.add(
+        AgentProfileTool(profile_id=owner.id, tool_name=name, **fields)
+    )
+
+
+def skill(uow: UnitOfWork, owner: AgentProfile, name: str, **fields: Any) -> AgentProfileSkill:
+    return uow.agent_profile_skills.add(
+        AgentProfileSkill(profile_id=owner.id, skill_name=name, **fields)
     )

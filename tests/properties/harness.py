@@ -10,12 +10,14 @@ from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
+from agentkeel.domain import ids
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, Setting
@@ -112,3 +114,13 @@ def workdir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def library_ids(prefix: str) -> Iterator[None]:
+    """Ids that the library makes itself (a customized profile's copies, audit entries) drawn
+    from `<prefix>-1`, `<prefix>-2`, ...: backends that run the same operation under the same
+    prefix make the same ids, so their results and contents can be compared whole."""
+    numbers = count(1)
+    with patch.object(ids, "generate", lambda size: f"{prefix}-{next(numbers)}"):
+        yield

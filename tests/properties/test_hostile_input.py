@@ -1,5 +1,4 @@
-"""Hostile input to every port method of the workspace and audit contexts, and of the agents
-context's log chunks and metrics.
+"""Hostile input to every port method of the workspace, audit and agents contexts.
 
 Each example calls one method with one hostile value in one argument, on every backend, in
 a unit of work that is then rolled back. Every call must either succeed or raise a domain
@@ -20,7 +19,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from agentkeel.database import Database
-from agentkeel.domain.agents import AgentLogChunk, Metric
+from agentkeel.domain.agents import (
+    AgentLogChunk,
+    AgentProfile,
+    AgentProfileSkill,
+    AgentProfileTool,
+    Metric,
+)
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import (
@@ -33,7 +38,14 @@ from agentkeel.domain.workspace import (
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import audit, workspace
 from tests.conftest import POSTGRES_URL
-from tests.properties.harness import EqualBackends, Outcome, assert_agree, outcome_of, workdir
+from tests.properties.harness import (
+    EqualBackends,
+    Outcome,
+    assert_agree,
+    library_ids,
+    outcome_of,
+    workdir,
+)
 
 
 def nested(depth: int) -> Any:
@@ -113,6 +125,9 @@ class Known:
     project = "project-1"
     repository = "repository-1"
     template = "template-1"
+    profile = "profile-1"
+    tool = "tool-1"
+    skill = "skill-1"
 
 
 class Built:
@@ -278,6 +293,79 @@ CALLS: dict[str, Call | Built] = {
     "metrics.get": lambda uow, x: uow.metrics.get(x),
     "metrics.update(value)": lambda uow, x: update(uow.metrics, "metric-1", "value", x),
     "metrics.delete": lambda uow, x: uow.metrics.delete(x),
+    "agent_profiles.add(system_prompt)": Built(
+        lambda x: AgentProfile(name="p2", display_name="P", type="review", system_prompt=x),  # type: ignore[arg-type]
+        lambda uow, e: uow.agent_profiles.add(e),
+    ),
+    "agent_profiles.add(project_id)": Built(
+        lambda x: AgentProfile(
+            name="p2",
+            display_name="P",
+            type="review",  # type: ignore[arg-type]
+            system_prompt="s",
+            project_id=x,
+        ),
+        lambda uow, e: uow.agent_profiles.add(e),
+    ),
+    "agent_profiles.update(version)": lambda uow, x: update(
+        uow.agent_profiles, Known.profile, "version", x
+    ),
+    "agent_profiles.update(color)": lambda uow, x: update(
+        uow.agent_profiles, Known.profile, "color", x
+    ),
+    "agent_profiles.list(project_id)": lambda uow, x: uow.agent_profiles.list(project_id=x),
+    "agent_profiles.list(type)": lambda uow, x: uow.agent_profiles.list(type=x),
+    "agent_profiles.list(include_global)": lambda uow, x: uow.agent_profiles.list(
+        project_id=Known.project, include_global=x
+    ),
+    "agent_profiles.list(include_deactivated)": lambda uow, x: uow.agent_profiles.list(
+        include_deactivated=x
+    ),
+    "agent_profiles.find_by_name": lambda uow, x: uow.agent_profiles.find_by_name(x),
+    "agent_profiles.deactivate": lambda uow, x: uow.agent_profiles.deactivate(x),
+    "agent_profiles.reactivate": lambda uow, x: uow.agent_profiles.reactivate(x),
+    "agent_profiles.customize(key)": lambda uow, x: uow.agent_profiles.customize(x),
+    "agent_profiles.customize(project_id)": lambda uow, x: uow.agent_profiles.customize(
+        Known.profile, project_id=x
+    ),
+    "agent_profiles.customize(name)": lambda uow, x: uow.agent_profiles.customize(
+        Known.profile, name=x
+    ),
+    "agent_profile_tools.add(tool_name)": Built(
+        lambda x: AgentProfileTool(profile_id=Known.profile, tool_name=x),
+        lambda uow, e: uow.agent_profile_tools.add(e),
+    ),
+    "agent_profile_tools.add(tool_pattern)": Built(
+        lambda x: AgentProfileTool(profile_id=Known.profile, tool_name="Bash", tool_pattern=x),
+        lambda uow, e: uow.agent_profile_tools.add(e),
+    ),
+    "agent_profile_tools.update(order_index)": lambda uow, x: update(
+        uow.agent_profile_tools, Known.tool, "order_index", x
+    ),
+    "agent_profile_tools.list(profile_id)": lambda uow, x: uow.agent_profile_tools.list(
+        profile_id=x
+    ),
+    "agent_profile_tools.list(disallowed)": lambda uow, x: uow.agent_profile_tools.list(
+        profile_id=Known.profile, disallowed=x
+    ),
+    "agent_profile_tools.allow": lambda uow, x: uow.agent_profile_tools.allow(x),
+    "agent_profile_tools.disallow": lambda uow, x: uow.agent_profile_tools.disallow(x),
+    "agent_profile_tools.effective": lambda uow, x: uow.agent_profile_tools.effective(x),
+    "agent_profile_skills.add(skill_name)": Built(
+        lambda x: AgentProfileSkill(profile_id=Known.profile, skill_name=x),
+        lambda uow, e: uow.agent_profile_skills.add(e),
+    ),
+    "agent_profile_skills.update(required_at)": lambda uow, x: update(
+        uow.agent_profile_skills, Known.skill, "required_at", x
+    ),
+    "agent_profile_skills.list(profile_id)": lambda uow, x: uow.agent_profile_skills.list(
+        profile_id=x
+    ),
+    "agent_profile_skills.list(required)": lambda uow, x: uow.agent_profile_skills.list(
+        profile_id=Known.profile, required=x
+    ),
+    "agent_profile_skills.require": lambda uow, x: uow.agent_profile_skills.require(x),
+    "agent_profile_skills.make_optional": lambda uow, x: uow.agent_profile_skills.make_optional(x),
 }
 
 
@@ -334,6 +422,21 @@ def populate(uow: UnitOfWork) -> None:
                 timestamp=datetime(2026, 1, i, tzinfo=UTC),
             )
         )
+    profile = uow.agent_profiles.add(
+        AgentProfile(
+            id=Known.profile,
+            name="coder",
+            display_name="Coder",
+            type="specialist",  # type: ignore[arg-type]
+            system_prompt="You write code.",
+        )
+    )
+    uow.agent_profile_tools.add(
+        AgentProfileTool(id=Known.tool, profile_id=profile.id, tool_name="Read")
+    )
+    uow.agent_profile_skills.add(
+        AgentProfileSkill(id=Known.skill, profile_id=profile.id, skill_name="tdd")
+    )
     uow.settings.add(
         Setting(
             id="setting-payload",
@@ -390,15 +493,22 @@ def test_hostile_values_get_a_domain_error_or_round_trip_alike(
         method, argument = entry, value
     outcomes: dict[str, Outcome] = {}
     for name, db in backends.items():
-        with db.unit_of_work() as uow:  # rolled back: every example starts from the same rows
+        # Rolled back: every example starts from the same rows.
+        with db.unit_of_work() as uow, library_ids("made"):
             outcomes[name] = outcome_of(lambda uow: method(uow, argument), uow)
     assert_agree(outcomes)
 
 
 def test_every_call_is_tried() -> None:
-    """Each port method of the workspace and audit contexts has an entry above: every
+    """Each port method of the workspace, audit and agents contexts has an entry above: every
     port's own methods, and the generic ones (shared by all ports) on one port at least."""
-    from agentkeel.ports.agents import AgentLogChunks, Metrics
+    from agentkeel.ports.agents import (
+        AgentLogChunks,
+        AgentProfiles,
+        AgentProfileSkills,
+        AgentProfileTools,
+        Metrics,
+    )
     from agentkeel.ports.audit import AuditLogs
     from agentkeel.ports.base import EntityRepository
     from agentkeel.ports.workspace import (
@@ -420,6 +530,9 @@ def test_every_call_is_tried() -> None:
         "audit_logs": AuditLogs,
         "agent_log_chunks": AgentLogChunks,
         "metrics": Metrics,
+        "agent_profiles": AgentProfiles,
+        "agent_profile_tools": AgentProfileTools,
+        "agent_profile_skills": AgentProfileSkills,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

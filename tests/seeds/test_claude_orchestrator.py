@@ -1,5 +1,5 @@
-"""Seed 000, Claude Orchestrator: its verification steps, as far as the workspace and audit
-contexts reach (workflows, agents and plans arrive with later contexts)."""
+"""Seed 000, Claude Orchestrator: its verification steps, as far as the workspace, audit and
+agents contexts reach (workflows and plans arrive with later contexts)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,42 @@ def test_cascade_matrix_of_the_workspace(uow: UnitOfWork) -> None:
     repo = factories.repository(uow, project)
     factories.worktree(uow, repo)
     assert uow.repositories.delete(repo.id) == {"repositories": 1, "worktrees": 1}
+
+
+def test_cascade_matrix_of_the_agent_profiles(uow: UnitOfWork) -> None:
+    """CO's rows projects → agents (CASCADE: a project's custom profiles) and agents →
+    agent_tools, agent_skills (CASCADE), on `agent_profiles` and its children; a global
+    profile survives the project."""
+    project = factories.project(uow)
+    custom = factories.profile(uow, "custom", project_id=project.id)
+    factories.tool(uow, custom, "Read")
+    factories.tool(uow, custom, "Bash", tool_pattern="pnpm lint")
+    factories.skill(uow, custom, "tdd")
+    shared = factories.profile(uow, "shared")
+    factories.tool(uow, shared, "Read")
+    factories.skill(uow, shared, "tdd")
+    assert workspace.delete_project(uow, project.id) == {
+        "projects": 1,
+        "agent_profiles": 1,
+        "agent_profile_tools": 2,
+        "agent_profile_skills": 1,
+    }
+    assert uow.agent_profiles.delete(shared.id) == {
+        "agent_profiles": 1,
+        "agent_profile_tools": 1,
+        "agent_profile_skills": 1,
+    }
+    assert (uow.agent_profile_tools.count(), uow.agent_profile_skills.count()) == (0, 0)
+
+
+def test_step_5_timestamps_work_as_booleans_on_profiles(uow: UnitOfWork) -> None:
+    """`built_in_at`, `deactivated_at`, `disallowed_at`, `required_at` (CO §8-10)."""
+    built_in = factories.profile(uow, "planner", built_in_at=uow.clock.now())
+    assert built_in.is_built_in and not built_in.is_deactivated
+    assert uow.agent_profiles.deactivate(built_in.id).is_deactivated
+    custom = uow.agent_profiles.customize(built_in.id)
+    assert not custom.is_built_in
+    tool = factories.tool(uow, custom, "Bash")
+    assert uow.agent_profile_tools.disallow(tool.id).is_disallowed
+    skill = factories.skill(uow, custom, "tdd")
+    assert uow.agent_profile_skills.require(skill.id).is_required

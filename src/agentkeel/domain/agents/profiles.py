@@ -29,6 +29,8 @@ from agentkeel.domain.fields import (
 Version = Annotated[int, Strict(), IntRule(minimum=1)]
 # A tool's pattern, e.g. `*` or `pnpm lint` (CO: "tool_pattern"); indexed with the tool name.
 ToolPattern = Annotated[str, Strict(), TextRule(500, blank=False)]
+# The pattern of an entry that covers every use of its tool.
+ANY = "*"
 
 
 class ProfileType(StrEnum):
@@ -80,7 +82,7 @@ class AgentProfileTool(Timestamped):
 
     profile_id: Id
     tool_name: Label
-    tool_pattern: ToolPattern = "*"
+    tool_pattern: ToolPattern = ANY
     order_index: Integer = 0
     disallowed_at: UtcDateTime | None = None
 
