@@ -1,4 +1,5 @@
-"""Hostile input to every port method of the workspace and audit contexts.
+"""Hostile input to every port method of the workspace and audit contexts (and of the agents
+context's conversations, messages and interaction sessions).
 
 Each example calls one method with one hostile value in one argument, on every backend, in
 a unit of work that is then rolled back. Every call must either succeed or raise a domain
@@ -19,6 +20,14 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from agentkeel.database import Database
+from agentkeel.domain.agents import (
+    Agent,
+    Conversation,
+    InteractionSession,
+    Message,
+    Party,
+    SessionType,
+)
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import (
@@ -111,6 +120,11 @@ class Known:
     project = "project-1"
     repository = "repository-1"
     template = "template-1"
+    agent = "agent-1"
+    other_agent = "agent-2"
+    conversation = "conversation-1"
+    message = "message-1"
+    session = "session-1"
 
 
 class Built:
@@ -203,6 +217,99 @@ CALLS: dict[str, Call | Built] = {
     "audit_logs.list(entity_id)": lambda uow, x: uow.audit_logs.list(entity_id=x),
     "audit_logs.purge_before": lambda uow, x: uow.audit_logs.purge_before(x),
     "purge_audit_logs": lambda uow, x: audit.purge_audit_logs(uow),
+    # -- agents context: conversations, messages, interaction sessions
+    "conversations.ask(question)": lambda uow, x: uow.conversations.ask(
+        Known.agent, Known.other_agent, x
+    ),
+    "conversations.ask(from_agent_id)": lambda uow, x: uow.conversations.ask(
+        x, Known.other_agent, "q"
+    ),
+    "conversations.ask(to_agent_id)": lambda uow, x: uow.conversations.ask(Known.agent, x, "q"),
+    "conversations.find_pending_for_agent": lambda uow, x: uow.conversations.find_pending_for_agent(
+        x
+    ),
+    "conversations.answer(key)": lambda uow, x: uow.conversations.answer(x, "a"),
+    "conversations.answer(answer)": lambda uow, x: uow.conversations.answer(Known.conversation, x),
+    "conversations.list(status)": lambda uow, x: uow.conversations.list(status=x),
+    "conversations.list(from_agent_id)": lambda uow, x: uow.conversations.list(from_agent_id=x),
+    "conversations.update(answer)": lambda uow, x: update(
+        uow.conversations, Known.conversation, "answer", x
+    ),
+    "messages.add(content)": Built(
+        lambda x: Message(
+            sender_type=Party.USER,
+            recipient_type=Party.AGENT,
+            recipient_agent_id=Known.agent,
+            content=x,
+        ),
+        lambda uow, e: uow.messages.add(e),
+    ),
+    "messages.add(parent_message_id)": Built(
+        lambda x: Message(
+            sender_type=Party.USER,
+            recipient_type=Party.AGENT,
+            recipient_agent_id=Known.agent,
+            parent_message_id=x,
+            content="re",
+        ),
+        lambda uow, e: uow.messages.add(e),
+    ),
+    "messages.add(sender_agent_id)": Built(
+        lambda x: Message(
+            sender_type=Party.AGENT, sender_agent_id=x, recipient_type=Party.USER, content="c"
+        ),
+        lambda uow, e: uow.messages.add(e),
+    ),
+    "messages.reply(parent_id)": lambda uow, x: uow.messages.reply(x, "re"),
+    "messages.reply(content)": lambda uow, x: uow.messages.reply(Known.message, x),
+    "messages.reply(requires_response)": lambda uow, x: uow.messages.reply(
+        Known.message, "re", requires_response=x
+    ),
+    "messages.mark_read": lambda uow, x: uow.messages.mark_read(x),
+    "messages.find_pending_for_user": lambda uow, x: uow.messages.find_pending_for_user(),
+    "messages.find_requiring_response(recipient_type)": lambda uow, x: (
+        uow.messages.find_requiring_response(recipient_type=x)
+    ),
+    "messages.find_requiring_response(recipient_agent_id)": lambda uow, x: (
+        uow.messages.find_requiring_response(recipient_agent_id=x)
+    ),
+    "messages.find_replies": lambda uow, x: uow.messages.find_replies(x),
+    "messages.update(recipient_agent_id)": lambda uow, x: update(
+        uow.messages, Known.message, "recipient_agent_id", x
+    ),
+    "interaction_sessions.start(project_id)": lambda uow, x: uow.interaction_sessions.start(
+        x, SessionType.INTERVIEW
+    ),
+    "interaction_sessions.start(type)": lambda uow, x: uow.interaction_sessions.start(
+        Known.project, x
+    ),
+    "interaction_sessions.start(data)": lambda uow, x: uow.interaction_sessions.start(
+        Known.project, SessionType.PLANNING, x
+    ),
+    "interaction_sessions.complete": lambda uow, x: uow.interaction_sessions.complete(x),
+    "interaction_sessions.abandon": lambda uow, x: uow.interaction_sessions.abandon(x),
+    "interaction_sessions.update_data(key)": lambda uow, x: uow.interaction_sessions.update_data(
+        x, {}
+    ),
+    "interaction_sessions.update_data(data)": lambda uow, x: uow.interaction_sessions.update_data(
+        Known.session, x
+    ),
+    "interaction_sessions.list(project_id)": lambda uow, x: uow.interaction_sessions.list(x),
+    "interaction_sessions.list(type)": lambda uow, x: uow.interaction_sessions.list(
+        Known.project, type=x
+    ),
+    "interaction_sessions.list(status)": lambda uow, x: uow.interaction_sessions.list(
+        Known.project, status=x
+    ),
+    "interaction_sessions.active_for(project_id)": lambda uow, x: (
+        uow.interaction_sessions.active_for(x)
+    ),
+    "interaction_sessions.active_for(type)": lambda uow, x: uow.interaction_sessions.active_for(
+        Known.project, type=x
+    ),
+    "interaction_sessions.update(ended_at)": lambda uow, x: update(
+        uow.interaction_sessions, Known.session, "ended_at", x
+    ),
 }
 
 
@@ -241,6 +348,28 @@ def populate(uow: UnitOfWork) -> None:
             display_name="Thing",
             validation_pattern="[a-z]+",
         )
+    )
+    uow.agents.add(Agent(id=Known.agent, name="brave-otter"))
+    uow.agents.add(Agent(id=Known.other_agent, name="calm-heron"))
+    uow.conversations.add(
+        Conversation(
+            id=Known.conversation,
+            from_agent_id=Known.agent,
+            to_agent_id=Known.other_agent,
+            question="Which branch?",
+        )
+    )
+    uow.messages.add(
+        Message(
+            id=Known.message,
+            sender_type=Party.AGENT,
+            sender_agent_id=Known.agent,
+            recipient_type=Party.USER,
+            content="Merge now?",
+        )
+    )
+    uow.interaction_sessions.add(
+        InteractionSession(id=Known.session, project_id=project.id, type=SessionType.INTERVIEW)
     )
     uow.settings.add(
         Setting(
@@ -306,6 +435,7 @@ def test_hostile_values_get_a_domain_error_or_round_trip_alike(
 def test_every_call_is_tried() -> None:
     """Each port method of the workspace and audit contexts has an entry above: every
     port's own methods, and the generic ones (shared by all ports) on one port at least."""
+    from agentkeel.ports.agents import Conversations, InteractionSessions, Messages
     from agentkeel.ports.audit import AuditLogs
     from agentkeel.ports.base import EntityRepository
     from agentkeel.ports.workspace import (
@@ -325,6 +455,9 @@ def test_every_call_is_tried() -> None:
         "templates": Templates,
         "template_placeholders": TemplatePlaceholders,
         "audit_logs": AuditLogs,
+        "conversations": Conversations,
+        "messages": Messages,
+        "interaction_sessions": InteractionSessions,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}
