@@ -10,6 +10,7 @@ from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -112,3 +113,13 @@ def workdir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def ids_from(prefix: str) -> Iterator[None]:
+    """Ids made inside the library (by the ports that build their own entities, such as
+    `conversations.ask`, and by audit entries) come from one sequence: run each backend's
+    call under the same prefix and every backend makes the same ids."""
+    numbers = count()
+    with patch("agentkeel.domain.ids.generate", lambda **_: f"{prefix}-{next(numbers)}"):
+        yield
