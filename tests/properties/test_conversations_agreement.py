@@ -245,7 +245,8 @@ class ConversationsAgreement(RuleBasedStateMachine):
                 recipient_agent_id=recipient,
                 content=content,
                 requires_response_at=FLAGGED if requires_response else None,
-                **kinds,
+                sender_type=kinds["sender_type"],
+                recipient_type=kinds["recipient_type"],
             ),
             lambda uow, message: uow.messages.add(message),
         )

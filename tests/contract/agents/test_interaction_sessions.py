@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import JsonValue
 
 from agentkeel.database import Database
 from agentkeel.domain.agents import InteractionSession, SessionStatus, SessionType
@@ -95,7 +96,12 @@ def test_a_session_is_stored_active(uow: UnitOfWork) -> None:
 def test_update_data_replaces_the_payload_even_after_the_end(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     session = uow.interaction_sessions.start(project.id, INTERVIEW, {"step": 1})
-    odd = {"quote": 'it\'s "x"', "emoji": "🚢", "sql": "'; DROP TABLE x;--", "n": [1, 2.5, None]}
+    odd: dict[str, JsonValue] = {
+        "quote": 'it\'s "x"',
+        "emoji": "🚢",
+        "sql": "'; DROP TABLE x;--",
+        "n": [1, 2.5, None],
+    }
     assert uow.interaction_sessions.update_data(session.id, odd).data == odd
     uow.interaction_sessions.complete(session.id)
     assert uow.interaction_sessions.update_data(session.id, {"summary": "ok"}).data == {
@@ -122,7 +128,7 @@ def test_start_refuses_unknown_types_and_projects(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     with pytest.raises(InvalidValue, match="'interview', 'planning' or 'execution'"):
         uow.interaction_sessions.start(project.id, "chat")  # type: ignore[arg-type]
-    with pytest.raises(ReferenceMissing, match="interaction_session.project_id"):
+    with pytest.raises(ReferenceMissing, match=r"interaction_session\.project_id"):
         uow.interaction_sessions.start("ghost", INTERVIEW)
 
 
