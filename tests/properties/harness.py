@@ -118,7 +118,8 @@ def workdir() -> Iterator[Path]:
 
 @contextmanager
 def library_ids(prefix: str) -> Iterator[None]:
-    """Ids that the library makes itself (a customized profile's copies, audit entries) drawn
+    """Ids that the library makes itself (a customized profile's copies, the conversations
+    `ask` builds, audit entries) drawn
     from `<prefix>-1`, `<prefix>-2`, ...: backends that run the same operation under the same
     prefix make the same ids, so their results and contents can be compared whole."""
     numbers = count(1)

@@ -20,11 +20,17 @@ from sqlalchemy import Engine
 
 from agentkeel.database import Database
 from agentkeel.domain.agents import (
+    Agent,
     AgentLogChunk,
     AgentProfile,
     AgentProfileSkill,
     AgentProfileTool,
+    Conversation,
+    InteractionSession,
+    Message,
     Metric,
+    Party,
+    SessionType,
 )
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
@@ -128,6 +134,11 @@ class Known:
     profile = "profile-1"
     tool = "tool-1"
     skill = "skill-1"
+    agent = "agent-1"
+    other_agent = "agent-2"
+    conversation = "conversation-1"
+    message = "message-1"
+    session = "session-1"
 
 
 class Built:
@@ -366,6 +377,99 @@ CALLS: dict[str, Call | Built] = {
     ),
     "agent_profile_skills.require": lambda uow, x: uow.agent_profile_skills.require(x),
     "agent_profile_skills.make_optional": lambda uow, x: uow.agent_profile_skills.make_optional(x),
+    # -- agents context: conversations, messages, interaction sessions
+    "conversations.ask(question)": lambda uow, x: uow.conversations.ask(
+        Known.agent, Known.other_agent, x
+    ),
+    "conversations.ask(from_agent_id)": lambda uow, x: uow.conversations.ask(
+        x, Known.other_agent, "q"
+    ),
+    "conversations.ask(to_agent_id)": lambda uow, x: uow.conversations.ask(Known.agent, x, "q"),
+    "conversations.find_pending_for_agent": lambda uow, x: uow.conversations.find_pending_for_agent(
+        x
+    ),
+    "conversations.answer(key)": lambda uow, x: uow.conversations.answer(x, "a"),
+    "conversations.answer(answer)": lambda uow, x: uow.conversations.answer(Known.conversation, x),
+    "conversations.list(status)": lambda uow, x: uow.conversations.list(status=x),
+    "conversations.list(from_agent_id)": lambda uow, x: uow.conversations.list(from_agent_id=x),
+    "conversations.update(answer)": lambda uow, x: update(
+        uow.conversations, Known.conversation, "answer", x
+    ),
+    "messages.add(content)": Built(
+        lambda x: Message(
+            sender_type=Party.USER,
+            recipient_type=Party.AGENT,
+            recipient_agent_id=Known.agent,
+            content=x,
+        ),
+        lambda uow, e: uow.messages.add(e),
+    ),
+    "messages.add(parent_message_id)": Built(
+        lambda x: Message(
+            sender_type=Party.USER,
+            recipient_type=Party.AGENT,
+            recipient_agent_id=Known.agent,
+            parent_message_id=x,
+            content="re",
+        ),
+        lambda uow, e: uow.messages.add(e),
+    ),
+    "messages.add(sender_agent_id)": Built(
+        lambda x: Message(
+            sender_type=Party.AGENT, sender_agent_id=x, recipient_type=Party.USER, content="c"
+        ),
+        lambda uow, e: uow.messages.add(e),
+    ),
+    "messages.reply(parent_id)": lambda uow, x: uow.messages.reply(x, "re"),
+    "messages.reply(content)": lambda uow, x: uow.messages.reply(Known.message, x),
+    "messages.reply(requires_response)": lambda uow, x: uow.messages.reply(
+        Known.message, "re", requires_response=x
+    ),
+    "messages.mark_read": lambda uow, x: uow.messages.mark_read(x),
+    "messages.find_pending_for_user": lambda uow, x: uow.messages.find_pending_for_user(),
+    "messages.find_requiring_response(recipient_type)": lambda uow, x: (
+        uow.messages.find_requiring_response(recipient_type=x)
+    ),
+    "messages.find_requiring_response(recipient_agent_id)": lambda uow, x: (
+        uow.messages.find_requiring_response(recipient_agent_id=x)
+    ),
+    "messages.find_replies": lambda uow, x: uow.messages.find_replies(x),
+    "messages.update(recipient_agent_id)": lambda uow, x: update(
+        uow.messages, Known.message, "recipient_agent_id", x
+    ),
+    "interaction_sessions.start(project_id)": lambda uow, x: uow.interaction_sessions.start(
+        x, SessionType.INTERVIEW
+    ),
+    "interaction_sessions.start(type)": lambda uow, x: uow.interaction_sessions.start(
+        Known.project, x
+    ),
+    "interaction_sessions.start(data)": lambda uow, x: uow.interaction_sessions.start(
+        Known.project, SessionType.PLANNING, x
+    ),
+    "interaction_sessions.complete": lambda uow, x: uow.interaction_sessions.complete(x),
+    "interaction_sessions.abandon": lambda uow, x: uow.interaction_sessions.abandon(x),
+    "interaction_sessions.update_data(key)": lambda uow, x: uow.interaction_sessions.update_data(
+        x, {}
+    ),
+    "interaction_sessions.update_data(data)": lambda uow, x: uow.interaction_sessions.update_data(
+        Known.session, x
+    ),
+    "interaction_sessions.list(project_id)": lambda uow, x: uow.interaction_sessions.list(x),
+    "interaction_sessions.list(type)": lambda uow, x: uow.interaction_sessions.list(
+        Known.project, type=x
+    ),
+    "interaction_sessions.list(status)": lambda uow, x: uow.interaction_sessions.list(
+        Known.project, status=x
+    ),
+    "interaction_sessions.active_for(project_id)": lambda uow, x: (
+        uow.interaction_sessions.active_for(x)
+    ),
+    "interaction_sessions.active_for(type)": lambda uow, x: uow.interaction_sessions.active_for(
+        Known.project, type=x
+    ),
+    "interaction_sessions.update(ended_at)": lambda uow, x: update(
+        uow.interaction_sessions, Known.session, "ended_at", x
+    ),
 }
 
 
@@ -437,6 +541,28 @@ def populate(uow: UnitOfWork) -> None:
     uow.agent_profile_skills.add(
         AgentProfileSkill(id=Known.skill, profile_id=profile.id, skill_name="tdd")
     )
+    uow.agents.add(Agent(id=Known.agent, name="brave-otter"))
+    uow.agents.add(Agent(id=Known.other_agent, name="calm-heron"))
+    uow.conversations.add(
+        Conversation(
+            id=Known.conversation,
+            from_agent_id=Known.agent,
+            to_agent_id=Known.other_agent,
+            question="Which branch?",
+        )
+    )
+    uow.messages.add(
+        Message(
+            id=Known.message,
+            sender_type=Party.AGENT,
+            sender_agent_id=Known.agent,
+            recipient_type=Party.USER,
+            content="Merge now?",
+        )
+    )
+    uow.interaction_sessions.add(
+        InteractionSession(id=Known.session, project_id=project.id, type=SessionType.INTERVIEW)
+    )
     uow.settings.add(
         Setting(
             id="setting-payload",
@@ -493,8 +619,8 @@ def test_hostile_values_get_a_domain_error_or_round_trip_alike(
         method, argument = entry, value
     outcomes: dict[str, Outcome] = {}
     for name, db in backends.items():
-        # Rolled back: every example starts from the same rows.
-        with db.unit_of_work() as uow, library_ids("made"):
+        # Rolled back: every example starts from the same rows (and makes the same ids).
+        with library_ids("made"), db.unit_of_work() as uow:
             outcomes[name] = outcome_of(lambda uow: method(uow, argument), uow)
     assert_agree(outcomes)
 
@@ -507,6 +633,9 @@ def test_every_call_is_tried() -> None:
         AgentProfiles,
         AgentProfileSkills,
         AgentProfileTools,
+        Conversations,
+        InteractionSessions,
+        Messages,
         Metrics,
     )
     from agentkeel.ports.audit import AuditLogs
@@ -533,6 +662,9 @@ def test_every_call_is_tried() -> None:
         "agent_profiles": AgentProfiles,
         "agent_profile_tools": AgentProfileTools,
         "agent_profile_skills": AgentProfileSkills,
+        "conversations": Conversations,
+        "messages": Messages,
+        "interaction_sessions": InteractionSessions,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

@@ -74,7 +74,9 @@ messages = entity_table(
     references("sender_agent_id", "agents", on_delete="CASCADE"),
     references("recipient_agent_id", "agents", on_delete="CASCADE"),
     references("parent_message_id", "messages", on_delete="CASCADE"),
-    index("recipient_type", "responded_at"),
+    # find_pending_for_user: to the user, not read; find_requiring_response: asked, unanswered.
+    index("recipient_type", "read_at"),
+    index("requires_response_at", "responded_at"),
 )
 
 # No foreign key to agents or tasks: metrics outlive them.

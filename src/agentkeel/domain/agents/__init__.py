@@ -13,14 +13,9 @@ from agentkeel.domain.agents.conversations import (
     Message,
     Party,
 )
+from agentkeel.domain.agents.events import MessageSent, QuestionAnswered, QuestionAsked
 from agentkeel.domain.agents.logs import AgentLogChunk
-from agentkeel.domain.agents.metrics import (
-    InteractionSession,
-    Metric,
-    MetricType,
-    SessionStatus,
-    SessionType,
-)
+from agentkeel.domain.agents.metrics import Metric, MetricType
 from agentkeel.domain.agents.profiles import (
     AgentProfile,
     AgentProfileSkill,
@@ -28,6 +23,7 @@ from agentkeel.domain.agents.profiles import (
     ProfileColor,
     ProfileType,
 )
+from agentkeel.domain.agents.sessions import InteractionSession, SessionStatus, SessionType
 
 __all__ = [
     "Account",
@@ -43,11 +39,14 @@ __all__ = [
     "ConversationStatus",
     "InteractionSession",
     "Message",
+    "MessageSent",
     "Metric",
     "MetricType",
     "Party",
     "ProfileColor",
     "ProfileType",
+    "QuestionAnswered",
+    "QuestionAsked",
     "SessionStatus",
     "SessionType",
 ]

@@ -1,4 +1,4 @@
-"""Metrics (Nexus' `metrics`) and interaction sessions (Nexus' `sessions`) of a project."""
+"""Metrics (Nexus' `metrics`) of a project."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from agentkeel.domain.clock import utc_now
-from agentkeel.domain.entity import Entity, Timestamped
+from agentkeel.domain.entity import Entity
 from agentkeel.domain.fields import Id, Json, Real, UtcDateTime
 
 
@@ -31,37 +31,3 @@ class Metric(Entity):
     # Nexus' `metadata`: the name is SQLModel's own attribute (the tables' MetaData).
     details: Json | None = None
     timestamp: UtcDateTime = Field(default_factory=utc_now)
-
-
-class SessionType(StrEnum):
-    INTERVIEW = "interview"
-    PLANNING = "planning"
-    EXECUTION = "execution"
-
-
-class SessionStatus(StrEnum):
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    ABANDONED = "abandoned"
-
-
-class InteractionSession(Timestamped):
-    """An interview, planning or execution session of a project (Nexus' `sessions`), with
-    its JSON `data`; active until it is completed or abandoned (`ended_at`)."""
-
-    stamped_on_insert = ("created_at", "updated_at", "started_at")
-
-    transitions = {
-        "status": {
-            SessionStatus.ACTIVE: frozenset({SessionStatus.COMPLETED, SessionStatus.ABANDONED}),
-            SessionStatus.COMPLETED: frozenset(),
-            SessionStatus.ABANDONED: frozenset(),
-        }
-    }
-
-    project_id: Id
-    type: SessionType
-    status: SessionStatus = SessionStatus.ACTIVE
-    data: Json | None = None
-    started_at: UtcDateTime = Field(default_factory=utc_now)
-    ended_at: UtcDateTime | None = None
