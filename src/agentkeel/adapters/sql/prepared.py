@@ -5,10 +5,8 @@ SQLAlchemy's `Connection.execute` costs about 30 µs a statement on top of the d
 result object. The repositories issue a small, fixed set of statement shapes, so each is
 compiled once per dialect into a `Prepared` — its SQL text, the order of its parameters,
 and the bind and result processors of their types (UTC datetimes, exact JSON) — and run
-with the driver's own `cursor.execute`. The connection's transaction, savepoints and
-events stay SQLAlchemy's: the transaction is begun through SQLAlchemy first, statement
-listeners (`before_cursor_execute`) still hear every statement, and a driver error is
-wrapped and translated exactly as SQLAlchemy's `handle_error` listener would.
+with the driver's own `cursor.execute` by the unit of work's `DriverTransaction`
+(`transaction.py`), which also keeps the statement listeners and the error translation.
 """
 
 from __future__ import annotations
@@ -18,13 +16,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Executable, Float
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Dialect, Executable, Float
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeEngine
-
-from agentkeel.adapters.sql.errors import domain_error
 
 Processor = Callable[[Any], Any] | None
 # A parameter the caller gives, as opposed to a literal the statement carries (OFFSET 0).
@@ -59,13 +54,13 @@ class Prepared:
 
 
 @lru_cache(maxsize=2048)
-def prepare(statement: Executable, dialect: Dialect) -> Prepared | None:
-    """`statement` compiled for `dialect`, or None if it must go through SQLAlchemy (an
-    expanding IN, whose SQL depends on how many values it gets)."""
+def prepare(statement: Executable, dialect: Dialect) -> Prepared:
+    """`statement` compiled for `dialect` (its SQL must not depend on its values: an IN
+    takes one parameter per value, see `statements.In`)."""
     compiled = cast(ClauseElement, statement).compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     if any(bind.expanding for bind in compiled.binds.values()):
-        return None
+        raise ValueError("an expanding IN cannot be prepared")
     binds = tuple(
         (
             name,
@@ -96,46 +91,3 @@ class Fetched:
 
     rows: list[dict[str, Any]]
     rowcount: int
-
-
-def run(connection: Connection, prepared: Prepared, params: Mapping[str, Any]) -> Fetched:
-    """Run `prepared` in the connection's transaction (begun through SQLAlchemy if needed),
-    on the driver's cursor. Driver errors come out as SQLAlchemy's wrapped ones, or as the
-    domain error the engine's listener would give (Busy, a lost connection)."""
-    if not connection.in_transaction():
-        connection.begin()
-    dbapi_connection = connection.connection
-    parameters = prepared.parameters(params)
-    cursor = dbapi_connection.cursor()
-    dispatch = connection.dispatch
-    try:
-        if dispatch.before_cursor_execute:
-            dispatch.before_cursor_execute(
-                connection, cursor, prepared.sql, parameters, None, False
-            )
-        cursor.execute(prepared.sql, parameters)
-        raw = cursor.fetchall() if prepared.columns else []
-        return Fetched([prepared.row(row) for row in raw], cursor.rowcount)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise _translated(connection, prepared, parameters, exc, cursor) from exc
-    finally:
-        cursor.close()
-
-
-def _translated(
-    connection: Connection, prepared: Prepared, parameters: Any, exc: Exception, cursor: Any
-) -> Exception:
-    dialect = connection.dialect
-    error = cast(Any, exc)  # the driver's Error class, known only at run time
-    disconnect = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
-    wrapped = DBAPIError.instance(
-        prepared.sql,
-        parameters,
-        exc,
-        dialect.loaded_dbapi.Error,
-        dialect=dialect,
-        connection_invalidated=disconnect,
-    )
-    if disconnect:
-        connection.invalidate(exc)
-    return domain_error(wrapped, exc, disconnect) or wrapped

@@ -1,19 +1,20 @@
-"""The SQL row store: SQLAlchemy Core statements on one connection's transaction."""
+"""The SQL row store: SQLAlchemy Core statements, prepared, on one unit of work's
+transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Executable, Table
 from sqlalchemy.exc import IntegrityError
 
 from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
-from agentkeel.adapters.sql.prepared import Fetched, prepare, run
+from agentkeel.adapters.sql.prepared import Fetched, prepare
+from agentkeel.adapters.sql.transaction import DriverTransaction
 from agentkeel.adapters.store import Eq, Ne, NotNull, Order, Row, Where
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
@@ -23,28 +24,22 @@ from agentkeel.schema.graph import edges_into, plan_delete
 # ON DELETE rules the database carries out; any other (RESTRICT, NO ACTION) can refuse.
 _FOLLOWED = frozenset({"CASCADE", "SET NULL"})
 
-_CHUNK = 500
+_CHUNK = 512  # keys per statement (a power of two, see statements.slots)
 
 
 class SqlStore:
-    """A `RowStore` on a connection whose transaction the unit of work owns."""
+    """A `RowStore` on a transaction the unit of work owns."""
 
-    def __init__(self, connection: Connection, clock: Clock) -> None:
-        self.connection = connection
+    def __init__(self, transaction: DriverTransaction, clock: Clock) -> None:
+        self.transaction = transaction
         self.clock = clock
-        self._postgres = connection.dialect.name == "postgresql"
+        self._dialect = transaction.dialect
+        self._postgres = self._dialect.name == "postgresql"
 
     def _run(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Fetched:
-        """Run a statement: prepared on the driver's cursor, or (an expanding IN) through
-        SQLAlchemy. A lock wait that ran out comes out as Busy either way."""
-        prepared = prepare(statement, self.connection.dialect)
-        if prepared is not None:
-            return run(self.connection, prepared, params or {})
-        result: CursorResult[Any] = self.connection.execute(statement, params)
-        if not result.returns_rows:
-            return Fetched([], result.rowcount)
-        columns = tuple(result.keys())
-        return Fetched([dict(zip(columns, row, strict=True)) for row in result], result.rowcount)
+        """Run a statement prepared on the driver's cursor. A lock wait that ran out comes
+        out as Busy, a refused write as SQLAlchemy's IntegrityError."""
+        return self.transaction.run(prepare(statement, self._dialect), params or {})
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -83,9 +78,10 @@ class SqlStore:
 
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
         ordered = sorted(keys)
-        statement = sql.referrers_statement(table, column)
         for start in range(0, len(ordered), _CHUNK):
-            rows = self._run(statement, {"keys": ordered[start : start + _CHUNK]}).rows
+            chunk = ordered[start : start + _CHUNK]
+            statement = sql.referrers_statement(table, column, sql.slots(len(chunk)))
+            rows = self._run(statement, sql.in_params("k", chunk)).rows
             yield from ((row["id"], row[column]) for row in rows)
 
     # -- writes ----------------------------------------------------------------------------
@@ -154,10 +150,8 @@ class SqlStore:
     def atomic(self) -> AbstractContextManager[None]:
         return self._savepoint()
 
-    @contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        with self.connection.begin_nested():
-            yield
+    def _savepoint(self) -> AbstractContextManager[None]:
+        return self.transaction.savepoint()
 
     def _guard(self, needed: bool) -> AbstractContextManager[Any]:
         # A failed statement aborts a PostgreSQL transaction; a savepoint keeps the unit of
