@@ -94,7 +94,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def _sqlite_utc(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    # Parsing the offset is several times cheaper than `.replace(tzinfo=UTC)` after it.
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
 # What one index entry may hold, in bytes: PostgreSQL refuses B-tree entries over 2,704 bytes

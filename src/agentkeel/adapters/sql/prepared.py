@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Dialect, Executable, Float
@@ -47,10 +47,21 @@ class Prepared:
         return values if self.order is None else [values[name] for name in self.order]
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: value if process is None or value is None else process(value)
-            for name, process, value in zip(self.columns, self.results, raw, strict=True)
-        }
+        row = dict(zip(self.columns, raw, strict=True))
+        for name, process in self._processed:
+            value = row[name]
+            if value is not None:
+                row[name] = process(value)
+        return row
+
+    @cached_property
+    def _processed(self) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+        # Only the columns whose type has a result processor (timestamps, JSON) are touched.
+        return tuple(
+            (name, process)
+            for name, process in zip(self.columns, self.results, strict=True)
+            if process is not None
+        )
 
 
 @lru_cache(maxsize=2048)
