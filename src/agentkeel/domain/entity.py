@@ -179,9 +179,10 @@ class Entity(SQLModel):
     def changed_columns(self) -> dict[str, Any]:
         """Columns that differ from what was read (all of them for an entity never stored)."""
         row = self.to_row()
-        if self._stored is None:
+        stored = self._stored  # once: a private attribute is read through pydantic's __getattr__
+        if stored is None:
             return row
-        return {name: value for name, value in row.items() if self._stored.get(name) != value}
+        return {name: value for name, value in row.items() if stored.get(name) != value}
 
     def audit_state(self) -> dict[str, Any]:
         """The entity as JSON for an audit entry, secrets left out."""
