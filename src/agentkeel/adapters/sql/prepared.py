@@ -38,13 +38,44 @@ class Prepared:
     binds: tuple[tuple[str, Processor, Any], ...]
     columns: tuple[str, ...]
     results: tuple[Processor, ...]
+    # The parameters of an IN, which take a list of values: the SQL holds a placeholder
+    # for each, expanded into one driver parameter per value at every call.
+    expanding: frozenset[str] = frozenset()
 
     def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = {}
         for name, process, literal in self.binds:
             value = params[name] if literal is _GIVEN else literal
-            values[name] = value if process is None else process(value)
+            if name in self.expanding:
+                values[name] = value if process is None else [process(v) for v in value]
+            else:
+                values[name] = value if process is None else process(value)
         return values if self.order is None else [values[name] for name in self.order]
+
+    def expanded(self, params: Mapping[str, Any]) -> tuple[str, Sequence[Any] | dict[str, Any]]:
+        """The SQL and the driver's parameters for one call: an IN's placeholder becomes
+        one parameter per value it is given (never none: an empty IN is built as FALSE)."""
+        values = self.parameters(params)
+        sql = self.sql
+        if not self.expanding:
+            return sql, values
+        if isinstance(values, dict):  # by name (psycopg)
+            for name in self.expanding:
+                items = values.pop(name)
+                names = [f"{name}_{j}" for j in range(len(items))]
+                values.update(zip(names, items, strict=True))
+                marks = ", ".join(f"%({n})s" for n in names)
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks)
+            return sql, values
+        assert self.order is not None
+        flat: list[Any] = []
+        for name, value in zip(self.order, values, strict=True):
+            if name in self.expanding:
+                flat.extend(value)
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * len(value)), 1)
+            else:
+                flat.append(value)
+        return sql, flat
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
         row = dict(zip(self.columns, raw, strict=True))
@@ -66,12 +97,10 @@ class Prepared:
 
 @lru_cache(maxsize=2048)
 def prepare(statement: Executable, dialect: Dialect) -> Prepared:
-    """`statement` compiled for `dialect` (its SQL must not depend on its values: an IN
-    takes one parameter per value, see `statements.In`)."""
+    """`statement` compiled for `dialect`; an IN's values are bound at each call."""
     compiled = cast(ClauseElement, statement).compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
-    if any(bind.expanding for bind in compiled.binds.values()):
-        raise ValueError("an expanding IN cannot be prepared")
+    expanding = frozenset(name for bind, name in compiled.bind_names.items() if bind.expanding)
     binds = tuple(
         (
             name,
@@ -84,7 +113,7 @@ def prepare(statement: Executable, dialect: Dialect) -> Prepared:
     columns = tuple(column.name for column in exported)
     results = tuple(_result_processor(column.type, dialect) for column in exported)
     order = tuple(compiled.positiontup or ()) if dialect.positional else None
-    return Prepared(compiled.string, order, binds, columns, results)
+    return Prepared(compiled.string, order, binds, columns, results, expanding)
 
 
 def _result_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Any:

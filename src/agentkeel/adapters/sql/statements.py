@@ -3,18 +3,13 @@
 Building a SQLAlchemy statement costs more than running it (get by id: 101 µs built each
 time, 35 µs cached, on SQLite). So a statement is built once for each shape of call — which
 table, which query terms on which columns, which ordering — and every later call with the
-same shape only binds its values: `w0, w1, ...` for query terms (`w0_0, w0_1, ...` for the
-values of an IN), `v_<column>` for values written, `i_<column>` for increments, `limit` and
-`offset`.
-
-An IN takes one parameter per value, so that every statement is compiled once and runs
-prepared (`prepared.py`); its parameters come in powers of two, the last value repeated
-to fill them (which matches the same rows), so that a few shapes serve every size.
+same shape only binds its values: `w0, w1, ...` for query terms, `v_<column>` for values
+written, `i_<column>` for increments, `limit` and `offset`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any, assert_never
@@ -55,11 +50,8 @@ from agentkeel.adapters.store import (
 
 # The query terms with their values left out: what a statement's SQL depends on.
 Shape = tuple[Where, ...]
-
-
-def slots(count: int) -> int:
-    """How many parameters an IN of `count` values takes: the next power of two."""
-    return 0 if count == 0 else 1 << (count - 1).bit_length()
+# Stands for the values of a non-empty IN (an empty one compiles to FALSE instead).
+_SOME: frozenset[Any] = frozenset({"…"})
 
 
 def _blank(term: Where) -> Where:
@@ -67,8 +59,7 @@ def _blank(term: Where) -> Where:
         case Eq() | Ne() | Before() | Since():
             return replace(term, value=None)
         case In():
-            # The shape keeps only how many parameters the IN takes (none: FALSE).
-            return In(term.column, frozenset(range(slots(len(term.values)))))
+            return In(term.column, _SOME if term.values else frozenset())
         case IsNull() | NotNull():
             return term
         case _:
@@ -86,7 +77,8 @@ def where_params(where: Sequence[Where]) -> dict[str, Any]:
             case Eq() | Ne() | Before() | Since():
                 params[f"w{i}"] = term.value
             case In():
-                params.update(in_params(f"w{i}", term.values))
+                if term.values:
+                    params[f"w{i}"] = sorted(term.values)
             case IsNull() | NotNull():
                 pass
             case _:
@@ -94,33 +86,18 @@ def where_params(where: Sequence[Where]) -> dict[str, Any]:
     return params
 
 
-def in_params(prefix: str, values: Iterable[Any]) -> dict[str, Any]:
-    """The parameters of an IN over `values`: `<prefix>_0, <prefix>_1, ...`, as many as
-    `slots` says, the last value repeated to fill them."""
-    ordered = sorted(values)
-    if ordered:
-        ordered += [ordered[-1]] * (slots(len(ordered)) - len(ordered))
-    return {f"{prefix}_{j}": value for j, value in enumerate(ordered)}
-
-
-def _in(col: ColumnElement[Any], prefix: str, size: int) -> ColumnElement[bool]:
-    if not size:
-        return false()
-    return col.in_([bindparam(f"{prefix}_{j}") for j in range(size)])
-
-
 def _clauses(table: Table, shape: Shape) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     for i, term in enumerate(shape):
         col = table.c[term.column]
-        param: BindParameter[Any] = bindparam(f"w{i}")
+        param: BindParameter[Any] = bindparam(f"w{i}", expanding=isinstance(term, In))
         match term:
             case Eq():
                 clauses.append(col == param)
             case Ne():
                 clauses.append(col != param)
             case In():
-                clauses.append(_in(col, f"w{i}", len(term.values)))
+                clauses.append(col.in_(param) if term.values else false())
             case IsNull():
                 clauses.append(col.is_(None))
             case NotNull():
@@ -198,10 +175,9 @@ def count_statement(table: Table, shape: Shape) -> Select[Any]:
 
 
 @lru_cache(maxsize=1024)
-def referrers_statement(table: Table, column: str, size: int) -> Select[Any]:
-    """The rows whose `column` is one of `size` keys (`k_0, k_1, ...`, see `in_params`)."""
+def referrers_statement(table: Table, column: str) -> Select[Any]:
     col = table.c[column]
-    return select(table.c.id, col).where(_in(col, "k", size))
+    return select(table.c.id, col).where(col.in_(bindparam("keys", expanding=True)))
 
 
 @lru_cache(maxsize=1024)

@@ -24,7 +24,7 @@ from agentkeel.schema.graph import edges_into, plan_delete
 # ON DELETE rules the database carries out; any other (RESTRICT, NO ACTION) can refuse.
 _FOLLOWED = frozenset({"CASCADE", "SET NULL"})
 
-_CHUNK = 512  # keys per statement (a power of two, see statements.slots)
+_CHUNK = 500
 
 
 class SqlStore:
@@ -78,10 +78,9 @@ class SqlStore:
 
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
         ordered = sorted(keys)
+        statement = sql.referrers_statement(table, column)
         for start in range(0, len(ordered), _CHUNK):
-            chunk = ordered[start : start + _CHUNK]
-            statement = sql.referrers_statement(table, column, sql.slots(len(chunk)))
-            rows = self._run(statement, sql.in_params("k", chunk)).rows
+            rows = self._run(statement, {"keys": ordered[start : start + _CHUNK]}).rows
             yield from ((row["id"], row[column]) for row in rows)
 
     # -- writes ----------------------------------------------------------------------------

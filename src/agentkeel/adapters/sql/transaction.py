@@ -56,7 +56,8 @@ class DriverTransaction:
         """Run a prepared statement in the transaction (begun first if need be)."""
         if not self._begun:
             self._begin()
-        return self._execute(prepared.sql, prepared.parameters(params), prepared)
+        sql, parameters = prepared.expanded(params)
+        return self._execute(sql, parameters, prepared)
 
     def _execute(self, sql: str, parameters: Any, prepared: Prepared | None = None) -> Fetched:
         cursor = self.driver.cursor()
