@@ -86,19 +86,38 @@ class SqlStore:
     # -- writes ----------------------------------------------------------------------------
 
     def insert(self, table: Table, row: Row) -> None:
-        rules = rules_of(table.name)
-        if self._postgres and not any(row.get(fk.column) is not None for fk in rules.foreign_keys):
-            # ON CONFLICT DO NOTHING: a clash leaves the transaction usable, so no savepoint
-            # (a round trip each way) is needed; NOT NULL and CHECKs are checked up front.
-            rules.check_values(row)
-            if not self._run(sql.insert_statement(table, skip_clashes=True), row).rows:
-                raise self._clash(table, row)
+        if self._postgres:
+            self._insert_skipping(table, row)
             return
         try:
-            with self._guard(self._postgres):
-                self._run(sql.insert_statement(table), row)
+            self._run(sql.insert_statement(table), row)
         except IntegrityError as exc:
             raise self._translate(exc, table, row, inserting=True) from exc
+
+    def _insert_skipping(self, table: Table, row: Row) -> None:
+        """PostgreSQL: an insert that skips a row breaking a unique rule (ON CONFLICT DO
+        NOTHING) or referring to a missing row (WHERE EXISTS) instead of aborting the
+        transaction, so no savepoint (a round trip each way) is needed, and names what it
+        skipped after; NOT NULL and CHECKs are checked up front."""
+        rules = rules_of(table.name)
+        rules.check_values(row)
+        references = tuple(
+            (fk.column, fk.target) for fk in rules.foreign_keys if row.get(fk.column) is not None
+        )
+        if references:
+            statement = sql.checked_insert_statement(table, references)
+        else:
+            statement = sql.insert_statement(table, skip_clashes=True)
+        try:
+            inserted = self._run(statement, row).rows
+        except IntegrityError as exc:
+            # The row referred to existed when the statement began and was deleted by a
+            # transaction that committed before the check: the transaction is aborted.
+            raise Conflict(
+                label_of(table), row.get("id"), "a row it refers to was deleted meanwhile; retry"
+            ) from exc
+        if not inserted:
+            raise self._skipped(table, row)
 
     def update(
         self,
@@ -167,12 +186,17 @@ class SqlStore:
         rules.check_written(values)
         return self._postgres and not rules.keyed_columns.isdisjoint([*values, *increments])
 
-    def _clash(self, table: Table, row: Row) -> DomainError:
-        """The error for an insert that ON CONFLICT DO NOTHING skipped."""
+    def _skipped(self, table: Table, row: Row) -> DomainError:
+        """The error for an insert that PostgreSQL skipped: the first unique rule it
+        breaks, else the first reference to a missing row, as the fakes check them."""
         rule = self._first_clash(table, row, inserting=True)
         if rule is not None:
             return rule.error(table, row)
-        # The clashing row went away between the insert and this look (a concurrent delete).
+        for fk in rules_of(table.name).foreign_keys:
+            value = row.get(fk.column)
+            if value is not None and self.get(fk.target, value) is None:
+                return fk.error(table, value)
+        # What it clashed with went away between the insert and this look.
         return Conflict(label_of(table), row.get("id"), "clashed with a concurrent write; retry")
 
     # -- errors ----------------------------------------------------------------------------
