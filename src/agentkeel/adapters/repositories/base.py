@@ -271,7 +271,8 @@ class TableRepository(Generic[E]):
 
     def _entity(self, row: dict[str, Any]) -> E:
         self._saw(row)
-        entity: E = self.entity.from_row(row)  # type: ignore[assignment]
+        # Both stores hand back rows of their own making: the entity keeps the row.
+        entity: E = self.entity.from_row(row, owned=True)  # type: ignore[assignment]
         return entity
 
     def _key(self, key: str) -> str:
