@@ -91,7 +91,11 @@ class TableRepository(Generic[E]):
         stamps: dict[str, Any] = dict.fromkeys(entity.stamped_on_insert, now)
         if self._version is not None:
             stamps[self._version] = 1
-        stored = checked.model_copy(update=stamps)
+        # `checked` is our own fresh copy: stamped in place (the stamps are ours, trusted)
+        # rather than copied once more by `model_copy`.
+        stored = checked
+        stored.__dict__.update(stamps)
+        stored.__pydantic_fields_set__.update(stamps)
         row = stored.to_row()
         raised = self._raised_exclusive_flags(row, None)
         with self._store.atomic() if raised else nullcontext():
