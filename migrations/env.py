@@ -14,12 +14,9 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 from agentkeel.adapters.sql.engine import create_database_engine
-from agentkeel.adapters.sql.migrate import migrating
+from agentkeel.adapters.sql.migrate import MIGRATION_LOCK, migrating
 from agentkeel.schema import metadata
 from agentkeel.schema.base import ExactJson, UtcDateTime
-
-# A fixed key: concurrent start-ups on PostgreSQL migrate one at a time.
-_MIGRATION_LOCK = 7_344_202_611
 
 
 def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -42,7 +39,7 @@ def run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

@@ -103,7 +103,7 @@ class Database:
             database = cls(engine=engine, clock=clock)
         try:
             if migrate_schema and database.engine is not None:
-                migrate.upgrade(database.engine)
+                migrate.create_or_upgrade(database.engine)
             if seed:
                 database._seed()
         except BaseException:

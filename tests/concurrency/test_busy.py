@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
@@ -240,7 +240,7 @@ if POSTGRES_URL:  # PostgreSQL only: SQLite undoes a failed statement by itself
             with db.unit_of_work() as uow:
                 store = store_of(uow)
                 assert isinstance(store, SqlStore)
-                pid = store.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+                (pid,) = store.transaction.driver.execute("SELECT pg_backend_pid()").fetchone()
             admin = create_database_engine(POSTGRES_URL)
             with admin.begin() as connection:
                 connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
@@ -259,8 +259,8 @@ if POSTGRES_URL:  # PostgreSQL only: SQLite undoes a failed statement by itself
         with Database.open(POSTGRES_URL) as db, db.unit_of_work() as uow:
             store = store_of(uow)
             assert isinstance(store, SqlStore)
-            connection = store.connection
-            with pytest.raises(DBAPIError):
-                connection.exec_driver_sql("SELECT 1/0")
+            driver = store.transaction.driver
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                driver.execute("SELECT 1/0")
             with pytest.raises(Conflict, match="aborted its transaction; retry the unit"):
                 uow.projects.count()

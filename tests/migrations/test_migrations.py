@@ -60,6 +60,41 @@ def test_upgrade_head_on_an_empty_database_is_exactly_the_metadata(empty_engine:
     assert migrate.current_revision(empty_engine) == migrate.head_revision()
 
 
+def test_the_head_known_without_the_scripts_is_their_head() -> None:
+    assert migrate.head_revision() == migrate.HEAD
+
+
+def test_a_new_database_is_created_at_head_as_upgrading_would_build_it(
+    empty_engine: Engine,
+) -> None:
+    """Opening an empty database creates the metadata and stamps head (instead of running
+    every revision): the same schema `upgrade head` builds (the tests above), which the
+    revisions then carry on from."""
+    migrate.create_or_upgrade(empty_engine)
+    assert differences(empty_engine) == []
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    migrate.upgrade(empty_engine)  # at head already: nothing to do, nothing refused
+    migrate.downgrade(empty_engine, revisions()[-2])
+    migrate.upgrade(empty_engine)
+    assert differences(empty_engine) == []
+
+
+def test_a_database_with_tables_but_no_revision_is_migrated_not_created(
+    empty_engine: Engine,
+) -> None:
+    """Only a database with no tables at all is created from the metadata: one holding
+    anything (here, someone's own table) goes through the revisions."""
+    with empty_engine.begin() as connection:
+        connection.execute(text("CREATE TABLE someone_elses (x INTEGER)"))
+    migrate.create_or_upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision()
+    (only,) = differences(empty_engine)
+    assert isinstance(only, tuple) and only[0] == "remove_table"
+    assert only[1].name == "someone_elses"
+    with empty_engine.begin() as connection:
+        connection.execute(text("DROP TABLE someone_elses"))
+
+
 def test_indexes_and_checks_are_all_created(empty_engine: Engine) -> None:
     migrate.upgrade(empty_engine)
     inspector = inspect(empty_engine)

@@ -129,7 +129,9 @@ class RowStore(Protocol):
     Every write checks the schema's constraints and raises AlreadyExists, ReferenceMissing,
     InvalidValue or StillReferenced; a failed write changes nothing. Orderings always end
     with the primary key, so equal sort keys come back in the same order everywhere, and
-    text sorts by code point on every backend.
+    text sorts by code point on every backend. Rows returned are new dicts, JSON values
+    included, the caller's to keep (repositories keep them as the rows their entities were
+    read as).
     """
 
     clock: Clock

@@ -9,10 +9,10 @@ repositories builds two, however many exist.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast, overload
 
+from agentkeel.adapters import writers
 from agentkeel.adapters.repositories.agents import (
     AccountRepository,
     AgentLogChunkRepository,
@@ -36,7 +36,6 @@ from agentkeel.adapters.repositories.workspace import (
     WorktreeRepository,
 )
 from agentkeel.adapters.store import ReadOnlyStore, RowStore
-from agentkeel.adapters.writers import writing
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
@@ -100,7 +99,6 @@ class BaseUnitOfWork:
         self.read_only = read_only
         self._bus = bus
         self._state: UnitState | None = None
-        self._held = ExitStack()
 
     # -- what an adapter supplies -----------------------------------------------------------
 
@@ -122,13 +120,15 @@ class BaseUnitOfWork:
     def __enter__(self) -> Self:
         if self._state is not None:
             raise RuntimeError("this unit of work is already open")
-        self._held = ExitStack()
+        # Counted while open, so that a wait can tell a unit of work waiting for its own
+        # thread's (writers.busy); plain calls, as a context manager costs a few µs a unit.
         if not self.read_only:
-            self._held.enter_context(writing())
+            writers.opened()
         try:
             store = self._begin()
         except BaseException:
-            self._held.close()
+            if not self.read_only:
+                writers.closed()
             raise
         self._state = UnitState(ReadOnlyStore(store) if self.read_only else store, self.source)
         return self
@@ -144,7 +144,8 @@ class BaseUnitOfWork:
             self._close()
         finally:
             self._state = None
-            self._held.close()
+            if not self.read_only:
+                writers.closed()
 
     def commit(self) -> list[HandlerFailure]:
         state = self._open()

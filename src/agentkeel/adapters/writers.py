@@ -5,8 +5,6 @@ of work waits for the outer one, which cannot finish until it returns."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from agentkeel.domain.errors import Busy
 
@@ -19,14 +17,13 @@ NESTED = (
 )
 
 
-@contextmanager
-def writing() -> Iterator[None]:
-    """Count a writing unit of work as open in this thread while the block runs."""
+def opened() -> None:
+    """Count a writing unit of work as open in this thread (until `closed`)."""
     _open.count = getattr(_open, "count", 0) + 1
-    try:
-        yield
-    finally:
-        _open.count -= 1
+
+
+def closed() -> None:
+    _open.count -= 1
 
 
 def busy() -> Busy:

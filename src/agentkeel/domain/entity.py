@@ -37,6 +37,11 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+# Bound once: `from_row` runs for every row read.
+_new = object.__new__
+_set = object.__setattr__
+
+
 class Flag:
     """A timestamp flag's boolean view, declared in one line:
     `is_archived: ClassVar[Flag] = Flag("archived_at")` reads True while `archived_at` is set
@@ -132,23 +137,34 @@ class Entity(SQLModel):
     # -- used by the repositories ----------------------------------------------------------
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Self:
+    def from_row(cls, row: Mapping[str, Any], *, owned: bool = False) -> Self:
         """The entity for a row read from storage, remembering the row to tell changes later.
 
         Rows come from our own tables, where every value was validated on its way in, so
         they are trusted: the entity is built without running the field validators again
         (which cost three quarters of a listing), only enum text turned back into members.
+        An `owned` row (a dict nobody else holds, as the stores return) is kept as the
+        remembered row instead of copied.
         """
-        values = dict(row)
+        if owned and isinstance(row, dict):
+            stored = row
+            values = dict(row)
+            for name in _json_fields(cls):
+                value = values.get(name)
+                if isinstance(value, dict | list):
+                    values[name] = copy.deepcopy(value)
+        else:
+            stored = cls._copy_of(row)
+            values = dict(row)
         for name, enum in _enum_fields(cls):
             value = values[name]
             if value is not None:
                 values[name] = enum(value)
-        entity: Self = object.__new__(cls)
-        object.__setattr__(entity, "__dict__", values)
-        object.__setattr__(entity, "__pydantic_fields_set__", set(values))
-        object.__setattr__(entity, "__pydantic_extra__", None)
-        object.__setattr__(entity, "__pydantic_private__", {"_stored": entity._copy_of(row)})
+        entity: Self = _new(cls)
+        _set(entity, "__dict__", values)
+        _set(entity, "__pydantic_fields_set__", set(values))
+        _set(entity, "__pydantic_extra__", None)
+        _set(entity, "__pydantic_private__", {"_stored": stored})
         return entity
 
     def remember_stored(self, row: Mapping[str, Any]) -> None:
@@ -179,9 +195,10 @@ class Entity(SQLModel):
     def changed_columns(self) -> dict[str, Any]:
         """Columns that differ from what was read (all of them for an entity never stored)."""
         row = self.to_row()
-        if self._stored is None:
+        stored = self._stored  # once: a private attribute is read through pydantic's __getattr__
+        if stored is None:
             return row
-        return {name: value for name, value in row.items() if self._stored.get(name) != value}
+        return {name: value for name, value in row.items() if stored.get(name) != value}
 
     def audit_state(self) -> dict[str, Any]:
         """The entity as JSON for an audit entry, secrets left out."""

@@ -84,6 +84,13 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        # SQLite stores the text SQLAlchemy's DATETIME writes ("2026-01-01 00:00:00.000000"):
+        # isoformat writes the same in C, several times faster than its formatting.
+        if dialect.name == "sqlite":
+            return _sqlite_text
+        return super().bind_processor(dialect)
+
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         # SQLite hands back the stored text ("2026-01-01 00:00:00.000000"): the C parser of
         # fromisoformat reads it in a fraction of the time SQLAlchemy's regex takes, which
@@ -93,8 +100,18 @@ class UtcDateTime(TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
 
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    # In UTC the offset isoformat ends with is always "+00:00": cut, not `.replace`d away.
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+
+
 def _sqlite_utc(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    # Parsing the offset is several times cheaper than `.replace(tzinfo=UTC)` after it.
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
 # What one index entry may hold, in bytes: PostgreSQL refuses B-tree entries over 2,704 bytes

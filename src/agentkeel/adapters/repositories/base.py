@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar, assert_never
 
 from pydantic import JsonValue
+from sqlalchemy import Table
 
 from agentkeel.adapters.store import (
     Before,
@@ -56,20 +58,29 @@ class UnitState:
         self.seen.clear()
 
 
+@cache
+def _layout(
+    entity: type[Entity],
+) -> tuple[Table, str, str | None, tuple[tuple[str, str], ...]]:
+    """What a repository needs to know of its table, worked out once per entity (a
+    repository is built in every unit of work that uses it): the table, its label, the
+    row-version column, and the exclusive flags as (flag, the column grouping them)."""
+    table = table_of(entity)
+    flags = tuple(
+        (str(index.info["only_where_set"]), index.columns.keys()[0])
+        for index in table.indexes
+        if index.info.get("only_where_set")
+    )
+    return table, label_of(table), entity.version_field, flags
+
+
 class TableRepository(Generic[E]):
     entity: ClassVar[type[Entity]]
 
     def __init__(self, state: UnitState) -> None:
         self._state = state
         self._store = state.store
-        self._table = table_of(self.entity)
-        self._label = label_of(self._table)
-        self._version = self.entity.version_field
-        self._exclusive_flags = [
-            (str(index.info["only_where_set"]), index.columns.keys()[0])
-            for index in self._table.indexes
-            if index.info.get("only_where_set")
-        ]
+        self._table, self._label, self._version, self._exclusive_flags = _layout(self.entity)
 
     # -- the generic port ------------------------------------------------------------------
 
@@ -105,7 +116,11 @@ class TableRepository(Generic[E]):
         stamps: dict[str, Any] = dict.fromkeys(entity.stamped_on_insert, now)
         if self._version is not None:
             stamps[self._version] = 1
-        return checked.model_copy(update=stamps)
+        # `checked` is our own fresh copy: stamped in place (the stamps are ours, trusted)
+        # rather than copied once more by `model_copy`.
+        checked.__dict__.update(stamps)
+        checked.__pydantic_fields_set__.update(stamps)
+        return checked
 
     def _stored(self, entity: E, row: Row) -> None:
         entity.remember_stored(row)
@@ -281,7 +296,8 @@ class TableRepository(Generic[E]):
 
     def _entity(self, row: dict[str, Any]) -> E:
         self._saw(row)
-        entity: E = self.entity.from_row(row)  # type: ignore[assignment]
+        # Both stores hand back rows of their own making: the entity keeps the row.
+        entity: E = self.entity.from_row(row, owned=True)  # type: ignore[assignment]
         return entity
 
     def _key(self, key: str) -> str:

@@ -125,8 +125,10 @@ def _set_sqlite_pragmas(engine: Engine, wait_ms: int, memory: bool) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection: Connection) -> None:
-        # A read-only unit of work reads a WAL snapshot without queueing behind writers.
+    def on_begin(connection: Connection | None) -> None:
+        if connection is None:  # a unit of work's DriverTransaction, which begins itself
+            return
+        # A read-only connection reads a WAL snapshot without queueing behind writers.
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.connection.info[_BEGIN] = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 

@@ -13,10 +13,17 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, inspect
 
 from agentkeel.adapters.sql.engine import read_only_connection
 from agentkeel.domain.errors import SchemaError
+from agentkeel.schema import metadata
+
+HEAD = "0005"
+"""The newest revision, known without loading the scripts (a test checks it is their head)."""
+
+MIGRATION_LOCK = 7_344_202_611
+"""A fixed advisory-lock key: concurrent start-ups on PostgreSQL migrate one at a time."""
 
 
 def script_location() -> Path:
@@ -58,6 +65,48 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """
     target = head_revision() if revision == "head" else revision
     _run(engine, lambda config: command.upgrade(config, revision), done_at=target)
+
+
+def create_or_upgrade(engine: Engine) -> None:
+    """Bring the database to head, the way `Database.open` does.
+
+    A database with no tables at all is created from the metadata at head and stamped
+    there, in one transaction: one CREATE per table and index instead of every revision's
+    steps (SQLite rebuilds a table for each batch step), the same schema, as the migration
+    tests prove `upgrade` to head builds exactly the metadata. A database already at head
+    is only read (no scripts loaded); any other is upgraded revision by revision (see
+    `upgrade`)."""
+    with _MIGRATING:
+        current = current_revision(engine)
+        if current == HEAD:
+            return
+        if current is None and _has_no_tables(engine) and _create_at_head(engine):
+            return
+        _run_alone(engine, lambda config: command.upgrade(config, "head"), done_at=HEAD)
+
+
+def _has_no_tables(engine: Engine) -> bool:
+    with read_only_connection(engine) as connection:
+        return not inspect(connection).get_table_names()
+
+
+def _create_at_head(engine: Engine) -> bool:
+    """Create the schema at head if the database is still empty once it holds the writer
+    lock (BEGIN IMMEDIATE on SQLite, the advisory lock on PostgreSQL); False if another
+    process got there first."""
+    with engine.connect() as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        if inspect(connection).get_table_names():
+            return False
+        metadata.create_all(connection, checkfirst=False)
+        context = MigrationContext.configure(connection)
+        version = context.impl.version_table_impl(
+            version_table="alembic_version", version_table_schema=None, version_table_pk=True
+        )
+        version.create(connection)
+        connection.execute(version.insert().values(version_num=HEAD))
+    return True
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -5,27 +5,22 @@ SQLAlchemy's `Connection.execute` costs about 30 µs a statement on top of the d
 result object. The repositories issue a small, fixed set of statement shapes, so each is
 compiled once per dialect into a `Prepared` — its SQL text, the order of its parameters,
 and the bind and result processors of their types (UTC datetimes, exact JSON) — and run
-with the driver's own `cursor.execute`. The connection's transaction, savepoints and
-events stay SQLAlchemy's: the transaction is begun through SQLAlchemy first, statement
-listeners (`before_cursor_execute`) still hear every statement, and a driver error is
-wrapped and translated exactly as SQLAlchemy's `handle_error` listener would.
+with the driver's own `cursor.execute` by the unit of work's `DriverTransaction`
+(`transaction.py`), which also keeps the statement listeners and the error translation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Executable, Float
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Dialect, Executable, Float
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeEngine
-
-from agentkeel.adapters.sql.errors import domain_error
 
 Processor = Callable[[Any], Any] | None
 # A parameter the caller gives, as opposed to a literal the statement carries (OFFSET 0).
@@ -44,12 +39,18 @@ class Prepared:
     binds: tuple[tuple[str, Processor, Any], ...]
     columns: tuple[str, ...]
     results: tuple[Processor, ...]
+    # The parameters of an IN, which take a list of values: the SQL holds a placeholder
+    # for each, expanded into one driver parameter per value at every call.
+    expanding: frozenset[str] = frozenset()
 
     def parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = {}
         for name, process, literal in self.binds:
             value = params[name] if literal is _GIVEN else literal
-            values[name] = value if process is None else process(value)
+            if name in self.expanding:
+                values[name] = value if process is None else [process(v) for v in value]
+            else:
+                values[name] = value if process is None else process(value)
         return values if self.order is None else [values[name] for name in self.order]
 
     def parameters_many(
@@ -83,21 +84,55 @@ class Prepared:
             return batch
         return [dict(zip(names, values, strict=True)) for values in batch]
 
+    def expanded(self, params: Mapping[str, Any]) -> tuple[str, Sequence[Any] | dict[str, Any]]:
+        """The SQL and the driver's parameters for one call: an IN's placeholder becomes
+        one parameter per value it is given (never none: an empty IN is built as FALSE)."""
+        values = self.parameters(params)
+        sql = self.sql
+        if not self.expanding:
+            return sql, values
+        if isinstance(values, dict):  # by name (psycopg)
+            for name in self.expanding:
+                items = values.pop(name)
+                names = [f"{name}_{j}" for j in range(len(items))]
+                values.update(zip(names, items, strict=True))
+                marks = ", ".join(f"%({n})s" for n in names)
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", marks)
+            return sql, values
+        assert self.order is not None
+        flat: list[Any] = []
+        for name, value in zip(self.order, values, strict=True):
+            if name in self.expanding:
+                flat.extend(value)
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * len(value)), 1)
+            else:
+                flat.append(value)
+        return sql, flat
+
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: value if process is None or value is None else process(value)
-            for name, process, value in zip(self.columns, self.results, raw, strict=True)
-        }
+        row = dict(zip(self.columns, raw, strict=True))
+        for name, process in self._processed:
+            value = row[name]
+            if value is not None:
+                row[name] = process(value)
+        return row
+
+    @cached_property
+    def _processed(self) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+        # Only the columns whose type has a result processor (timestamps, JSON) are touched.
+        return tuple(
+            (name, process)
+            for name, process in zip(self.columns, self.results, strict=True)
+            if process is not None
+        )
 
 
 @lru_cache(maxsize=2048)
-def prepare(statement: Executable, dialect: Dialect) -> Prepared | None:
-    """`statement` compiled for `dialect`, or None if it must go through SQLAlchemy (an
-    expanding IN, whose SQL depends on how many values it gets)."""
+def prepare(statement: Executable, dialect: Dialect) -> Prepared:
+    """`statement` compiled for `dialect`; an IN's values are bound at each call."""
     compiled = cast(ClauseElement, statement).compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
-    if any(bind.expanding for bind in compiled.binds.values()):
-        return None
+    expanding = frozenset(name for bind, name in compiled.bind_names.items() if bind.expanding)
     binds = tuple(
         (
             name,
@@ -110,7 +145,7 @@ def prepare(statement: Executable, dialect: Dialect) -> Prepared | None:
     columns = tuple(column.name for column in exported)
     results = tuple(_result_processor(column.type, dialect) for column in exported)
     order = tuple(compiled.positiontup or ()) if dialect.positional else None
-    return Prepared(compiled.string, order, binds, columns, results)
+    return Prepared(compiled.string, order, binds, columns, results, expanding)
 
 
 def _result_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Any:
@@ -128,66 +163,3 @@ class Fetched:
 
     rows: list[dict[str, Any]]
     rowcount: int
-
-
-def run(connection: Connection, prepared: Prepared, params: Mapping[str, Any]) -> Fetched:
-    """Run `prepared` in the connection's transaction (begun through SQLAlchemy if needed),
-    on the driver's cursor. Driver errors come out as SQLAlchemy's wrapped ones, or as the
-    domain error the engine's listener would give (Busy, a lost connection)."""
-    if not connection.in_transaction():
-        connection.begin()
-    dbapi_connection = connection.connection
-    parameters = prepared.parameters(params)
-    cursor = dbapi_connection.cursor()
-    dispatch = connection.dispatch
-    try:
-        if dispatch.before_cursor_execute:
-            dispatch.before_cursor_execute(
-                connection, cursor, prepared.sql, parameters, None, False
-            )
-        cursor.execute(prepared.sql, parameters)
-        raw = cursor.fetchall() if prepared.columns else []
-        return Fetched([prepared.row(row) for row in raw], cursor.rowcount)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise _translated(connection, prepared, parameters, exc, cursor) from exc
-    finally:
-        cursor.close()
-
-
-def run_many(connection: Connection, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Run `prepared` once per row with the driver's `executemany` (one bulk statement: a
-    pipeline on psycopg, one prepared statement stepped per row on sqlite3), in the
-    connection's transaction; errors as `run` gives them. Returns the rows it changed."""
-    if not connection.in_transaction():
-        connection.begin()
-    parameters = prepared.parameters_many(rows)
-    cursor = connection.connection.cursor()
-    dispatch = connection.dispatch
-    try:
-        if dispatch.before_cursor_execute:
-            dispatch.before_cursor_execute(connection, cursor, prepared.sql, parameters, None, True)
-        cursor.executemany(prepared.sql, parameters)
-        return int(cursor.rowcount)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise _translated(connection, prepared, parameters, exc, cursor) from exc
-    finally:
-        cursor.close()
-
-
-def _translated(
-    connection: Connection, prepared: Prepared, parameters: Any, exc: Exception, cursor: Any
-) -> Exception:
-    dialect = connection.dialect
-    error = cast(Any, exc)  # the driver's Error class, known only at run time
-    disconnect = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
-    wrapped = DBAPIError.instance(
-        prepared.sql,
-        parameters,
-        exc,
-        dialect.loaded_dbapi.Error,
-        dialect=dialect,
-        connection_invalidated=disconnect,
-    )
-    if disconnect:
-        connection.invalidate(exc)
-    return domain_error(wrapped, exc, disconnect) or wrapped

@@ -28,6 +28,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     false,
     func,
     insert,
@@ -150,6 +151,21 @@ def insert_statement(table: Table, skip_clashes: bool = False) -> Insert:
     if skip_clashes:
         return postgresql.insert(table).on_conflict_do_nothing().returning(table.c.id)
     return insert(table)
+
+
+@lru_cache(maxsize=1024)
+def checked_insert_statement(table: Table, references: tuple[tuple[str, Table], ...]) -> Insert:
+    """PostgreSQL: an INSERT of a row with references (foreign-key column, table referred
+    to) that skips the row, rather than being refused, if it breaks a unique rule (ON
+    CONFLICT DO NOTHING) or refers to a row that does not exist (INSERT ... SELECT ... WHERE
+    EXISTS), and returns the id of the row it inserted (none when it skipped it). Neither
+    aborts the transaction, so no savepoint is needed."""
+    binds = {column.name: bindparam(column.name, type_=column.type) for column in table.columns}
+    values = select(*binds.values()).where(
+        *(exists().where(target.c.id == binds[column]) for column, target in references)
+    )
+    statement = postgresql.insert(table).from_select(list(binds), values)
+    return statement.on_conflict_do_nothing().returning(table.c.id)
 
 
 @lru_cache(maxsize=1024)

@@ -1,19 +1,20 @@
-"""The SQL row store: SQLAlchemy Core statements on one connection's transaction."""
+"""The SQL row store: SQLAlchemy Core statements, prepared, on one unit of work's
+transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Integer, Table
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Executable, Integer, Table
 from sqlalchemy.exc import IntegrityError
 
 from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
-from agentkeel.adapters.sql.prepared import Fetched, prepare, run, run_many
+from agentkeel.adapters.sql.prepared import Fetched, prepare
+from agentkeel.adapters.sql.transaction import DriverTransaction
 from agentkeel.adapters.store import Aggregate, Count, Eq, In, Ne, NotNull, Order, Row, Sum, Where
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
@@ -27,24 +28,18 @@ _CHUNK = 500
 
 
 class SqlStore:
-    """A `RowStore` on a connection whose transaction the unit of work owns."""
+    """A `RowStore` on a transaction the unit of work owns."""
 
-    def __init__(self, connection: Connection, clock: Clock) -> None:
-        self.connection = connection
+    def __init__(self, transaction: DriverTransaction, clock: Clock) -> None:
+        self.transaction = transaction
         self.clock = clock
-        self._postgres = connection.dialect.name == "postgresql"
+        self._dialect = transaction.dialect
+        self._postgres = self._dialect.name == "postgresql"
 
     def _run(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Fetched:
-        """Run a statement: prepared on the driver's cursor, or (an expanding IN) through
-        SQLAlchemy. A lock wait that ran out comes out as Busy either way."""
-        prepared = prepare(statement, self.connection.dialect)
-        if prepared is not None:
-            return run(self.connection, prepared, params or {})
-        result: CursorResult[Any] = self.connection.execute(statement, params)
-        if not result.returns_rows:
-            return Fetched([], result.rowcount)
-        columns = tuple(result.keys())
-        return Fetched([dict(zip(columns, row, strict=True)) for row in result], result.rowcount)
+        """Run a statement prepared on the driver's cursor. A lock wait that ran out comes
+        out as Busy, a refused write as SQLAlchemy's IntegrityError."""
+        return self.transaction.run(prepare(statement, self._dialect), params or {})
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -124,17 +119,11 @@ class SqlStore:
     # -- writes ----------------------------------------------------------------------------
 
     def insert(self, table: Table, row: Row) -> None:
-        rules = rules_of(table.name)
-        if self._postgres and not any(row.get(fk.column) is not None for fk in rules.foreign_keys):
-            # ON CONFLICT DO NOTHING: a clash leaves the transaction usable, so no savepoint
-            # (a round trip each way) is needed; NOT NULL and CHECKs are checked up front.
-            rules.check_values(row)
-            if not self._run(sql.insert_statement(table, skip_clashes=True), row).rows:
-                raise self._clash(table, row)
+        if self._postgres:
+            self._insert_skipping(table, row)
             return
         try:
-            with self._guard(self._postgres):
-                self._run(sql.insert_statement(table), row)
+            self._run(sql.insert_statement(table), row)
         except IntegrityError as exc:
             raise self._translate(exc, table, row, inserting=True) from exc
 
@@ -150,13 +139,13 @@ class SqlStore:
             except DomainError as error:
                 # The fakes check row by row: a clash of an earlier row comes first.
                 raise self._first_refusal(table, rows[:position]) or error from None
-        prepared = prepare(sql.insert_statement(table), self.connection.dialect)
+        prepared = prepare(sql.insert_statement(table), self._dialect)
         assert prepared is not None  # an INSERT has no expanding IN
         if self._postgres:
             # A failed statement aborts a PostgreSQL transaction: a savepoint keeps it usable.
             try:
                 with self._savepoint():
-                    run_many(self.connection, prepared, rows)
+                    self.transaction.run_many(prepared, rows)
             except IntegrityError as exc:
                 raise self._refusal_of(exc, table, rows) from exc
             return
@@ -165,11 +154,10 @@ class SqlStore:
         # of a bulk insert (SQLite copies each page it first changes into a sub-journal);
         # instead, on a refusal, the rows written before it (counted by the connection's
         # total of changes) are deleted again, by id.
-        driver = self.connection.connection.dbapi_connection
-        assert driver is not None
+        driver = self.transaction.driver
         before = driver.total_changes
         try:
-            run_many(self.connection, prepared, rows)
+            self.transaction.run_many(prepared, rows)
         except IntegrityError as exc:
             written = driver.total_changes - before
             keys = [row["id"] for row in rows[:written]]
@@ -181,6 +169,31 @@ class SqlStore:
         return self._first_refusal(table, rows) or self._translate(
             exc, table, rows[0], inserting=True
         )
+
+    def _insert_skipping(self, table: Table, row: Row) -> None:
+        """PostgreSQL: an insert that skips a row breaking a unique rule (ON CONFLICT DO
+        NOTHING) or referring to a missing row (WHERE EXISTS) instead of aborting the
+        transaction, so no savepoint (a round trip each way) is needed, and names what it
+        skipped after; NOT NULL and CHECKs are checked up front."""
+        rules = rules_of(table.name)
+        rules.check_values(row)
+        references = tuple(
+            (fk.column, fk.target) for fk in rules.foreign_keys if row.get(fk.column) is not None
+        )
+        if references:
+            statement = sql.checked_insert_statement(table, references)
+        else:
+            statement = sql.insert_statement(table, skip_clashes=True)
+        try:
+            inserted = self._run(statement, row).rows
+        except IntegrityError as exc:
+            # The row referred to existed when the statement began and was deleted by a
+            # transaction that committed before the check: the transaction is aborted.
+            raise Conflict(
+                label_of(table), row.get("id"), "a row it refers to was deleted meanwhile; retry"
+            ) from exc
+        if not inserted:
+            raise self._skipped(table, row)
 
     def update(
         self,
@@ -231,10 +244,8 @@ class SqlStore:
     def atomic(self) -> AbstractContextManager[None]:
         return self._savepoint()
 
-    @contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        with self.connection.begin_nested():
-            yield
+    def _savepoint(self) -> AbstractContextManager[None]:
+        return self.transaction.savepoint()
 
     def _guard(self, needed: bool) -> AbstractContextManager[Any]:
         # A failed statement aborts a PostgreSQL transaction; a savepoint keeps the unit of
@@ -251,12 +262,17 @@ class SqlStore:
         rules.check_written(values)
         return self._postgres and not rules.keyed_columns.isdisjoint([*values, *increments])
 
-    def _clash(self, table: Table, row: Row) -> DomainError:
-        """The error for an insert that ON CONFLICT DO NOTHING skipped."""
+    def _skipped(self, table: Table, row: Row) -> DomainError:
+        """The error for an insert that PostgreSQL skipped: the first unique rule it
+        breaks, else the first reference to a missing row, as the fakes check them."""
         rule = self._first_clash(table, row, inserting=True)
         if rule is not None:
             return rule.error(table, row)
-        # The clashing row went away between the insert and this look (a concurrent delete).
+        for fk in rules_of(table.name).foreign_keys:
+            value = row.get(fk.column)
+            if value is not None and self.get(fk.target, value) is None:
+                return fk.error(table, value)
+        # What it clashed with went away between the insert and this look.
         return Conflict(label_of(table), row.get("id"), "clashed with a concurrent write; retry")
 
     # -- errors ----------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""The SQL unit of work: one connection and its transaction."""
+"""The SQL unit of work: one pooled driver connection and its transaction."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
-from agentkeel.adapters.sql.engine import read_only_connection
 from agentkeel.adapters.sql.store import SqlStore
+from agentkeel.adapters.sql.transaction import DriverTransaction
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
@@ -23,15 +23,13 @@ class SqlUnitOfWork(BaseUnitOfWork):
     ) -> None:
         super().__init__(clock, bus or EventBus(), source, read_only)
         self._engine = engine
-        self._connection: Connection | None = None
+        self._transaction: DriverTransaction | None = None
 
     def _begin(self) -> SqlStore:
-        # The transaction begins with the first statement (BEGIN IMMEDIATE on SQLite).
-        if self.read_only:
-            self._connection = read_only_connection(self._engine)
-        else:
-            self._connection = self._engine.connect()
-        return SqlStore(self._connection, self.clock)
+        # The transaction begins with the first statement (BEGIN IMMEDIATE on SQLite for
+        # a writer, BEGIN for a read-only unit of work).
+        self._transaction = DriverTransaction(self._engine, read_only=self.read_only)
+        return SqlStore(self._transaction, self.clock)
 
     def _commit(self) -> None:
         self._require().commit()
@@ -40,12 +38,11 @@ class SqlUnitOfWork(BaseUnitOfWork):
         self._require().rollback()
 
     def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.rollback()
-            self._connection.close()
-            self._connection = None
+        if self._transaction is not None:
+            transaction, self._transaction = self._transaction, None
+            transaction.close()
 
-    def _require(self) -> Connection:
-        if self._connection is None:
+    def _require(self) -> DriverTransaction:
+        if self._transaction is None:
             raise RuntimeError("use the unit of work inside `with uow:`")
-        return self._connection
+        return self._transaction
