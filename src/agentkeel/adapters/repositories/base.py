@@ -66,9 +66,9 @@ class TableRepository(Generic[E]):
         self._label = label_of(self._table)
         self._version = self.entity.version_field
         self._exclusive_flags = [
-            (str(index.info["only_where_set"]), index.columns.keys()[0])
+            (str(index.info["exclusive_flag"]), index.columns.keys()[0])
             for index in self._table.indexes
-            if index.info.get("only_where_set")
+            if index.info.get("exclusive_flag")
         ]
 
     # -- the generic port ------------------------------------------------------------------

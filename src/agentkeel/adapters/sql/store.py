@@ -14,7 +14,7 @@ from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
 from agentkeel.adapters.sql.prepared import Fetched, prepare, run
-from agentkeel.adapters.store import Eq, Ne, NotNull, Order, Row, Where
+from agentkeel.adapters.store import Eq, Ne, Order, Row, Where, covered
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
 from agentkeel.schema import label_of
@@ -221,8 +221,8 @@ class SqlStore:
                 continue
             where: list[Where] = [Eq(c, v) for c, v in zip(rule.columns, values, strict=True)]
             where.append(Ne("id", row["id"]))
-            if rule.only_where_set is not None:
-                where.append(NotNull(rule.only_where_set))
+            if rule.only is not None:
+                where.append(covered(rule.only))
             if self.count(table, where):
                 return rule
         return None

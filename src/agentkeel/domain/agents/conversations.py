@@ -30,6 +30,10 @@ class Conversation(Timestamped):
     question: LongText
     answer: LongText | None = None
     status: ConversationStatus = ConversationStatus.PENDING
+    # What the question is about, if anything (CW).
+    initiative_id: Id | None = None
+    phase_id: Id | None = None
+    task_id: Id | None = None
 
 
 class Party(StrEnum):
