@@ -13,33 +13,35 @@ from sqlalchemy import CheckConstraint, Index, Table, UniqueConstraint
 
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, ReferenceMissing
 from agentkeel.schema import label_of, metadata
-from agentkeel.schema.base import ExactJson
+from agentkeel.schema.base import ExactJson, Only
 
 
 @dataclass(frozen=True)
 class UniqueRule:
-    """No two rows share `columns` (NULL never clashes); with `only_where_set`, only rows
-    where that flag column is set count (a partial unique index)."""
+    """No two rows share `columns` (NULL never clashes); with `only`, only the rows it
+    covers count (a partial unique index); `exclusive_flag` names the flag of an exclusive
+    flag's index."""
 
     name: str
     columns: tuple[str, ...]
-    only_where_set: str | None = None
+    only: Only | None = None
+    exclusive_flag: str | None = None
 
     def key(self, row: dict[str, Any]) -> tuple[Any, ...] | None:
-        if self.only_where_set is not None and row.get(self.only_where_set) is None:
+        if self.only is not None and not self.only.holds(row):
             return None
         values = tuple(row.get(column) for column in self.columns)
         return None if any(value is None for value in values) else values
 
     def error(self, table: Table, row: dict[str, Any]) -> AlreadyExists | Conflict:
         label = label_of(table)
-        if self.only_where_set is not None:
+        if self.exclusive_flag is not None:
             # The repositories clear an exclusive flag before setting it, so a clash here
             # means a concurrent unit of work set it first.
             return Conflict(
                 label,
                 row.get("id"),
-                f"another {label} of this {self.columns[0]} has {self.only_where_set} set; retry",
+                f"another {label} of this {self.columns[0]} has {self.exclusive_flag} set; retry",
             )
         return AlreadyExists(label, {column: row[column] for column in self.columns})
 
@@ -67,10 +69,10 @@ class TableRules:
 
     @cached_property
     def keyed_columns(self) -> frozenset[str]:
-        """Columns whose new value can break a unique or foreign-key rule (a partial
-        unique index's flag among them)."""
+        """Columns whose new value can break a unique or foreign-key rule (the column
+        that says which rows a partial unique index covers among them)."""
         columns = {column for rule in self.uniques for column in rule.columns}
-        columns |= {rule.only_where_set for rule in self.uniques if rule.only_where_set}
+        columns |= {rule.only.column for rule in self.uniques if rule.only is not None}
         columns |= {rule.column for rule in self.foreign_keys}
         return frozenset(columns)
 
@@ -155,7 +157,8 @@ def rules_of(table_name: str) -> TableRules:
                 UniqueRule(
                     str(idx.name),
                     tuple(c.name for c in idx.columns),
-                    idx.info.get("only_where_set"),
+                    idx.info.get("only"),
+                    idx.info.get("exclusive_flag"),
                 )
             )
     foreign_keys = tuple(

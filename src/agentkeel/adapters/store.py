@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from sqlalchemy import Table
 
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import ReadOnly
+from agentkeel.schema.base import Only
 
 Row = dict[str, Any]
 
@@ -71,6 +72,19 @@ class Since:
 
 
 Where = Eq | Ne | In | IsNull | NotNull | Before | Since
+
+
+def covered(only: Only) -> Where:
+    """The query term selecting the rows a partial unique index covers."""
+    match only.state:
+        case "set":
+            return NotNull(only.column)
+        case "unset":
+            return IsNull(only.column)
+        case "equal":
+            return Eq(only.column, only.value)
+        case _:
+            assert_never(only.state)
 
 
 @dataclass(frozen=True)

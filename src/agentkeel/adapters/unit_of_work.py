@@ -27,6 +27,22 @@ from agentkeel.adapters.repositories.agents import (
 )
 from agentkeel.adapters.repositories.audit import AuditLogRepository
 from agentkeel.adapters.repositories.base import UnitState
+from agentkeel.adapters.repositories.planning import (
+    ChangeSetEntryRepository,
+    ChangeSetRepository,
+    ChatMessageRepository,
+    ChatSessionRepository,
+    ErrandRepository,
+    InitiativeRepository,
+    InitiativeRepositoryLinkRepository,
+    PageRepository,
+    PhaseDependencyRepository,
+    PhaseRepository,
+    ProposalRepository,
+    ReviewCommentRepository,
+    TaskDependencyRepository,
+    TaskRepository,
+)
 from agentkeel.adapters.repositories.workspace import (
     GitRepositoryRepository,
     PlaceholderRepository,
@@ -89,6 +105,20 @@ class BaseUnitOfWork:
     messages = OnFirstUse(MessageRepository)
     metrics = OnFirstUse(MetricRepository)
     interaction_sessions = OnFirstUse(InteractionSessionRepository)
+    initiatives = OnFirstUse(InitiativeRepository)
+    initiative_repositories = OnFirstUse(InitiativeRepositoryLinkRepository)
+    phases = OnFirstUse(PhaseRepository)
+    phase_dependencies = OnFirstUse(PhaseDependencyRepository)
+    tasks = OnFirstUse(TaskRepository)
+    task_dependencies = OnFirstUse(TaskDependencyRepository)
+    pages = OnFirstUse(PageRepository)
+    proposals = OnFirstUse(ProposalRepository)
+    review_comments = OnFirstUse(ReviewCommentRepository)
+    chat_sessions = OnFirstUse(ChatSessionRepository)
+    chat_messages = OnFirstUse(ChatMessageRepository)
+    change_sets = OnFirstUse(ChangeSetRepository)
+    change_set_entries = OnFirstUse(ChangeSetEntryRepository)
+    errands = OnFirstUse(ErrandRepository)
     audit_logs = OnFirstUse(AuditLogRepository)
 
     def __init__(

@@ -21,6 +21,22 @@ from agentkeel.ports.agents import (
     Metrics,
 )
 from agentkeel.ports.audit import AuditLogs
+from agentkeel.ports.planning import (
+    ChangeSetEntries,
+    ChangeSets,
+    ChatMessages,
+    ChatSessions,
+    Errands,
+    InitiativeRepositories,
+    Initiatives,
+    Pages,
+    PhaseDependencies,
+    Phases,
+    Proposals,
+    ReviewComments,
+    TaskDependencies,
+    Tasks,
+)
 from agentkeel.ports.workspace import (
     Projects,
     Repositories,
@@ -89,6 +105,48 @@ class UnitOfWork(Protocol):
 
     @property
     def interaction_sessions(self) -> InteractionSessions: ...
+
+    @property
+    def initiatives(self) -> Initiatives: ...
+
+    @property
+    def initiative_repositories(self) -> InitiativeRepositories: ...
+
+    @property
+    def phases(self) -> Phases: ...
+
+    @property
+    def phase_dependencies(self) -> PhaseDependencies: ...
+
+    @property
+    def tasks(self) -> Tasks: ...
+
+    @property
+    def task_dependencies(self) -> TaskDependencies: ...
+
+    @property
+    def pages(self) -> Pages: ...
+
+    @property
+    def proposals(self) -> Proposals: ...
+
+    @property
+    def review_comments(self) -> ReviewComments: ...
+
+    @property
+    def chat_sessions(self) -> ChatSessions: ...
+
+    @property
+    def chat_messages(self) -> ChatMessages: ...
+
+    @property
+    def change_sets(self) -> ChangeSets: ...
+
+    @property
+    def change_set_entries(self) -> ChangeSetEntries: ...
+
+    @property
+    def errands(self) -> Errands: ...
 
     @property
     def audit_logs(self) -> AuditLogs: ...

@@ -3,10 +3,19 @@
 from sqlalchemy import Table
 
 from agentkeel.domain.entity import Entity
-from agentkeel.schema import agents, audit, workspace
+from agentkeel.schema import agents, audit, planning, workspace
 from agentkeel.schema.base import ENTITIES, label_of, metadata
 
-__all__ = ["agents", "audit", "entity_of", "label_of", "metadata", "table_of", "workspace"]
+__all__ = [
+    "agents",
+    "audit",
+    "entity_of",
+    "label_of",
+    "metadata",
+    "planning",
+    "table_of",
+    "workspace",
+]
 
 _TABLE_OF: dict[type[Entity], Table] = {
     entity: metadata.tables[name] for name, entity in ENTITIES.items()

@@ -1,7 +1,7 @@
 """Tables of the agents context.
 
-Columns whose target belongs to a later context (`agents.task_id`, `agents.initiative_id`,
-`conversations.initiative_id / phase_id / task_id`) arrive with the planning context.
+`agents.task_id / initiative_id` and `conversations.initiative_id / phase_id / task_id` point
+at the planning context's tables (they came with its migration).
 """
 
 from agentkeel.domain.agents import (
@@ -48,6 +48,8 @@ agents = entity_table(
     "agents",
     references("profile_id", "agent_profiles", on_delete="SET NULL"),
     references("account_id", "accounts", on_delete="SET NULL"),
+    references("task_id", "tasks", on_delete="SET NULL", cycle=True),
+    references("initiative_id", "initiatives", on_delete="SET NULL"),
     unique("name"),
     index("session_id"),
     index("status"),
@@ -66,6 +68,9 @@ conversations = entity_table(
     references("from_agent_id", "agents", on_delete="CASCADE"),
     references("to_agent_id", "agents", on_delete="CASCADE", index=False),
     index("to_agent_id", "status"),
+    references("initiative_id", "initiatives", on_delete="SET NULL"),
+    references("phase_id", "phases", on_delete="SET NULL"),
+    references("task_id", "tasks", on_delete="SET NULL"),
 )
 
 messages = entity_table(

@@ -205,11 +205,17 @@ def field_spec(annotation: Any) -> FieldSpec:
 Relation = Callable[[str, dict[str, Column[Any]]], list[Any]]
 
 
-def references(field: str, target: str, *, on_delete: OnDelete, index: bool = True) -> Relation:
-    """`field` is a foreign key to `target.id`, with the given ON DELETE."""
+def references(
+    field: str, target: str, *, on_delete: OnDelete, index: bool = True, cycle: bool = False
+) -> Relation:
+    """`field` is a foreign key to `target.id`, with the given ON DELETE.
+
+    `cycle` marks the one key of a cycle of tables (agents.task_id -> tasks,
+    tasks.assigned_agent_id -> agents) that is added after both tables exist."""
 
     def apply(table_name: str, columns: dict[str, Column[Any]]) -> list[Any]:
-        columns[field].append_foreign_key(ForeignKey(f"{target}.id", ondelete=on_delete))
+        key = ForeignKey(f"{target}.id", ondelete=on_delete, use_alter=cycle)
+        columns[field].append_foreign_key(key)
         return [Index(f"ix_{table_name}_{field}", field)] if index else []
 
     return apply
@@ -231,27 +237,88 @@ def index(*fields: str) -> Relation:
     return apply
 
 
+@dataclass(frozen=True)
+class Only:
+    """The rows a partial unique index covers: those whose `column` is set (not null),
+    unset (null), or equal to `value`. The database reads it as the index's WHERE; the
+    fakes and the error translation read it from the index's `info`."""
+
+    column: str
+    state: Literal["set", "unset", "equal"]
+    value: str | None = None
+
+    def holds(self, row: typing.Mapping[str, Any]) -> bool:
+        value = row.get(self.column)
+        match self.state:
+            case "set":
+                return value is not None
+            case "unset":
+                return value is None
+            case "equal":
+                return bool(value == self.value)
+            case _:
+                typing.assert_never(self.state)
+
+    def clause(self) -> Any:
+        match self.state:
+            case "set":
+                return column(self.column).is_not(None)
+            case "unset":
+                return column(self.column).is_(None)
+            case "equal":
+                return column(self.column) == self.value
+            case _:
+                typing.assert_never(self.state)
+
+    def describe(self) -> str:
+        match self.state:
+            case "set":
+                return f"`{self.column}` is set"
+            case "unset":
+                return f"`{self.column}` is null"
+            case "equal":
+                return f"`{self.column}` = '{self.value}'"
+            case _:
+                typing.assert_never(self.state)
+
+
+def unique_where(*fields: str, only: Only, name: str) -> Relation:
+    """No two rows covered by `only` share these values: a partial unique index (one root
+    page per initiative, one active chat session per target), refused by the database even
+    under concurrent writers, and alike by the fakes."""
+
+    def apply(table_name: str, columns: dict[str, Column[Any]]) -> list[Any]:
+        return [_partial_unique(f"uq_{table_name}_{'_'.join(fields)}_{name}", fields, only)]
+
+    return apply
+
+
 def exclusive_flag(flag: str, *, per: str) -> Relation:
-    """At most one row per `per` value has `flag` set: a partial unique index.
+    """At most one row per `per` value has `flag` set: a partial unique index. The
+    repositories clear the flag on the group's other rows when a write sets it.
 
     The database refuses a second flagged row even under concurrent writers; the fakes read
     the same rule from the index's `info`.
     """
 
     def apply(table_name: str, columns: dict[str, Column[Any]]) -> list[Any]:
-        flagged = column(flag).is_not(None)
-        return [
-            Index(
-                f"uq_{table_name}_{per}_{flag}",
-                per,
-                unique=True,
-                sqlite_where=flagged,
-                postgresql_where=flagged,
-                info={"only_where_set": flag},
-            )
-        ]
+        index = _partial_unique(f"uq_{table_name}_{per}_{flag}", (per,), Only(flag, "set"))
+        index.info["exclusive_flag"] = flag
+        return [index]
 
     return apply
+
+
+def _partial_unique(name: str, fields: tuple[str, ...], only: Only) -> Index:
+    where = only.clause()
+    return Index(
+        name,
+        *fields,
+        unique=True,
+        sqlite_where=where,
+        postgresql_where=where,
+        info={"only": only},
+    )
 
 
 def entity_table(entity: type[Entity], name: str, *relations: Relation) -> Table:

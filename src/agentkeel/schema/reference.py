@@ -68,8 +68,10 @@ def _table(table: Table) -> list[str]:
         assert isinstance(index, Index)
         columns = ", ".join(c.name for c in index.columns)
         kind = "unique index" if index.unique else "index"
-        where = index.info.get("only_where_set")
-        suffix = f" where `{where}` is set (one per {columns})" if where else ""
+        only = index.info.get("only")
+        suffix = f" where {only.describe()}" if only is not None else ""
+        if index.info.get("exclusive_flag"):
+            suffix += f" (one per {columns})"
         extras.append(f"- {kind} `{index.name}` ({columns}){suffix}")
     return [*lines, "", *extras, ""]
 

@@ -38,6 +38,7 @@ from agentkeel.adapters.store import (
     Since,
     Sum,
     Where,
+    covered,
 )
 from agentkeel.adapters.writers import busy
 from agentkeel.domain.clock import Clock
@@ -334,9 +335,8 @@ class MemoryStore:
             row = rows.get(equal["id"])
             return [] if row is None else [row]
         if self.tables is self.db and equal:
-            set_flags = {term.column for term in where if isinstance(term, NotNull)}
             for rule in rules_of(table.name).uniques:
-                partial_ok = rule.only_where_set is None or rule.only_where_set in set_flags
+                partial_ok = rule.only is None or covered(rule.only) in where
                 if partial_ok and all(column in equal for column in rule.columns):
                     values = tuple(equal[column] for column in rule.columns)
                     key = self.db.unique[(table.name, rule.name)].get(values)

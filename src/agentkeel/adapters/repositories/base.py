@@ -67,9 +67,9 @@ def _layout(
     row-version column, and the exclusive flags as (flag, the column grouping them)."""
     table = table_of(entity)
     flags = tuple(
-        (str(index.info["only_where_set"]), index.columns.keys()[0])
+        (str(index.info["exclusive_flag"]), index.columns.keys()[0])
         for index in table.indexes
-        if index.info.get("only_where_set")
+        if index.info.get("exclusive_flag")
     )
     return table, label_of(table), entity.version_field, flags
 

@@ -14,12 +14,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
 
 from agentkeel.adapters.sql.engine import read_only_connection
 from agentkeel.domain.errors import SchemaError
 from agentkeel.schema import metadata
 
-HEAD = "0005"
+HEAD = "0006"
 """The newest revision, known without loading the scripts (a test checks it is their head)."""
 
 MIGRATION_LOCK = 7_344_202_611
@@ -99,7 +100,7 @@ def _create_at_head(engine: Engine) -> bool:
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         if inspect(connection).get_table_names():
             return False
-        metadata.create_all(connection, checkfirst=False)
+        _create_tables(connection)
         context = MigrationContext.configure(connection)
         version = context.impl.version_table_impl(
             version_table="alembic_version", version_table_schema=None, version_table_pk=True
@@ -107,6 +108,24 @@ def _create_at_head(engine: Engine) -> bool:
         version.create(connection)
         connection.execute(version.insert().values(version_num=HEAD))
     return True
+
+
+def _create_tables(connection: Connection) -> None:
+    """CREATE every table and index of the metadata. The foreign key that closes a cycle of
+    tables (`use_alter`: agents.task_id) is declared in its CREATE TABLE on SQLite, which
+    allows a key to a table not created yet and cannot add one later, and added after all
+    tables on PostgreSQL. (Not `metadata.create_all`: its ALTER marks the key as never to be
+    declared inline again, for every later CREATE TABLE in the process, SQLite's included.)"""
+    sqlite = connection.dialect.name == "sqlite"
+    later = []
+    for table in metadata.sorted_tables:
+        keys = [key for key in table.foreign_key_constraints if sqlite or not key.use_alter]
+        later += [key for key in table.foreign_key_constraints if key not in keys]
+        connection.execute(CreateTable(table, include_foreign_key_constraints=keys))
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            connection.execute(CreateIndex(index))
+    for key in later:
+        connection.execute(AddConstraint(key, isolate_from_table=False))
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -15,7 +15,7 @@ from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
 from agentkeel.adapters.sql.prepared import Fetched, prepare
 from agentkeel.adapters.sql.transaction import DriverTransaction
-from agentkeel.adapters.store import Aggregate, Count, Eq, In, Ne, NotNull, Order, Row, Sum, Where
+from agentkeel.adapters.store import Aggregate, Count, Eq, In, Ne, Order, Row, Sum, Where, covered
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
 from agentkeel.schema import label_of
@@ -341,8 +341,8 @@ class SqlStore:
             return inserting and self.get(table, row["id"]) is not None
         where: list[Where] = [Eq(c, v) for c, v in zip(rule.columns, values, strict=True)]
         where.append(Ne("id", row["id"]))
-        if rule.only_where_set is not None:
-            where.append(NotNull(rule.only_where_set))
+        if rule.only is not None:
+            where.append(covered(rule.only))
         return bool(self.count(table, where))
 
     def _translate_delete(

@@ -102,5 +102,8 @@ class Agent(Timestamped):
     last_activity_at: UtcDateTime = Field(default_factory=utc_now)
     terminated_at: UtcDateTime | None = None
     termination_reason: Description | None = None
+    # The task it works on (CW `taskId`, NX `current_task_id`) and its initiative.
+    task_id: Id | None = None
+    initiative_id: Id | None = None
 
     is_dismissed: ClassVar[Flag] = Flag("user_dismissed_at")

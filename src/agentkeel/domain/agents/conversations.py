@@ -38,6 +38,10 @@ class Conversation(Timestamped):
     question: Said
     answer: Said | None = None
     status: ConversationStatus = ConversationStatus.PENDING
+    # What the question is about, if anything (CW).
+    initiative_id: Id | None = None
+    phase_id: Id | None = None
+    task_id: Id | None = None
 
 
 class Party(StrEnum):

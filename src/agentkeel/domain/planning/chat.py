@@ -1,0 +1,93 @@
+"""Chat sessions refining a phase or task (Codewalkers), their messages, and the change
+sets a refinement applied (which Codewalkers references and DESIGN.md defines)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from agentkeel.domain.clock import utc_now
+from agentkeel.domain.entity import Entity, Flag, Timestamped
+from agentkeel.domain.fields import Description, Id, Json, Label, LongText, UtcDateTime
+
+
+class ChatTarget(StrEnum):
+    PHASE = "phase"
+    TASK = "task"
+
+
+class ChatStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class ChatSession(Timestamped):
+    """A chat about a phase or task (no foreign key to the target: deleting it closes the
+    session); at most one active session per target."""
+
+    transitions = {
+        "status": {
+            ChatStatus.ACTIVE: frozenset({ChatStatus.CLOSED}),
+            ChatStatus.CLOSED: frozenset(),
+        }
+    }
+
+    target_type: ChatTarget
+    target_id: Id
+    initiative_id: Id
+    agent_id: Id | None = None
+    status: ChatStatus = ChatStatus.ACTIVE
+
+
+class ChatRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class ChatMessage(Entity):
+    """A message of a chat session; an assistant's message links the change set it applied.
+    Append-only."""
+
+    stamped_on_insert = ("created_at",)
+
+    chat_session_id: Id
+    role: ChatRole
+    content: LongText
+    change_set_id: Id | None = None
+    created_at: UtcDateTime = Field(default_factory=utc_now)
+
+
+class ChangeSet(Timestamped):
+    """What one refinement changed in an initiative's plan, entity by entity, so that it can
+    be reverted (`reverted_at`)."""
+
+    initiative_id: Id
+    chat_session_id: Id | None = None
+    description: Description | None = None
+    reverted_at: UtcDateTime | None = None
+
+    is_reverted: ClassVar[Flag] = Flag("reverted_at")
+
+
+class ChangeAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class ChangeSetEntry(Entity):
+    """One entity a change set created, updated or deleted: its state before (null for a
+    create) and after (null for a delete). No foreign key to the entity. Append-only."""
+
+    stamped_on_insert = ("created_at",)
+
+    change_set_id: Id
+    entity_type: Label
+    entity_id: Id
+    action: ChangeAction
+    before_state: Json | None = None
+    after_state: Json | None = None
+    created_at: UtcDateTime = Field(default_factory=utc_now)

@@ -1,0 +1,3 @@
+"""Events the planning context records."""
+
+from __future__ import annotations

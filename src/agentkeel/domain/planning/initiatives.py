@@ -1,0 +1,74 @@
+"""Initiatives (Codewalkers): a body of work in a project, planned as phases and tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from agentkeel.domain.clock import utc_now
+from agentkeel.domain.entity import Entity, Flag, Timestamped
+from agentkeel.domain.fields import BranchName, Id, Name, UtcDateTime
+
+
+class InitiativeStatus(StrEnum):
+    """CW's statuses less `archived`, which became the `archived_at` flag."""
+
+    ACTIVE = "active"
+    PENDING_REVIEW = "pending_review"
+    COMPLETED = "completed"
+
+
+class ExecutionMode(StrEnum):
+    """001's preamble: review each phase before it completes, or let phases complete."""
+
+    YOLO = "yolo"
+    REVIEW_PER_PHASE = "review_per_phase"
+
+
+_S = InitiativeStatus
+
+
+class Initiative(Timestamped):
+    """An initiative of a project: its phases, tasks, pages and proposals hang from it.
+
+    Status: active -> pending_review -> completed; a review that asks for changes returns it
+    to active, and so does reopening a completed one. Archived initiatives (`archived_at`)
+    are hidden from listings and stay readable by id.
+    """
+
+    transitions = {
+        "status": {
+            _S.ACTIVE: frozenset({_S.PENDING_REVIEW, _S.COMPLETED}),
+            _S.PENDING_REVIEW: frozenset({_S.ACTIVE, _S.COMPLETED}),
+            _S.COMPLETED: frozenset({_S.ACTIVE}),
+        }
+    }
+
+    project_id: Id
+    name: Name
+    status: InitiativeStatus = InitiativeStatus.ACTIVE
+    branch: BranchName | None = None
+    execution_mode: ExecutionMode = ExecutionMode.REVIEW_PER_PHASE
+    archived_at: UtcDateTime | None = None
+
+    is_archived: ClassVar[Flag] = Flag("archived_at")
+
+    def archive(self, at: datetime) -> None:
+        self._raise_flag("archived_at", at)
+
+    def unarchive(self) -> None:
+        self._lower_flag("archived_at")
+
+
+class InitiativeRepositoryLink(Entity):
+    """A git repository an initiative works in (CW `initiative_projects`); the pair is unique
+    and the repository belongs to the initiative's project."""
+
+    stamped_on_insert = ("created_at",)
+
+    initiative_id: Id
+    repository_id: Id
+    created_at: UtcDateTime = Field(default_factory=utc_now)

@@ -1,0 +1,46 @@
+"""Phases of an initiative (Codewalkers) and the dependencies between them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, Strict
+
+from agentkeel.domain.clock import utc_now
+from agentkeel.domain.entity import Entity, Timestamped
+from agentkeel.domain.fields import Id, Json, Name, TextRule, UtcDateTime
+
+# A git commit hash (SHA-1 or SHA-256), as `git merge-base` prints it.
+CommitHash = Annotated[str, Strict(), TextRule(64, pattern=r"[0-9a-f]{4,64}")]
+
+
+class PhaseStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+    PENDING_REVIEW = "pending_review"
+
+
+class Phase(Timestamped):
+    """A phase of an initiative. `content` is the plan as a Tiptap JSON document;
+    `merge_base` the commit recorded before the phase was merged (CW), so that its diff can
+    be rebuilt after."""
+
+    initiative_id: Id
+    name: Name
+    content: Json | None = None
+    status: PhaseStatus = PhaseStatus.PENDING
+    merge_base: CommitHash | None = None
+
+
+class PhaseDependency(Entity):
+    """`phase_id` waits for `depends_on_phase_id`. Dependencies form a DAG."""
+
+    stamped_on_insert = ("created_at",)
+
+    phase_id: Id
+    depends_on_phase_id: Id
+    created_at: UtcDateTime = Field(default_factory=utc_now)
