@@ -205,5 +205,26 @@ def update_params(values: Mapping[str, Any], increments: Mapping[str, int]) -> d
 
 
 @lru_cache(maxsize=1024)
+def claim_statement(
+    table: Table,
+    shape: Shape,
+    order: tuple[tuple[str, bool], ...],
+    columns: tuple[str, ...],
+    postgres: bool,
+) -> Update:
+    """UPDATE the first matching row, in `order`, and return it: one statement. On
+    PostgreSQL the row is chosen by a locking read that skips rows other transactions hold
+    (FOR UPDATE SKIP LOCKED), so concurrent claimers under READ COMMITTED get different
+    rows; SQLite's writer lock already runs them one after another."""
+    first = select(table.c.id).where(*_clauses(table, shape))
+    first = first.order_by(*_ordering(table, order, postgres)).limit(1)
+    if postgres:
+        first = first.with_for_update(skip_locked=True)
+    values = {table.c[c]: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns}
+    statement = update(table).where(table.c.id == first.scalar_subquery()).values(values)
+    return statement.returning(*table.c)
+
+
+@lru_cache(maxsize=1024)
 def delete_statement(table: Table, shape: Shape) -> Delete:
     return delete(table).where(*_clauses(table, shape))

@@ -13,6 +13,12 @@ from agentkeel.domain.agents.conversations import (
     Message,
     Party,
 )
+from agentkeel.domain.agents.events import (
+    AccountExhausted,
+    AgentCrashed,
+    AgentResumed,
+    AgentStopped,
+)
 from agentkeel.domain.agents.logs import AgentLogChunk
 from agentkeel.domain.agents.metrics import (
     InteractionSession,
@@ -31,13 +37,17 @@ from agentkeel.domain.agents.profiles import (
 
 __all__ = [
     "Account",
+    "AccountExhausted",
     "Agent",
+    "AgentCrashed",
     "AgentLogChunk",
     "AgentMode",
     "AgentProfile",
     "AgentProfileSkill",
     "AgentProfileTool",
+    "AgentResumed",
     "AgentStatus",
+    "AgentStopped",
     "AgentType",
     "Conversation",
     "ConversationStatus",
