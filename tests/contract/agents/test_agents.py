@@ -342,6 +342,6 @@ def test_hard_delete_is_audited(uow: UnitOfWork) -> None:
     agent = uow.agents.add(Agent(prompt="Build it"))
     assert uow.agents.delete(agent.id) == {"agents": 1}
     (entry,) = uow.audit_logs.list(entity_id=agent.id)
-    assert entry.before_state is not None and entry.before_state["name"] == agent.name
+    assert isinstance(entry.before_state, dict) and entry.before_state["name"] == agent.name
     with pytest.raises(NotFound):
         uow.agents.delete(agent.id)

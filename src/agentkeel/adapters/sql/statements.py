@@ -220,7 +220,11 @@ def claim_statement(
     first = first.order_by(*_ordering(table, order, postgres)).limit(1)
     if postgres:
         first = first.with_for_update(skip_locked=True)
-    values = {table.c[c]: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns}
+    values: dict[Any, Any] = {
+        table.c[c]: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns
+    }
+    # Nothing to set: the row is still claimed (locked) and returned.
+    values = values or {table.c.id: table.c.id}
     statement = update(table).where(table.c.id == first.scalar_subquery()).values(values)
     return statement.returning(*table.c)
 
