@@ -1,4 +1,4 @@
-"""Hostile input to every port method of the workspace and audit contexts.
+"""Hostile input to every port method of the workspace, audit and agents contexts.
 
 Each example calls one method with one hostile value in one argument, on every backend, in
 a unit of work that is then rolled back. Every call must either succeed or raise a domain
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from agentkeel.database import Database
+from agentkeel.domain.agents import Account, Agent
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import (
@@ -111,6 +112,8 @@ class Known:
     project = "project-1"
     repository = "repository-1"
     template = "template-1"
+    agent = "agent-1"
+    account = "account-1"
 
 
 class Built:
@@ -203,6 +206,36 @@ CALLS: dict[str, Call | Built] = {
     "audit_logs.list(entity_id)": lambda uow, x: uow.audit_logs.list(entity_id=x),
     "audit_logs.purge_before": lambda uow, x: uow.audit_logs.purge_before(x),
     "purge_audit_logs": lambda uow, x: audit.purge_audit_logs(uow),
+    "agents.add(name)": Built(lambda x: Agent(name=x), lambda uow, e: uow.agents.add(e)),
+    "agents.add(profile_id)": Built(
+        lambda x: Agent(name="a2", profile_id=x), lambda uow, e: uow.agents.add(e)
+    ),
+    "agents.add(prompt)": Built(
+        lambda x: Agent(name="a2", prompt=x), lambda uow, e: uow.agents.add(e)
+    ),
+    "agents.update(status)": lambda uow, x: update(uow.agents, Known.agent, "status", x),
+    "agents.list(status)": lambda uow, x: uow.agents.list(status=x),
+    "agents.list(profile_id)": lambda uow, x: uow.agents.list(profile_id=x),
+    "agents.list(include_dismissed)": lambda uow, x: uow.agents.list(include_dismissed=x),
+    "agents.list(limit)": lambda uow, x: uow.agents.list(limit=x),
+    "agents.find_by_name": lambda uow, x: uow.agents.find_by_name(x),
+    "agents.find_by_session_id": lambda uow, x: uow.agents.find_by_session_id(x),
+    "agents.move_to(key)": lambda uow, x: uow.agents.move_to(x, "running"),  # type: ignore[arg-type]
+    "agents.move_to(status)": lambda uow, x: uow.agents.move_to(Known.agent, x),
+    "agents.move_to(reason)": lambda uow, x: uow.agents.move_to(Known.agent, "stopped", x),  # type: ignore[arg-type]
+    "agents.dismiss": lambda uow, x: uow.agents.dismiss(x),
+    "agents.record_tokens(key)": lambda uow, x: uow.agents.record_tokens(x, 10),
+    "agents.record_tokens(tokens)": lambda uow, x: uow.agents.record_tokens(Known.agent, x),
+    "agents.record_task_completed": lambda uow, x: uow.agents.record_task_completed(x),
+    "agents.record_task_failed": lambda uow, x: uow.agents.record_task_failed(x),
+    "accounts.add(credentials)": Built(
+        lambda x: Account(email="b@x.io", credentials=x), lambda uow, e: uow.accounts.add(e)
+    ),
+    "accounts.list(provider)": lambda uow, x: uow.accounts.list(provider=x),
+    "accounts.next_available": lambda uow, x: uow.accounts.next_available(x),
+    "accounts.mark_exhausted(key)": lambda uow, x: uow.accounts.mark_exhausted(x, None),
+    "accounts.mark_exhausted(until)": lambda uow, x: uow.accounts.mark_exhausted(Known.account, x),
+    "accounts.clear_expired_exhaustion": lambda uow, x: uow.accounts.clear_expired_exhaustion(),
 }
 
 
@@ -241,6 +274,10 @@ def populate(uow: UnitOfWork) -> None:
             display_name="Thing",
             validation_pattern="[a-z]+",
         )
+    )
+    uow.accounts.add(Account(id=Known.account, email="a@x.io", credentials="secret"))
+    uow.agents.add(
+        Agent(id=Known.agent, name="brave-otter", account_id=Known.account, status="running")  # type: ignore[arg-type]
     )
     uow.settings.add(
         Setting(
@@ -306,6 +343,7 @@ def test_hostile_values_get_a_domain_error_or_round_trip_alike(
 def test_every_call_is_tried() -> None:
     """Each port method of the workspace and audit contexts has an entry above: every
     port's own methods, and the generic ones (shared by all ports) on one port at least."""
+    from agentkeel.ports.agents import Accounts, Agents
     from agentkeel.ports.audit import AuditLogs
     from agentkeel.ports.base import EntityRepository
     from agentkeel.ports.workspace import (
@@ -318,6 +356,8 @@ def test_every_call_is_tried() -> None:
     )
 
     ports: dict[str, type] = {
+        "agents": Agents,
+        "accounts": Accounts,
         "projects": Projects,
         "repositories": Repositories,
         "worktrees": Worktrees,

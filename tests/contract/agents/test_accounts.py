@@ -37,7 +37,8 @@ def test_next_available_goes_round_robin(uow: UnitOfWork) -> None:
     picked = [uow.accounts.next_available("claude") for _ in range(4)]
     assert [p.id for p in picked if p] == [first.id, second.id, first.id, second.id]
     assert picked[0] is not None and picked[0].last_used_at is not None
-    assert picked[2] is not None and picked[2].last_used_at > picked[0].last_used_at
+    assert picked[2] is not None and picked[2].last_used_at is not None
+    assert picked[2].last_used_at > picked[0].last_used_at
     assert uow.accounts.get(first.id).last_used_at == picked[2].last_used_at
 
 
