@@ -22,7 +22,7 @@ from tests.conftest import POSTGRES_URL, truncate_all, url_of
 from tests.factories import store_of
 
 PROCESSES = 8
-ROUNDS = 20
+ROUNDS = 50
 PROVIDER = "concurrency-test"
 
 BACKENDS = [pytest.param("sqlite", marks=pytest.mark.sqlite)]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -121,6 +124,38 @@ def test_an_alias_another_unit_of_work_committed_is_not_handed_out_again(
         second = uow.agents.add(Agent())
         uow.commit()
     assert (first.name, second.name) == ("brave-otter", "calm-heron")
+
+
+def test_two_units_of_work_racing_for_one_alias_get_two(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second writer draws the same alias while the first has not committed yet: its
+    insert clashes once the first commits (PostgreSQL) or runs after it (SQLite, fakes),
+    and it draws again."""
+    _aliases(monkeypatch, "brave-otter")
+    first, second = Agent(), Agent()
+    _aliases(monkeypatch, "calm-heron")
+    added = threading.Event()
+    names_taken: list[str] = []
+
+    def spawn(agent: Agent, before_commit: Callable[[], None]) -> None:
+        with db.unit_of_work() as uow:
+            names_taken.append(uow.agents.add(agent).name)
+            before_commit()
+            uow.commit()
+
+    def hold() -> None:
+        added.set()
+        time.sleep(0.3)
+
+    winner = threading.Thread(target=spawn, args=(first, hold))
+    winner.start()
+    added.wait(5)
+    spawn(second, lambda: None)
+    winner.join()
+    assert sorted(names_taken) == ["brave-otter", "calm-heron"]
+    with db.unit_of_work() as uow:
+        assert sorted(a.name for a in uow.agents.list()) == ["brave-otter", "calm-heron"]
 
 
 def test_spawn_stamps_and_defaults(uow: UnitOfWork) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Update,
+    and_,
     bindparam,
     delete,
     false,
@@ -212,20 +213,32 @@ def claim_statement(
     columns: tuple[str, ...],
     postgres: bool,
 ) -> Update:
-    """UPDATE the first matching row, in `order`, and return it: one statement. On
-    PostgreSQL the row is chosen by a locking read that skips rows other transactions hold
-    (FOR UPDATE SKIP LOCKED), so concurrent claimers under READ COMMITTED get different
-    rows; SQLite's writer lock already runs them one after another."""
+    """UPDATE the first matching row, in `order`, and return it: one statement.
+
+    SQLite's writer lock runs claimers one after another. On PostgreSQL (READ COMMITTED)
+    they run together, so the row is chosen by a locking read that skips rows other
+    transactions are claiming (FOR UPDATE SKIP LOCKED). That alone is not enough: a row
+    another claimer changed and committed after this statement's snapshot is locked in its
+    new version and re-checked against the WHERE only, which the order columns (the last
+    use) are not in, so it would be handed out twice. The row is therefore joined to itself
+    as this statement first saw it (`seen`), with its order columns required unchanged:
+    the re-check drops a row claimed meanwhile and the read moves on to the next."""
     first = select(table.c.id).where(*_clauses(table, shape))
+    if postgres:
+        seen = table.alias("seen")
+        unchanged = [table.c.id == seen.c.id]
+        unchanged += [table.c[c].is_not_distinct_from(seen.c[c]) for c, _ in order]
+        first = first.join_from(table, seen, and_(*unchanged))
     first = first.order_by(*_ordering(table, order, postgres)).limit(1)
     if postgres:
-        first = first.with_for_update(skip_locked=True)
+        first = first.with_for_update(skip_locked=True, of=table)
     values: dict[Any, Any] = {
         table.c[c]: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns
     }
     # Nothing to set: the row is still claimed (locked) and returned.
     values = values or {table.c.id: table.c.id}
-    statement = update(table).where(table.c.id == first.scalar_subquery()).values(values)
+    chosen = first.correlate(None).scalar_subquery()
+    statement = update(table).where(table.c.id == chosen).values(values)
     return statement.returning(*table.c)
 
 
