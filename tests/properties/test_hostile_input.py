@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from agentkeel.database import Database
 from agentkeel.domain.agents import (
+    Account,
     Agent,
     AgentLogChunk,
     AgentProfile,
@@ -139,6 +140,7 @@ class Known:
     conversation = "conversation-1"
     message = "message-1"
     session = "session-1"
+    account = "account-1"
 
 
 class Built:
@@ -470,6 +472,36 @@ CALLS: dict[str, Call | Built] = {
     "interaction_sessions.update(ended_at)": lambda uow, x: update(
         uow.interaction_sessions, Known.session, "ended_at", x
     ),
+    "agents.add(name)": Built(lambda x: Agent(name=x), lambda uow, e: uow.agents.add(e)),
+    "agents.add(profile_id)": Built(
+        lambda x: Agent(name="a2", profile_id=x), lambda uow, e: uow.agents.add(e)
+    ),
+    "agents.add(prompt)": Built(
+        lambda x: Agent(name="a2", prompt=x), lambda uow, e: uow.agents.add(e)
+    ),
+    "agents.update(status)": lambda uow, x: update(uow.agents, Known.agent, "status", x),
+    "agents.list(status)": lambda uow, x: uow.agents.list(status=x),
+    "agents.list(profile_id)": lambda uow, x: uow.agents.list(profile_id=x),
+    "agents.list(include_dismissed)": lambda uow, x: uow.agents.list(include_dismissed=x),
+    "agents.list(limit)": lambda uow, x: uow.agents.list(limit=x),
+    "agents.find_by_name": lambda uow, x: uow.agents.find_by_name(x),
+    "agents.find_by_session_id": lambda uow, x: uow.agents.find_by_session_id(x),
+    "agents.move_to(key)": lambda uow, x: uow.agents.move_to(x, "running"),  # type: ignore[arg-type]
+    "agents.move_to(status)": lambda uow, x: uow.agents.move_to(Known.agent, x),
+    "agents.move_to(reason)": lambda uow, x: uow.agents.move_to(Known.agent, "stopped", x),  # type: ignore[arg-type]
+    "agents.dismiss": lambda uow, x: uow.agents.dismiss(x),
+    "agents.record_tokens(key)": lambda uow, x: uow.agents.record_tokens(x, 10),
+    "agents.record_tokens(tokens)": lambda uow, x: uow.agents.record_tokens(Known.agent, x),
+    "agents.record_task_completed": lambda uow, x: uow.agents.record_task_completed(x),
+    "agents.record_task_failed": lambda uow, x: uow.agents.record_task_failed(x),
+    "accounts.add(credentials)": Built(
+        lambda x: Account(email="b@x.io", credentials=x), lambda uow, e: uow.accounts.add(e)
+    ),
+    "accounts.list(provider)": lambda uow, x: uow.accounts.list(provider=x),
+    "accounts.next_available": lambda uow, x: uow.accounts.next_available(x),
+    "accounts.mark_exhausted(key)": lambda uow, x: uow.accounts.mark_exhausted(x, None),
+    "accounts.mark_exhausted(until)": lambda uow, x: uow.accounts.mark_exhausted(Known.account, x),
+    "accounts.clear_expired_exhaustion": lambda uow, x: uow.accounts.clear_expired_exhaustion(),
 }
 
 
@@ -541,7 +573,10 @@ def populate(uow: UnitOfWork) -> None:
     uow.agent_profile_skills.add(
         AgentProfileSkill(id=Known.skill, profile_id=profile.id, skill_name="tdd")
     )
-    uow.agents.add(Agent(id=Known.agent, name="brave-otter"))
+    uow.accounts.add(Account(id=Known.account, email="a@x.io", credentials="secret"))
+    uow.agents.add(
+        Agent(id=Known.agent, name="brave-otter", account_id=Known.account, status="running")  # type: ignore[arg-type]
+    )
     uow.agents.add(Agent(id=Known.other_agent, name="calm-heron"))
     uow.conversations.add(
         Conversation(
@@ -629,10 +664,12 @@ def test_every_call_is_tried() -> None:
     """Each port method of the workspace, audit and agents contexts has an entry above: every
     port's own methods, and the generic ones (shared by all ports) on one port at least."""
     from agentkeel.ports.agents import (
+        Accounts,
         AgentLogChunks,
         AgentProfiles,
         AgentProfileSkills,
         AgentProfileTools,
+        Agents,
         Conversations,
         InteractionSessions,
         Messages,
@@ -650,6 +687,8 @@ def test_every_call_is_tried() -> None:
     )
 
     ports: dict[str, type] = {
+        "agents": Agents,
+        "accounts": Accounts,
         "projects": Projects,
         "repositories": Repositories,
         "worktrees": Worktrees,

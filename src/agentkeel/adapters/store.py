@@ -209,6 +209,19 @@ class RowStore(Protocol):
         stored (one statement, with RETURNING), or None if none matched."""
         ...
 
+    def claim(
+        self,
+        table: Table,
+        where: Sequence[Where],
+        order_by: Sequence[Order],
+        values: Mapping[str, Any],
+    ) -> Row | None:
+        """Set `values` on the first row matching `where` in `order_by` order and return it
+        as stored, or None if none matches, in one atomic step: concurrent claimers never
+        get the same row (a row another open transaction is claiming is skipped, not waited
+        for). For handing out a pooled resource (an account)."""
+        ...
+
     def delete(self, table: Table, where: Sequence[Where]) -> int:
         """Delete matching rows with the schema's ON DELETE effects; return how many matched."""
         ...
@@ -256,6 +269,15 @@ class ReadOnlyStore:
         where: Sequence[Where],
         values: Mapping[str, Any],
         increments: Mapping[str, int] | None = None,
+    ) -> Row | None:
+        raise ReadOnly()
+
+    def claim(
+        self,
+        table: Table,
+        where: Sequence[Where],
+        order_by: Sequence[Order],
+        values: Mapping[str, Any],
     ) -> Row | None:
         raise ReadOnly()
 

@@ -409,6 +409,20 @@ class MemoryStore:
         self.update(table, [Eq("id", matched[0]["id"])], values, increments)
         return self.get(table, matched[0]["id"])
 
+    def claim(
+        self,
+        table: Table,
+        where: Sequence[Where],
+        order_by: Sequence[Order],
+        values: Mapping[str, Any],
+    ) -> Row | None:
+        # The database's lock admits one writer at a time: no other claimer can come between
+        # the choice and the write.
+        first = self.select(table, where, order_by, limit=1)
+        if not first:
+            return None
+        return self.update_one(table, [Eq("id", first[0]["id"])], values)
+
     def delete(self, table: Table, where: Sequence[Where]) -> int:
         keys = {row["id"] for row in self._matching(table, where)}
         if not keys:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import random
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, assert_never
 
 from pydantic import JsonValue
 
@@ -29,11 +30,16 @@ from agentkeel.adapters.store import (
 )
 from agentkeel.domain.agents import (
     Account,
+    AccountExhausted,
     Agent,
+    AgentCrashed,
     AgentLogChunk,
     AgentProfile,
     AgentProfileSkill,
     AgentProfileTool,
+    AgentResumed,
+    AgentStatus,
+    AgentStopped,
     Conversation,
     ConversationStatus,
     InteractionSession,
@@ -47,11 +53,19 @@ from agentkeel.domain.agents import (
     QuestionAsked,
     SessionStatus,
     SessionType,
+    names,
 )
 from agentkeel.domain.agents.profiles import ANY
-from agentkeel.domain.errors import InvalidTransition, InvalidValue, Protected, ReferenceMissing
+from agentkeel.domain.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidTransition,
+    InvalidValue,
+    Protected,
+    ReferenceMissing,
+)
 from agentkeel.domain.events import RecordDeleted
-from agentkeel.domain.fields import TextRule
+from agentkeel.domain.fields import INT64_MAX, TextRule
 from agentkeel.domain.ids import new_id
 from agentkeel.schema import table_of
 
@@ -348,12 +362,151 @@ def _flag_filter(label: str, name: str, column: str, is_set: bool | None) -> bui
     raise InvalidValue(label, name, is_set, "must be True, False or None")
 
 
+_TERMINATED = frozenset({AgentStatus.STOPPED, AgentStatus.CRASHED})
+# Random aliases drawn before a number is appended, then numbered ones drawn.
+_ALIAS_DRAWS = 10
+_NUMBERED_DRAWS = 100
+
+
 class AgentRepository(TableRepository[Agent]):
     entity = Agent
+
+    def add(self, agent: Agent) -> Agent:
+        if "name" in agent.model_fields_set:
+            return super().add(agent)  # a chosen name that is taken is AlreadyExists
+        # A generated alias is retried on a clash: first other aliases, then numbered ones.
+        # The unique index decides, so two units of work racing for one alias cannot both
+        # win: the loser's insert clashes (on PostgreSQL once the winner commits) and draws
+        # again. A failed insert writes nothing, so the unit of work stays usable.
+        alias = agent.name
+        for attempt in range(_ALIAS_DRAWS + _NUMBERED_DRAWS):
+            try:
+                return super().add(agent.model_copy(update={"name": alias}))
+            except AlreadyExists as exc:
+                if set(exc.fields) != {"name"}:
+                    raise
+            alias = names.new_alias()
+            if attempt + 1 >= _ALIAS_DRAWS:
+                alias = f"{alias}-{random.randint(2, 9999)}"
+        raise Conflict("agent", agent.id, "no free alias was found; give the agent a name")
+
+    def list(
+        self,
+        *,
+        status: AgentStatus | None = None,
+        profile_id: str | None = None,
+        include_dismissed: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[Agent]:
+        where: builtins.list[Where] = [] if include_dismissed else [IsNull("user_dismissed_at")]
+        where += self._eq_filters(status=status, profile_id=profile_id)
+        return self._select(where, [Asc("spawned_at")], limit, offset)
+
+    def find_by_name(self, name: str) -> Agent | None:
+        return self._first([Eq("name", name)])
+
+    def find_by_session_id(self, session_id: str) -> Agent | None:
+        return self._first([Eq("session_id", session_id)], [Asc("spawned_at")])
+
+    def move_to(self, key: str, status: AgentStatus, reason: str | None = None) -> Agent:
+        status = self.entity.query_value("status", status)
+        if reason is not None and status not in _TERMINATED:
+            raise InvalidValue("agent", "reason", reason, "is given only to stop or crash")
+        agent = self.get(key)
+        agent.status = status
+        if reason is not None:
+            agent.termination_reason = reason
+        return self.update(agent)
+
+    def dismiss(self, key: str) -> Agent:
+        agent = self.get(key)
+        agent.user_dismissed_at = agent.user_dismissed_at or self._store.clock.now()
+        return self.update(agent)
+
+    def record_tokens(self, key: str, tokens: int) -> Agent:
+        if not isinstance(tokens, int) or isinstance(tokens, bool) or not 0 <= tokens <= INT64_MAX:
+            raise InvalidValue("agent", "tokens", tokens, "must be a whole number >= 0")
+        return self._increment(key, "tokens_used", tokens)
+
+    def record_task_completed(self, key: str) -> Agent:
+        return self._increment(key, "tasks_completed")
+
+    def record_task_failed(self, key: str) -> Agent:
+        return self._increment(key, "tasks_failed")
+
+    def _before_write(self, agent: Agent, stored: Row | None) -> None:
+        was = None if stored is None else AgentStatus(stored["status"])
+        if agent.status in _TERMINATED:
+            # Stopping or crashing stamps when; a stopped agent that crashes keeps its time.
+            if was not in _TERMINATED:
+                agent.terminated_at = self._store.clock.now()
+        else:
+            # Running again (a resume) or never stopped: no termination is in force.
+            agent.terminated_at = None
+            agent.termination_reason = None
+        if stored is not None and was in _TERMINATED and agent.status == AgentStatus.RUNNING:
+            agent.session_number = stored["session_number"] + 1
+
+    def _after_write(self, agent: Agent, stored: Row | None) -> None:
+        was = None if stored is None else AgentStatus(stored["status"])
+        if agent.status == was:
+            return
+        match agent.status:
+            case AgentStatus.STOPPED:
+                self._record(AgentStopped(agent.id, agent.termination_reason))
+            case AgentStatus.CRASHED:
+                self._record(AgentCrashed(agent.id, agent.termination_reason))
+            case AgentStatus.RUNNING if was in _TERMINATED:
+                self._record(AgentResumed(agent.id, agent.session_number))
+            case AgentStatus.RUNNING | AgentStatus.IDLE | AgentStatus.WAITING_FOR_INPUT:
+                pass
+            case _:
+                assert_never(agent.status)
 
 
 class AccountRepository(TableRepository[Account]):
     entity = Account
+
+    def list(self, *, provider: str | None = None) -> builtins.list[Account]:
+        where = self._eq_filters(provider=provider)
+        return self._select(where, [Asc("provider"), Asc("sort_order")])
+
+    def next_available(self, provider: str) -> Account | None:
+        now = self._store.clock.now()
+        # Exhaustions that have run out no longer count: clearing them first lets one
+        # claiming UPDATE pick among accounts that are simply not exhausted.
+        self._clear_expired([Eq("provider", provider)], now)
+        row = self._store.claim(
+            self._table,
+            self._query([Eq("provider", provider), IsNull("exhausted_at")]),
+            [Asc("last_used_at"), Asc("sort_order")],
+            {"last_used_at": now, **dict.fromkeys(self.entity.stamped_on_update, now)},
+        )
+        return None if row is None else self._entity(row)
+
+    def mark_exhausted(self, key: str, until: datetime | None) -> Account:
+        account = self.get(key)
+        account.exhausted_at = self._store.clock.now()
+        account.exhausted_until = until
+        return self.update(account)
+
+    def clear_expired_exhaustion(self) -> int:
+        return self._clear_expired([], self._store.clock.now())
+
+    def _clear_expired(self, where: builtins.list[Where], now: datetime) -> int:
+        # Like counters, clearing leaves the row version alone (see `_clear_others`).
+        expired = [*self._query(where), NotNull("exhausted_at"), Before("exhausted_until", now)]
+        stamps = dict.fromkeys(self.entity.stamped_on_update, now)
+        return self._store.update(
+            self._table, expired, {"exhausted_at": None, "exhausted_until": None, **stamps}
+        )
+
+    def _after_write(self, account: Account, stored: Row | None) -> None:
+        if account.exhausted_at is not None and (
+            stored is None or stored["exhausted_at"] != account.exhausted_at
+        ):
+            self._record(AccountExhausted(account.id, account.provider, account.exhausted_until))
 
 
 # `find_by_agents` binds one value per id; SQLite takes at most 32,766 in a statement.

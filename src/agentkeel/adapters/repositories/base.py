@@ -276,9 +276,13 @@ class TableRepository(Generic[E]):
         nothing written when the result would leave the column's range."""
         key = self._key(key)
         low, high = self._bounds(column)
-        within: Where = Before(column, high - by + 1) if by >= 0 else Since(column, low - by)
+        # The bound the column must be within before the addition (none for adding 0, whose
+        # bound, high + 1, could not even be sent).
+        within: list[Where] = (
+            [Before(column, high - by + 1)] if by > 0 else [Since(column, low - by)] if by else []
+        )
         stamps = {name: self._store.clock.now() for name in self.entity.stamped_on_update}
-        row = self._store.update_one(self._table, [Eq("id", key), within], stamps, {column: by})
+        row = self._store.update_one(self._table, [Eq("id", key), *within], stamps, {column: by})
         if row is None:
             current = self._store.get(self._table, key)
             if current is None:

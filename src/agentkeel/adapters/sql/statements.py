@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Update,
+    and_,
     bindparam,
     case,
     delete,
@@ -225,6 +226,43 @@ def update_params(values: Mapping[str, Any], increments: Mapping[str, int]) -> d
     params = {f"v_{column}": value for column, value in values.items()}
     params.update({f"i_{column}": delta for column, delta in increments.items()})
     return params
+
+
+@lru_cache(maxsize=1024)
+def claim_statement(
+    table: Table,
+    shape: Shape,
+    order: tuple[tuple[str, bool], ...],
+    columns: tuple[str, ...],
+    postgres: bool,
+) -> Update:
+    """UPDATE the first matching row, in `order`, and return it: one statement.
+
+    SQLite's writer lock runs claimers one after another. On PostgreSQL (READ COMMITTED)
+    they run together, so the row is chosen by a locking read that skips rows other
+    transactions are claiming (FOR UPDATE SKIP LOCKED). That alone is not enough: a row
+    another claimer changed and committed after this statement's snapshot is locked in its
+    new version and re-checked against the WHERE only, which the order columns (the last
+    use) are not in, so it would be handed out twice. The row is therefore joined to itself
+    as this statement first saw it (`seen`), with its order columns required unchanged:
+    the re-check drops a row claimed meanwhile and the read moves on to the next."""
+    first = select(table.c.id).where(*_clauses(table, shape))
+    if postgres:
+        seen = table.alias("seen")
+        unchanged = [table.c.id == seen.c.id]
+        unchanged += [table.c[c].is_not_distinct_from(seen.c[c]) for c, _ in order]
+        first = first.join_from(table, seen, and_(*unchanged))
+    first = first.order_by(*_ordering(table, order, postgres)).limit(1)
+    if postgres:
+        first = first.with_for_update(skip_locked=True, of=table)
+    values: dict[Any, Any] = {
+        table.c[c]: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns
+    }
+    # Nothing to set: the row is still claimed (locked) and returned.
+    values = values or {table.c.id: table.c.id}
+    chosen = first.correlate(None).scalar_subquery()
+    statement = update(table).where(table.c.id == chosen).values(values)
+    return statement.returning(*table.c)
 
 
 @lru_cache(maxsize=1024)

@@ -232,6 +232,24 @@ class SqlStore:
             raise self._translate(exc, table, self._merged(table, where, values)) from exc
         return rows[0] if rows else None
 
+    def claim(
+        self,
+        table: Table,
+        where: Sequence[Where],
+        order_by: Sequence[Order],
+        values: Mapping[str, Any],
+    ) -> Row | None:
+        statement = sql.claim_statement(
+            table, sql.shape_of(where), sql.order_of(order_by), tuple(values), self._postgres
+        )
+        params = {**sql.where_params(where), **sql.update_params(values, {})}
+        try:
+            with self._guard(self._may_break_a_rule(table, values, {})):
+                rows = self._run(statement, params).rows
+        except IntegrityError as exc:
+            raise self._translate(exc, table, self._merged(table, where, values)) from exc
+        return rows[0] if rows else None
+
     def delete(self, table: Table, where: Sequence[Where]) -> int:
         statement = sql.delete_statement(table, sql.shape_of(where))
         refusable = any(edge.on_delete not in _FOLLOWED for edge in edges_into(table.name))

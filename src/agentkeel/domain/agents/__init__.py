@@ -13,7 +13,15 @@ from agentkeel.domain.agents.conversations import (
     Message,
     Party,
 )
-from agentkeel.domain.agents.events import MessageSent, QuestionAnswered, QuestionAsked
+from agentkeel.domain.agents.events import (
+    AccountExhausted,
+    AgentCrashed,
+    AgentResumed,
+    AgentStopped,
+    MessageSent,
+    QuestionAnswered,
+    QuestionAsked,
+)
 from agentkeel.domain.agents.logs import AgentLogChunk
 from agentkeel.domain.agents.metrics import Metric, MetricType
 from agentkeel.domain.agents.profiles import (
@@ -27,13 +35,17 @@ from agentkeel.domain.agents.sessions import InteractionSession, SessionStatus, 
 
 __all__ = [
     "Account",
+    "AccountExhausted",
     "Agent",
+    "AgentCrashed",
     "AgentLogChunk",
     "AgentMode",
     "AgentProfile",
     "AgentProfileSkill",
     "AgentProfileTool",
+    "AgentResumed",
     "AgentStatus",
+    "AgentStopped",
     "AgentType",
     "Conversation",
     "ConversationStatus",

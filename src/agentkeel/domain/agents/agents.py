@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, Strict
 
+from agentkeel.domain.agents import names
 from agentkeel.domain.clock import utc_now
 from agentkeel.domain.entity import Flag, Timestamped
 from agentkeel.domain.fields import (
@@ -65,7 +66,15 @@ class Agent(Timestamped):
     Status: idle -> running; running -> waiting_for_input | idle | stopped | crashed;
     waiting_for_input -> running | stopped | crashed; stopped | crashed -> running is a
     resume, which starts log session `session_number` + 1.
+
+    Without a `name`, an alias is generated (`names.new_alias`); the repository makes it
+    unique.
     """
+
+    # Stamped by the repository with the store's clock: `spawned_at` once, on insert;
+    # `last_activity_at` on insert and on every write that changes the agent (counters too).
+    stamped_on_insert = ("created_at", "updated_at", "spawned_at", "last_activity_at")
+    stamped_on_update = ("updated_at", "last_activity_at")
 
     transitions = {
         "status": {
@@ -77,7 +86,8 @@ class Agent(Timestamped):
         }
     }
 
-    name: Name
+    # Generated when the caller gives none (`"name" not in model_fields_set` tells which).
+    name: Name = Field(default_factory=lambda: names.new_alias())
     profile_id: Id | None = None
     account_id: Id | None = None
     session_id: SessionId | None = None
@@ -107,3 +117,7 @@ class Agent(Timestamped):
     initiative_id: Id | None = None
 
     is_dismissed: ClassVar[Flag] = Flag("user_dismissed_at")
+
+    @property
+    def is_terminated(self) -> bool:
+        return self.status in (AgentStatus.STOPPED, AgentStatus.CRASHED)
