@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from agentkeel.database import Database
+from agentkeel.domain.agents import Agent
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
+from agentkeel.domain.planning import Errand, Initiative, Page
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -111,6 +113,9 @@ class Known:
     project = "project-1"
     repository = "repository-1"
     template = "template-1"
+    initiative = "initiative-1"
+    page = "page-1"
+    errand = "errand-1"
 
 
 class Built:
@@ -203,7 +208,69 @@ CALLS: dict[str, Call | Built] = {
     "audit_logs.list(entity_id)": lambda uow, x: uow.audit_logs.list(entity_id=x),
     "audit_logs.purge_before": lambda uow, x: uow.audit_logs.purge_before(x),
     "purge_audit_logs": lambda uow, x: audit.purge_audit_logs(uow),
+    # The planning tree: initiatives, their repositories, pages, errands.
+    "initiatives.add(name)": Built(
+        lambda x: Initiative(project_id=Known.project, name=x),
+        lambda uow, e: uow.initiatives.add(e),
+    ),
+    "initiatives.add(branch)": Built(
+        lambda x: Initiative(project_id=Known.project, name="i", branch=x),
+        lambda uow, e: uow.initiatives.add(e),
+    ),
+    "initiatives.list(project_id)": lambda uow, x: uow.initiatives.list(project_id=x),
+    "initiatives.find_by_status": lambda uow, x: uow.initiatives.find_by_status(x),
+    "initiatives.archive": lambda uow, x: uow.initiatives.archive(x),
+    "initiatives.unarchive": lambda uow, x: uow.initiatives.unarchive(x),
+    "initiatives.update(status)": lambda uow, x: update(
+        uow.initiatives, Known.initiative, "status", x
+    ),
+    "initiative_repositories.set_for_initiative(initiative_id)": lambda uow, x: (
+        uow.initiative_repositories.set_for_initiative(x, [Known.repository])
+    ),
+    "initiative_repositories.set_for_initiative(one id)": lambda uow, x: (
+        uow.initiative_repositories.set_for_initiative(Known.initiative, [Known.repository, x])
+    ),
+    "initiative_repositories.set_for_initiative(ids)": lambda uow, x: (
+        uow.initiative_repositories.set_for_initiative(Known.initiative, x)
+    ),
+    "initiative_repositories.of_initiative": lambda uow, x: (
+        uow.initiative_repositories.of_initiative(x)
+    ),
+    "pages.find_root_page": lambda uow, x: uow.pages.find_root_page(x),
+    "pages.get_or_create_root_page(initiative_id)": lambda uow, x: (
+        uow.pages.get_or_create_root_page(x)
+    ),
+    "pages.get_or_create_root_page(title)": lambda uow, x: _fresh_root(uow, x),
+    "pages.find_by_parent_page": lambda uow, x: uow.pages.find_by_parent_page(x),
+    "pages.find_by_initiative": lambda uow, x: uow.pages.find_by_initiative(x),
+    "pages.update(parent_page_id)": lambda uow, x: update(
+        uow.pages, Known.page, "parent_page_id", x
+    ),
+    "pages.add(content)": Built(
+        lambda x: Page(
+            initiative_id=Known.initiative, parent_page_id=Known.page, title="t", content=x
+        ),
+        lambda uow, e: uow.pages.add(e),
+    ),
+    "errands.add(id)": Built(
+        lambda x: Errand(id=x, repository_id=Known.repository, description="d", branch="b"),
+        lambda uow, e: uow.errands.add(e),
+    ),
+    "errands.find_with_alias": lambda uow, x: uow.errands.find_with_alias(x),
+    "errands.find_all(repository_id)": lambda uow, x: uow.errands.find_all(repository_id=x),
+    "errands.find_all(status)": lambda uow, x: uow.errands.find_all(status=x),
+    "errands.update(status)": lambda uow, x: update(uow.errands, Known.errand, "status", x),
 }
+
+
+def _fresh_root(uow: UnitOfWork, title: Any) -> object:
+    """A root page titled `title`, for an initiative that has none yet (less its id, which
+    each backend generates)."""
+    initiative = uow.initiatives.add(
+        Initiative(id="initiative-2", project_id=Known.project, name="j")
+    )
+    root = uow.pages.get_or_create_root_page(initiative.id, title=title)
+    return root.model_dump(exclude={"id"})
 
 
 def update(repository: Any, key: str, field: str, value: Any) -> object:
@@ -240,6 +307,18 @@ def populate(uow: UnitOfWork) -> None:
             name="thing",
             display_name="Thing",
             validation_pattern="[a-z]+",
+        )
+    )
+    uow.initiatives.add(Initiative(id=Known.initiative, project_id=project.id, name="Auth"))
+    uow.pages.add(Page(id=Known.page, initiative_id=Known.initiative, title="Root"))
+    agent = uow.agents.add(Agent(id="agent-1", name="brave-otter"))
+    uow.errands.add(
+        Errand(
+            id=Known.errand,
+            repository_id=Known.repository,
+            agent_id=agent.id,
+            description="d",
+            branch="b",
         )
     )
     uow.settings.add(
@@ -308,6 +387,7 @@ def test_every_call_is_tried() -> None:
     port's own methods, and the generic ones (shared by all ports) on one port at least."""
     from agentkeel.ports.audit import AuditLogs
     from agentkeel.ports.base import EntityRepository
+    from agentkeel.ports.planning import Errands, InitiativeRepositories, Initiatives, Pages
     from agentkeel.ports.workspace import (
         Projects,
         Repositories,
@@ -325,6 +405,10 @@ def test_every_call_is_tried() -> None:
         "templates": Templates,
         "template_placeholders": TemplatePlaceholders,
         "audit_logs": AuditLogs,
+        "initiatives": Initiatives,
+        "initiative_repositories": InitiativeRepositories,
+        "pages": Pages,
+        "errands": Errands,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}
