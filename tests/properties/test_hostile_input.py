@@ -1,4 +1,5 @@
-"""Hostile input to every port method of the workspace and audit contexts.
+"""Hostile input to every port method of the workspace and audit contexts, and of the
+planning ports listed in `test_every_call_is_tried`.
 
 Each example calls one method with one hostile value in one argument, on every backend, in
 a unit of work that is then rolled back. Every call must either succeed or raise a domain

@@ -99,8 +99,9 @@ class InitiativeRepositoryLinkRepository(TableRepository[InitiativeRepositoryLin
             raise NotFound("initiative", initiative_id)
         linked = self._select([Eq("initiative_id", initiative_id)])
         kept = {link.repository_id for link in linked}
+        wanted_ids = set(wanted)
         with self._store.atomic():
-            gone = [link.id for link in linked if link.repository_id not in wanted]
+            gone = [link.id for link in linked if link.repository_id not in wanted_ids]
             if gone:
                 self._store.delete(self._table, [In("id", frozenset(gone))])
             for repository_id in wanted:
