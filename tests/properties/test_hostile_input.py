@@ -1,4 +1,5 @@
-"""Hostile input to every port method of the workspace, audit and agents contexts.
+"""Hostile input to every port method of the workspace, audit and agents contexts, and of the
+planning ports listed in `test_every_call_is_tried`.
 
 Each example calls one method with one hostile value in one argument, on every backend, in
 a unit of work that is then rolled back. Every call must either succeed or raise a domain
@@ -35,6 +36,7 @@ from agentkeel.domain.agents import (
 )
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
+from agentkeel.domain.planning import Errand, Initiative, Page
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -141,6 +143,9 @@ class Known:
     message = "message-1"
     session = "session-1"
     account = "account-1"
+    initiative = "initiative-1"
+    page = "page-1"
+    errand = "errand-1"
 
 
 class Built:
@@ -502,12 +507,74 @@ CALLS: dict[str, Call | Built] = {
     "accounts.mark_exhausted(key)": lambda uow, x: uow.accounts.mark_exhausted(x, None),
     "accounts.mark_exhausted(until)": lambda uow, x: uow.accounts.mark_exhausted(Known.account, x),
     "accounts.clear_expired_exhaustion": lambda uow, x: uow.accounts.clear_expired_exhaustion(),
+    # The planning tree: initiatives, their repositories, pages, errands.
+    "initiatives.add(name)": Built(
+        lambda x: Initiative(project_id=Known.project, name=x),
+        lambda uow, e: uow.initiatives.add(e),
+    ),
+    "initiatives.add(branch)": Built(
+        lambda x: Initiative(project_id=Known.project, name="i", branch=x),
+        lambda uow, e: uow.initiatives.add(e),
+    ),
+    "initiatives.list(project_id)": lambda uow, x: uow.initiatives.list(project_id=x),
+    "initiatives.find_by_status": lambda uow, x: uow.initiatives.find_by_status(x),
+    "initiatives.archive": lambda uow, x: uow.initiatives.archive(x),
+    "initiatives.unarchive": lambda uow, x: uow.initiatives.unarchive(x),
+    "initiatives.update(status)": lambda uow, x: update(
+        uow.initiatives, Known.initiative, "status", x
+    ),
+    "initiative_repositories.set_for_initiative(initiative_id)": lambda uow, x: (
+        uow.initiative_repositories.set_for_initiative(x, [Known.repository])
+    ),
+    "initiative_repositories.set_for_initiative(one id)": lambda uow, x: (
+        uow.initiative_repositories.set_for_initiative(Known.initiative, [Known.repository, x])
+    ),
+    "initiative_repositories.set_for_initiative(ids)": lambda uow, x: (
+        uow.initiative_repositories.set_for_initiative(Known.initiative, x)
+    ),
+    "initiative_repositories.of_initiative": lambda uow, x: (
+        uow.initiative_repositories.of_initiative(x)
+    ),
+    "pages.find_root_page": lambda uow, x: uow.pages.find_root_page(x),
+    "pages.get_or_create_root_page(initiative_id)": lambda uow, x: (
+        uow.pages.get_or_create_root_page(x)
+    ),
+    "pages.get_or_create_root_page(title)": lambda uow, x: _fresh_root(uow, x),
+    "pages.find_by_parent_page": lambda uow, x: uow.pages.find_by_parent_page(x),
+    "pages.find_by_initiative": lambda uow, x: uow.pages.find_by_initiative(x),
+    "pages.update(parent_page_id)": lambda uow, x: update(
+        uow.pages, Known.page, "parent_page_id", x
+    ),
+    "pages.add(content)": Built(
+        lambda x: Page(
+            initiative_id=Known.initiative, parent_page_id=Known.page, title="t", content=x
+        ),
+        lambda uow, e: uow.pages.add(e),
+    ),
+    "errands.add(id)": Built(
+        lambda x: Errand(id=x, repository_id=Known.repository, description="d", branch="b"),
+        lambda uow, e: uow.errands.add(e),
+    ),
+    "errands.find_with_alias": lambda uow, x: uow.errands.find_with_alias(x),
+    "errands.find_all(repository_id)": lambda uow, x: uow.errands.find_all(repository_id=x),
+    "errands.find_all(status)": lambda uow, x: uow.errands.find_all(status=x),
+    "errands.update(status)": lambda uow, x: update(uow.errands, Known.errand, "status", x),
 }
 
 
 def without_id(chunk: AgentLogChunk) -> dict[str, object]:
     """A chunk appended inside the library has a random id: compared without it."""
     return chunk.model_dump(exclude={"id"})
+
+
+def _fresh_root(uow: UnitOfWork, title: Any) -> object:
+    """A root page titled `title`, for an initiative that has none yet (less its id, which
+    each backend generates)."""
+    initiative = uow.initiatives.add(
+        Initiative(id="initiative-2", project_id=Known.project, name="j")
+    )
+    root = uow.pages.get_or_create_root_page(initiative.id, title=title)
+    return root.model_dump(exclude={"id"})
 
 
 def update(repository: Any, key: str, field: str, value: Any) -> object:
@@ -575,7 +642,12 @@ def populate(uow: UnitOfWork) -> None:
     )
     uow.accounts.add(Account(id=Known.account, email="a@x.io", credentials="secret"))
     uow.agents.add(
-        Agent(id=Known.agent, name="brave-otter", account_id=Known.account, status="running")  # type: ignore[arg-type]
+        Agent(
+            id=Known.agent,
+            name="brave-otter",
+            account_id=Known.account,
+            status="running",  # type: ignore[arg-type]
+        )
     )
     uow.agents.add(Agent(id=Known.other_agent, name="calm-heron"))
     uow.conversations.add(
@@ -597,6 +669,17 @@ def populate(uow: UnitOfWork) -> None:
     )
     uow.interaction_sessions.add(
         InteractionSession(id=Known.session, project_id=project.id, type=SessionType.INTERVIEW)
+    )
+    uow.initiatives.add(Initiative(id=Known.initiative, project_id=project.id, name="Auth"))
+    uow.pages.add(Page(id=Known.page, initiative_id=Known.initiative, title="Root"))
+    uow.errands.add(
+        Errand(
+            id=Known.errand,
+            repository_id=Known.repository,
+            agent_id=Known.agent,
+            description="d",
+            branch="b",
+        )
     )
     uow.settings.add(
         Setting(
@@ -677,6 +760,7 @@ def test_every_call_is_tried() -> None:
     )
     from agentkeel.ports.audit import AuditLogs
     from agentkeel.ports.base import EntityRepository
+    from agentkeel.ports.planning import Errands, InitiativeRepositories, Initiatives, Pages
     from agentkeel.ports.workspace import (
         Projects,
         Repositories,
@@ -704,6 +788,10 @@ def test_every_call_is_tried() -> None:
         "conversations": Conversations,
         "messages": Messages,
         "interaction_sessions": InteractionSessions,
+        "initiatives": Initiatives,
+        "initiative_repositories": InitiativeRepositories,
+        "pages": Pages,
+        "errands": Errands,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

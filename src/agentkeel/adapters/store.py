@@ -74,6 +74,12 @@ class Since:
 Where = Eq | Ne | In | IsNull | NotNull | Before | Since
 
 
+def referenced_table(table: Table, via: str) -> Table:
+    """The table the foreign key `via` of `table` refers to."""
+    (key,) = table.c[via].foreign_keys
+    return key.column.table
+
+
 def covered(only: Only) -> Where:
     """The query term selecting the rows a partial unique index covers."""
     match only.state:
@@ -137,6 +143,16 @@ class Percentile:
 Aggregate = Count | Sum | Max | Percentile
 
 
+@dataclass(frozen=True)
+class Referenced:
+    """Some columns of the row that the foreign key `via` refers to, read along with each
+    selected row in the same query (a LEFT JOIN): the referenced row's `id` and `columns`,
+    or None where `via` is NULL."""
+
+    via: str
+    columns: tuple[str, ...]
+
+
 class RowStore(Protocol):
     """Storage for one unit of work's transaction.
 
@@ -169,6 +185,19 @@ class RowStore(Protocol):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Row]: ...
+
+    def select_with(
+        self,
+        table: Table,
+        referenced: Referenced,
+        where: Sequence[Where] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[tuple[Row, Row | None]]:
+        """Like `select`, one query: each row with the `referenced` row's `id` and columns
+        (None where the foreign key is NULL)."""
+        ...
 
     def count(self, table: Table, where: Sequence[Where] = ()) -> int: ...
 
@@ -243,6 +272,7 @@ class ReadOnlyStore:
         self.clock = inner.clock
         self.get = inner.get
         self.select = inner.select
+        self.select_with = inner.select_with
         self.count = inner.count
         self.aggregate = inner.aggregate
         self.referrers = inner.referrers

@@ -34,11 +34,13 @@ from agentkeel.adapters.store import (
     NotNull,
     Order,
     Percentile,
+    Referenced,
     Row,
     Since,
     Sum,
     Where,
     covered,
+    referenced_table,
 )
 from agentkeel.adapters.writers import busy
 from agentkeel.domain.clock import Clock
@@ -359,6 +361,27 @@ class MemoryStore:
         end = None if limit is None else offset + limit
         rules = rules_of(table.name)
         return [self._copy(rules, row) for row in rows[offset:end]]
+
+    def select_with(
+        self,
+        table: Table,
+        referenced: Referenced,
+        where: Sequence[Where] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[tuple[Row, Row | None]]:
+        target_table = referenced_table(table, referenced.via)
+        target, rules = self.tables.rows[target_table.name], rules_of(target_table.name)
+        found: list[tuple[Row, Row | None]] = []
+        for row in self.select(table, where, order_by, limit, offset):
+            other = target.get(row[referenced.via]) if row[referenced.via] is not None else None
+            if other is None:
+                found.append((row, None))
+            else:
+                copied = self._copy(rules, other)
+                found.append((row, {name: copied[name] for name in ("id", *referenced.columns)}))
+        return found
 
     def count(self, table: Table, where: Sequence[Where] = ()) -> int:
         return len(self._matching(table, where))

@@ -24,6 +24,7 @@ from agentkeel.adapters.store import (
     Ne,
     NotNull,
     Order,
+    Referenced,
     Row,
     RowStore,
     Since,
@@ -317,6 +318,26 @@ class TableRepository(Generic[E]):
         offset: int = 0,
     ) -> list[E]:
         where = self._query(where)
+        self._check_page(limit, offset)
+        rows = self._store.select(self._table, where, order_by, limit, offset)
+        return [self._entity(row) for row in rows]
+
+    def _select_with(
+        self,
+        referenced: Referenced,
+        where: Sequence[Where] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[tuple[E, Row | None]]:
+        """`_select`, each entity with columns of the row a foreign key refers to (one query;
+        None where the key is NULL)."""
+        where = self._query(where)
+        self._check_page(limit, offset)
+        found = self._store.select_with(self._table, referenced, where, order_by, limit, offset)
+        return [(self._entity(row), other) for row, other in found]
+
+    def _check_page(self, limit: int | None, offset: int) -> None:
         # SQLite reads LIMIT -1 as "no limit", PostgreSQL refuses it and rounds 1.5: only
         # whole numbers >= 0 are taken, everywhere.
         for name, value in (("limit", limit), ("offset", offset)):
@@ -324,8 +345,6 @@ class TableRepository(Generic[E]):
                 isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX
             ):
                 raise InvalidValue(self._label, name, value, "must be a whole number >= 0")
-        rows = self._store.select(self._table, where, order_by, limit, offset)
-        return [self._entity(row) for row in rows]
 
     def _query(self, where: Sequence[Where]) -> list[Where]:
         """The query terms with each value as its column's field would hold it (names

@@ -55,6 +55,7 @@ from agentkeel.adapters.store import (
     Since,
     Sum,
     Where,
+    referenced_table,
 )
 
 # The query terms with their values left out: what a statement's SQL depends on.
@@ -186,6 +187,39 @@ def select_statement(
 ) -> Select[Any]:
     statement = select(table).where(*_clauses(table, shape))
     statement = statement.order_by(*_ordering(table, order, postgres))
+    if limited:
+        statement = statement.limit(bindparam("limit", type_=BigInteger()))
+    if offset:
+        statement = statement.offset(bindparam("offset", type_=BigInteger()))
+    return statement
+
+
+# Prefix of the labels under which a joined row's columns come back (no column of ours has
+# a double underscore in its name).
+REFERENCED = "ref__"
+
+
+@lru_cache(maxsize=1024)
+def select_with_statement(
+    table: Table,
+    via: str,
+    columns: tuple[str, ...],
+    shape: Shape,
+    order: tuple[tuple[str, bool], ...],
+    postgres: bool,
+    limited: bool,
+    offset: bool,
+) -> Select[Any]:
+    """`select_statement` with a LEFT JOIN to the row that `via` refers to, whose id and
+    `columns` come back labelled `ref__<column>`."""
+    target = referenced_table(table, via).alias("referenced")
+    joined = [target.c[name].label(f"{REFERENCED}{name}") for name in ("id", *columns)]
+    statement = (
+        select(table, *joined)
+        .select_from(table.outerjoin(target, table.c[via] == target.c.id))
+        .where(*_clauses(table, shape))
+        .order_by(*_ordering(table, order, postgres))
+    )
     if limited:
         statement = statement.limit(bindparam("limit", type_=BigInteger()))
     if offset:

@@ -15,7 +15,19 @@ from agentkeel.adapters.sql import statements as sql
 from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
 from agentkeel.adapters.sql.prepared import Fetched, prepare
 from agentkeel.adapters.sql.transaction import DriverTransaction
-from agentkeel.adapters.store import Aggregate, Count, Eq, In, Ne, Order, Row, Sum, Where, covered
+from agentkeel.adapters.store import (
+    Aggregate,
+    Count,
+    Eq,
+    In,
+    Ne,
+    Order,
+    Referenced,
+    Row,
+    Sum,
+    Where,
+    covered,
+)
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError
 from agentkeel.schema import label_of
@@ -70,6 +82,39 @@ class SqlStore:
         if offset:
             params["offset"] = offset
         return self._run(statement, params).rows
+
+    def select_with(
+        self,
+        table: Table,
+        referenced: Referenced,
+        where: Sequence[Where] = (),
+        order_by: Sequence[Order] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[tuple[Row, Row | None]]:
+        statement = sql.select_with_statement(
+            table,
+            referenced.via,
+            referenced.columns,
+            sql.shape_of(where),
+            sql.order_of(order_by),
+            self._postgres,
+            limit is not None,
+            bool(offset),
+        )
+        params = sql.where_params(where)
+        if limit is not None:
+            params["limit"] = limit
+        if offset:
+            params["offset"] = offset
+        names = table.columns.keys()
+        joined = [(f"{sql.REFERENCED}{name}", name) for name in ("id", *referenced.columns)]
+        found: list[tuple[Row, Row | None]] = []
+        for raw in self._run(statement, params).rows:
+            row = {name: raw[name] for name in names}
+            other = None if raw[joined[0][0]] is None else {n: raw[label] for label, n in joined}
+            found.append((row, other))
+        return found
 
     def count(self, table: Table, where: Sequence[Where] = ()) -> int:
         statement = sql.count_statement(table, sql.shape_of(where))

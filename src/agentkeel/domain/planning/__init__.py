@@ -16,12 +16,15 @@ from agentkeel.domain.planning.chat import (
     ChatStatus,
     ChatTarget,
 )
-from agentkeel.domain.planning.errands import Errand, ErrandStatus
+from agentkeel.domain.planning.errands import Errand, ErrandStatus, ErrandWithAlias
 from agentkeel.domain.planning.initiatives import (
+    BRANCH_PREFIX,
     ExecutionMode,
     Initiative,
     InitiativeRepositoryLink,
     InitiativeStatus,
+    branch_slug,
+    generated_branch,
 )
 from agentkeel.domain.planning.pages import Page
 from agentkeel.domain.planning.phases import Phase, PhaseDependency, PhaseStatus
@@ -38,6 +41,7 @@ from agentkeel.domain.planning.tasks import (
 )
 
 __all__ = [
+    "BRANCH_PREFIX",
     "ChangeAction",
     "ChangeSet",
     "ChangeSetEntry",
@@ -48,6 +52,7 @@ __all__ = [
     "ChatTarget",
     "Errand",
     "ErrandStatus",
+    "ErrandWithAlias",
     "ExecutionMode",
     "Initiative",
     "InitiativeRepositoryLink",
@@ -68,4 +73,6 @@ __all__ = [
     "TaskSize",
     "TaskStatus",
     "TaskType",
+    "branch_slug",
+    "generated_branch",
 ]

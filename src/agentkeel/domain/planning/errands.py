@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from agentkeel.domain.entity import Timestamped
@@ -44,3 +45,12 @@ class Errand(Timestamped):
     branch: BranchName
     base_branch: BranchName = "main"
     status: ErrandStatus = ErrandStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class ErrandWithAlias:
+    """An errand with the alias (`agents.name`) of its agent, None when unassigned (CW
+    `ErrandWithAlias`)."""
+
+    errand: Errand
+    agent_alias: str | None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
@@ -31,12 +33,44 @@ class ExecutionMode(StrEnum):
 _S = InitiativeStatus
 
 
+# Our namespace for the branches we generate (CW used `cw/`); a constant, not a setting:
+# a branch already pushed keeps its name whatever a setting would later say.
+BRANCH_PREFIX = "agentkeel/"
+BRANCH_MAX_LENGTH = 255
+# What a name that keeps no ASCII letter or digit becomes.
+FALLBACK_SLUG = "initiative"
+
+
+def branch_slug(name: str) -> str:
+    """`name` as a branch component: accents dropped, lowercase ASCII letters and digits,
+    every other run of characters one hyphen, no hyphen at either end; "initiative" if
+    nothing is left."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug or FALLBACK_SLUG
+
+
+def generated_branch(name: str, taken: set[str]) -> str:
+    """`agentkeel/<slug of name>`, cut to fit the column, with `-2`, `-3`... appended until
+    it is not one of `taken` (the branches of the project's other initiatives)."""
+    slug = branch_slug(name)
+    number = 1
+    while True:
+        suffix = "" if number == 1 else f"-{number}"
+        room = BRANCH_MAX_LENGTH - len(BRANCH_PREFIX) - len(suffix)
+        branch = f"{BRANCH_PREFIX}{slug[:room].rstrip('-')}{suffix}"
+        if branch not in taken:
+            return branch
+        number += 1
+
+
 class Initiative(Timestamped):
     """An initiative of a project: its phases, tasks, pages and proposals hang from it.
 
     Status: active -> pending_review -> completed; a review that asks for changes returns it
-    to active, and so does reopening a completed one. Archived initiatives (`archived_at`)
-    are hidden from listings and stay readable by id.
+    to active, and so does reopening a completed one; active -> completed directly is the
+    `yolo` path. Archived initiatives (`archived_at`) are hidden from listings and stay
+    readable by id. Without a `branch`, the repository generates one from the name.
     """
 
     transitions = {
