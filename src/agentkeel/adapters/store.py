@@ -71,7 +71,29 @@ class Since:
     value: Any
 
 
-Where = Eq | Ne | In | IsNull | NotNull | Before | Since
+@dataclass(frozen=True)
+class NoneRelated:
+    """NOT EXISTS: no row of `table` holds this row's id in `column` and matches `where`
+    (e.g. no dependency of a task whose other end is unfinished). `column` is a column of
+    `table`, usually its foreign key to this row; the terms of `where` apply to `table`'s
+    rows and may nest `RefersTo` and `NoneRelated` themselves."""
+
+    table: str
+    column: str
+    where: tuple[Where, ...] = ()
+
+
+@dataclass(frozen=True)
+class RefersTo:
+    """EXISTS: the row of `table` whose id this row holds in `column` matches `where`
+    (a NULL `column` never matches)."""
+
+    column: str
+    table: str
+    where: tuple[Where, ...] = ()
+
+
+Where = Eq | Ne | In | IsNull | NotNull | Before | Since | NoneRelated | RefersTo
 
 
 def covered(only: Only) -> Where:

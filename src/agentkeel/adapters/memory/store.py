@@ -28,8 +28,10 @@ from agentkeel.adapters.store import (
     In,
     IsNull,
     Ne,
+    NoneRelated,
     NotNull,
     Order,
+    RefersTo,
     Row,
     Since,
     Where,
@@ -195,29 +197,52 @@ class MemoryDatabase:
                     self._put(table, key, old, log=False)
 
 
-def _matches(row: Row, where: Sequence[Where]) -> bool:
+def _matches(row: Row, where: Sequence[Where], tables: Tables) -> bool:
     for term in where:
-        value = row.get(term.column)
         match term:
             case Eq():
+                value = row.get(term.column)
                 ok = value is not None and value == term.value
             case Ne():
+                value = row.get(term.column)
                 ok = value is not None and value != term.value
             case In():
+                value = row.get(term.column)
                 ok = value is not None and value in term.values
             case IsNull():
-                ok = value is None
+                ok = row.get(term.column) is None
             case NotNull():
-                ok = value is not None
+                ok = row.get(term.column) is not None
             case Before():
+                value = row.get(term.column)
                 ok = value is not None and value < term.value
             case Since():
+                value = row.get(term.column)
                 ok = value is not None and value >= term.value
+            case NoneRelated():
+                ok = not any(
+                    _matches(related, term.where, tables)
+                    for related in _referring(tables, term.table, term.column, row["id"])
+                )
+            case RefersTo():
+                key = row.get(term.column)
+                target = None if key is None else tables.rows[term.table].get(key)
+                ok = target is not None and _matches(target, term.where, tables)
             case _:
                 assert_never(term)
         if not ok:
             return False
     return True
+
+
+def _referring(tables: Tables, table: str, column: str, key: Any) -> Iterable[Row]:
+    """The rows of `table` holding `key` in `column`: through its foreign-key index if it
+    has one (as the database uses the foreign key's index), else by a scan."""
+    rows = tables.rows[table]
+    index = tables.referrer_index(table, column)
+    if index is not None:
+        return [rows[child] for child in index.get(key, ())]
+    return [row for row in rows.values() if row.get(column) == key]
 
 
 def _sort(rows: list[Row], order_by: Sequence[Order]) -> list[Row]:
@@ -285,7 +310,7 @@ class MemoryStore:
         return None if row is None else self._copy(rules_of(table.name), row)
 
     def _matching(self, table: Table, where: Sequence[Where]) -> list[Row]:
-        return [row for row in self._candidates(table, where) if _matches(row, where)]
+        return [row for row in self._candidates(table, where) if _matches(row, where, self.tables)]
 
     def _candidates(self, table: Table, where: Sequence[Where]) -> Iterable[Row]:
         """The rows an index narrows `where` to: by id, by a unique rule whose columns the

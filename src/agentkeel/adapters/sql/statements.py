@@ -19,6 +19,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Delete,
+    FromClause,
     Insert,
     Select,
     String,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
+    exists,
     false,
     func,
     insert,
@@ -42,11 +44,14 @@ from agentkeel.adapters.store import (
     In,
     IsNull,
     Ne,
+    NoneRelated,
     NotNull,
     Order,
+    RefersTo,
     Since,
     Where,
 )
+from agentkeel.schema import metadata
 
 # The query terms with their values left out: what a statement's SQL depends on.
 Shape = tuple[Where, ...]
@@ -62,6 +67,8 @@ def _blank(term: Where) -> Where:
             return In(term.column, _SOME if term.values else frozenset())
         case IsNull() | NotNull():
             return term
+        case NoneRelated() | RefersTo():
+            return replace(term, where=shape_of(term.where))
         case _:
             assert_never(term)
 
@@ -70,42 +77,56 @@ def shape_of(where: Sequence[Where]) -> Shape:
     return tuple(_blank(term) for term in where)
 
 
-def where_params(where: Sequence[Where]) -> dict[str, Any]:
+def where_params(where: Sequence[Where], prefix: str = "w") -> dict[str, Any]:
+    """The bind values of `where`: `w0, w1, ...`; a nested term's own `w2_0, w2_1, ...`."""
     params: dict[str, Any] = {}
     for i, term in enumerate(where):
         match term:
             case Eq() | Ne() | Before() | Since():
-                params[f"w{i}"] = term.value
+                params[f"{prefix}{i}"] = term.value
             case In():
                 if term.values:
-                    params[f"w{i}"] = sorted(term.values)
+                    params[f"{prefix}{i}"] = sorted(term.values)
             case IsNull() | NotNull():
                 pass
+            case NoneRelated() | RefersTo():
+                params.update(where_params(term.where, f"{prefix}{i}_"))
             case _:
                 assert_never(term)
     return params
 
 
-def _clauses(table: Table, shape: Shape) -> list[ColumnElement[bool]]:
+def _clauses(table: FromClause, shape: Shape, prefix: str = "w") -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     for i, term in enumerate(shape):
-        col = table.c[term.column]
-        param: BindParameter[Any] = bindparam(f"w{i}", expanding=isinstance(term, In))
+        name = f"{prefix}{i}"
+        param: BindParameter[Any] = bindparam(name, expanding=isinstance(term, In))
         match term:
             case Eq():
-                clauses.append(col == param)
+                clauses.append(table.c[term.column] == param)
             case Ne():
-                clauses.append(col != param)
+                clauses.append(table.c[term.column] != param)
             case In():
-                clauses.append(col.in_(param) if term.values else false())
+                clauses.append(table.c[term.column].in_(param) if term.values else false())
             case IsNull():
-                clauses.append(col.is_(None))
+                clauses.append(table.c[term.column].is_(None))
             case NotNull():
-                clauses.append(col.is_not(None))
+                clauses.append(table.c[term.column].is_not(None))
             case Before():
-                clauses.append(col < param)
+                clauses.append(table.c[term.column] < param)
             case Since():
-                clauses.append(col >= param)
+                clauses.append(table.c[term.column] >= param)
+            case NoneRelated():
+                # Each subquery gets an alias of its own: it may read the outer table again.
+                related = metadata.tables[term.table].alias(f"r_{name}")
+                inner = _clauses(related, term.where, f"{name}_")
+                link = related.c[term.column] == table.c["id"]
+                clauses.append(~exists().where(link, *inner))
+            case RefersTo():
+                target = metadata.tables[term.table].alias(f"r_{name}")
+                inner = _clauses(target, term.where, f"{name}_")
+                link = target.c["id"] == table.c[term.column]
+                clauses.append(exists().where(link, *inner))
             case _:
                 assert_never(term)
     return clauses
