@@ -4,6 +4,8 @@ a PostgreSQL server whose time zone is not UTC."""
 
 from __future__ import annotations
 
+from agentkeel.domain.workspace import DEFAULT_SETTINGS
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -51,7 +53,7 @@ def test_in_memory_databases_work(url: str) -> None:
     with Database.open(url) as db:
         assert db.tables() == sorted(metadata.tables)
         with db.unit_of_work() as uow:
-            assert uow.settings.count() == 16
+            assert uow.settings.count() == len(DEFAULT_SETTINGS)
 
 
 def test_a_sqlalchemy_url_is_taken_as_well_as_a_string(tmp_path: Path) -> None:
@@ -63,7 +65,7 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     path = str(tmp_path / "twice.db")
     Database.open(path).close()
     with Database.open(path) as db, db.unit_of_work() as uow:
-        assert uow.settings.count() == 16
+        assert uow.settings.count() == len(DEFAULT_SETTINGS)
 
 
 @contextmanager

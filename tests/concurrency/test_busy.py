@@ -4,6 +4,8 @@ setting of `Database.open`."""
 
 from __future__ import annotations
 
+from agentkeel.domain.workspace import DEFAULT_SETTINGS
+
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -198,7 +200,7 @@ def test_opening_a_sqlite_file_that_needs_no_writing_does_not_wait_for_a_writer(
             assert db.ping()
             assert "settings" in db.tables()
             with db.unit_of_work(read_only=True) as uow:
-                assert uow.settings.count() == 16
+                assert uow.settings.count() == len(DEFAULT_SETTINGS)
 
 
 def delete_a_default_setting(path: str) -> None:
