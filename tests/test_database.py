@@ -4,8 +4,6 @@ a PostgreSQL server whose time zone is not UTC."""
 
 from __future__ import annotations
 
-from agentkeel.domain.workspace import DEFAULT_SETTINGS
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,7 +15,7 @@ from sqlalchemy import make_url, text
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
 from agentkeel.domain.errors import InvalidValue
-from agentkeel.domain.workspace import Project
+from agentkeel.domain.workspace import DEFAULT_SETTINGS, Project
 from agentkeel.schema import metadata
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
 

@@ -4,8 +4,6 @@ setting of `Database.open`."""
 
 from __future__ import annotations
 
-from agentkeel.domain.workspace import DEFAULT_SETTINGS
-
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +22,7 @@ from agentkeel.adapters.sql.store import SqlStore
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import Busy, Conflict, InvalidValue
-from agentkeel.domain.workspace import Project
+from agentkeel.domain.workspace import DEFAULT_SETTINGS, Project
 from agentkeel.services.workspace import change_setting
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
 from tests.factories import store_of

@@ -7,8 +7,6 @@ partial unique index; the fakes on their lock.
 
 from __future__ import annotations
 
-from agentkeel.domain.workspace import DEFAULT_SETTINGS
-
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 from agentkeel.adapters.sql.migrate import head_revision
 from agentkeel.database import Database
 from agentkeel.domain.errors import Conflict
+from agentkeel.domain.workspace import DEFAULT_SETTINGS
 from agentkeel.services import workspace
 from tests import factories
 from tests.conftest import POSTGRES_URL, reset_postgres_schema

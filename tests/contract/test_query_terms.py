@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from agentkeel.adapters.store import (
+    AnyRelated,
     Before,
     Eq,
     In,
@@ -46,6 +47,7 @@ def test_every_kind_of_term_is_covered_here() -> None:
         NotNull,
         Before,
         Since,
+        AnyRelated,
         NoneRelated,
         RefersTo,
     }
@@ -104,6 +106,9 @@ def test_related_terms_select_updates_and_deletes_the_same_rows(uow: UnitOfWork)
         (NoneRelated("repositories", "project_id"), {c.id}),
         (NoneRelated("repositories", "project_id", (Eq("name", "web"),)), {b.id, c.id}),
         (every_repository_has_a_worktree, {a.id, c.id}),
+        (AnyRelated("repositories", "project_id"), {a.id, b.id}),
+        (AnyRelated("repositories", "project_id", (Eq("name", "web"),)), {a.id}),
+        (AnyRelated("audit_logs", "entity_id"), {b.id}),
         # Not a foreign key: the fakes scan, the database has no index; same rows.
         (NoneRelated("audit_logs", "entity_id"), {a.id, c.id}),
     ]

@@ -72,6 +72,16 @@ class Since:
 
 
 @dataclass(frozen=True)
+class AnyRelated:
+    """EXISTS: some row of `table` holds this row's id in `column` and matches `where`
+    (e.g. the tasks some task depends on). Nests like `NoneRelated`."""
+
+    table: str
+    column: str
+    where: tuple[Where, ...] = ()
+
+
+@dataclass(frozen=True)
 class NoneRelated:
     """NOT EXISTS: no row of `table` holds this row's id in `column` and matches `where`
     (e.g. no dependency of a task whose other end is unfinished). `column` is a column of
@@ -93,7 +103,7 @@ class RefersTo:
     where: tuple[Where, ...] = ()
 
 
-Where = Eq | Ne | In | IsNull | NotNull | Before | Since | NoneRelated | RefersTo
+Where = Eq | Ne | In | IsNull | NotNull | Before | Since | AnyRelated | NoneRelated | RefersTo
 
 
 def covered(only: Only) -> Where:
@@ -183,6 +193,14 @@ class RowStore(Protocol):
         """A savepoint: if the block raises, everything it wrote is undone."""
         ...
 
+    def serialize(self, table: Table, key: str) -> None:
+        """Take turns, until this transaction ends, with every unit of work that serializes
+        on the same (table, key): for a check that reads many rows before a write that
+        depends on them all (no cycle in an initiative's phase graph). It locks no row, so
+        readers and writers of the row itself do not wait. Waits past the wait limit: Busy.
+        """
+        ...
+
 
 class ReadOnlyStore:
     """A store that reads through to another and refuses every write with `ReadOnly`."""
@@ -218,4 +236,7 @@ class ReadOnlyStore:
         raise ReadOnly()
 
     def delete(self, table: Table, where: Sequence[Where]) -> int:
+        raise ReadOnly()
+
+    def serialize(self, table: Table, key: str) -> None:
         raise ReadOnly()

@@ -21,6 +21,7 @@ from sqlalchemy import Table
 
 from agentkeel.adapters.constraints import TableRules, rules_of
 from agentkeel.adapters.store import (
+    AnyRelated,
     Asc,
     Before,
     Desc,
@@ -219,11 +220,12 @@ def _matches(row: Row, where: Sequence[Where], tables: Tables) -> bool:
             case Since():
                 value = row.get(term.column)
                 ok = value is not None and value >= term.value
-            case NoneRelated():
-                ok = not any(
+            case AnyRelated() | NoneRelated():
+                found = any(
                     _matches(related, term.where, tables)
                     for related in _referring(tables, term.table, term.column, row["id"])
                 )
+                ok = found if isinstance(term, AnyRelated) else not found
             case RefersTo():
                 key = row.get(term.column)
                 target = None if key is None else tables.rows[term.table].get(key)
@@ -406,6 +408,10 @@ class MemoryStore:
             for row in self.tables.rows[table.name].values():
                 if row.get(column) in keys:
                     yield row["id"], row[column]
+
+    def serialize(self, table: Table, key: str) -> None:
+        # One writing unit of work holds the database's lock at a time already.
+        return None
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

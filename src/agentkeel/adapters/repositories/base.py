@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Generic, TypeVar, assert_never
 from pydantic import JsonValue
 
 from agentkeel.adapters.store import (
+    AnyRelated,
     Before,
     Eq,
     In,
@@ -69,7 +70,7 @@ def _query_term(entity: type[Entity], term: Where) -> Where:
             return In(term.column, frozenset(held(term.column, v) for v in term.values))
         case IsNull() | NotNull():
             return term
-        case NoneRelated() | RefersTo():
+        case AnyRelated() | NoneRelated() | RefersTo():
             related = entity_of(metadata.tables[term.table])
             return replace(term, where=tuple(_query_term(related, t) for t in term.where))
         case _:

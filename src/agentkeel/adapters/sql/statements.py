@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from agentkeel.adapters.store import (
+    AnyRelated,
     Asc,
     Before,
     Desc,
@@ -67,7 +68,7 @@ def _blank(term: Where) -> Where:
             return In(term.column, _SOME if term.values else frozenset())
         case IsNull() | NotNull():
             return term
-        case NoneRelated() | RefersTo():
+        case AnyRelated() | NoneRelated() | RefersTo():
             return replace(term, where=shape_of(term.where))
         case _:
             assert_never(term)
@@ -89,7 +90,7 @@ def where_params(where: Sequence[Where], prefix: str = "w") -> dict[str, Any]:
                     params[f"{prefix}{i}"] = sorted(term.values)
             case IsNull() | NotNull():
                 pass
-            case NoneRelated() | RefersTo():
+            case AnyRelated() | NoneRelated() | RefersTo():
                 params.update(where_params(term.where, f"{prefix}{i}_"))
             case _:
                 assert_never(term)
@@ -116,12 +117,13 @@ def _clauses(table: FromClause, shape: Shape, prefix: str = "w") -> list[ColumnE
                 clauses.append(table.c[term.column] < param)
             case Since():
                 clauses.append(table.c[term.column] >= param)
-            case NoneRelated():
+            case AnyRelated() | NoneRelated():
                 # Each subquery gets an alias of its own: it may read the outer table again.
                 related = metadata.tables[term.table].alias(f"r_{name}")
                 inner = _clauses(related, term.where, f"{name}_")
                 link = related.c[term.column] == table.c["id"]
-                clauses.append(~exists().where(link, *inner))
+                found = exists().where(link, *inner)
+                clauses.append(found if isinstance(term, AnyRelated) else ~found)
             case RefersTo():
                 target = metadata.tables[term.table].alias(f"r_{name}")
                 inner = _clauses(target, term.where, f"{name}_")
@@ -228,3 +230,11 @@ def update_params(values: Mapping[str, Any], increments: Mapping[str, int]) -> d
 @lru_cache(maxsize=1024)
 def delete_statement(table: Table, shape: Shape) -> Delete:
     return delete(table).where(*_clauses(table, shape))
+
+
+@lru_cache(maxsize=1)
+def advisory_lock_statement() -> Select[Any]:
+    """PostgreSQL: wait for the transaction-scoped advisory lock named `name` (hashed to
+    64 bits; a collision only makes two names take turns)."""
+    key = func.hashtextextended(bindparam("name", type_=String()), 0)
+    return select(func.pg_advisory_xact_lock(key))

@@ -154,6 +154,13 @@ class SqlStore:
     def atomic(self) -> AbstractContextManager[None]:
         return self._savepoint()
 
+    def serialize(self, table: Table, key: str) -> None:
+        # SQLite runs one writer at a time already (BEGIN IMMEDIATE). On PostgreSQL a
+        # transaction-scoped advisory lock: unlike FOR UPDATE on the row it does not
+        # conflict with the KEY SHARE locks that inserts of the row's children take.
+        if self._postgres:
+            self._run(sql.advisory_lock_statement(), {"name": f"{table.name}:{key}"})
+
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
         with self.connection.begin_nested():
