@@ -6,6 +6,9 @@ from typing import Any
 
 from agentkeel.adapters.store import RowStore
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+from agentkeel.domain.agents import Agent
+from agentkeel.domain.events import DomainEvent
+from agentkeel.domain.planning import Initiative, Phase, Task
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -21,6 +24,12 @@ def store_of(uow: UnitOfWork) -> RowStore:
     """The row store under a unit of work, for tests that work below the ports."""
     assert isinstance(uow, BaseUnitOfWork)
     return uow.store
+
+
+def recorded(uow: UnitOfWork) -> list[DomainEvent]:
+    """The events the unit of work recorded so far (published when it commits)."""
+    assert isinstance(uow, BaseUnitOfWork) and uow._state is not None
+    return list(uow._state.events)
 
 
 def project(uow: UnitOfWork, name: str = "Keel", **fields: Any) -> Project:
@@ -48,3 +57,19 @@ def placeholder(uow: UnitOfWork, owner: Template, name: str, **fields: Any) -> T
     return uow.template_placeholders.add(
         TemplatePlaceholder(template_id=owner.id, name=name, **fields)
     )
+
+
+def initiative(uow: UnitOfWork, owner: Project, name: str = "Auth", **fields: Any) -> Initiative:
+    return uow.initiatives.add(Initiative(project_id=owner.id, name=name, **fields))
+
+
+def phase(uow: UnitOfWork, owner: Initiative, name: str = "Design", **fields: Any) -> Phase:
+    return uow.phases.add(Phase(initiative_id=owner.id, name=name, **fields))
+
+
+def task(uow: UnitOfWork, owner: Project, name: str = "Write it", **fields: Any) -> Task:
+    return uow.tasks.add(Task(project_id=owner.id, name=name, **fields))
+
+
+def agent(uow: UnitOfWork, name: str = "brave-otter", **fields: Any) -> Agent:
+    return uow.agents.add(Agent(name=name, **fields))

@@ -31,6 +31,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -238,3 +239,9 @@ def advisory_lock_statement() -> Select[Any]:
     64 bits; a collision only makes two names take turns)."""
     key = func.hashtextextended(bindparam("name", type_=String()), 0)
     return select(func.pg_advisory_xact_lock(key))
+
+
+@lru_cache(maxsize=1)
+def nothing_statement() -> Select[Any]:
+    """A statement that reads nothing: what begins a transaction."""
+    return select(literal(1).label("one"))

@@ -155,11 +155,14 @@ class SqlStore:
         return self._savepoint()
 
     def serialize(self, table: Table, key: str) -> None:
-        # SQLite runs one writer at a time already (BEGIN IMMEDIATE). On PostgreSQL a
-        # transaction-scoped advisory lock: unlike FOR UPDATE on the row it does not
-        # conflict with the KEY SHARE locks that inserts of the row's children take.
+        # On PostgreSQL a transaction-scoped advisory lock: unlike FOR UPDATE on the row, it
+        # does not conflict with the KEY SHARE locks that inserts of the row's children
+        # take. SQLite runs one writer at a time: its transaction (BEGIN IMMEDIATE, with the
+        # first statement) holds the write lock until it ends.
         if self._postgres:
             self._run(sql.advisory_lock_statement(), {"name": f"{table.name}:{key}"})
+        elif not self.connection.in_transaction():
+            self._run(sql.nothing_statement())
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
