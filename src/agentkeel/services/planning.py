@@ -24,7 +24,9 @@ def assign_task(uow: UnitOfWork, task_id: str, agent_id: str) -> Task:
     task = uow.tasks.get(task_id)
     agent = uow.agents.get(agent_id)
     if task.status is TaskStatus.COMPLETED:
-        raise InvalidValue("task", "status", task.status, "is completed: it cannot be assigned")
+        raise InvalidValue(
+            "task", "status", task.status.value, "is completed: it cannot be assigned"
+        )
     if task.assigned_agent_id not in (None, agent.id):
         previous = uow.agents.find(task.assigned_agent_id)
         if previous is not None and previous.task_id == task.id:

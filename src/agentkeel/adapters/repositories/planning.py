@@ -20,7 +20,7 @@ from agentkeel.adapters.store import (
     Where,
 )
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import DependencyCycle, InvalidValue, NotFound
+from agentkeel.domain.errors import DependencyCycle, InvalidTransition, InvalidValue, NotFound
 from agentkeel.domain.planning import (
     ChangeSet,
     ChangeSetEntry,
@@ -262,6 +262,8 @@ class TaskRepository(TableRepository[Task]):
 
     def complete(self, key: str, summary: str | None = None) -> Task:
         task = self.get(key)
+        if task.status == _T.COMPLETED:  # a second completion would overwrite the summary
+            raise InvalidTransition("task", "status", task.status.value, _T.COMPLETED.value)
         task.status = _T.COMPLETED
         task.summary = summary
         return self.update(task)
@@ -270,7 +272,10 @@ class TaskRepository(TableRepository[Task]):
         task = self.get(key)
         if task.status != _T.IN_PROGRESS:
             raise InvalidValue(
-                "task", "status", task.status, "must be 'in_progress' for a crash to be recorded"
+                "task",
+                "status",
+                task.status.value,
+                "must be 'in_progress' for a crash to be recorded",
             )
         limit = self._crash_limit()
         if task.retry_count < limit:
