@@ -22,6 +22,7 @@ from agentkeel.database import Database
 from agentkeel.domain.agents import Agent
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
+from agentkeel.domain.planning import Initiative, Phase, Task
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -29,7 +30,6 @@ from agentkeel.domain.workspace import (
     TemplatePlaceholder,
     Worktree,
 )
-from agentkeel.domain.planning import Initiative, Phase, Task
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import audit, planning, workspace
 from tests.conftest import POSTGRES_URL
