@@ -157,30 +157,33 @@ class DependencyRepository(TableRepository[D]):
         if path is not None:
             raise DependencyCycle(self._label, [waiting, *path])
 
-    def _path(self, start: str, goal: str, skip: str) -> builtins.list[str] | None:
-        """The first path (breadth first, ties by id) from `start` to `goal` along the
-        stored edges other than `skip`, or None: one query per step of depth."""
-        came_from: dict[str, str] = {}
-        frontier = [start]
-        seen = {start}
+    def _path(self, awaited: str, waiting: str, skip: str) -> builtins.list[str] | None:
+        """The first path (breadth first, ties by id) from `awaited` to `waiting` along the
+        stored edges other than `skip`, or None: one query per step of depth. It searches
+        backwards, from `waiting` through its dependents: new edges mostly come from new
+        nodes, which have none yet, so the common case costs one query however deep the
+        graph behind `awaited` is."""
+        reached_from: dict[str, str] = {}
+        frontier = [waiting]
+        seen = {waiting}
         while frontier:
             rows = self._store.select(
                 self._table,
-                [In(self.source, frozenset(frontier)), Ne("id", skip)],
-                [Asc(self.source), Asc(self.target)],
+                [In(self.target, frozenset(frontier)), Ne("id", skip)],
+                [Asc(self.target), Asc(self.source)],
             )
             following = []
             for row in rows:
-                node = row[self.target]
+                node = row[self.source]
                 if node in seen:
                     continue
                 seen.add(node)
-                came_from[node] = row[self.source]
-                if node == goal:
+                reached_from[node] = row[self.target]
+                if node == awaited:
                     path = [node]
-                    while path[-1] != start:
-                        path.append(came_from[path[-1]])
-                    return path[::-1]
+                    while path[-1] != waiting:
+                        path.append(reached_from[path[-1]])
+                    return path
                 following.append(node)
             frontier = following
         return None
