@@ -1,4 +1,4 @@
-"""The nine operations every contender performs, and the sizes they use.
+"""The ten operations every contender performs, and the sizes they use.
 
 N (`--n`, 2,000 by default) is the number of rows or calls an operation works through; an
 operation's `ops(n)` says how many operations its time is divided by, and `expect(n)` the
@@ -11,12 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bench.contenders.base import ready_count
+
 # O2: the N repositories are spread over this many projects.
 REPOSITORY_PROJECTS = 10
 # O5: how many times the N repositories of a project are listed.
 LIST_CALLS = 10
 # O6: the project's default moves round this many repositories, N times.
 DEFAULT_CANDIDATES = 10
+
+
+def task_count(n: int) -> int:
+    """O9: the initiative's tasks, 5,000 at the default N."""
+    return n * 5 // 2
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,13 @@ OPERATIONS = (
         _once,
         lambda n: {},
         opens=True,
+    ),
+    Operation(
+        "O9",
+        f"ready tasks of an initiative of 5N/2 tasks, half completed ({LIST_CALLS} times)",
+        "ready_tasks",
+        lambda n: LIST_CALLS,
+        lambda n: {"tasks": task_count(n), "ready": ready_count(task_count(n))},
     ),
 )
 

@@ -1,4 +1,4 @@
-"""What every contender implements: the nine operations, each as setup -> timed work.
+"""What every contender implements: the ten operations, each as setup -> timed work.
 
 A contender is made for one fresh, empty database (`location`: a SQLite file path that does
 not exist yet, a PostgreSQL URL whose schema is empty, or `memory://`). The harness opens
@@ -53,17 +53,56 @@ def worktree_values(i: int, repository_id: str) -> dict[str, Any]:
     }
 
 
+def task_plan(count: int) -> list[tuple[str, list[int]]]:
+    """O9's task graph: (status, the earlier tasks it depends on) of each of `count` tasks.
+    Every other task is completed; task i depends on task i - 1 and on task i // 2."""
+    plan = []
+    for i in range(count):
+        depends_on = sorted({d for d in (i - 1, i // 2) if 0 <= d < i})
+        plan.append(("completed" if i % 2 == 0 else "pending", depends_on))
+    return plan
+
+
+def ready_count(count: int) -> int:
+    """How many of O9's tasks are ready: pending, with every dependency completed."""
+    plan = task_plan(count)
+    return sum(
+        status == "pending" and all(plan[d][0] == "completed" for d in depends_on)
+        for status, depends_on in plan
+    )
+
+
+def task_values(i: int, project_id: str, initiative_id: str, status: str) -> dict[str, Any]:
+    """A task's columns beyond id and timestamps, with agentkeel's defaults spelled out."""
+    return {
+        "project_id": project_id,
+        "initiative_id": initiative_id,
+        "name": f"task {i}",
+        "type": "auto",
+        "category": "execute",
+        "priority": "medium",
+        "status": status,
+        "order_index": i % 7,
+        "retry_count": 0,
+        "size": "small",
+        "qa_iterations": 0,
+        "max_iterations": 50,
+        "estimated_minutes": 15,
+    }
+
+
 def renamed(name: str) -> str:
     """O4's change: the name it read, with a suffix."""
     return name + RENAMED
 
 
 class Contender(ABC):
-    """One way of doing the nine operations (see bench/operations.py), on one new database."""
+    """One way of doing the ten operations (see bench/operations.py), on one new database."""
 
     def __init__(self, location: str, backend: Backend) -> None:
         self.location = location
         self.backend = backend
+        self.ready_found = 0  # O9: how many ready tasks its last call found
 
     @abstractmethod
     def open(self) -> None:
@@ -76,7 +115,8 @@ class Contender(ABC):
     @abstractmethod
     def counts(self) -> dict[str, int]:
         """Rows now stored: `projects`, `repositories`, `worktrees`, `defaults` (repositories
-        that are their project's default) and `renamed` (projects O4 renamed)."""
+        that are their project's default), `renamed` (projects O4 renamed), `tasks`, and
+        `ready` (the ready tasks O9's last call found)."""
 
     # -- the operations: setup (not timed), then the work to time ------------------------
 
@@ -115,6 +155,13 @@ class Contender(ABC):
     @abstractmethod
     def delete_project(self, n: int) -> Work:
         """O7: hard-delete a project holding N repositories with a worktree each."""
+
+    @abstractmethod
+    def ready_tasks(self, n: int) -> Work:
+        """O9: an initiative holding `task_count(n)` tasks (`task_plan`: up to 2
+        dependencies each, half of them completed); LIST_CALLS times, in a transaction each,
+        read its ready tasks (pending, every dependency completed) in task order
+        (`order_index`, `created_at`, id), as one query. Sets `ready_found`."""
 
     def open_new(self, n: int) -> Work:
         """O8: open the new database (creating its tables) and close it."""

@@ -23,6 +23,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    exists,
     func,
     insert,
     select,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from agentkeel.schema import metadata
+from agentkeel.schema.planning import initiatives, task_dependencies, tasks
 from agentkeel.schema.workspace import projects, repositories, worktrees
 from bench.contenders.base import (
     RENAMED,
@@ -40,10 +42,12 @@ from bench.contenders.base import (
     project_values,
     renamed,
     repository_values,
+    task_plan,
+    task_values,
     utc_now,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS, task_count
 
 # The execution option that says how the engine's SQLite transactions begin.
 BEGIN = "bench_sqlite_begin"
@@ -102,9 +106,13 @@ class Core(Contender):
             "worktrees": select(count).select_from(worktrees),
             "defaults": select(count).where(repositories.c.set_as_default_at.is_not(None)),
             "renamed": select(count).where(projects.c.name.endswith(RENAMED)),
+            "tasks": select(count).select_from(tasks),
         }
         with self.reading() as connection:
-            return {name: connection.execute(query).scalar_one() for name, query in queries.items()}
+            found = {
+                name: connection.execute(query).scalar_one() for name, query in queries.items()
+            }
+        return {**found, "ready": self.ready_found}
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -253,5 +261,58 @@ class Core(Contender):
         def work() -> None:
             with self.writing() as connection:
                 connection.execute(delete(projects).where(projects.c.id == project_id))
+
+        return work
+
+    def ready_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        initiative_id = new_id()
+        with self.writing() as connection:
+            now = utc_now()
+            connection.execute(
+                insert(initiatives),
+                {
+                    "id": initiative_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "row_version": 1,
+                    "project_id": project_id,
+                    "name": "bench",
+                    "status": "active",
+                    "execution_mode": "review_per_phase",
+                },
+            )
+            keys: list[str] = []
+            for i, (status, depends_on) in enumerate(task_plan(task_count(n))):
+                key, now = new_id(), utc_now()
+                values = task_values(i, project_id, initiative_id, status)
+                row = {"id": key, "created_at": now, "updated_at": now, "row_version": 1}
+                completed = {"completed_at": now if status == "completed" else None}
+                connection.execute(insert(tasks), {**row, **values, **completed})
+                for d in depends_on:
+                    edge = {"id": new_id(), "task_id": key, "depends_on_task_id": keys[d]}
+                    connection.execute(insert(task_dependencies), {**edge, "created_at": now})
+                keys.append(key)
+        awaited = tasks.alias("awaited")
+        unfinished = (
+            select(task_dependencies.c.id)
+            .join(awaited, awaited.c.id == task_dependencies.c.depends_on_task_id)
+            .where(task_dependencies.c.task_id == tasks.c.id, awaited.c.status != "completed")
+        )
+        query = (
+            select(tasks)
+            .where(
+                tasks.c.initiative_id == initiative_id,
+                tasks.c.status == "pending",
+                ~exists(unfinished),
+            )
+            .order_by(tasks.c.order_index, tasks.c.created_at, tasks.c.id)
+        )
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.reading() as connection:
+                    rows = connection.execute(query).all()
+            self.ready_found = len(rows)
 
         return work

@@ -14,6 +14,7 @@ every hard delete (with the counts of the rows removed, which it counts first).
 from __future__ import annotations
 
 from agentkeel.database import Database
+from agentkeel.domain.planning import Initiative, Task
 from agentkeel.domain.workspace import Project, Repository, Worktree
 from agentkeel.services import workspace
 from bench.contenders.base import (
@@ -23,9 +24,11 @@ from bench.contenders.base import (
     project_values,
     renamed,
     repository_values,
+    task_plan,
+    task_values,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS, task_count
 
 
 class Keel(Contender):
@@ -47,6 +50,8 @@ class Keel(Contender):
                 "worktrees": uow.worktrees.count(),
                 "defaults": sum(repository.is_default for repository in repositories),
                 "renamed": sum(project.name.endswith(RENAMED) for project in projects),
+                "tasks": uow.tasks.count(),
+                "ready": self.ready_found,
             }
 
     def add_projects(self, count: int) -> list[str]:
@@ -156,5 +161,26 @@ class Keel(Contender):
             with self.db.unit_of_work() as uow:
                 workspace.delete_project(uow, project_id)
                 uow.commit()
+
+        return work
+
+    def ready_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        with self.db.unit_of_work() as uow:
+            initiative = uow.initiatives.add(Initiative(project_id=project_id, name="bench"))
+            keys: list[str] = []
+            for i, (status, depends_on) in enumerate(task_plan(task_count(n))):
+                values = task_values(i, project_id, initiative.id, status)
+                key = uow.tasks.add(Task(**values)).id
+                for d in depends_on:
+                    uow.task_dependencies.create(key, keys[d])
+                keys.append(key)
+            uow.commit()
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.db.unit_of_work() as uow:
+                    rows = uow.tasks.ready_tasks(initiative_id=initiative.id)
+            self.ready_found = len(rows)
 
         return work

@@ -26,10 +26,12 @@ from bench.contenders.base import (
     project_values,
     renamed,
     repository_values,
+    task_plan,
+    task_values,
     utc_now,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS
+from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, REPOSITORY_PROJECTS, task_count
 
 
 def _schema() -> str:
@@ -85,7 +87,27 @@ COUNTS = """SELECT
     (SELECT count(*) FROM repositories),
     (SELECT count(*) FROM worktrees),
     (SELECT count(*) FROM repositories WHERE set_as_default_at IS NOT NULL),
-    (SELECT count(*) FROM projects WHERE name LIKE '%(renamed)')"""
+    (SELECT count(*) FROM projects WHERE name LIKE '%(renamed)'),
+    (SELECT count(*) FROM tasks)"""
+INSERT_INITIATIVE = (
+    "INSERT INTO initiatives (id, created_at, updated_at, row_version, project_id, name, status,"
+    " execution_mode) VALUES (?, ?, ?, 1, ?, 'bench', 'active', 'review_per_phase')"
+)
+TASK_FIELDS = (*task_values(0, "", "", ""), "completed_at")
+INSERT_TASK = (
+    f"INSERT INTO tasks (id, created_at, updated_at, row_version, {', '.join(TASK_FIELDS)})"
+    f" VALUES (?, ?, ?, 1, {', '.join('?' for _ in TASK_FIELDS)})"
+)
+INSERT_TASK_DEPENDENCY = (
+    "INSERT INTO task_dependencies (id, task_id, depends_on_task_id, created_at)"
+    " VALUES (?, ?, ?, ?)"
+)
+READY_TASKS = (
+    "SELECT * FROM tasks WHERE initiative_id = ? AND status = 'pending' AND NOT EXISTS ("
+    "SELECT 1 FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_task_id"
+    " WHERE d.task_id = tasks.id AND t.status <> 'completed')"
+    " ORDER BY order_index, created_at, id"
+)
 
 
 def stamp() -> str:
@@ -120,8 +142,8 @@ class RawSqlite(Contender):
 
     def counts(self) -> dict[str, int]:
         row = self.connection.execute(COUNTS).fetchone()
-        keys = ("projects", "repositories", "worktrees", "defaults", "renamed")
-        return dict(zip(keys, row, strict=True))
+        keys = ("projects", "repositories", "worktrees", "defaults", "renamed", "tasks")
+        return {**dict(zip(keys, row, strict=True)), "ready": self.ready_found}
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -236,5 +258,29 @@ class RawSqlite(Contender):
         def work() -> None:
             with self.transaction() as connection:
                 connection.execute(DELETE_PROJECT, (project_id,))
+
+        return work
+
+    def ready_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        initiative_id = new_id()
+        with self.transaction() as connection:
+            now = stamp()
+            connection.execute(INSERT_INITIATIVE, (initiative_id, now, now, project_id))
+            keys: list[str] = []
+            for i, (status, depends_on) in enumerate(task_plan(task_count(n))):
+                key, now = new_id(), stamp()
+                values = task_values(i, project_id, initiative_id, status)
+                values["completed_at"] = now if status == "completed" else None
+                connection.execute(INSERT_TASK, (key, now, now, *values.values()))
+                for d in depends_on:
+                    connection.execute(INSERT_TASK_DEPENDENCY, (new_id(), key, keys[d], now))
+                keys.append(key)
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.transaction("BEGIN") as connection:
+                    rows = connection.execute(READY_TASKS, (initiative_id,)).fetchall()
+            self.ready_found = len(rows)
 
         return work
