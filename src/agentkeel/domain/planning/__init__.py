@@ -17,6 +17,15 @@ from agentkeel.domain.planning.chat import (
     ChatTarget,
 )
 from agentkeel.domain.planning.errands import Errand, ErrandStatus
+from agentkeel.domain.planning.events import (
+    PhaseStatusChanged,
+    TaskAssigned,
+    TaskCompleted,
+    TaskCrashed,
+    TaskNeedsAttention,
+    TaskReopened,
+    TaskStarted,
+)
 from agentkeel.domain.planning.initiatives import (
     ExecutionMode,
     Initiative,
@@ -57,15 +66,22 @@ __all__ = [
     "Phase",
     "PhaseDependency",
     "PhaseStatus",
+    "PhaseStatusChanged",
     "Proposal",
     "ProposalStatus",
     "ProposalTarget",
     "ReviewComment",
     "Task",
+    "TaskAssigned",
     "TaskCategory",
+    "TaskCompleted",
+    "TaskCrashed",
     "TaskDependency",
+    "TaskNeedsAttention",
     "TaskPriority",
+    "TaskReopened",
     "TaskSize",
+    "TaskStarted",
     "TaskStatus",
     "TaskType",
 ]
