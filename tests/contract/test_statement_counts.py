@@ -169,5 +169,5 @@ def test_a_new_tasks_dependency_costs_a_fixed_number_of_statements(
         newest = factories.task(uow, project, "newest")
         counts.take()
         uow.task_dependencies.create(newest.id, chain[-1].id)
-        expected = {"statement": 5, "savepoint": 2} if postgres else {"statement": 3}
+        expected = {"statement": 4, "savepoint": 2} if postgres else {"statement": 3}
         assert counts.take() == expected
