@@ -6,7 +6,15 @@ from typing import Any
 
 from agentkeel.adapters.store import RowStore
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
-from agentkeel.domain.agents import AgentProfile, AgentProfileSkill, AgentProfileTool, ProfileType
+from agentkeel.domain.agents import (
+    Agent,
+    AgentProfile,
+    AgentProfileSkill,
+    AgentProfileTool,
+    ProfileType,
+)
+from agentkeel.domain.events import DomainEvent
+from agentkeel.domain.planning import Initiative, Phase, Task
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -22,6 +30,12 @@ def store_of(uow: UnitOfWork) -> RowStore:
     """The row store under a unit of work, for tests that work below the ports."""
     assert isinstance(uow, BaseUnitOfWork)
     return uow.store
+
+
+def recorded(uow: UnitOfWork) -> list[DomainEvent]:
+    """The events the unit of work recorded so far (published when it commits)."""
+    assert isinstance(uow, BaseUnitOfWork) and uow._state is not None
+    return list(uow._state.events)
 
 
 def project(uow: UnitOfWork, name: str = "Keel", **fields: Any) -> Project:
@@ -70,3 +84,19 @@ def skill(uow: UnitOfWork, owner: AgentProfile, name: str, **fields: Any) -> Age
     return uow.agent_profile_skills.add(
         AgentProfileSkill(profile_id=owner.id, skill_name=name, **fields)
     )
+
+
+def initiative(uow: UnitOfWork, owner: Project, name: str = "Auth", **fields: Any) -> Initiative:
+    return uow.initiatives.add(Initiative(project_id=owner.id, name=name, **fields))
+
+
+def phase(uow: UnitOfWork, owner: Initiative, name: str = "Design", **fields: Any) -> Phase:
+    return uow.phases.add(Phase(initiative_id=owner.id, name=name, **fields))
+
+
+def task(uow: UnitOfWork, owner: Project, name: str = "Write it", **fields: Any) -> Task:
+    return uow.tasks.add(Task(project_id=owner.id, name=name, **fields))
+
+
+def agent(uow: UnitOfWork, name: str = "brave-otter", **fields: Any) -> Agent:
+    return uow.agents.add(Agent(name=name, **fields))

@@ -15,7 +15,7 @@ from sqlalchemy import make_url, text
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
 from agentkeel.domain.errors import InvalidValue
-from agentkeel.domain.workspace import Project
+from agentkeel.domain.workspace import DEFAULT_SETTINGS, Project
 from agentkeel.schema import metadata
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
 
@@ -51,7 +51,7 @@ def test_in_memory_databases_work(url: str) -> None:
     with Database.open(url) as db:
         assert db.tables() == sorted(metadata.tables)
         with db.unit_of_work() as uow:
-            assert uow.settings.count() == 16
+            assert uow.settings.count() == len(DEFAULT_SETTINGS)
 
 
 def test_a_sqlalchemy_url_is_taken_as_well_as_a_string(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     path = str(tmp_path / "twice.db")
     Database.open(path).close()
     with Database.open(path) as db, db.unit_of_work() as uow:
-        assert uow.settings.count() == 16
+        assert uow.settings.count() == len(DEFAULT_SETTINGS)
 
 
 @contextmanager

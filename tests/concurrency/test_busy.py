@@ -22,7 +22,7 @@ from agentkeel.adapters.sql.store import SqlStore
 from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import Busy, Conflict, InvalidValue
-from agentkeel.domain.workspace import Project
+from agentkeel.domain.workspace import DEFAULT_SETTINGS, Project
 from agentkeel.services.workspace import change_setting
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
 from tests.factories import store_of
@@ -198,7 +198,7 @@ def test_opening_a_sqlite_file_that_needs_no_writing_does_not_wait_for_a_writer(
             assert db.ping()
             assert "settings" in db.tables()
             with db.unit_of_work(read_only=True) as uow:
-                assert uow.settings.count() == 16
+                assert uow.settings.count() == len(DEFAULT_SETTINGS)
 
 
 def delete_a_default_setting(path: str) -> None:

@@ -16,6 +16,7 @@ import pytest
 from agentkeel.adapters.sql.migrate import head_revision
 from agentkeel.database import Database
 from agentkeel.domain.errors import Conflict
+from agentkeel.domain.workspace import DEFAULT_SETTINGS
 from agentkeel.services import workspace
 from tests import factories
 from tests.conftest import POSTGRES_URL, reset_postgres_schema
@@ -76,7 +77,7 @@ if POSTGRES_URL:
 def test_concurrent_start_ups_migrate_and_seed_once(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """Four threads open one empty database at once: each finds it at head with the 16
+    """Four threads open one empty database at once: each finds it at head with the default
     settings (threads take turns in-process; processes through BEGIN IMMEDIATE on SQLite
     and an advisory lock on PostgreSQL)."""
     if backend == "sqlite":
@@ -90,7 +91,7 @@ def test_concurrent_start_ups_migrate_and_seed_once(
         with Database.open(url) as db, db.unit_of_work() as uow:
             return db.schema_revision(), uow.settings.count()
 
-    assert in_threads(4, start) == [(head_revision(), 16)] * 4
+    assert in_threads(4, start) == [(head_revision(), len(DEFAULT_SETTINGS))] * 4
 
 
 def test_on_sqlite_a_reader_does_not_hold_up_a_writer(tmp_path: Path) -> None:

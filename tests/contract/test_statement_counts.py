@@ -178,3 +178,49 @@ def test_reading_the_logs_of_many_agents_is_one_select(counted: tuple[Database, 
         assert counts.take() == {"statement": 1}
         uow.metrics.task_duration_percentiles([50, 90, 99])
         assert counts.take() == {"statement": 1}
+
+
+@pytest.mark.parametrize("tasks", [3, 60])
+def test_ready_tasks_and_dependency_context_are_one_select_whatever_the_size(
+    counted: tuple[Database, Counted], tasks: int
+) -> None:
+    db, counts = counted
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        initiative = factories.initiative(uow, project)
+        made = [
+            factories.task(uow, project, f"t{i}", initiative_id=initiative.id) for i in range(tasks)
+        ]
+        last = made[-1]
+        for task in made[:-1]:
+            uow.task_dependencies.create(last.id, task.id)
+        counts.take()
+        calls: list[Callable[[], object]] = [
+            lambda: uow.tasks.ready_tasks(initiative_id=initiative.id),
+            lambda: uow.tasks.ready_tasks(project_id=project.id),
+            lambda: uow.tasks.dependency_context(last.id),
+        ]
+        for call in calls:
+            call()
+            assert counts.take() == {"statement": 1}
+
+
+def test_a_new_tasks_dependency_costs_a_fixed_number_of_statements(
+    counted: tuple[Database, Counted],
+) -> None:
+    """Reading both ends, the scope's turn (PostgreSQL), one step of the backwards cycle
+    search (a new task has no dependents), the insert: however long the chain behind."""
+    db, counts = counted
+    postgres = backend(db) == "postgresql"
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        chain = [factories.task(uow, project, f"t{i}") for i in range(30)]
+        for later, earlier in zip(chain[1:], chain, strict=False):
+            uow.task_dependencies.create(later.id, earlier.id)
+        newest = factories.task(uow, project, "newest")
+        counts.take()
+        uow.task_dependencies.create(newest.id, chain[-1].id)
+        # The insert refers to both tasks: on PostgreSQL it skips a missing one (WHERE
+        # EXISTS) instead of running in a savepoint.
+        expected = {"statement": 4} if postgres else {"statement": 3}
+        assert counts.take() == expected

@@ -9,7 +9,7 @@ import pytest
 from agentkeel.database import Database
 from agentkeel.domain.errors import AlreadyExists, ReadOnly
 from agentkeel.domain.events import DomainEvent
-from agentkeel.domain.workspace import ProjectArchived
+from agentkeel.domain.workspace import DEFAULT_SETTINGS, ProjectArchived
 from agentkeel.services.workspace import archive_project
 from tests import factories
 
@@ -88,7 +88,7 @@ def test_a_read_only_unit_reads_and_refuses_every_write(db: Database) -> None:
         uow.commit()
     with db.unit_of_work(read_only=True) as uow:
         assert uow.projects.get(project.id) == project
-        assert uow.settings.count() == 16
+        assert uow.settings.count() == len(DEFAULT_SETTINGS)
         attempts: list[Callable[[], object]] = [
             lambda: factories.project(uow, "Other"),
             lambda: uow.projects.archive(project.id),

@@ -36,7 +36,7 @@ from agentkeel.domain.agents import (
 )
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
-from agentkeel.domain.planning import Errand, Initiative, Page
+from agentkeel.domain.planning import Errand, Initiative, Page, Phase, Task
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -45,7 +45,7 @@ from agentkeel.domain.workspace import (
     Worktree,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services import audit, workspace
+from agentkeel.services import audit, planning, workspace
 from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
     EqualBackends,
@@ -146,6 +146,12 @@ class Known:
     initiative = "initiative-1"
     page = "page-1"
     errand = "errand-1"
+    initiative = "initiative-1"
+    phase = "phase-1"
+    other_phase = "phase-2"
+    task = "task-1"
+    busy_task = "task-2"
+    agent = "agent-1"
 
 
 class Built:
@@ -559,6 +565,69 @@ CALLS: dict[str, Call | Built] = {
     "errands.find_all(repository_id)": lambda uow, x: uow.errands.find_all(repository_id=x),
     "errands.find_all(status)": lambda uow, x: uow.errands.find_all(status=x),
     "errands.update(status)": lambda uow, x: update(uow.errands, Known.errand, "status", x),
+    "phases.find_by_initiative": lambda uow, x: uow.phases.find_by_initiative(x),
+    "phases.move_to(key)": lambda uow, x: uow.phases.move_to(x, "approved"),  # type: ignore[arg-type]
+    "phases.move_to(status)": lambda uow, x: uow.phases.move_to(Known.phase, x),
+    "phases.update(merge_base)": lambda uow, x: update(uow.phases, Known.phase, "merge_base", x),
+    "phase_dependencies.create(node)": lambda uow, x: uow.phase_dependencies.create(x, Known.phase),
+    "phase_dependencies.create(depends_on)": lambda uow, x: uow.phase_dependencies.create(
+        Known.other_phase, x
+    ),
+    "phase_dependencies.get_dependencies": lambda uow, x: uow.phase_dependencies.get_dependencies(
+        x
+    ),
+    "phase_dependencies.get_dependents": lambda uow, x: uow.phase_dependencies.get_dependents(x),
+    "phase_dependencies.remove": lambda uow, x: uow.phase_dependencies.remove(Known.other_phase, x),
+    "tasks.add(name)": Built(
+        lambda x: Task(project_id=Known.project, name=x), lambda uow, e: uow.tasks.add(e)
+    ),
+    "tasks.add(estimated_minutes)": Built(
+        lambda x: Task(project_id=Known.project, name="t", estimated_minutes=x),
+        lambda uow, e: uow.tasks.add(e),
+    ),
+    "tasks.update(parent_task_id)": lambda uow, x: update(
+        uow.tasks, Known.task, "parent_task_id", x
+    ),
+    "tasks.update(phase_id)": lambda uow, x: update(uow.tasks, Known.task, "phase_id", x),
+    "tasks.update(max_iterations)": lambda uow, x: update(
+        uow.tasks, Known.busy_task, "max_iterations", x
+    ),
+    "tasks.list(project_id)": lambda uow, x: uow.tasks.list(x),
+    "tasks.list(status)": lambda uow, x: uow.tasks.list(Known.project, status=x),
+    "tasks.list(limit)": lambda uow, x: uow.tasks.list(Known.project, limit=x),
+    "tasks.find_by_parent_task": lambda uow, x: uow.tasks.find_by_parent_task(x),
+    "tasks.find_by_phase": lambda uow, x: uow.tasks.find_by_phase(x),
+    "tasks.ready_tasks(project_id)": lambda uow, x: uow.tasks.ready_tasks(project_id=x),
+    "tasks.ready_tasks(initiative_id)": lambda uow, x: uow.tasks.ready_tasks(initiative_id=x),
+    "tasks.ready_tasks(phase_id)": lambda uow, x: uow.tasks.ready_tasks(
+        project_id=Known.project, phase_id=x
+    ),
+    "tasks.dependency_context": lambda uow, x: uow.tasks.dependency_context(x),
+    "tasks.move_to(key)": lambda uow, x: uow.tasks.move_to(x, "in_progress"),  # type: ignore[arg-type]
+    "tasks.move_to(status)": lambda uow, x: uow.tasks.move_to(Known.task, x),
+    "tasks.move_to(blocked_by)": lambda uow, x: uow.tasks.move_to(
+        Known.task,
+        "blocked",  # type: ignore[arg-type]
+        blocked_by=x,
+    ),
+    "tasks.complete(key)": lambda uow, x: uow.tasks.complete(x, "done"),
+    "tasks.complete(summary)": lambda uow, x: uow.tasks.complete(Known.busy_task, x),
+    "tasks.record_crash": lambda uow, x: uow.tasks.record_crash(x),
+    "tasks.record_crash(limit)": lambda uow, x: crash_with_limit(uow, x),
+    "tasks.retry": lambda uow, x: uow.tasks.retry(x),
+    "tasks.record_qa_iteration": lambda uow, x: uow.tasks.record_qa_iteration(x),
+    "task_dependencies.create(node)": lambda uow, x: uow.task_dependencies.create(x, Known.task),
+    "task_dependencies.create(depends_on)": lambda uow, x: uow.task_dependencies.create(
+        Known.busy_task, x
+    ),
+    "task_dependencies.get_dependencies": lambda uow, x: uow.task_dependencies.get_dependencies(x),
+    "task_dependencies.get_dependents": lambda uow, x: uow.task_dependencies.get_dependents(x),
+    "task_dependencies.remove": lambda uow, x: uow.task_dependencies.remove(Known.busy_task, x),
+    "assign_task(task_id)": lambda uow, x: planning.assign_task(uow, x, Known.agent),
+    "assign_task(agent_id)": lambda uow, x: planning.assign_task(uow, Known.task, x),
+    "release_task": lambda uow, x: planning.release_task(uow, x),
+    "complete_task(key)": lambda uow, x: planning.complete_task(uow, x, "done"),
+    "complete_task(summary)": lambda uow, x: planning.complete_task(uow, Known.busy_task, x),
 }
 
 
@@ -577,6 +646,13 @@ def _fresh_root(uow: UnitOfWork, title: Any) -> object:
     return root.model_dump(exclude={"id"})
 
 
+def crash_with_limit(uow: UnitOfWork, limit: Any) -> object:
+    """A crash under whatever limit the setting could be given (a refused limit is the
+    outcome)."""
+    workspace.change_setting(uow, "tasks.maxCrashRetries", limit)
+    return uow.tasks.record_crash(Known.busy_task)
+
+
 def update(repository: Any, key: str, field: str, value: Any) -> object:
     entity = repository.get(key)
     setattr(entity, field, value)
@@ -593,6 +669,15 @@ def populate(uow: UnitOfWork) -> None:
     from agentkeel.domain.workspace import Setting, SettingCategory, SettingValueType
 
     project = uow.projects.add(Project(id=Known.project, name="Keel"))
+    uow.initiatives.add(Initiative(id=Known.initiative, project_id=project.id, name="Auth"))
+    for key in (Known.phase, Known.other_phase):
+        uow.phases.add(Phase(id=key, initiative_id=Known.initiative, name=key))
+    uow.phase_dependencies.create(Known.other_phase, Known.phase)
+    uow.tasks.add(Task(id=Known.task, project_id=project.id, name="t", phase_id=Known.phase))
+    uow.tasks.add(
+        Task(id=Known.busy_task, project_id=project.id, name="busy", status="in_progress")  # type: ignore[arg-type]
+    )
+    uow.task_dependencies.create(Known.busy_task, Known.task)
     uow.repositories.add(
         Repository(id=Known.repository, project_id=project.id, name="api", path="/api")
     )
@@ -670,7 +755,6 @@ def populate(uow: UnitOfWork) -> None:
     uow.interaction_sessions.add(
         InteractionSession(id=Known.session, project_id=project.id, type=SessionType.INTERVIEW)
     )
-    uow.initiatives.add(Initiative(id=Known.initiative, project_id=project.id, name="Auth"))
     uow.pages.add(Page(id=Known.page, initiative_id=Known.initiative, title="Root"))
     uow.errands.add(
         Errand(
@@ -760,7 +844,16 @@ def test_every_call_is_tried() -> None:
     )
     from agentkeel.ports.audit import AuditLogs
     from agentkeel.ports.base import EntityRepository
-    from agentkeel.ports.planning import Errands, InitiativeRepositories, Initiatives, Pages
+    from agentkeel.ports.planning import (
+        Errands,
+        InitiativeRepositories,
+        Initiatives,
+        Pages,
+        PhaseDependencies,
+        Phases,
+        TaskDependencies,
+        Tasks,
+    )
     from agentkeel.ports.workspace import (
         Projects,
         Repositories,
@@ -792,6 +885,10 @@ def test_every_call_is_tried() -> None:
         "initiative_repositories": InitiativeRepositories,
         "pages": Pages,
         "errands": Errands,
+        "phases": Phases,
+        "phase_dependencies": PhaseDependencies,
+        "tasks": Tasks,
+        "task_dependencies": TaskDependencies,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

@@ -71,7 +71,39 @@ class Since:
     value: Any
 
 
-Where = Eq | Ne | In | IsNull | NotNull | Before | Since
+@dataclass(frozen=True)
+class AnyRelated:
+    """EXISTS: some row of `table` holds this row's id in `column` and matches `where`
+    (e.g. the tasks some task depends on). Nests like `NoneRelated`."""
+
+    table: str
+    column: str
+    where: tuple[Where, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoneRelated:
+    """NOT EXISTS: no row of `table` holds this row's id in `column` and matches `where`
+    (e.g. no dependency of a task whose other end is unfinished). `column` is a column of
+    `table`, usually its foreign key to this row; the terms of `where` apply to `table`'s
+    rows and may nest `RefersTo` and `NoneRelated` themselves."""
+
+    table: str
+    column: str
+    where: tuple[Where, ...] = ()
+
+
+@dataclass(frozen=True)
+class RefersTo:
+    """EXISTS: the row of `table` whose id this row holds in `column` matches `where`
+    (a NULL `column` never matches)."""
+
+    column: str
+    table: str
+    where: tuple[Where, ...] = ()
+
+
+Where = Eq | Ne | In | IsNull | NotNull | Before | Since | AnyRelated | NoneRelated | RefersTo
 
 
 def referenced_table(table: Table, via: str) -> Table:
@@ -263,6 +295,14 @@ class RowStore(Protocol):
         """A savepoint: if the block raises, everything it wrote is undone."""
         ...
 
+    def serialize(self, table: Table, key: str) -> None:
+        """Take turns, until this transaction ends, with every unit of work that serializes
+        on the same (table, key): for a check that reads many rows before a write that
+        depends on them all (no cycle in an initiative's phase graph). It locks no row, so
+        readers and writers of the row itself do not wait. Waits past the wait limit: Busy.
+        """
+        ...
+
 
 class ReadOnlyStore:
     """A store that reads through to another and refuses every write with `ReadOnly`."""
@@ -312,4 +352,7 @@ class ReadOnlyStore:
         raise ReadOnly()
 
     def delete(self, table: Table, where: Sequence[Where]) -> int:
+        raise ReadOnly()
+
+    def serialize(self, table: Table, key: str) -> None:
         raise ReadOnly()

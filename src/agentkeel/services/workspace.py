@@ -49,7 +49,7 @@ def missing_default_settings(uow: UnitOfWork) -> list[SettingDefinition]:
 
 
 def seed_default_settings(uow: UnitOfWork) -> list[Setting]:
-    """Insert whichever of the 16 default settings are missing; return those inserted.
+    """Insert whichever default settings (CO's 16, ours) are missing; return those inserted.
 
     Existing settings, and the values users gave them, are left alone, so this is safe to
     run at every start-up, even by several processes at once.

@@ -1,4 +1,4 @@
-"""Settings: the 16 defaults, typed values validated on write, reset to default."""
+"""Settings: CO's 16 defaults and ours, typed values validated on write, reset to default."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from agentkeel.adapters.store import Eq
 from agentkeel.database import Database
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
 from agentkeel.domain.workspace import (
+    CO_SETTINGS,
     DEFAULT_SETTINGS,
+    OWN_SETTINGS,
     Setting,
     SettingCategory,
     SettingChanged,
@@ -21,9 +23,11 @@ from agentkeel.services.workspace import seed_default_settings
 from tests.factories import store_of
 
 
-def test_the_sixteen_defaults_are_seeded(uow: UnitOfWork) -> None:
+def test_the_sixteen_defaults_and_ours_are_seeded(uow: UnitOfWork) -> None:
     settings = {s.key: s for s in uow.settings.list()}
-    assert len(settings) == 16
+    assert len(CO_SETTINGS) == 16
+    assert [d.key for d in OWN_SETTINGS] == ["tasks.maxCrashRetries"]
+    assert len(settings) == 17
     for definition in DEFAULT_SETTINGS:
         setting = settings[definition.key]
         assert setting.typed_value == definition.default
@@ -34,12 +38,14 @@ def test_the_sixteen_defaults_are_seeded(uow: UnitOfWork) -> None:
     assert uow.settings.value_as("workflow.maxConcurrentImplementations", int) == 3
     assert uow.settings.value_as("worktree.autoCleanup", bool) is True
     assert uow.settings.value("logging.exportLocation") == "~/Documents/claude-orchestrator-logs"
+    assert uow.settings.value_as("tasks.maxCrashRetries", int) == 3
+    assert settings["tasks.maxCrashRetries"].category is SettingCategory.ADVANCED
 
 
 def test_seeding_again_adds_nothing_and_keeps_user_values(uow: UnitOfWork) -> None:
     uow.settings.set_value("logging.retentionDays", 7)
     assert seed_default_settings(uow) == []
-    assert uow.settings.count() == 16
+    assert uow.settings.count() == 17
     assert uow.settings.value("logging.retentionDays") == 7
 
 

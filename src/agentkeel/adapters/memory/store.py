@@ -22,6 +22,7 @@ from sqlalchemy import Table
 from agentkeel.adapters.constraints import TableRules, rules_of
 from agentkeel.adapters.store import (
     Aggregate,
+    AnyRelated,
     Asc,
     Before,
     Count,
@@ -31,10 +32,12 @@ from agentkeel.adapters.store import (
     IsNull,
     Max,
     Ne,
+    NoneRelated,
     NotNull,
     Order,
     Percentile,
     Referenced,
+    RefersTo,
     Row,
     Since,
     Sum,
@@ -203,24 +206,38 @@ class MemoryDatabase:
                     self._put(table, key, old, log=False)
 
 
-def _matches(row: Row, where: Sequence[Where]) -> bool:
+def _matches(row: Row, where: Sequence[Where], tables: Tables) -> bool:
     for term in where:
-        value = row.get(term.column)
         match term:
             case Eq():
+                value = row.get(term.column)
                 ok = value is not None and value == term.value
             case Ne():
+                value = row.get(term.column)
                 ok = value is not None and value != term.value
             case In():
+                value = row.get(term.column)
                 ok = value is not None and value in term.values
             case IsNull():
-                ok = value is None
+                ok = row.get(term.column) is None
             case NotNull():
-                ok = value is not None
+                ok = row.get(term.column) is not None
             case Before():
+                value = row.get(term.column)
                 ok = value is not None and value < term.value
             case Since():
+                value = row.get(term.column)
                 ok = value is not None and value >= term.value
+            case AnyRelated() | NoneRelated():
+                found = any(
+                    _matches(related, term.where, tables)
+                    for related in _referring(tables, term.table, term.column, row["id"])
+                )
+                ok = found if isinstance(term, AnyRelated) else not found
+            case RefersTo():
+                key = row.get(term.column)
+                target = None if key is None else tables.rows[term.table].get(key)
+                ok = target is not None and _matches(target, term.where, tables)
             case _:
                 assert_never(term)
         if not ok:
@@ -254,6 +271,16 @@ def _aggregated(aggregate: Aggregate, rows: list[Row]) -> Any:
             return None
         case _:
             assert_never(aggregate)
+
+
+def _referring(tables: Tables, table: str, column: str, key: Any) -> Iterable[Row]:
+    """The rows of `table` holding `key` in `column`: through its foreign-key index if it
+    has one (as the database uses the foreign key's index), else by a scan."""
+    rows = tables.rows[table]
+    index = tables.referrer_index(table, column)
+    if index is not None:
+        return [rows[child] for child in index.get(key, ())]
+    return [row for row in rows.values() if row.get(column) == key]
 
 
 def _sort(rows: list[Row], order_by: Sequence[Order]) -> list[Row]:
@@ -326,7 +353,7 @@ class MemoryStore:
         return None if row is None else self._copy(rules_of(table.name), row)
 
     def _matching(self, table: Table, where: Sequence[Where]) -> list[Row]:
-        return [row for row in self._candidates(table, where) if _matches(row, where)]
+        return [row for row in self._candidates(table, where) if _matches(row, where, self.tables)]
 
     def _candidates(self, table: Table, where: Sequence[Where]) -> Iterable[Row]:
         """The rows an index narrows `where` to: by id, by a unique rule whose columns the
@@ -472,6 +499,10 @@ class MemoryStore:
             for row in self.tables.rows[table.name].values():
                 if row.get(column) in keys:
                     yield row["id"], row[column]
+
+    def serialize(self, table: Table, key: str) -> None:
+        # One writing unit of work holds the database's lock at a time already.
+        return None
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -17,14 +17,17 @@ from pydantic import JsonValue
 from sqlalchemy import Table
 
 from agentkeel.adapters.store import (
+    AnyRelated,
     Before,
     Eq,
     In,
     IsNull,
     Ne,
+    NoneRelated,
     NotNull,
     Order,
     Referenced,
+    RefersTo,
     Row,
     RowStore,
     Since,
@@ -35,7 +38,7 @@ from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import Conflict, InvalidValue, NotFound
 from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
-from agentkeel.schema import label_of, table_of
+from agentkeel.schema import entity_of, label_of, metadata, table_of
 from agentkeel.schema.graph import plan_delete
 
 E = TypeVar("E", bound=Entity)
@@ -73,6 +76,24 @@ def _layout(
         if index.info.get("exclusive_flag")
     )
     return table, label_of(table), entity.version_field, flags
+
+
+def _query_term(entity: type[Entity], term: Where) -> Where:
+    """`term` with its value as `entity`'s field holds it; the terms nested in a
+    `NoneRelated` or `RefersTo` as the related table's entity holds them."""
+    held = entity.query_value
+    match term:
+        case Eq() | Ne() | Before() | Since():
+            return replace(term, value=held(term.column, term.value))
+        case In():
+            return In(term.column, frozenset(held(term.column, v) for v in term.values))
+        case IsNull() | NotNull():
+            return term
+        case AnyRelated() | NoneRelated() | RefersTo():
+            related = entity_of(metadata.tables[term.table])
+            return replace(term, where=tuple(_query_term(related, t) for t in term.where))
+        case _:
+            assert_never(term)
 
 
 class TableRepository(Generic[E]):
@@ -352,19 +373,7 @@ class TableRepository(Generic[E]):
         (wrong type, NUL, an unknown enum value, a naive datetime) is refused with the
         same InvalidValue everywhere: it could match nothing, and some backends cannot
         even be sent it."""
-        return [self._query_term(term) for term in where]
-
-    def _query_term(self, term: Where) -> Where:
-        held = self.entity.query_value
-        match term:
-            case Eq() | Ne() | Before() | Since():
-                return replace(term, value=held(term.column, term.value))
-            case In():
-                return In(term.column, frozenset(held(term.column, v) for v in term.values))
-            case IsNull() | NotNull():
-                return term
-            case _:
-                assert_never(term)
+        return [_query_term(self.entity, term) for term in where]
 
     def _first(self, where: Sequence[Where], order_by: Sequence[Order] = ()) -> E | None:
         found = self._select(where, order_by, limit=1)

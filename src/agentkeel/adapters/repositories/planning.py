@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from typing import Any, ClassVar, TypeVar, assert_never
 
 from agentkeel.adapters.repositories.base import TableRepository
 from agentkeel.adapters.repositories.workspace import GitRepositoryRepository
 from agentkeel.adapters.store import (
+    AnyRelated,
     Asc,
+    Before,
     Desc,
     Eq,
     In,
     IsNull,
     Ne,
+    NoneRelated,
+    Order,
     Referenced,
+    RefersTo,
     Row,
     Where,
 )
-from agentkeel.domain.errors import AlreadyExists, DependencyCycle, InvalidValue, NotFound
+from agentkeel.domain.entity import Entity
+from agentkeel.domain.errors import (
+    AlreadyExists,
+    DependencyCycle,
+    InvalidTransition,
+    InvalidValue,
+    NotFound,
+)
 from agentkeel.domain.planning import (
     ChangeSet,
     ChangeSetEntry,
@@ -37,10 +50,26 @@ from agentkeel.domain.planning import (
     ReviewComment,
     Task,
     TaskDependency,
+    TaskStatus,
     generated_branch,
 )
-from agentkeel.domain.workspace import Repository
-from agentkeel.schema import table_of
+from agentkeel.domain.planning.events import (
+    PhaseStatusChanged,
+    TaskCompleted,
+    TaskCrashed,
+    TaskNeedsAttention,
+    TaskReopened,
+    TaskStarted,
+)
+from agentkeel.domain.planning.phases import PhaseStatus
+from agentkeel.domain.workspace import SETTING_DEFINITIONS, Repository, Setting
+from agentkeel.schema import label_of, table_of
+
+D = TypeVar("D", bound=Entity)
+
+MAX_CRASH_RETRIES = "tasks.maxCrashRetries"
+# Tasks come in the order a planner gave them, then in the order they were created.
+TASK_ORDER: tuple[Order, ...] = (Asc("order_index"), Asc("created_at"))
 
 
 class InitiativeRepository(TableRepository[Initiative]):
@@ -133,20 +162,380 @@ class InitiativeRepositoryLinkRepository(TableRepository[InitiativeRepositoryLin
             )
 
 
+def _changed(entity: Entity, stored: Row | None, column: str) -> bool:
+    return stored is None or stored[column] != getattr(entity, column)
+
+
 class PhaseRepository(TableRepository[Phase]):
     entity = Phase
 
+    def find_by_initiative(self, initiative_id: str) -> builtins.list[Phase]:
+        return self._select([Eq("initiative_id", initiative_id)], [Asc("created_at")])
 
-class PhaseDependencyRepository(TableRepository[PhaseDependency]):
+    def move_to(self, key: str, status: PhaseStatus) -> Phase:
+        phase = self.get(key)
+        phase.status = status
+        return self.update(phase)
+
+    def _before_write(self, phase: Phase, stored: Row | None) -> None:
+        # Its dependencies, tasks and review comments are the initiative's: it stays there.
+        if stored is not None and stored["initiative_id"] != phase.initiative_id:
+            was = stored["initiative_id"]
+            raise InvalidValue(
+                "phase", "initiative_id", phase.initiative_id, f"cannot change (was {was!r})"
+            )
+
+    def _after_write(self, phase: Phase, stored: Row | None) -> None:
+        if stored is not None and stored["status"] != phase.status:
+            self._record(
+                PhaseStatusChanged(phase.id, phase.initiative_id, stored["status"], phase.status)
+            )
+
+
+class DependencyRepository(TableRepository[D]):
+    """The edges of a dependency graph between rows of one table (`node`), kept a DAG
+    within one scope (the initiative of phases, the project of tasks): `source` waits for
+    `target`. Written once for phases and tasks."""
+
+    node: ClassVar[type[Entity]]
+    source: ClassVar[str]
+    target: ClassVar[str]
+    scope: ClassVar[str]
+
+    def create(self, node_id: str, depends_on_id: str) -> D:
+        edge: D = self.entity(**{self.source: node_id, self.target: depends_on_id})
+        return self.add(edge)
+
+    def get_dependencies(self, node_id: str) -> builtins.list[str]:
+        edges = self._select([Eq(self.source, node_id)], [Asc(self.target)])
+        return [getattr(edge, self.target) for edge in edges]
+
+    def get_dependents(self, node_id: str) -> builtins.list[str]:
+        edges = self._select([Eq(self.target, node_id)], [Asc(self.source)])
+        return [getattr(edge, self.source) for edge in edges]
+
+    def remove(self, node_id: str, depends_on_id: str) -> None:
+        edge = self._first([Eq(self.source, node_id), Eq(self.target, depends_on_id)])
+        if edge is None:
+            raise NotFound(
+                self._label,
+                f"{node_id} -> {depends_on_id}",
+                field=f"{self.source} -> {self.target}",
+            )
+        self.delete(edge.id)
+
+    def _before_write(self, edge: D, stored: Row | None) -> None:
+        waiting, awaited = getattr(edge, self.source), getattr(edge, self.target)
+        if stored is not None and (stored[self.source], stored[self.target]) == (waiting, awaited):
+            return
+        if waiting == awaited:
+            raise DependencyCycle(self._label, [waiting, awaited])
+        nodes = table_of(self.node)
+        scopes = {
+            row["id"]: row[self.scope]
+            for row in self._store.select(nodes, [In("id", frozenset({waiting, awaited}))])
+        }
+        if len(scopes) < 2:
+            return  # a missing end: the foreign key refuses it (ReferenceMissing)
+        if scopes[waiting] != scopes[awaited]:
+            kind = label_of(nodes)
+            raise InvalidValue(
+                self._label,
+                self.target,
+                awaited,
+                f"must be a {kind} of the same {self.scope.removesuffix('_id')} as "
+                f"{self.source} ({scopes[waiting]!r}), not of {scopes[awaited]!r}",
+            )
+        # Two units of work adding edges that close a cycle only together would each find
+        # none: checks in one scope take turns (SQLite and the fakes have one writer anyway).
+        (foreign_key,) = nodes.c[self.scope].foreign_keys
+        self._store.serialize(foreign_key.column.table, scopes[waiting])
+        path = self._path(awaited, waiting, edge.id)
+        if path is not None:
+            raise DependencyCycle(self._label, [waiting, *path])
+
+    def _path(self, awaited: str, waiting: str, skip: str) -> builtins.list[str] | None:
+        """The first path (breadth first, ties by id) from `awaited` to `waiting` along the
+        stored edges other than `skip`, or None: one query per step of depth. It searches
+        backwards, from `waiting` through its dependents: new edges mostly come from new
+        nodes, which have none yet, so the common case costs one query however deep the
+        graph behind `awaited` is."""
+        reached_from: dict[str, str] = {}
+        frontier = [waiting]
+        seen = {waiting}
+        while frontier:
+            rows = self._store.select(
+                self._table,
+                [In(self.target, frozenset(frontier)), Ne("id", skip)],
+                [Asc(self.target), Asc(self.source)],
+            )
+            following = []
+            for row in rows:
+                node = row[self.source]
+                if node in seen:
+                    continue
+                seen.add(node)
+                reached_from[node] = row[self.target]
+                if node == awaited:
+                    path = [node]
+                    while path[-1] != waiting:
+                        path.append(reached_from[path[-1]])
+                    return path
+                following.append(node)
+            frontier = following
+        return None
+
+
+class PhaseDependencyRepository(DependencyRepository[PhaseDependency]):
     entity = PhaseDependency
+    node = Phase
+    source, target, scope = "phase_id", "depends_on_phase_id", "initiative_id"
+
+
+class TaskDependencyRepository(DependencyRepository[TaskDependency]):
+    entity = TaskDependency
+    node = Task
+    source, target, scope = "task_id", "depends_on_task_id", "project_id"
+
+
+_T = TaskStatus
+# A task none of whose dependencies is unfinished.
+_NOTHING_UNFINISHED = NoneRelated(
+    "task_dependencies",
+    "task_id",
+    (RefersTo("depends_on_task_id", "tasks", (Ne("status", _T.COMPLETED),)),),
+)
 
 
 class TaskRepository(TableRepository[Task]):
     entity = Task
 
+    def list(
+        self,
+        project_id: str,
+        *,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+        status: TaskStatus | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[Task]:
+        filters = self._eq_filters(initiative_id=initiative_id, phase_id=phase_id, status=status)
+        return self._select([Eq("project_id", project_id), *filters], TASK_ORDER, limit, offset)
 
-class TaskDependencyRepository(TableRepository[TaskDependency]):
-    entity = TaskDependency
+    def find_by_parent_task(self, parent_task_id: str) -> builtins.list[Task]:
+        return self._select([Eq("parent_task_id", parent_task_id)], TASK_ORDER)
+
+    def find_by_phase(self, phase_id: str) -> builtins.list[Task]:
+        return self._select([Eq("phase_id", phase_id)], TASK_ORDER)
+
+    def ready_tasks(
+        self,
+        *,
+        project_id: str | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+    ) -> builtins.list[Task]:
+        scope = self._eq_filters(
+            project_id=project_id, initiative_id=initiative_id, phase_id=phase_id
+        )
+        if not scope:
+            raise InvalidValue(
+                "task", "project_id", None, "ready_tasks needs a project, an initiative or a phase"
+            )
+        return self._select([*scope, Eq("status", _T.PENDING), _NOTHING_UNFINISHED], TASK_ORDER)
+
+    def dependency_context(self, key: str) -> builtins.list[Task]:
+        key = self._key(key)
+        waited_for = AnyRelated("task_dependencies", "depends_on_task_id", (Eq("task_id", key),))
+        found = self._select([waited_for], TASK_ORDER)
+        if not found:
+            self.get(key)  # NotFound for a task that does not exist
+        return found
+
+    def move_to(self, key: str, status: TaskStatus, *, blocked_by: str | None = None) -> Task:
+        task = self.get(key)
+        task.status = status
+        if blocked_by is not None:
+            task.blocked_by = blocked_by
+        return self.update(task)
+
+    def complete(self, key: str, summary: str | None = None) -> Task:
+        task = self.get(key)
+        if task.status == _T.COMPLETED:  # a second completion would overwrite the summary
+            raise InvalidTransition("task", "status", task.status.value, _T.COMPLETED.value)
+        task.status = _T.COMPLETED
+        task.summary = summary
+        return self.update(task)
+
+    def record_crash(self, key: str) -> Task:
+        task = self.get(key)
+        if task.status != _T.IN_PROGRESS:
+            raise InvalidValue(
+                "task",
+                "status",
+                task.status.value,
+                "must be 'in_progress' for a crash to be recorded",
+            )
+        limit = self._crash_limit()
+        if task.retry_count < limit:
+            task.status = _T.PENDING
+            task.retry_count += 1
+            task = self.update(task)
+            self._record(TaskCrashed(task.id, task.retry_count, retried=True))
+            return task
+        self._record(TaskCrashed(task.id, task.retry_count, retried=False))
+        reason = (
+            f"its agent crashed after {task.retry_count} automatic "
+            f"retr{'y' if task.retry_count == 1 else 'ies'} ({MAX_CRASH_RETRIES} = {limit})"
+        )
+        self._record(TaskNeedsAttention(task.id, task.project_id, task.retry_count, reason))
+        return task
+
+    def retry(self, key: str) -> Task:
+        task = self.get(key)
+        task.status = _T.PENDING
+        task.retry_count = 0
+        return self.update(task)
+
+    def record_qa_iteration(self, key: str) -> Task:
+        key = self._key(key)
+        current = self.get(key)
+        stamps = {name: self._store.clock.now() for name in self.entity.stamped_on_update}
+        # In SQL, so that concurrent iterations all count, and never past the maximum.
+        below_maximum: builtins.list[Where] = [
+            Eq("id", key),
+            Eq("max_iterations", current.max_iterations),
+            Before("qa_iterations", current.max_iterations),
+        ]
+        row = self._store.update_one(self._table, below_maximum, stamps, {"qa_iterations": 1})
+        if row is not None:
+            return self._entity(row)
+        now = self.get(key)
+        if now.max_iterations != current.max_iterations:
+            raise self._stale(key)
+        raise InvalidValue(
+            "task",
+            "qa_iterations",
+            now.qa_iterations + 1,
+            f"must not exceed max_iterations ({now.max_iterations})",
+        )
+
+    def _crash_limit(self) -> int:
+        rows = self._store.select(table_of(Setting), [Eq("key", MAX_CRASH_RETRIES)], limit=1)
+        value: Any = (
+            Setting.from_row(rows[0]).typed_value
+            if rows
+            else SETTING_DEFINITIONS[MAX_CRASH_RETRIES].default
+        )
+        return int(value)
+
+    # -- the rules, on every path ----------------------------------------------------------
+
+    def _before_write(self, task: Task, stored: Row | None) -> None:
+        if stored is not None and stored["project_id"] != task.project_id:
+            was = stored["project_id"]
+            raise InvalidValue(
+                "task", "project_id", task.project_id, f"cannot change (was {was!r})"
+            )
+        if task.qa_iterations > task.max_iterations:
+            raise InvalidValue(
+                "task",
+                "qa_iterations",
+                task.qa_iterations,
+                f"must not exceed max_iterations ({task.max_iterations})",
+            )
+        self._check_links(task, stored)
+        self._stamp(task, stored)
+
+    def _check_links(self, task: Task, stored: Row | None) -> None:
+        """A task's phase belongs to its initiative (a task given only a phase takes the
+        phase's initiative), and its initiative and parent to its project. A missing row is
+        left to its foreign key (ReferenceMissing)."""
+        if task.phase_id is not None and (
+            _changed(task, stored, "phase_id") or _changed(task, stored, "initiative_id")
+        ):
+            phase = self._store.get(table_of(Phase), task.phase_id)
+            if phase is not None:
+                if task.initiative_id is None:
+                    task.initiative_id = phase["initiative_id"]
+                elif phase["initiative_id"] != task.initiative_id:
+                    raise InvalidValue(
+                        "task",
+                        "phase_id",
+                        task.phase_id,
+                        f"is a phase of initiative {phase['initiative_id']!r}, "
+                        f"not of the task's initiative {task.initiative_id!r}",
+                    )
+        if task.initiative_id is not None and _changed(task, stored, "initiative_id"):
+            initiative = self._store.get(table_of(Initiative), task.initiative_id)
+            if initiative is not None and initiative["project_id"] != task.project_id:
+                raise InvalidValue(
+                    "task",
+                    "initiative_id",
+                    task.initiative_id,
+                    f"is an initiative of project {initiative['project_id']!r}, "
+                    f"not of the task's project {task.project_id!r}",
+                )
+        if task.parent_task_id is not None and _changed(task, stored, "parent_task_id"):
+            self._check_parent(task, stored)
+
+    def _check_parent(self, task: Task, stored: Row | None) -> None:
+        assert task.parent_task_id is not None
+        parent = self._store.get(self._table, task.parent_task_id)
+        if parent is None:
+            return
+        if parent["project_id"] != task.project_id:
+            raise InvalidValue(
+                "task",
+                "parent_task_id",
+                task.parent_task_id,
+                f"is a task of project {parent['project_id']!r}, "
+                f"not of the task's project {task.project_id!r}",
+            )
+        # A stored task may not move under itself or its own subtasks.
+        ancestor: Row | None = parent if stored is not None else None
+        while ancestor is not None:
+            if ancestor["id"] == task.id:
+                raise InvalidValue(
+                    "task",
+                    "parent_task_id",
+                    task.parent_task_id,
+                    "would make the task its own ancestor",
+                )
+            above = ancestor["parent_task_id"]
+            ancestor = None if above is None else self._store.get(self._table, above)
+
+    def _stamp(self, task: Task, stored: Row | None) -> None:
+        was = None if stored is None else stored["status"]
+        if task.status == was:
+            return
+        now = self._store.clock.now()
+        if task.status == _T.IN_PROGRESS and task.started_at is None:
+            task.started_at = now
+        if task.status == _T.COMPLETED and (was is not None or task.completed_at is None):
+            task.completed_at = now
+        if was == _T.COMPLETED:
+            task.completed_at = None  # reopened: not completed any more
+        if was == _T.BLOCKED:
+            task.blocked_by = None
+
+    def _after_write(self, task: Task, stored: Row | None) -> None:
+        if stored is None or stored["status"] == task.status:
+            return
+        match task.status:
+            case _T.IN_PROGRESS:
+                self._record(TaskStarted(task.id, task.project_id))
+            case _T.COMPLETED:
+                self._record(
+                    TaskCompleted(task.id, task.project_id, task.initiative_id, task.phase_id)
+                )
+            case _T.PENDING if stored["status"] == _T.COMPLETED:
+                self._record(TaskReopened(task.id, task.project_id))
+            case _T.PENDING | _T.BLOCKED:
+                pass
+            case _:
+                assert_never(task.status)
 
 
 class PageRepository(TableRepository[Page]):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Delete,
     Float,
+    FromClause,
     Insert,
     Select,
     String,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -40,6 +42,7 @@ from sqlalchemy.dialects import postgresql
 
 from agentkeel.adapters.store import (
     Aggregate,
+    AnyRelated,
     Asc,
     Before,
     Count,
@@ -49,14 +52,17 @@ from agentkeel.adapters.store import (
     IsNull,
     Max,
     Ne,
+    NoneRelated,
     NotNull,
     Order,
     Percentile,
+    RefersTo,
     Since,
     Sum,
     Where,
     referenced_table,
 )
+from agentkeel.schema import metadata
 
 # The query terms with their values left out: what a statement's SQL depends on.
 Shape = tuple[Where, ...]
@@ -72,6 +78,8 @@ def _blank(term: Where) -> Where:
             return In(term.column, _SOME if term.values else frozenset())
         case IsNull() | NotNull():
             return term
+        case AnyRelated() | NoneRelated() | RefersTo():
+            return replace(term, where=shape_of(term.where))
         case _:
             assert_never(term)
 
@@ -80,42 +88,57 @@ def shape_of(where: Sequence[Where]) -> Shape:
     return tuple(_blank(term) for term in where)
 
 
-def where_params(where: Sequence[Where]) -> dict[str, Any]:
+def where_params(where: Sequence[Where], prefix: str = "w") -> dict[str, Any]:
+    """The bind values of `where`: `w0, w1, ...`; a nested term's own `w2_0, w2_1, ...`."""
     params: dict[str, Any] = {}
     for i, term in enumerate(where):
         match term:
             case Eq() | Ne() | Before() | Since():
-                params[f"w{i}"] = term.value
+                params[f"{prefix}{i}"] = term.value
             case In():
                 if term.values:
-                    params[f"w{i}"] = sorted(term.values)
+                    params[f"{prefix}{i}"] = sorted(term.values)
             case IsNull() | NotNull():
                 pass
+            case AnyRelated() | NoneRelated() | RefersTo():
+                params.update(where_params(term.where, f"{prefix}{i}_"))
             case _:
                 assert_never(term)
     return params
 
 
-def _clauses(table: Table, shape: Shape) -> list[ColumnElement[bool]]:
+def _clauses(table: FromClause, shape: Shape, prefix: str = "w") -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     for i, term in enumerate(shape):
-        col = table.c[term.column]
-        param: BindParameter[Any] = bindparam(f"w{i}", expanding=isinstance(term, In))
+        name = f"{prefix}{i}"
+        param: BindParameter[Any] = bindparam(name, expanding=isinstance(term, In))
         match term:
             case Eq():
-                clauses.append(col == param)
+                clauses.append(table.c[term.column] == param)
             case Ne():
-                clauses.append(col != param)
+                clauses.append(table.c[term.column] != param)
             case In():
-                clauses.append(col.in_(param) if term.values else false())
+                clauses.append(table.c[term.column].in_(param) if term.values else false())
             case IsNull():
-                clauses.append(col.is_(None))
+                clauses.append(table.c[term.column].is_(None))
             case NotNull():
-                clauses.append(col.is_not(None))
+                clauses.append(table.c[term.column].is_not(None))
             case Before():
-                clauses.append(col < param)
+                clauses.append(table.c[term.column] < param)
             case Since():
-                clauses.append(col >= param)
+                clauses.append(table.c[term.column] >= param)
+            case AnyRelated() | NoneRelated():
+                # Each subquery gets an alias of its own: it may read the outer table again.
+                related = metadata.tables[term.table].alias(f"r_{name}")
+                inner = _clauses(related, term.where, f"{name}_")
+                link = related.c[term.column] == table.c["id"]
+                found = exists().where(link, *inner)
+                clauses.append(found if isinstance(term, AnyRelated) else ~found)
+            case RefersTo():
+                target = metadata.tables[term.table].alias(f"r_{name}")
+                inner = _clauses(target, term.where, f"{name}_")
+                link = target.c["id"] == table.c[term.column]
+                clauses.append(exists().where(link, *inner))
             case _:
                 assert_never(term)
     return clauses
@@ -374,3 +397,17 @@ def aggregate_statement(
             group = group.collate("C")
         ordering.append(group.asc().nulls_first())
     return statement.group_by(*groups).order_by(*ordering)
+
+
+@lru_cache(maxsize=1)
+def advisory_lock_statement() -> Select[Any]:
+    """PostgreSQL: wait for the transaction-scoped advisory lock named `name` (hashed to
+    64 bits; a collision only makes two names take turns)."""
+    key = func.hashtextextended(bindparam("name", type_=String()), 0)
+    return select(func.pg_advisory_xact_lock(key))
+
+
+@lru_cache(maxsize=1)
+def nothing_statement() -> Select[Any]:
+    """A statement that reads nothing: what begins a transaction."""
+    return select(literal(1).label("one"))

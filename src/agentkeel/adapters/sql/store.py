@@ -307,6 +307,16 @@ class SqlStore:
     def atomic(self) -> AbstractContextManager[None]:
         return self._savepoint()
 
+    def serialize(self, table: Table, key: str) -> None:
+        # On PostgreSQL a transaction-scoped advisory lock: unlike FOR UPDATE on the row, it
+        # does not conflict with the KEY SHARE locks that inserts of the row's children
+        # take. SQLite runs one writer at a time: its transaction (BEGIN IMMEDIATE, with the
+        # first statement) holds the write lock until it ends.
+        if self._postgres:
+            self._run(sql.advisory_lock_statement(), {"name": f"{table.name}:{key}"})
+        elif not self.transaction.begun:
+            self._run(sql.nothing_statement())
+
     def _savepoint(self) -> AbstractContextManager[None]:
         return self.transaction.savepoint()
 

@@ -50,6 +50,11 @@ class DriverTransaction:
         self._lost = False
         self._savepoints = 0
 
+    @property
+    def begun(self) -> bool:
+        """Whether a transaction is open (it begins with the first statement)."""
+        return self._begun
+
     # -- statements ------------------------------------------------------------------------
 
     def run(self, prepared: Prepared, params: Any) -> Fetched:

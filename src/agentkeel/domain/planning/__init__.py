@@ -17,6 +17,15 @@ from agentkeel.domain.planning.chat import (
     ChatTarget,
 )
 from agentkeel.domain.planning.errands import Errand, ErrandStatus, ErrandWithAlias
+from agentkeel.domain.planning.events import (
+    PhaseStatusChanged,
+    TaskAssigned,
+    TaskCompleted,
+    TaskCrashed,
+    TaskNeedsAttention,
+    TaskReopened,
+    TaskStarted,
+)
 from agentkeel.domain.planning.initiatives import (
     BRANCH_PREFIX,
     ExecutionMode,
@@ -62,15 +71,22 @@ __all__ = [
     "Phase",
     "PhaseDependency",
     "PhaseStatus",
+    "PhaseStatusChanged",
     "Proposal",
     "ProposalStatus",
     "ProposalTarget",
     "ReviewComment",
     "Task",
+    "TaskAssigned",
     "TaskCategory",
+    "TaskCompleted",
+    "TaskCrashed",
     "TaskDependency",
+    "TaskNeedsAttention",
     "TaskPriority",
+    "TaskReopened",
     "TaskSize",
+    "TaskStarted",
     "TaskStatus",
     "TaskType",
     "branch_slug",

@@ -24,10 +24,32 @@ class PhaseStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
 
 
+_P = PhaseStatus
+
+
 class Phase(Timestamped):
     """A phase of an initiative. `content` is the plan as a Tiptap JSON document;
     `merge_base` the commit recorded before the phase was merged (CW), so that its diff can
-    be rebuilt after."""
+    be rebuilt after.
+
+    Status (CW's six values, with 001's review flow): pending -> approved (its plan was
+    accepted) -> in_progress; a phase whose work is done goes to pending_review when its
+    initiative reviews each phase, or straight to completed (yolo); a review accepts
+    (completed) or asks for changes (in_progress). Any phase not final may be blocked, and
+    goes back to pending, approved or in_progress when unblocked; approved may go back to
+    pending (the plan changes); a completed phase is reopened to in_progress.
+    """
+
+    transitions = {
+        "status": {
+            _P.PENDING: frozenset({_P.APPROVED, _P.IN_PROGRESS, _P.BLOCKED}),
+            _P.APPROVED: frozenset({_P.PENDING, _P.IN_PROGRESS, _P.BLOCKED}),
+            _P.IN_PROGRESS: frozenset({_P.PENDING_REVIEW, _P.COMPLETED, _P.BLOCKED}),
+            _P.PENDING_REVIEW: frozenset({_P.COMPLETED, _P.IN_PROGRESS}),
+            _P.BLOCKED: frozenset({_P.PENDING, _P.APPROVED, _P.IN_PROGRESS}),
+            _P.COMPLETED: frozenset({_P.IN_PROGRESS}),
+        }
+    }
 
     initiative_id: Id
     name: Name
@@ -37,7 +59,8 @@ class Phase(Timestamped):
 
 
 class PhaseDependency(Entity):
-    """`phase_id` waits for `depends_on_phase_id`. Dependencies form a DAG."""
+    """`phase_id` waits for `depends_on_phase_id`. Both are phases of one initiative, the
+    pair is unique, and the dependencies form a DAG."""
 
     stamped_on_insert = ("created_at",)
 

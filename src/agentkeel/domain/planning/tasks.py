@@ -72,7 +72,10 @@ class Task(Timestamped):
     Status (DESIGN.md): pending -> in_progress -> completed; in_progress -> pending (a crash
     retry); pending | in_progress -> blocked (`blocked_by` says why) -> pending; completed ->
     pending (reopened). `started_at` is stamped when it first starts, `completed_at` when it
-    completes. `summary` is what its agent reported; dependents read it as context.
+    completes (and cleared when it is reopened); leaving blocked clears `blocked_by`.
+    `summary` is what its agent reported; dependents read it as context. `retry_count`
+    counts crash retries since the last manual retry; `qa_iterations` never exceeds
+    `max_iterations`.
     """
 
     transitions = {
@@ -111,7 +114,8 @@ class Task(Timestamped):
 
 
 class TaskDependency(Entity):
-    """`task_id` waits for `depends_on_task_id`. Dependencies form a DAG within a project."""
+    """`task_id` waits for `depends_on_task_id`. Both are tasks of one project, the pair is
+    unique, and the dependencies form a DAG."""
 
     stamped_on_insert = ("created_at",)
 

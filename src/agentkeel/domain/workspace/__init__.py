@@ -20,7 +20,9 @@ from agentkeel.domain.workspace.repositories import (
     Repository,
 )
 from agentkeel.domain.workspace.settings import (
+    CO_SETTINGS,
     DEFAULT_SETTINGS,
+    OWN_SETTINGS,
     SETTING_DEFINITIONS,
     WEEK_IN_SECONDS,
     EncodedValue,
@@ -50,7 +52,9 @@ from agentkeel.domain.workspace.worktrees import (
 )
 
 __all__ = [
+    "CO_SETTINGS",
     "DEFAULT_SETTINGS",
+    "OWN_SETTINGS",
     "PATTERN_MAX_STEPS",
     "PATTERN_TIMEOUT",
     "PLACEHOLDER",

@@ -1,4 +1,5 @@
-"""Typed application settings and the 16 defaults of the Claude Orchestrator design."""
+"""Typed application settings: the 16 defaults of the Claude Orchestrator design and the
+ones agentkeel adds."""
 
 from __future__ import annotations
 
@@ -195,7 +196,7 @@ def _switch(key: str, default: bool, name: str, description: str) -> SettingDefi
 
 
 # The 16 default settings of the Claude Orchestrator design, in its order.
-DEFAULT_SETTINGS: tuple[SettingDefinition, ...] = (
+CO_SETTINGS: tuple[SettingDefinition, ...] = (
     SettingDefinition(
         "workflow.defaultPauseBehavior",
         "auto_pause",
@@ -276,4 +277,19 @@ DEFAULT_SETTINGS: tuple[SettingDefinition, ...] = (
         "Export location",
     ),
 )
+# What agentkeel adds (DESIGN.md): the crash-retry limit of tasks (later CW code's 3).
+OWN_SETTINGS: tuple[SettingDefinition, ...] = (
+    SettingDefinition(
+        "tasks.maxCrashRetries",
+        3,
+        SettingValueType.NUMBER,
+        SettingCategory.ADVANCED,
+        "Max crash retries",
+        "Times a task whose agent crashed goes back to pending before a person must look",
+        minimum=0,
+        maximum=1000,
+        whole=True,
+    ),
+)
+DEFAULT_SETTINGS = CO_SETTINGS + OWN_SETTINGS
 SETTING_DEFINITIONS = {definition.key: definition for definition in DEFAULT_SETTINGS}
