@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from agentkeel.domain.planning.chat import (
     ChangeAction,
+    ChangedEntity,
     ChangeSet,
     ChangeSetEntry,
-    ChangedEntity,
     ChatMessage,
     ChatRole,
     ChatSession,
