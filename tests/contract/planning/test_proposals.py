@@ -74,7 +74,7 @@ def test_update_many_by_agent_refuses_an_impossible_move(uow: UnitOfWork) -> Non
             owner.agent.id, status=_P.PENDING, from_status=_P.ACCEPTED
         )
     assert str(caught.value) == "proposal.status cannot change from 'accepted' to 'pending'"
-    with pytest.raises(InvalidValue, match="proposal.status must be one of"):
+    with pytest.raises(InvalidValue, match=r"proposal\.status must be one of"):
         uow.proposals.update_many_by_agent(owner.agent.id, status="gone")  # type: ignore[arg-type]
     assert uow.proposals.count_by_agent_and_status(owner.agent.id, _P.PENDING) == 1
 
@@ -101,7 +101,7 @@ def test_target_must_be_in_the_initiative(uow: UnitOfWork) -> None:
         data.proposal(uow, owner, ProposalTarget.PHASE, theirs.id)
     assert caught.value.field == "target_id"
     assert "is a phase of another initiative" in str(caught.value)
-    with pytest.raises(InvalidValue, match="proposal.target_id names no task"):
+    with pytest.raises(InvalidValue, match=r"proposal\.target_id names no task"):
         data.proposal(uow, owner, ProposalTarget.TASK, "missing")
     ours = data.phase(uow, owner)
     # A phase id named as a task is no task.
