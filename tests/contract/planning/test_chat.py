@@ -191,7 +191,7 @@ def test_concurrent_units_of_work_get_one_active_session(db: Database) -> None:
                 session = data.session(uow, owner, ChatTarget.PHASE, phase.id)
                 uow.commit()
                 results.append(session.id)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=create) for _ in range(2)]
