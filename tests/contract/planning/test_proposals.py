@@ -137,11 +137,11 @@ def test_accept_creates_each_kind_of_target(uow: UnitOfWork) -> None:
         summary="why",
         details={"phase_id": phase.id, "priority": "high", "order_index": 4},
     )
-    page = accept_proposal(uow, page_p.id)
-    assert page.target.title == "Notes"
-    assert page.target.content == tiptap_document(content)
-    assert page.target.parent_page_id == root.id and page.target.sort_order == 3
-    built = accept_proposal(uow, phase_p.id).target
+    page = uow.pages.get(accept_proposal(uow, page_p.id).target.id)
+    assert page.title == "Notes"
+    assert page.content == tiptap_document(content)
+    assert page.parent_page_id == root.id and page.sort_order == 3
+    built = uow.phases.get(accept_proposal(uow, phase_p.id).target.id)
     assert built.name == "Build" and built.initiative_id == owner.initiative.id
     accepted = accept_proposal(uow, task_p.id)
     task = uow.tasks.get(accepted.target.id)
