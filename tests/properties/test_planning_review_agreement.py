@@ -237,7 +237,9 @@ class PlanningReviewAgreement(RuleBasedStateMachine):
             for entry in entries:
                 found = _repository(uow, entry.entity_type).find(entry.entity_id)
                 now = None if found is None else found.audit_state()
-                assert _content(now) == _content(entry.before_state), entry
+                before = entry.before_state
+                assert before is None or isinstance(before, dict)
+                assert _content(now) == _content(before), entry
             event(f"revert of {len(entries)} entries done")
             return reverted.reverted_at
 

@@ -82,7 +82,7 @@ def accept_proposal(uow: UnitOfWork, proposal_id: str) -> AcceptedProposal:
     proposal = uow.proposals.update(proposal)
     change_set = ChangeSet(
         initiative_id=proposal.initiative_id,
-        description=f"Accepted proposal: {proposal.title}"[:1000],
+        description=f"Accepted proposal: {proposal.title}",
     )
     entry = ChangeSetEntry(
         change_set_id=change_set.id,
