@@ -55,6 +55,7 @@ from agentkeel.domain.errors import (
 from agentkeel.domain.events import DomainEvent, HandlerFailure, RecordDeleted
 from agentkeel.domain.planning import (
     ChangeAction,
+    ChangedEntity,
     ChangeSet,
     ChangeSetEntry,
     ChatMessage,
@@ -122,6 +123,7 @@ __all__ = [
     "ChangeAction",
     "ChangeSet",
     "ChangeSetEntry",
+    "ChangedEntity",
     "ChatMessage",
     "ChatRole",
     "ChatSession",

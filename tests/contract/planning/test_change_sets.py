@@ -183,3 +183,33 @@ def test_revert_of_nested_creates_removes_them_all(uow: UnitOfWork) -> None:
     )
     uow.change_sets.revert(change_set.id)
     assert uow.pages.count() == 0
+
+
+def test_revert_of_an_entity_changed_twice_in_one_change_set(uow: UnitOfWork) -> None:
+    owner = data.plan(uow)
+    created = data.phase(uow, owner, "First")
+    renamed = uow.phases.get(created.id)
+    renamed.name = "Second"
+    renamed = uow.phases.update(renamed)
+    change_set = uow.change_sets.record(
+        ChangeSet(initiative_id=owner.initiative.id),
+        [
+            ChangeSetEntry(
+                change_set_id="unset",
+                entity_type=ChangedEntity.PHASE,
+                entity_id=created.id,
+                action=ChangeAction.CREATE,
+                after_state=created.audit_state(),
+            ),
+            ChangeSetEntry(
+                change_set_id="unset",
+                entity_type=ChangedEntity.PHASE,
+                entity_id=created.id,
+                action=ChangeAction.UPDATE,
+                before_state=created.audit_state(),
+                after_state=renamed.audit_state(),
+            ),
+        ],
+    )
+    uow.change_sets.revert(change_set.id)
+    assert uow.phases.find(created.id) is None

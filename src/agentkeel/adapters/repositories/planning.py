@@ -352,8 +352,12 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
                     f"was already reverted at {change_set.reverted_at.isoformat()}",  # type: ignore[union-attr]
                 )
             entries = self.entries(change_set.id)
-            # Every entity first, so that a refusal leaves nothing half-undone.
+            # Every entity first, so that a refusal leaves nothing half-undone; an entity
+            # changed twice by the change set is compared with its last state.
+            last: dict[tuple[str, str], ChangeSetEntry] = {}
             for entry in entries:
+                last[(entry.entity_type.value, entry.entity_id)] = entry
+            for entry in last.values():
                 current = _repository_for(self, entry.entity_type).find(entry.entity_id)
                 now = None if current is None else current.audit_state()
                 if now != entry.after_state:
