@@ -4,7 +4,7 @@ links of agents and conversations
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-04 11:59:27.217363
+Create Date: 2026-12-04 13:09:41.431940
 """
 
 from collections.abc import Sequence
@@ -468,9 +468,10 @@ def upgrade() -> None:
         "change_set_entries",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("change_set_id", sa.String(length=64), nullable=False),
-        sa.Column("entity_type", sa.String(length=100), nullable=False),
+        sa.Column("entity_type", sa.String(length=32), nullable=False),
         sa.Column("entity_id", sa.String(length=64), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
         sa.Column(
             "before_state",
             sa.JSON(none_as_null=True).with_variant(sa.Text(), "sqlite"),
@@ -485,6 +486,10 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "action IN ('create', 'update', 'delete')", name=op.f("ck_change_set_entries_action")
         ),
+        sa.CheckConstraint(
+            "entity_type IN ('page', 'phase', 'task')",
+            name=op.f("ck_change_set_entries_entity_type"),
+        ),
         sa.ForeignKeyConstraint(
             ["change_set_id"],
             ["change_sets.id"],
@@ -492,11 +497,11 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_change_set_entries")),
+        sa.UniqueConstraint(
+            "change_set_id", "position", name="uq_change_set_entries_change_set_id_position"
+        ),
     )
     with op.batch_alter_table("change_set_entries", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_change_set_entries_change_set_id", ["change_set_id"], unique=False
-        )
         batch_op.create_index(
             "ix_change_set_entries_entity_type_entity_id",
             ["entity_type", "entity_id"],
@@ -510,6 +515,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("change_set_id", sa.String(length=64), nullable=True),
+        sa.Column("sequence", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('user', 'assistant', 'system')", name=op.f("ck_chat_messages_role")
@@ -527,10 +533,12 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_messages")),
+        sa.UniqueConstraint(
+            "chat_session_id", "sequence", name="uq_chat_messages_chat_session_id_sequence"
+        ),
     )
     with op.batch_alter_table("chat_messages", schema=None) as batch_op:
         batch_op.create_index("ix_chat_messages_change_set_id", ["change_set_id"], unique=False)
-        batch_op.create_index("ix_chat_messages_chat_session_id", ["chat_session_id"], unique=False)
 
     with op.batch_alter_table("agents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("task_id", sa.String(length=64), nullable=True))
@@ -538,19 +546,19 @@ def upgrade() -> None:
         batch_op.create_index("ix_agents_initiative_id", ["initiative_id"], unique=False)
         batch_op.create_index("ix_agents_task_id", ["task_id"], unique=False)
         batch_op.create_foreign_key(
-            batch_op.f("fk_agents_initiative_id_initiatives"),
-            "initiatives",
-            ["initiative_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
-        batch_op.create_foreign_key(
             batch_op.f("fk_agents_task_id_tasks"),
             "tasks",
             ["task_id"],
             ["id"],
             ondelete="SET NULL",
             use_alter=True,
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_agents_initiative_id_initiatives"),
+            "initiatives",
+            ["initiative_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
 
     with op.batch_alter_table("conversations", schema=None) as batch_op:
@@ -560,6 +568,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_conversations_initiative_id", ["initiative_id"], unique=False)
         batch_op.create_index("ix_conversations_phase_id", ["phase_id"], unique=False)
         batch_op.create_index("ix_conversations_task_id", ["task_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_conversations_task_id_tasks"),
+            "tasks",
+            ["task_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_conversations_phase_id_phases"),
             "phases",
@@ -574,13 +589,6 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_conversations_task_id_tasks"),
-            "tasks",
-            ["task_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
 
     # ### end Alembic commands ###
 
@@ -588,11 +596,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_conversations_task_id_tasks"), type_="foreignkey")
         batch_op.drop_constraint(
             batch_op.f("fk_conversations_initiative_id_initiatives"), type_="foreignkey"
         )
         batch_op.drop_constraint(batch_op.f("fk_conversations_phase_id_phases"), type_="foreignkey")
+        batch_op.drop_constraint(batch_op.f("fk_conversations_task_id_tasks"), type_="foreignkey")
         batch_op.drop_index("ix_conversations_task_id")
         batch_op.drop_index("ix_conversations_phase_id")
         batch_op.drop_index("ix_conversations_initiative_id")
@@ -601,23 +609,21 @@ def downgrade() -> None:
         batch_op.drop_column("initiative_id")
 
     with op.batch_alter_table("agents", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_agents_task_id_tasks"), type_="foreignkey")
         batch_op.drop_constraint(
             batch_op.f("fk_agents_initiative_id_initiatives"), type_="foreignkey"
         )
+        batch_op.drop_constraint(batch_op.f("fk_agents_task_id_tasks"), type_="foreignkey")
         batch_op.drop_index("ix_agents_task_id")
         batch_op.drop_index("ix_agents_initiative_id")
         batch_op.drop_column("initiative_id")
         batch_op.drop_column("task_id")
 
     with op.batch_alter_table("chat_messages", schema=None) as batch_op:
-        batch_op.drop_index("ix_chat_messages_chat_session_id")
         batch_op.drop_index("ix_chat_messages_change_set_id")
 
     op.drop_table("chat_messages")
     with op.batch_alter_table("change_set_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_change_set_entries_entity_type_entity_id")
-        batch_op.drop_index("ix_change_set_entries_change_set_id")
 
     op.drop_table("change_set_entries")
     with op.batch_alter_table("task_dependencies", schema=None) as batch_op:

@@ -62,6 +62,7 @@ from agentkeel.domain.errors import (
 from agentkeel.domain.events import DomainEvent, HandlerFailure, RecordDeleted
 from agentkeel.domain.planning import (
     ChangeAction,
+    ChangedEntity,
     ChangeSet,
     ChangeSetEntry,
     ChatMessage,
@@ -140,6 +141,7 @@ __all__ = [
     "ChangeAction",
     "ChangeSet",
     "ChangeSetEntry",
+    "ChangedEntity",
     "ChatMessage",
     "ChatRole",
     "ChatSession",

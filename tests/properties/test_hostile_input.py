@@ -36,7 +36,23 @@ from agentkeel.domain.agents import (
 )
 from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.errors import DomainError
-from agentkeel.domain.planning import Errand, Initiative, Page, Phase, Task
+from agentkeel.domain.planning import (
+    ChangeAction,
+    ChangedEntity,
+    ChangeSet,
+    ChangeSetEntry,
+    ChatRole,
+    ChatSession,
+    ChatTarget,
+    Errand,
+    Initiative,
+    Page,
+    Phase,
+    Proposal,
+    ProposalStatus,
+    ProposalTarget,
+    Task,
+)
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -152,6 +168,14 @@ class Known:
     task = "task-1"
     busy_task = "task-2"
     agent = "agent-1"
+    initiative = "initiative-1"
+    agent = "agent-1"
+    phase = "phase-1"
+    task = "task-1"
+    page = "page-1"
+    proposal = "proposal-1"
+    session = "session-1"
+    change_set = "change-set-1"
 
 
 class Built:
@@ -565,6 +589,126 @@ CALLS: dict[str, Call | Built] = {
     "errands.find_all(repository_id)": lambda uow, x: uow.errands.find_all(repository_id=x),
     "errands.find_all(status)": lambda uow, x: uow.errands.find_all(status=x),
     "errands.update(status)": lambda uow, x: update(uow.errands, Known.errand, "status", x),
+    # planning: proposals, review comments, chat, change sets
+    "proposals.add(target_id)": Built(
+        lambda x: Proposal(
+            agent_id=Known.agent,
+            initiative_id=Known.initiative,
+            target_type=ProposalTarget.TASK,
+            target_id=x,
+            title="t",
+        ),
+        lambda uow, e: uow.proposals.add(e),
+    ),
+    "proposals.add(details)": Built(
+        lambda x: Proposal(
+            agent_id=Known.agent,
+            initiative_id=Known.initiative,
+            target_type=ProposalTarget.TASK,
+            title="t",
+            details=x,
+        ),
+        lambda uow, e: uow.proposals.add(e),
+    ),
+    "proposals.find_by_agent_and_status(agent_id)": lambda uow, x: (
+        uow.proposals.find_by_agent_and_status(x)
+    ),
+    "proposals.find_by_agent_and_status(status)": lambda uow, x: (
+        uow.proposals.find_by_agent_and_status(Known.agent, x)
+    ),
+    "proposals.count_by_agent_and_status(agent_id)": lambda uow, x: (
+        uow.proposals.count_by_agent_and_status(x, ProposalStatus.PENDING)
+    ),
+    "proposals.count_by_agent_and_status(status)": lambda uow, x: (
+        uow.proposals.count_by_agent_and_status(Known.agent, x)
+    ),
+    "proposals.update_many_by_agent(agent_id)": lambda uow, x: uow.proposals.update_many_by_agent(
+        x, status=ProposalStatus.DISMISSED
+    ),
+    "proposals.update_many_by_agent(status)": lambda uow, x: uow.proposals.update_many_by_agent(
+        Known.agent, status=x
+    ),
+    "proposals.update_many_by_agent(from_status)": lambda uow, x: (
+        uow.proposals.update_many_by_agent(
+            Known.agent, status=ProposalStatus.DISMISSED, from_status=x
+        )
+    ),
+    "accept_proposal": lambda uow, x: accepted(planning.accept_proposal(uow, x)),
+    "accept_proposal(details)": lambda uow, x: accept_with_details(uow, x),
+    "review_comments.find_by_phase": lambda uow, x: uow.review_comments.find_by_phase(x),
+    "review_comments.find_by_phase(include_resolved)": lambda uow, x: (
+        uow.review_comments.find_by_phase(Known.phase, include_resolved=x)
+    ),
+    "review_comments.resolve": lambda uow, x: uow.review_comments.resolve(x),
+    "review_comments.unresolve": lambda uow, x: uow.review_comments.unresolve(x),
+    "chat_sessions.create_session(target_id)": Built(
+        lambda x: ChatSession(
+            target_type=ChatTarget.TASK, target_id=x, initiative_id=Known.initiative
+        ),
+        lambda uow, e: uow.chat_sessions.create_session(e),
+    ),
+    "chat_sessions.find_active_session(target_type)": lambda uow, x: (
+        uow.chat_sessions.find_active_session(x, Known.phase)
+    ),
+    "chat_sessions.find_active_session(target_id)": lambda uow, x: (
+        uow.chat_sessions.find_active_session(ChatTarget.PHASE, x)
+    ),
+    "chat_sessions.find_active_session_by_agent": lambda uow, x: (
+        uow.chat_sessions.find_active_session_by_agent(x)
+    ),
+    "chat_sessions.update_session(key)": lambda uow, x: uow.chat_sessions.update_session(x),
+    "chat_sessions.update_session(agent_id)": lambda uow, x: uow.chat_sessions.update_session(
+        Known.session, agent_id=x
+    ),
+    "chat_sessions.update_session(status)": lambda uow, x: uow.chat_sessions.update_session(
+        Known.session, status=x
+    ),
+    "chat_sessions.close_session": lambda uow, x: uow.chat_sessions.close_session(x),
+    "chat_messages.create_message(session_id)": lambda uow, x: content_of(
+        uow.chat_messages.create_message(x, ChatRole.USER, "hi")
+    ),
+    "chat_messages.create_message(role)": lambda uow, x: content_of(
+        uow.chat_messages.create_message(Known.session, x, "hi")
+    ),
+    "chat_messages.create_message(content)": lambda uow, x: content_of(
+        uow.chat_messages.create_message(Known.session, ChatRole.USER, x)
+    ),
+    "chat_messages.create_message(change_set_id)": lambda uow, x: content_of(
+        uow.chat_messages.create_message(Known.session, ChatRole.ASSISTANT, "hi", x)
+    ),
+    "chat_messages.find_messages_by_session": lambda uow, x: (
+        uow.chat_messages.find_messages_by_session(x)
+    ),
+    "change_sets.record(entity_id)": lambda uow, x: uow.change_sets.record(
+        ChangeSet(id="change-set-new", initiative_id=Known.initiative),
+        [
+            ChangeSetEntry(
+                change_set_id="change-set-new",
+                entity_type=ChangedEntity.PAGE,
+                entity_id=x,
+                action=ChangeAction.CREATE,
+                after_state={"id": x},
+            )
+        ],
+    ),
+    "change_sets.record(after_state)": lambda uow, x: uow.change_sets.record(
+        ChangeSet(id="change-set-new", initiative_id=Known.initiative),
+        [
+            ChangeSetEntry(
+                change_set_id="change-set-new",
+                entity_type=ChangedEntity.PAGE,
+                entity_id=Known.page,
+                action=ChangeAction.CREATE,
+                after_state=x,
+            )
+        ],
+    ),
+    "change_sets.entries": lambda uow, x: uow.change_sets.entries(x),
+    "change_sets.find_by_initiative": lambda uow, x: uow.change_sets.find_by_initiative(x),
+    "change_sets.revert": lambda uow, x: uow.change_sets.revert(x),
+    "change_set_entries.find_by_change_set": lambda uow, x: (
+        uow.change_set_entries.find_by_change_set(x)
+    ),
     "phases.find_by_initiative": lambda uow, x: uow.phases.find_by_initiative(x),
     "phases.move_to(key)": lambda uow, x: uow.phases.move_to(x, "approved"),  # type: ignore[arg-type]
     "phases.move_to(status)": lambda uow, x: uow.phases.move_to(Known.phase, x),
@@ -651,6 +795,23 @@ def crash_with_limit(uow: UnitOfWork, limit: Any) -> object:
     outcome)."""
     workspace.change_setting(uow, "tasks.maxCrashRetries", limit)
     return uow.tasks.record_crash(Known.busy_task)
+
+
+def accepted(result: planning.AcceptedProposal) -> object:
+    """What every backend gives alike (the change set's id is new on each)."""
+    return result.proposal, result.target, result.change_set.description
+
+
+def content_of(message: Any) -> object:
+    """A new message without its id (new on each backend)."""
+    return {**message.model_dump(), "id": None}
+
+
+def accept_with_details(uow: UnitOfWork, details: Any) -> object:
+    proposal = uow.proposals.get(Known.proposal)
+    proposal.details = details
+    uow.proposals.update(proposal)
+    return accepted(planning.accept_proposal(uow, proposal.id))
 
 
 def update(repository: Any, key: str, field: str, value: Any) -> object:
@@ -775,6 +936,43 @@ def populate(uow: UnitOfWork) -> None:
             display_name="Payload",
         )
     )
+    populate_planning(uow)
+
+
+def populate_planning(uow: UnitOfWork) -> None:
+    from agentkeel.domain.planning import ReviewComment
+
+    # The project, initiative, phases, task, page and agents come from `populate`.
+    uow.proposals.add(
+        Proposal(
+            id=Known.proposal,
+            agent_id=Known.agent,
+            initiative_id=Known.initiative,
+            target_type=ProposalTarget.TASK,
+            target_id=Known.task,
+            title="Rename",
+        )
+    )
+    uow.review_comments.add(
+        ReviewComment(
+            id="comment-1",
+            phase_id=Known.phase,
+            file_path="a.py",
+            line_number=1,
+            line_type="added",  # type: ignore[arg-type]
+            body="why?",
+        )
+    )
+    uow.chat_sessions.add(
+        ChatSession(
+            id=Known.session,
+            target_type=ChatTarget.PHASE,
+            target_id=Known.phase,
+            initiative_id=Known.initiative,
+            agent_id=Known.agent,
+        )
+    )
+    uow.change_sets.add(ChangeSet(id=Known.change_set, initiative_id=Known.initiative))
 
 
 BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -845,12 +1043,18 @@ def test_every_call_is_tried() -> None:
     from agentkeel.ports.audit import AuditLogs
     from agentkeel.ports.base import EntityRepository
     from agentkeel.ports.planning import (
+        ChangeSetEntries,
+        ChangeSets,
+        ChatMessages,
+        ChatSessions,
         Errands,
         InitiativeRepositories,
         Initiatives,
         Pages,
         PhaseDependencies,
         Phases,
+        Proposals,
+        ReviewComments,
         TaskDependencies,
         Tasks,
     )
@@ -889,6 +1093,12 @@ def test_every_call_is_tried() -> None:
         "phase_dependencies": PhaseDependencies,
         "tasks": Tasks,
         "task_dependencies": TaskDependencies,
+        "proposals": Proposals,
+        "review_comments": ReviewComments,
+        "chat_sessions": ChatSessions,
+        "chat_messages": ChatMessages,
+        "change_sets": ChangeSets,
+        "change_set_entries": ChangeSetEntries,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

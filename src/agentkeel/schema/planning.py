@@ -114,14 +114,16 @@ change_sets = entity_table(
 chat_messages = entity_table(
     ChatMessage,
     "chat_messages",
-    references("chat_session_id", "chat_sessions", on_delete="CASCADE"),
+    references("chat_session_id", "chat_sessions", on_delete="CASCADE", index=False),
     references("change_set_id", "change_sets", on_delete="SET NULL"),
+    unique("chat_session_id", "sequence"),
 )
 
 change_set_entries = entity_table(
     ChangeSetEntry,
     "change_set_entries",
-    references("change_set_id", "change_sets", on_delete="CASCADE"),
+    references("change_set_id", "change_sets", on_delete="CASCADE", index=False),
+    unique("change_set_id", "position"),
     index("entity_type", "entity_id"),
 )
 

@@ -1,16 +1,199 @@
-"""Planning rules that span aggregates: who holds a task, and a phase following its tasks."""
+"""Planning rules that span aggregates: who holds a task, a phase following its tasks, and
+accepting a proposal."""
 
 from __future__ import annotations
 
-from agentkeel.domain.errors import InvalidValue
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, assert_never
+
+from agentkeel.domain.errors import InvalidTransition, InvalidValue
 from agentkeel.domain.planning import (
+    ChangeAction,
+    ChangedEntity,
+    ChangeSet,
+    ChangeSetEntry,
     ExecutionMode,
+    Page,
+    Phase,
     PhaseStatus,
+    Proposal,
+    ProposalStatus,
+    ProposalTarget,
     Task,
     TaskStatus,
 )
 from agentkeel.domain.planning.events import TaskAssigned
 from agentkeel.ports.unit_of_work import UnitOfWork
+
+T = TypeVar("T", Page, Phase, Task)
+
+# What of a proposal's `details` (CW `metadata`) reaches each kind of target; other keys are
+# the agent's own notes and are left alone.
+DETAIL_FIELDS: dict[ProposalTarget, tuple[str, ...]] = {
+    ProposalTarget.PAGE: ("parent_page_id", "sort_order"),
+    ProposalTarget.PHASE: (),
+    ProposalTarget.TASK: ("phase_id", "parent_task_id", "category", "priority", "order_index"),
+}
+
+
+@dataclass(frozen=True)
+class AcceptedProposal:
+    proposal: Proposal
+    target: Page | Phase | Task
+    change_set: ChangeSet
+
+
+def tiptap_document(markdown: str | None) -> dict[str, Any] | None:
+    """A proposal's markdown body as the Tiptap document pages and phases hold: one
+    paragraph per blank-line-separated block, its text kept as written."""
+    if markdown is None:
+        return None
+    blocks = [block for block in markdown.split("\n\n") if block.strip()]
+    return {
+        "type": "doc",
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": block}]} for block in blocks
+        ],
+    }
+
+
+def accept_proposal(uow: UnitOfWork, proposal_id: str) -> AcceptedProposal:
+    """Apply a pending proposal to its target and record what changed, in one unit of work.
+
+    With `target_id` null a new page, phase or task is created in the proposal's initiative
+    (and the proposal's `target_id` set to it); otherwise the target is updated. Mapping:
+    `title` -> the page's `title`, the phase's or task's `name`; `content` (markdown) -> the
+    page's or phase's `content` as a Tiptap document (`tiptap_document`), the task's
+    `description` as written; the `details` keys of `DETAIL_FIELDS` -> the fields of the
+    same name; a new task's `project_id` is its initiative's. `summary` stays on the
+    proposal. A change set (description "Accepted proposal: <title>") with one entry (the
+    target's state before and after) is recorded and the proposal becomes `accepted`.
+
+    Raises NotFound; InvalidTransition if the proposal is not pending; InvalidValue if the
+    target is gone or in another initiative, or the proposal gives a target field a value
+    it cannot take; the target's own rules' errors. The target is written first, and every
+    check comes before it, so a refusal writes nothing.
+    """
+    proposal = uow.proposals.get(proposal_id)
+    if proposal.status is not ProposalStatus.PENDING:
+        raise InvalidTransition(
+            "proposal", "status", proposal.status.value, ProposalStatus.ACCEPTED.value
+        )
+    before, after = _apply(uow, proposal)
+    if proposal.target_id is None:
+        proposal.target_id = after.id
+    proposal.status = ProposalStatus.ACCEPTED
+    proposal = uow.proposals.update(proposal)
+    change_set = ChangeSet(
+        initiative_id=proposal.initiative_id,
+        description=f"Accepted proposal: {proposal.title}",
+    )
+    entry = ChangeSetEntry(
+        change_set_id=change_set.id,
+        entity_type=ChangedEntity(proposal.target_type.value),
+        entity_id=after.id,
+        action=ChangeAction.CREATE if before is None else ChangeAction.UPDATE,
+        before_state=before,
+        after_state=after.audit_state(),
+    )
+    return AcceptedProposal(proposal, after, uow.change_sets.record(change_set, [entry]))
+
+
+def _apply(
+    uow: UnitOfWork, proposal: Proposal
+) -> tuple[dict[str, Any] | None, Page | Phase | Task]:
+    """Write the proposal to its target: (its state before, or None if created; as stored)."""
+    kind = proposal.target_type
+    fields = _fields(proposal)
+    match kind:
+        case ProposalTarget.PAGE:
+            if proposal.target_id is None:
+                page = _built(
+                    proposal, lambda: Page(initiative_id=proposal.initiative_id, **fields)
+                )
+                return None, uow.pages.add(page)
+            page = _target(proposal, uow.pages.get(proposal.target_id))
+            state = page.audit_state()
+            _assign(proposal, page, fields)
+            return state, uow.pages.update(page)
+        case ProposalTarget.PHASE:
+            if proposal.target_id is None:
+                phase = _built(
+                    proposal, lambda: Phase(initiative_id=proposal.initiative_id, **fields)
+                )
+                return None, uow.phases.add(phase)
+            phase = _target(proposal, uow.phases.get(proposal.target_id))
+            state = phase.audit_state()
+            _assign(proposal, phase, fields)
+            return state, uow.phases.update(phase)
+        case ProposalTarget.TASK:
+            if proposal.target_id is None:
+                project_id = uow.initiatives.get(proposal.initiative_id).project_id
+                task = _built(
+                    proposal,
+                    lambda: Task(
+                        project_id=project_id, initiative_id=proposal.initiative_id, **fields
+                    ),
+                )
+                return None, uow.tasks.add(task)
+            task = _target(proposal, uow.tasks.get(proposal.target_id))
+            state = task.audit_state()
+            _assign(proposal, task, fields)
+            return state, uow.tasks.update(task)
+        case _:
+            assert_never(kind)
+
+
+def _fields(proposal: Proposal) -> dict[str, Any]:
+    kind = proposal.target_type
+    fields: dict[str, Any]
+    match kind:
+        case ProposalTarget.PAGE:
+            fields = {"title": proposal.title, "content": tiptap_document(proposal.content)}
+        case ProposalTarget.PHASE:
+            fields = {"name": proposal.title, "content": tiptap_document(proposal.content)}
+        case ProposalTarget.TASK:
+            fields = {"name": proposal.title, "description": proposal.content}
+        case _:
+            assert_never(kind)
+    details = proposal.details if isinstance(proposal.details, dict) else {}
+    fields.update({name: details[name] for name in DETAIL_FIELDS[kind] if name in details})
+    return fields
+
+
+def _target(proposal: Proposal, target: T) -> T:
+    if target.initiative_id != proposal.initiative_id:
+        raise InvalidValue(
+            "proposal",
+            "target_id",
+            target.id,
+            f"is a {proposal.target_type.value} of another initiative",
+        )
+    return target
+
+
+def _assign(proposal: Proposal, target: Page | Phase | Task, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        try:
+            setattr(target, name, value)
+        except InvalidValue as error:
+            raise _blamed(proposal, error) from None
+
+
+def _built(proposal: Proposal, build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except InvalidValue as error:
+        raise _blamed(proposal, error) from None
+
+
+def _blamed(proposal: Proposal, error: InvalidValue) -> InvalidValue:
+    """The target's refusal of a value, said of the proposal that carried it."""
+    field = error.field
+    if field in DETAIL_FIELDS[proposal.target_type]:
+        field = f"details.{field}"
+    return InvalidValue("proposal", field, error.value, f"cannot be applied: {error}")
 
 
 def assign_task(uow: UnitOfWork, task_id: str, agent_id: str) -> Task:

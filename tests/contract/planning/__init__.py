@@ -1,0 +1,1 @@
+"""Contract tests of the planning context, on every backend."""

@@ -314,6 +314,27 @@ class TableRepository(Generic[E]):
             )
         return self._entity(row)
 
+    def _update_many(self, where: Sequence[Where], values: dict[str, Any]) -> int:
+        """Set `values` on every row matching `where` in one set-based UPDATE, as if each
+        had been written by `update`: `updated_at` stamped, `row_version` one more. Returns
+        how many rows changed. Rules of `_before_write` are not run: callers change only
+        columns those rules do not read (a status moved along its state machine, which the
+        caller's `where` guarantees). The rows leave `seen`, so that this unit of work can
+        read them again and write from the new read."""
+        where = self._query(where)
+        values = {name: self.entity.query_value(name, value) for name, value in values.items()}
+        now = self._store.clock.now()
+        values.update(dict.fromkeys(self.entity.stamped_on_update, now))
+        increments = {self._version: 1} if self._version is not None else None
+        changed = self._store.update(self._table, where, values, increments)
+        if changed:
+            self._state.seen = {
+                key: version
+                for key, version in self._state.seen.items()
+                if key[0] != self._table.name
+            }
+        return changed
+
     def _bounds(self, column: str) -> tuple[int, int]:
         for rule in self.entity.model_fields[column].metadata:
             if isinstance(rule, IntRule):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from agentkeel.domain.planning.chat import (
     ChangeAction,
+    ChangedEntity,
     ChangeSet,
     ChangeSetEntry,
     ChatMessage,
@@ -54,6 +55,7 @@ __all__ = [
     "ChangeAction",
     "ChangeSet",
     "ChangeSetEntry",
+    "ChangedEntity",
     "ChatMessage",
     "ChatRole",
     "ChatSession",

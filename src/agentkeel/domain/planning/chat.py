@@ -10,7 +10,7 @@ from pydantic import Field
 
 from agentkeel.domain.clock import utc_now
 from agentkeel.domain.entity import Entity, Flag, Timestamped
-from agentkeel.domain.fields import Description, Id, Json, Label, LongText, UtcDateTime
+from agentkeel.domain.fields import Count, Description, Id, Json, LongText, UtcDateTime
 
 
 class ChatTarget(StrEnum):
@@ -49,7 +49,8 @@ class ChatRole(StrEnum):
 
 class ChatMessage(Entity):
     """A message of a chat session; an assistant's message links the change set it applied.
-    Append-only."""
+    Append-only. `sequence` (1, 2, ... per session, given by the repository) orders the
+    messages even when they share a `created_at` instant."""
 
     stamped_on_insert = ("created_at",)
 
@@ -57,6 +58,7 @@ class ChatMessage(Entity):
     role: ChatRole
     content: LongText
     change_set_id: Id | None = None
+    sequence: Count = 0
     created_at: UtcDateTime = Field(default_factory=utc_now)
 
 
@@ -78,16 +80,27 @@ class ChangeAction(StrEnum):
     DELETE = "delete"
 
 
+class ChangedEntity(StrEnum):
+    """The kinds of entity a change set can record, and so revert."""
+
+    PAGE = "page"
+    PHASE = "phase"
+    TASK = "task"
+
+
 class ChangeSetEntry(Entity):
     """One entity a change set created, updated or deleted: its state before (null for a
-    create) and after (null for a delete). No foreign key to the entity. Append-only."""
+    create) and after (null for a delete), each the entity's `audit_state()`. No foreign key
+    to the entity. Append-only. `position` (1, 2, ... per change set, given by the
+    repository) is the order the changes were made in; a revert undoes them backwards."""
 
     stamped_on_insert = ("created_at",)
 
     change_set_id: Id
-    entity_type: Label
+    entity_type: ChangedEntity
     entity_id: Id
     action: ChangeAction
+    position: Count = 0
     before_state: Json | None = None
     after_state: Json | None = None
     created_at: UtcDateTime = Field(default_factory=utc_now)

@@ -1,0 +1,385 @@
+"""Proposals, chat and change sets: the fakes and the databases agree, step by step, and a
+revert restores exactly what was there.
+
+A hypothesis state machine drives every backend with the same random operations on one
+initiative (pages, phases and tasks created, edited and deleted, each change recorded as a
+change set; proposals made, accepted and dismissed in bulk; chat sessions opened, closed
+and written to; change sets reverted) and asserts after each step that all backends gave the
+same result or error and hold the same rows. A revert is checked against the change set's
+own before-states right after it runs. Invariants: no pending proposal and no active chat
+session names a page, phase or task that is gone; at most one active session per target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import Engine
+
+from agentkeel.database import Database
+from agentkeel.domain.agents import Agent
+from agentkeel.domain.entity import Entity
+from agentkeel.domain.errors import DomainError
+from agentkeel.domain.ids import new_id
+from agentkeel.domain.planning import (
+    ChangeAction,
+    ChangedEntity,
+    ChangeSet,
+    ChangeSetEntry,
+    ChatRole,
+    ChatSession,
+    ChatTarget,
+    Initiative,
+    Page,
+    Phase,
+    Proposal,
+    ProposalStatus,
+    ProposalTarget,
+    Task,
+)
+from agentkeel.domain.workspace import Project
+from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.services.planning import accept_proposal
+from tests.conftest import POSTGRES_URL
+from tests.properties.harness import EqualBackends, Outcome, assert_agree, dump, outcome_of, workdir
+
+PROJECT, INITIATIVE, AGENT = "project-1", "initiative-1", "agent-1"
+SPAWNED = datetime(2025, 6, 1, tzinfo=UTC)
+TITLES = st.sampled_from(["Plan", "Build", "Ship", "x" * 300, "", "a\x00b"])
+KINDS = st.sampled_from(list(ChangedEntity))
+# Rows whose ids (and links to such ids) the library draws at random: compared without them.
+GENERATED = {
+    "change_sets": ("id",),
+    "change_set_entries": ("id", "change_set_id"),
+    "chat_messages": ("id", "change_set_id"),
+}
+BOOKKEEPING = {"created_at", "updated_at", "row_version"}
+
+
+def _comparable(uow: UnitOfWork) -> dict[str, Any]:
+    contents = dump(uow)
+    for table, columns in GENERATED.items():
+        contents[table] = sorted(
+            ({k: v for k, v in row.items() if k not in columns} for row in contents[table]),
+            key=repr,
+        )
+    return contents
+
+
+def _repository(uow: UnitOfWork, kind: ChangedEntity) -> Any:
+    return {"page": uow.pages, "phase": uow.phases, "task": uow.tasks}[kind.value]
+
+
+def _content(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if state is None else {k: v for k, v in state.items() if k not in BOOKKEEPING}
+
+
+class PlanningReviewAgreement(RuleBasedStateMachine):
+    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
+        super().__init__()
+        self.dbs = open_backends()
+        for db in self.dbs.values():
+            with db.unit_of_work() as uow:
+                uow.projects.add(Project(id=PROJECT, name="Keel"))
+                uow.initiatives.add(Initiative(id=INITIATIVE, project_id=PROJECT, name="Auth"))
+                # Fixed times: the agent's own stamps are not this machine's concern.
+                uow.agents.add(
+                    Agent(id=AGENT, name="planner", spawned_at=SPAWNED, last_activity_at=SPAWNED)
+                )
+                uow.commit()
+
+    pages = Bundle("pages")
+    phases = Bundle("phases")
+    tasks = Bundle("tasks")
+    proposals = Bundle("proposals")
+    sessions = Bundle("sessions")
+
+    def teardown(self) -> None:
+        EqualBackends.close(self.dbs)
+
+    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
+        def and_commit(uow: UnitOfWork) -> Any:
+            result = operation(uow)
+            uow.commit()
+            return result
+
+        outcomes: dict[str, Outcome] = {}
+        for name, db in self.dbs.items():
+            with db.unit_of_work() as uow:
+                outcomes[name] = outcome_of(and_commit, uow)
+        return assert_agree(outcomes)
+
+    def created(self, build: Callable[[], Entity], kind: ChangedEntity) -> Any:
+        """Create an entity everywhere and record it as a change set of its own."""
+        try:
+            entity = build()
+        except DomainError:
+            return multiple()
+        change_set_id, entry_id = new_id(), new_id()
+
+        def create(uow: UnitOfWork) -> Any:
+            stored = _repository(uow, kind).add(entity)
+            uow.change_sets.record(
+                ChangeSet(id=change_set_id, initiative_id=INITIATIVE),
+                [
+                    ChangeSetEntry(
+                        id=entry_id,
+                        change_set_id=change_set_id,
+                        entity_type=kind,
+                        entity_id=stored.id,
+                        action=ChangeAction.CREATE,
+                        after_state=stored.audit_state(),
+                    )
+                ],
+            )
+            return stored
+
+        outcome = self.run(create)
+        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
+
+    # -- the plan, each change recorded ------------------------------------------------------
+
+    @rule(target=pages, title=TITLES, parent=st.one_of(st.none(), pages))
+    def create_page(self, title: str, parent: str | None) -> Any:
+        return self.created(
+            lambda: Page(initiative_id=INITIATIVE, parent_page_id=parent, title=title),
+            ChangedEntity.PAGE,
+        )
+
+    @rule(target=phases, name=TITLES)
+    def create_phase(self, name: str) -> Any:
+        return self.created(lambda: Phase(initiative_id=INITIATIVE, name=name), ChangedEntity.PHASE)
+
+    @rule(target=tasks, name=TITLES, phase=st.one_of(st.none(), phases))
+    def create_task(self, name: str, phase: str | None) -> Any:
+        return self.created(
+            lambda: Task(project_id=PROJECT, initiative_id=INITIATIVE, phase_id=phase, name=name),
+            ChangedEntity.TASK,
+        )
+
+    def _change(self, kind: ChangedEntity, key: str, title: str | None) -> None:
+        """Rename (title given) or delete an entity, recording the change."""
+        change_set_id, entry_id = new_id(), new_id()
+
+        def change(uow: UnitOfWork) -> Any:
+            repository = _repository(uow, kind)
+            entity = repository.get(key)
+            before = entity.audit_state()
+            if title is None:
+                repository.delete(key)
+                after, action = None, ChangeAction.DELETE
+            else:
+                setattr(entity, "title" if kind is ChangedEntity.PAGE else "name", title)
+                after, action = repository.update(entity).audit_state(), ChangeAction.UPDATE
+            entry = ChangeSetEntry(
+                id=entry_id,
+                change_set_id=change_set_id,
+                entity_type=kind,
+                entity_id=key,
+                action=action,
+                before_state=before,
+                after_state=after,
+            )
+            uow.change_sets.record(ChangeSet(id=change_set_id, initiative_id=INITIATIVE), [entry])
+            return after
+
+        self.run(change)
+
+    @rule(page=pages, title=TITLES)
+    def rename_page(self, page: str, title: str) -> None:
+        self._change(ChangedEntity.PAGE, page, title)
+
+    @rule(phase=phases, name=TITLES)
+    def rename_phase(self, phase: str, name: str) -> None:
+        self._change(ChangedEntity.PHASE, phase, name)
+
+    @rule(task=tasks, name=TITLES)
+    def rename_task(self, task: str, name: str) -> None:
+        self._change(ChangedEntity.TASK, task, name)
+
+    @rule(page=pages)
+    def delete_page(self, page: str) -> None:
+        self._change(ChangedEntity.PAGE, page, None)
+
+    @rule(phase=phases)
+    def delete_phase(self, phase: str) -> None:
+        self._change(ChangedEntity.PHASE, phase, None)
+
+    @rule(task=tasks)
+    def delete_task(self, task: str) -> None:
+        self._change(ChangedEntity.TASK, task, None)
+
+    @rule(pick=st.integers(0, 50))
+    def revert(self, pick: int) -> None:
+        def revert(uow: UnitOfWork) -> Any:
+            change_sets = uow.change_sets.find_by_initiative(INITIATIVE)
+            if not change_sets:
+                return None
+            chosen = change_sets[pick % len(change_sets)]
+            entries = uow.change_sets.entries(chosen.id)
+            reverted = uow.change_sets.revert(chosen.id)
+            # Exactly what was there before the change, every field but the bookkeeping.
+            for entry in entries:
+                found = _repository(uow, entry.entity_type).find(entry.entity_id)
+                now = None if found is None else found.audit_state()
+                before = entry.before_state
+                assert before is None or isinstance(before, dict)
+                assert _content(now) == _content(before), entry
+            event(f"revert of {len(entries)} entries done")
+            return reverted.reverted_at
+
+        self.run(revert)
+
+    # -- proposals -----------------------------------------------------------------------------
+
+    @rule(
+        target=proposals,
+        kind=KINDS,
+        page=pages,
+        phase=phases,
+        task=tasks,
+        title=TITLES,
+        content=st.sampled_from([None, "Body", "One\n\nTwo"]),
+    )
+    def propose(
+        self, kind: ChangedEntity, page: str, phase: str, task: str, title: str, content: str | None
+    ) -> Any:
+        target = {"page": page, "phase": phase, "task": task}[kind.value]
+        try:
+            proposal = Proposal(
+                agent_id=AGENT,
+                initiative_id=INITIATIVE,
+                target_type=ProposalTarget(kind.value),
+                target_id=target,
+                title=title,
+                content=content,
+            )
+        except DomainError:
+            return multiple()
+        outcome = self.run(lambda uow: uow.proposals.add(proposal))
+        return proposal.id if outcome[0] == "ok" else multiple()
+
+    @rule(proposal=proposals)
+    def accept(self, proposal: str) -> None:
+        # The change set's id is drawn inside the library: compared by what it holds.
+        def accept(uow: UnitOfWork) -> Any:
+            accepted = accept_proposal(uow, proposal)
+            event("proposal accepted")
+            return accepted.proposal, accepted.target, accepted.change_set.description
+
+        self.run(accept)
+
+    @rule(
+        status=st.sampled_from(list(ProposalStatus)),
+        from_status=st.one_of(st.none(), st.sampled_from(list(ProposalStatus))),
+    )
+    def move_all(self, status: ProposalStatus, from_status: ProposalStatus | None) -> None:
+        self.run(
+            lambda uow: uow.proposals.update_many_by_agent(
+                AGENT, status=status, from_status=from_status
+            )
+        )
+
+    @rule(status=st.one_of(st.none(), st.sampled_from(list(ProposalStatus))))
+    def read_proposals(self, status: ProposalStatus | None) -> None:
+        self.run(
+            lambda uow: (
+                uow.proposals.find_by_agent_and_status(AGENT, status),
+                uow.proposals.count_by_agent_and_status(AGENT, status),
+            )
+        )
+
+    # -- chat ------------------------------------------------------------------------------------
+
+    @rule(target=sessions, on_phase=st.booleans(), phase=phases, task=tasks)
+    def open_session(self, on_phase: bool, phase: str, task: str) -> Any:
+        session = ChatSession(
+            target_type=ChatTarget.PHASE if on_phase else ChatTarget.TASK,
+            target_id=phase if on_phase else task,
+            initiative_id=INITIATIVE,
+            agent_id=AGENT,
+        )
+        outcome = self.run(lambda uow: uow.chat_sessions.create_session(session))
+        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
+
+    @rule(session=sessions)
+    def close_session(self, session: str) -> None:
+        self.run(lambda uow: uow.chat_sessions.close_session(session))
+
+    @rule(session=sessions, role=st.sampled_from(list(ChatRole)), content=TITLES)
+    def post(self, session: str, role: ChatRole, content: str) -> None:
+        def post(uow: UnitOfWork) -> Any:
+            message = uow.chat_messages.create_message(session, role, content)
+            return message.sequence, [
+                m.content for m in uow.chat_messages.find_messages_by_session(session)
+            ]
+
+        self.run(post)
+
+    @rule(session=consumes(sessions))
+    def delete_session(self, session: str) -> None:
+        self.run(lambda uow: uow.chat_sessions.delete(session))
+
+    # -- what must always hold ----------------------------------------------------------------
+
+    @invariant()
+    def contents_agree_and_targets_hold(self) -> None:
+        dumps = {}
+        for name, db in self.dbs.items():
+            with db.unit_of_work() as uow:
+                dumps[name] = _comparable(uow)
+        for name, contents in dumps.items():
+            assert contents == dumps["memory"], f"{name} contents differ from memory"
+        contents = dumps["memory"]
+        present = {
+            kind: {row["id"] for row in contents[table]}
+            for kind, table in (("page", "pages"), ("phase", "phases"), ("task", "tasks"))
+        }
+        for proposal in contents["proposals"]:
+            if proposal["status"] == "pending" and proposal["target_id"] is not None:
+                assert proposal["target_id"] in present[proposal["target_type"]]
+        active = [
+            (s["target_type"], s["target_id"])
+            for s in contents["chat_sessions"]
+            if s["status"] == "active"
+        ]
+        assert len(active) == len(set(active)), "two active sessions on one target"
+        for target_type, target_id in active:
+            assert target_id in present[target_type]
+
+
+BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+@pytest.mark.parametrize(
+    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
+)
+def test_memory_and_databases_agree_on_proposals_chat_and_change_sets(
+    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+) -> None:
+    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
+    with workdir() as folder:
+        backends = EqualBackends(sqlite_template, postgres, folder)
+        run_state_machine_as_test(
+            lambda: PlanningReviewAgreement(backends.open),  # type: ignore[arg-type]
+            settings=settings(
+                settings.default,
+                suppress_health_check=[HealthCheck.too_slow],
+                deadline=None,
+            ),
+        )
