@@ -26,6 +26,13 @@ from agentkeel.adapters.repositories.agents import (
     MetricRepository,
 )
 from agentkeel.adapters.repositories.audit import AuditLogRepository
+from agentkeel.adapters.repositories.backlog import (
+    CheckpointRepository,
+    FeatureRepository,
+    RequirementFeatureRepository,
+    RequirementRepository,
+    SubFeatureRepository,
+)
 from agentkeel.adapters.repositories.base import UnitState
 from agentkeel.adapters.repositories.planning import (
     ChangeSetEntryRepository,
@@ -42,6 +49,15 @@ from agentkeel.adapters.repositories.planning import (
     ReviewCommentRepository,
     TaskDependencyRepository,
     TaskRepository,
+)
+from agentkeel.adapters.repositories.workflows import (
+    DiscoveredFileRepository,
+    ImplementationPlanRepository,
+    ImplementationPlanStepFileRepository,
+    ImplementationPlanStepRepository,
+    WorkflowRepository,
+    WorkflowRepositoryLinkRepository,
+    WorkflowStepRepository,
 )
 from agentkeel.adapters.repositories.workspace import (
     GitRepositoryRepository,
@@ -119,6 +135,18 @@ class BaseUnitOfWork:
     change_sets = OnFirstUse(ChangeSetRepository)
     change_set_entries = OnFirstUse(ChangeSetEntryRepository)
     errands = OnFirstUse(ErrandRepository)
+    workflows = OnFirstUse(WorkflowRepository)
+    workflow_repositories = OnFirstUse(WorkflowRepositoryLinkRepository)
+    workflow_steps = OnFirstUse(WorkflowStepRepository)
+    discovered_files = OnFirstUse(DiscoveredFileRepository)
+    implementation_plans = OnFirstUse(ImplementationPlanRepository)
+    implementation_plan_steps = OnFirstUse(ImplementationPlanStepRepository)
+    implementation_plan_step_files = OnFirstUse(ImplementationPlanStepFileRepository)
+    features = OnFirstUse(FeatureRepository)
+    sub_features = OnFirstUse(SubFeatureRepository)
+    requirements = OnFirstUse(RequirementRepository)
+    requirement_features = OnFirstUse(RequirementFeatureRepository)
+    checkpoints = OnFirstUse(CheckpointRepository)
     audit_logs = OnFirstUse(AuditLogRepository)
 
     def __init__(

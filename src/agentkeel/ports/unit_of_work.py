@@ -21,6 +21,13 @@ from agentkeel.ports.agents import (
     Metrics,
 )
 from agentkeel.ports.audit import AuditLogs
+from agentkeel.ports.backlog import (
+    Checkpoints,
+    Features,
+    RequirementFeatures,
+    Requirements,
+    SubFeatures,
+)
 from agentkeel.ports.planning import (
     ChangeSetEntries,
     ChangeSets,
@@ -36,6 +43,15 @@ from agentkeel.ports.planning import (
     ReviewComments,
     TaskDependencies,
     Tasks,
+)
+from agentkeel.ports.workflows import (
+    DiscoveredFiles,
+    ImplementationPlans,
+    ImplementationPlanStepFiles,
+    ImplementationPlanSteps,
+    WorkflowRepositories,
+    Workflows,
+    WorkflowSteps,
 )
 from agentkeel.ports.workspace import (
     Projects,
@@ -147,6 +163,42 @@ class UnitOfWork(Protocol):
 
     @property
     def errands(self) -> Errands: ...
+
+    @property
+    def workflows(self) -> Workflows: ...
+
+    @property
+    def workflow_repositories(self) -> WorkflowRepositories: ...
+
+    @property
+    def workflow_steps(self) -> WorkflowSteps: ...
+
+    @property
+    def discovered_files(self) -> DiscoveredFiles: ...
+
+    @property
+    def implementation_plans(self) -> ImplementationPlans: ...
+
+    @property
+    def implementation_plan_steps(self) -> ImplementationPlanSteps: ...
+
+    @property
+    def implementation_plan_step_files(self) -> ImplementationPlanStepFiles: ...
+
+    @property
+    def features(self) -> Features: ...
+
+    @property
+    def sub_features(self) -> SubFeatures: ...
+
+    @property
+    def requirements(self) -> Requirements: ...
+
+    @property
+    def requirement_features(self) -> RequirementFeatures: ...
+
+    @property
+    def checkpoints(self) -> Checkpoints: ...
 
     @property
     def audit_logs(self) -> AuditLogs: ...

@@ -3,17 +3,19 @@
 from sqlalchemy import Table
 
 from agentkeel.domain.entity import Entity
-from agentkeel.schema import agents, audit, planning, workspace
+from agentkeel.schema import agents, audit, backlog, planning, workflows, workspace
 from agentkeel.schema.base import ENTITIES, label_of, metadata
 
 __all__ = [
     "agents",
     "audit",
+    "backlog",
     "entity_of",
     "label_of",
     "metadata",
     "planning",
     "table_of",
+    "workflows",
     "workspace",
 ]
 

@@ -1,7 +1,7 @@
 """Tables of the audit context."""
 
 from agentkeel.domain.audit import AuditEntry
-from agentkeel.schema.base import entity_table, index
+from agentkeel.schema.base import entity_table, index, references
 
 audit_logs = entity_table(
     AuditEntry,
@@ -10,4 +10,7 @@ audit_logs = entity_table(
     index("event_type"),
     index("event_category"),
     index("timestamp"),
+    references("workflow_id", "workflows", on_delete="SET NULL", index=False),
+    references("workflow_step_id", "workflow_steps", on_delete="SET NULL"),
+    index("workflow_id", "timestamp"),
 )

@@ -61,7 +61,7 @@ def label_of(table: Table) -> str:
 # Text longer than this is stored as TEXT rather than VARCHAR(n); the domain enforces the limit.
 VARCHAR_LIMIT = 4096
 
-OnDelete = Literal["CASCADE", "SET NULL", "RESTRICT"]
+OnDelete = Literal["CASCADE", "SET NULL", "RESTRICT", "NO ACTION"]
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -1,6 +1,8 @@
 """Tables of the planning context.
 
-`tasks.feature_id / sub_feature_id` arrive with the backlog context.
+`tasks.feature_id / sub_feature_id` (the backlog context's) have no ON DELETE (NO ACTION, as
+Nexus declares them): a feature that still has tasks cannot be deleted; deleting the project
+removes both together.
 """
 
 from agentkeel.domain.planning import (
@@ -59,6 +61,8 @@ tasks = entity_table(
     references("phase_id", "phases", on_delete="CASCADE"),
     references("parent_task_id", "tasks", on_delete="CASCADE"),
     references("assigned_agent_id", "agents", on_delete="SET NULL"),
+    references("feature_id", "features", on_delete="NO ACTION"),
+    references("sub_feature_id", "sub_features", on_delete="NO ACTION"),
     index("status"),
 )
 

@@ -25,7 +25,9 @@ worktrees = entity_table(
     Worktree,
     "worktrees",
     references("repository_id", "repositories", on_delete="CASCADE"),
+    references("workflow_id", "workflows", on_delete="SET NULL", index=False),
     unique("path"),
+    unique("workflow_id"),
     index("status"),
 )
 

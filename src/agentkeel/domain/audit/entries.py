@@ -53,3 +53,6 @@ class AuditEntry(Entity):
     after_state: Json | None = None
     source: EventSource = EventSource.SYSTEM
     timestamp: UtcDateTime = Field(default_factory=utc_now)
+    # The workflow and step it belongs to (CO); SET NULL, so a workflow's trail outlives it.
+    workflow_id: Id | None = None
+    workflow_step_id: Id | None = None

@@ -111,6 +111,9 @@ class Task(Timestamped):
     actual_minutes: Minutes | None = None
     started_at: UtcDateTime | None = None
     completed_at: UtcDateTime | None = None
+    # The backlog feature and sub-feature it implements (Nexus).
+    feature_id: Id | None = None
+    sub_feature_id: Id | None = None
 
 
 class TaskDependency(Entity):

@@ -36,3 +36,5 @@ class Worktree(Timestamped):
     path: IndexedPath
     branch_name: BranchName
     status: WorktreeStatus = WorktreeStatus.ACTIVE
+    # The workflow it was created for (at most one worktree per workflow).
+    workflow_id: Id | None = None

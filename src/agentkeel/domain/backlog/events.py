@@ -1,0 +1,3 @@
+"""Events the backlog context records."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Events the workflows context records."""
+
+from __future__ import annotations
