@@ -714,7 +714,10 @@ class ProposalRepository(TableRepository[Proposal]):
         status: ProposalStatus,
         from_status: ProposalStatus | None = None,
     ) -> int:
-        new = ProposalStatus(self.entity.query_value("status", status))
+        held = self.entity.query_value("status", status)
+        if held is None:
+            raise InvalidValue("proposal", "status", None, "must be given")
+        new = ProposalStatus(held)
         graph = Proposal.transitions["status"]
         sources = {str(old) for old, targets in graph.items() if new in targets}
         if from_status is not None:
