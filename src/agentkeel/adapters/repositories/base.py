@@ -449,15 +449,43 @@ class TableRepository(Generic[E]):
     ) -> None:
         """The one audit entry of a hard delete: the rows removed per table, and the state
         before it (None where there is no one entity to show)."""
+        self._audit(
+            entity_id,
+            f"{self._label}.deleted",
+            EventCategory.RECORD,
+            message,
+            event_data={"removed": dict[str, JsonValue](removed)},
+            before_state=before_state,
+        )
+
+    def _audit(
+        self,
+        entity_id: str,
+        event_type: str,
+        category: EventCategory,
+        message: str,
+        *,
+        event_data: dict[str, Any] | None = None,
+        before_state: dict[str, Any] | None = None,
+        after_state: dict[str, Any] | None = None,
+        workflow_id: str | None = None,
+        workflow_step_id: str | None = None,
+    ) -> None:
+        """Append an audit entry about this repository's entity `entity_id`, in the unit of
+        work's transaction, with the unit's source (system / user / cli). Every audited
+        change of every aggregate goes through here, so the trail has one shape."""
         entry = AuditEntry(
             entity_type=self._label,
             entity_id=entity_id,
-            event_type=f"{self._label}.deleted",
-            event_category=EventCategory.RECORD,
+            event_type=event_type,
+            event_category=category,
             message=message,
-            event_data={"removed": dict[str, JsonValue](removed)},
+            event_data=event_data,
             before_state=before_state,
+            after_state=after_state,
             source=self._state.source,
+            workflow_id=workflow_id,
+            workflow_step_id=workflow_step_id,
         )
         row = entry.to_row()
         row["timestamp"] = self._store.clock.now()
