@@ -39,6 +39,7 @@ from agentkeel.domain.agents import (
 from agentkeel.domain.audit import (
     AuditEntry,
     AuditLogsPurged,
+    CommandRecord,
     EventCategory,
     EventSource,
     Severity,
@@ -175,6 +176,7 @@ __all__ = [
     "ChatTarget",
     "Checkpoint",
     "Clock",
+    "CommandRecord",
     "Conflict",
     "Conversation",
     "ConversationStatus",

@@ -12,11 +12,18 @@ E = TypeVar("E", bound=Entity)
 class EntityRepository(Protocol[E]):
     """Storage of one kind of entity. Entities in and out are detached values."""
 
-    def add(self, entity: E) -> E:
+    def add(self, entity: E, *, idempotency_key: str | None = None) -> E:
         """Store a new entity and return it as stored (`created_at`/`updated_at` stamped).
 
+        With an `idempotency_key` (1 to 64 URL-safe characters, chosen by the caller, e.g.
+        a request id), the add happens at most once per key, ever: a repeated call (a retry
+        after a timeout, also one racing the first from another process) returns the
+        entity the first call created, as it is now, and writes nothing.
+
         Raises AlreadyExists (same id or a unique rule), ReferenceMissing (a foreign key
-        names no row), InvalidValue. On error nothing is written.
+        names no row), InvalidValue (also for a malformed key, or a key already used to
+        create another kind of entity), NotFound (the key's entity was deleted since). On
+        error nothing is written and the key stays unused.
         """
         ...
 

@@ -1,6 +1,6 @@
 """Tables of the audit context."""
 
-from agentkeel.domain.audit import AuditEntry
+from agentkeel.domain.audit import AuditEntry, CommandRecord
 from agentkeel.schema.base import entity_table, index, references
 
 audit_logs = entity_table(
@@ -14,3 +14,7 @@ audit_logs = entity_table(
     references("workflow_step_id", "workflow_steps", on_delete="SET NULL"),
     index("workflow_id", "timestamp"),
 )
+
+# What each idempotency key created (see adapters/repositories/commands.py). No foreign key:
+# a key stays used after what it created is deleted.
+idempotency_keys = entity_table(CommandRecord, "idempotency_keys")

@@ -227,9 +227,9 @@ class _ProfilePartRepository(TableRepository[P]):
         # A copy made by `customize` is a new profile, not an edit of one.
         self._counts_edits = counts_edits
 
-    def add(self, entity: P) -> P:
+    def _add(self, entity: P) -> P:
         with self._store.atomic():
-            return super().add(entity)
+            return super()._add(entity)
 
     def update(self, entity: P) -> P:
         with self._store.atomic():
@@ -371,9 +371,9 @@ _NUMBERED_DRAWS = 100
 class AgentRepository(TableRepository[Agent]):
     entity = Agent
 
-    def add(self, agent: Agent) -> Agent:
+    def _add(self, agent: Agent) -> Agent:
         if "name" in agent.model_fields_set:
-            return super().add(agent)  # a chosen name that is taken is AlreadyExists
+            return super()._add(agent)  # a chosen name that is taken is AlreadyExists
         # A generated alias is retried on a clash: first other aliases, then numbered ones.
         # The unique index decides, so two units of work racing for one alias cannot both
         # win: the loser's insert clashes (on PostgreSQL once the winner commits) and draws
@@ -381,7 +381,7 @@ class AgentRepository(TableRepository[Agent]):
         alias = agent.name
         for attempt in range(_ALIAS_DRAWS + _NUMBERED_DRAWS):
             try:
-                return super().add(agent.model_copy(update={"name": alias}))
+                return super()._add(agent.model_copy(update={"name": alias}))
             except AlreadyExists as exc:
                 if set(exc.fields) != {"name"}:
                     raise
@@ -727,12 +727,12 @@ _FIXED_MESSAGE_FIELDS = (
 class MessageRepository(TableRepository[Message]):
     entity = Message
 
-    def add(self, entity: Message) -> Message:
+    def _add(self, entity: Message) -> Message:
         if entity.parent_message_id is None:
-            return super().add(entity)
+            return super()._add(entity)
         # A reply and the parent's `responded_at` are written together or not at all.
         with self._store.atomic():
-            message = super().add(entity)
+            message = super()._add(entity)
             parent = self.get(entity.parent_message_id)
             now = self._store.clock.now()
             parent.responded_at = parent.responded_at or now

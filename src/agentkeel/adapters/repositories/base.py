@@ -7,7 +7,7 @@ hard deletes and their audit entries all happen here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -33,15 +33,18 @@ from agentkeel.adapters.store import (
     Since,
     Where,
 )
-from agentkeel.domain.audit import AuditEntry, EventCategory, EventSource
+from agentkeel.domain.audit import AuditEntry, CommandRecord, EventCategory, EventSource
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import Conflict, InvalidValue, NotFound
 from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
+from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
 from agentkeel.schema import entity_of, label_of, metadata, table_of
 from agentkeel.schema.graph import plan_delete
 
 E = TypeVar("E", bound=Entity)
+
+_COMMANDS = table_of(CommandRecord)
 
 
 @dataclass
@@ -106,7 +109,13 @@ class TableRepository(Generic[E]):
 
     # -- the generic port ------------------------------------------------------------------
 
-    def add(self, entity: E) -> E:
+    def add(self, entity: E, *, idempotency_key: str | None = None) -> E:
+        if idempotency_key is None:
+            return self._add(entity)
+        return self._once(idempotency_key, lambda: self._add(entity))
+
+    def _add(self, entity: E) -> E:
+        """The insert behind `add`: where an aggregate adds its own steps to adding."""
         stored = self._stamped(entity)
         row = stored.to_row()
         raised = self._raised_exclusive_flags(row, None)
@@ -115,6 +124,34 @@ class TableRepository(Generic[E]):
             self._store.insert(self._table, row)
         self._stored(stored, row)
         return stored
+
+    def _once(self, key: str, create: Callable[[], E]) -> E:
+        """`create()` run at most once per idempotency key, ever: the first call records
+        what it created (in its transaction, so a failed command leaves the key unused);
+        any later call with the key returns that entity as it is now. Two units of work
+        racing with one key are serialized on it (PostgreSQL: an advisory lock; SQLite and
+        the fakes: their one writer at a time), so the second sees the first's record."""
+        if not isinstance(key, str) or len(key) > ID_MAX_LENGTH or not ID_PATTERN.fullmatch(key):
+            problem = f"must be 1 to {ID_MAX_LENGTH} URL-safe characters (A-Z a-z 0-9 _ -)"
+            raise InvalidValue(self._label, "idempotency_key", key, problem)
+        self._store.serialize(_COMMANDS, key)
+        done = self._store.get(_COMMANDS, key)
+        if done is None:
+            with self._store.atomic():
+                created = create()
+                record = CommandRecord(id=key, entity_type=self._label, entity_id=created.id)
+                row = record.to_row()
+                row["created_at"] = self._store.clock.now()
+                self._store.insert(_COMMANDS, row)
+            return created
+        if done["entity_type"] != self._label:
+            used = f"was already used to create {done['entity_type']} {done['entity_id']!r}"
+            raise InvalidValue(self._label, "idempotency_key", key, used)
+        first = self.find(done["entity_id"])
+        if first is None:
+            # The command was done; doing it again would break the key's promise.
+            raise NotFound(self._label, done["entity_id"])
+        return first
 
     def add_many(self, entities: Sequence[E]) -> list[E]:
         """Add the entities as `add` adds each, in one bulk insert: all of them, or (on any

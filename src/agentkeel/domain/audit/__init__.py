@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agentkeel.domain.audit.commands import CommandRecord
 from agentkeel.domain.audit.entries import (
     AuditEntry,
     EventCategory,
@@ -15,6 +16,7 @@ from agentkeel.domain.audit.events import (
 __all__ = [
     "AuditEntry",
     "AuditLogsPurged",
+    "CommandRecord",
     "EventCategory",
     "EventSource",
     "Severity",
