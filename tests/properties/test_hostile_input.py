@@ -144,6 +144,9 @@ HOSTILE = st.one_of(
 Call = Callable[[UnitOfWork, Any], object]
 
 
+LEASE = timedelta(minutes=5)
+
+
 class Known:
     """Ids of the rows every backend holds (same ids everywhere)."""
 
@@ -521,6 +524,7 @@ CALLS: dict[str, Call | Built] = {
     "agents.list(limit)": lambda uow, x: uow.agents.list(limit=x),
     "agents.find_by_name": lambda uow, x: uow.agents.find_by_name(x),
     "agents.find_by_session_id": lambda uow, x: uow.agents.find_by_session_id(x),
+    "agents.find_by_task_id": lambda uow, x: uow.agents.find_by_task_id(x),
     "agents.move_to(key)": lambda uow, x: uow.agents.move_to(x, "running"),  # type: ignore[arg-type]
     "agents.move_to(status)": lambda uow, x: uow.agents.move_to(Known.agent, x),
     "agents.move_to(reason)": lambda uow, x: uow.agents.move_to(Known.agent, "stopped", x),  # type: ignore[arg-type]
@@ -760,6 +764,26 @@ CALLS: dict[str, Call | Built] = {
     "tasks.record_crash(limit)": lambda uow, x: crash_with_limit(uow, x),
     "tasks.retry": lambda uow, x: uow.tasks.retry(x),
     "tasks.record_qa_iteration": lambda uow, x: uow.tasks.record_qa_iteration(x),
+    "tasks.claim_next_ready(agent_id)": lambda uow, x: uow.tasks.claim_next_ready(
+        x, LEASE, project_id=Known.project
+    ),
+    "tasks.claim_next_ready(lease)": lambda uow, x: uow.tasks.claim_next_ready(
+        Known.agent, x, project_id=Known.project
+    ),
+    "tasks.claim_next_ready(project_id)": lambda uow, x: uow.tasks.claim_next_ready(
+        Known.agent, LEASE, project_id=x
+    ),
+    "tasks.renew_lease(key)": lambda uow, x: uow.tasks.renew_lease(x, Known.agent, LEASE),
+    "tasks.renew_lease(agent_id)": lambda uow, x: uow.tasks.renew_lease(Known.busy_task, x, LEASE),
+    "tasks.renew_lease(lease)": lambda uow, x: uow.tasks.renew_lease(
+        Known.busy_task, Known.agent, x
+    ),
+    "claim_next_ready_task(agent_id)": lambda uow, x: planning.claim_next_ready_task(
+        uow, x, project_id=Known.project
+    ),
+    "claim_next_ready_task(initiative_id)": lambda uow, x: planning.claim_next_ready_task(
+        uow, Known.other_agent, initiative_id=x
+    ),
     "task_dependencies.create(node)": lambda uow, x: uow.task_dependencies.create(x, Known.task),
     "task_dependencies.create(depends_on)": lambda uow, x: uow.task_dependencies.create(
         Known.busy_task, x

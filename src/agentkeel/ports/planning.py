@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Protocol
 
 from agentkeel.domain.planning import (
@@ -180,6 +181,32 @@ class Tasks(EntityRepository[Task], Protocol):
         no scope is given."""
         ...
 
+    def claim_next_ready(
+        self,
+        agent_id: str,
+        lease: timedelta,
+        *,
+        project_id: str | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+    ) -> Task | None:
+        """Hand the agent the next task of the scope, or None if there is none: first an
+        in-progress task whose lease has run out (its worker is presumed dead), else the
+        first ready task (as `ready_tasks` orders them), which starts. The task gets
+        `assigned_agent_id` and a lease `claimed_until` = now + `lease`. Atomic: concurrent
+        claimers never get the same task (SQLite: its one writer; PostgreSQL: FOR UPDATE
+        SKIP LOCKED; the fakes: their lock). The agent's own `task_id` is the service's
+        to write (`services.planning.claim_next_ready_task`). Raises InvalidValue (no
+        scope, a lease that is not a positive timedelta)."""
+        ...
+
+    def renew_lease(self, key: str, agent_id: str, lease: timedelta) -> Task:
+        """Extend the lease of the agent's claimed task to now + `lease`. Raises NotFound,
+        InvalidValue (a lease that is not a positive timedelta), Conflict when the agent
+        no longer holds the task (its lease ran out and another agent claimed it, or the
+        task left in_progress)."""
+        ...
+
     def dependency_context(self, key: str) -> builtins.list[Task]:
         """The tasks this task depends on, in task order (their `summary` is its context),
         in one query. Raises NotFound."""
@@ -198,9 +225,10 @@ class Tasks(EntityRepository[Task], Protocol):
     def record_crash(self, key: str) -> Task:
         """The agent of an in-progress task crashed. While `retry_count` is below the
         setting `tasks.maxCrashRetries`, the task goes back to pending with `retry_count`
-        + 1 (`TaskCrashed(retried=True)`); past it, the task is left in progress and
-        `TaskCrashed(retried=False)` and `TaskNeedsAttention` are recorded for a person.
-        Raises NotFound, InvalidValue (not in progress)."""
+        + 1 (`TaskCrashed(retried=True)`); past it, the task is left in progress (its lease
+        cleared, so no claim hands it out again) and `TaskCrashed(retried=False)` and
+        `TaskNeedsAttention` are recorded for a person. Raises NotFound, InvalidValue (not
+        in progress)."""
         ...
 
     def retry(self, key: str) -> Task:

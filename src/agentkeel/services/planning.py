@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar, assert_never
 
 from agentkeel.domain.errors import InvalidTransition, InvalidValue
@@ -226,6 +227,46 @@ def assign_task(uow: UnitOfWork, task_id: str, agent_id: str) -> Task:
     assigned = uow.tasks.update(task)
     uow.record(TaskAssigned(task.id, agent.id))
     return assigned
+
+
+DEFAULT_LEASE = timedelta(minutes=5)
+_IN_PROGRESS = TaskStatus.IN_PROGRESS
+
+
+def claim_next_ready_task(
+    uow: UnitOfWork,
+    agent_id: str,
+    *,
+    project_id: str | None = None,
+    initiative_id: str | None = None,
+    phase_id: str | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> Task | None:
+    """Hand the agent the next task of the scope (`tasks.claim_next_ready`: a task whose
+    lease ran out, else the first ready one), or None. Atomic: no two agents get one task.
+    The task goes in progress, held by the agent until `claimed_until` (renew it with
+    `uow.tasks.renew_lease` well before); the agent's `task_id` is written in the same
+    transaction, and the agent whose lease ran out lets go of the task. Records
+    `TaskAssigned`. Raises NotFound (no such agent), InvalidValue (no scope; a lease that is
+    not a positive timedelta; the agent already holds an in-progress task: complete or
+    release it first). Every check comes before the first write."""
+    agent = uow.agents.get(agent_id)
+    held = None if agent.task_id is None else uow.tasks.find(agent.task_id)
+    if held is not None and held.assigned_agent_id == agent.id and held.status is _IN_PROGRESS:
+        problem = f"already holds task {held.id!r}: complete or release it first"
+        raise InvalidValue("agent", "task_id", held.id, problem)
+    scope = {"project_id": project_id, "initiative_id": initiative_id, "phase_id": phase_id}
+    task = uow.tasks.claim_next_ready(agent.id, lease, **scope)
+    if task is None:
+        return None
+    previous = uow.agents.find_by_task_id(task.id)
+    if previous is not None and previous.id != agent.id:
+        previous.task_id = None  # its lease ran out: it holds the task no more
+        uow.agents.update(previous)
+    agent.task_id = task.id
+    uow.agents.update(agent)
+    uow.record(TaskAssigned(task.id, agent.id))
+    return task
 
 
 def release_task(uow: UnitOfWork, task_id: str) -> Task:

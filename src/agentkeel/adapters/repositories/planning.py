@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, ClassVar, TypeVar, assert_never
 
 from agentkeel.adapters.repositories.base import TableRepository
@@ -321,6 +322,12 @@ _NOTHING_UNFINISHED = NoneRelated(
 )
 
 
+def _checked_lease(lease: object) -> timedelta:
+    if not isinstance(lease, timedelta) or lease <= timedelta(0):
+        raise InvalidValue("task", "lease", lease, "must be a positive timedelta")
+    return lease
+
+
 class TaskRepository(TableRepository[Task]):
     entity = Task
 
@@ -353,14 +360,59 @@ class TaskRepository(TableRepository[Task]):
         initiative_id: str | None = None,
         phase_id: str | None = None,
     ) -> builtins.list[Task]:
+        scope = self._scope(project_id, initiative_id, phase_id, "ready_tasks")
+        return self._select([*scope, Eq("status", _T.PENDING), _NOTHING_UNFINISHED], TASK_ORDER)
+
+    def _scope(
+        self, project_id: str | None, initiative_id: str | None, phase_id: str | None, asked: str
+    ) -> builtins.list[Where]:
         scope = self._eq_filters(
             project_id=project_id, initiative_id=initiative_id, phase_id=phase_id
         )
         if not scope:
-            raise InvalidValue(
-                "task", "project_id", None, "ready_tasks needs a project, an initiative or a phase"
-            )
-        return self._select([*scope, Eq("status", _T.PENDING), _NOTHING_UNFINISHED], TASK_ORDER)
+            problem = f"{asked} needs a project, an initiative or a phase"
+            raise InvalidValue("task", "project_id", None, problem)
+        return scope
+
+    def claim_next_ready(
+        self,
+        agent_id: str,
+        lease: timedelta,
+        *,
+        project_id: str | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+    ) -> Task | None:
+        scope = self._scope(project_id, initiative_id, phase_id, "claim_next_ready")
+        agent_id = Task.query_value("assigned_agent_id", agent_id)
+        now = self._store.clock.now()
+        until = now + _checked_lease(lease)
+        held = {"assigned_agent_id": agent_id, "claimed_until": until}
+        # A run-out lease first: that task was started and its worker is gone.
+        run_out = [*scope, Eq("status", _T.IN_PROGRESS), Before("claimed_until", now)]
+        row = self._store.claim(self._table, run_out, TASK_ORDER, held)
+        if row is None:
+            ready = [*scope, Eq("status", _T.PENDING), _NOTHING_UNFINISHED]
+            row = self._store.claim(self._table, ready, TASK_ORDER, held)
+        if row is None:
+            return None
+        # The claim reserved the row; the update writes the start through every rule
+        # (transition, stamps, row version, events).
+        task = self._entity(row)
+        task.status = _T.IN_PROGRESS
+        return self.update(task)
+
+    def renew_lease(self, key: str, agent_id: str, lease: timedelta) -> Task:
+        key = self._key(key)
+        agent_id = Task.query_value("assigned_agent_id", agent_id)
+        until = self._store.clock.now() + _checked_lease(lease)
+        held = [Eq("id", key), Eq("status", _T.IN_PROGRESS), Eq("assigned_agent_id", agent_id)]
+        stamps = dict.fromkeys(self.entity.stamped_on_update, self._store.clock.now())
+        row = self._store.update_one(self._table, held, {"claimed_until": until, **stamps})
+        if row is None:
+            self.get(key)  # NotFound for a task that does not exist
+            raise Conflict("task", key, f"agent {agent_id!r} no longer holds it")
+        return self._entity(row)
 
     def dependency_context(self, key: str) -> builtins.list[Task]:
         key = self._key(key)
@@ -401,6 +453,9 @@ class TaskRepository(TableRepository[Task]):
             task = self.update(task)
             self._record(TaskCrashed(task.id, task.retry_count, retried=True))
             return task
+        if task.claimed_until is not None:
+            task.claimed_until = None  # a person's now: never handed out by a lease again
+            task = self.update(task)
         self._record(TaskCrashed(task.id, task.retry_count, retried=False))
         reason = (
             f"its agent crashed after {task.retry_count} automatic "
@@ -524,6 +579,8 @@ class TaskRepository(TableRepository[Task]):
             ancestor = None if above is None else self._store.get(self._table, above)
 
     def _stamp(self, task: Task, stored: Row | None) -> None:
+        if task.status != _T.IN_PROGRESS or task.assigned_agent_id is None:
+            task.claimed_until = None  # a lease is an in-progress task's, held by an agent
         was = None if stored is None else stored["status"]
         if task.status == was:
             return

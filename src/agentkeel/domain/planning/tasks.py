@@ -75,7 +75,8 @@ class Task(Timestamped):
     completes (and cleared when it is reopened); leaving blocked clears `blocked_by`.
     `summary` is what its agent reported; dependents read it as context. `retry_count`
     counts crash retries since the last manual retry; `qa_iterations` never exceeds
-    `max_iterations`.
+    `max_iterations`. `claimed_until` is the claiming agent's lease, cleared when the task
+    leaves in_progress or its agent.
     """
 
     transitions = {
@@ -111,6 +112,9 @@ class Task(Timestamped):
     actual_minutes: Minutes | None = None
     started_at: UtcDateTime | None = None
     completed_at: UtcDateTime | None = None
+    # The lease of the agent that claimed it (`claim_next_ready`): past it, the task is
+    # claimable again. Only an in-progress task held by an agent has one.
+    claimed_until: UtcDateTime | None = None
     # The backlog feature and sub-feature it implements (Nexus).
     feature_id: Id | None = None
     sub_feature_id: Id | None = None
