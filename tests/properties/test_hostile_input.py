@@ -61,7 +61,7 @@ from agentkeel.domain.workspace import (
     Worktree,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services import audit, planning, workspace
+from agentkeel.services import audit, planning, recovery, workspace
 from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
     EqualBackends,
@@ -778,6 +778,7 @@ CALLS: dict[str, Call | Built] = {
     "tasks.renew_lease(lease)": lambda uow, x: uow.tasks.renew_lease(
         Known.busy_task, Known.agent, x
     ),
+    "recover(live_pids)": lambda uow, x: recovery.recover(uow, [x]),
     "claim_next_ready_task(agent_id)": lambda uow, x: planning.claim_next_ready_task(
         uow, x, project_id=Known.project
     ),

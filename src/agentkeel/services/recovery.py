@@ -1,0 +1,110 @@
+"""Recovery after a crash of the orchestrator: one call at application start-up mends
+what the crash left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from agentkeel.domain.agents import Agent, AgentStatus
+from agentkeel.domain.audit import AuditEntry, EventCategory
+from agentkeel.domain.errors import InvalidValue
+from agentkeel.domain.planning import Task, TaskStatus
+from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.services.planning import release_task
+
+# Agents in these states have a process that should be alive.
+_LIVE = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+_PAGE = 500
+_MESSAGES = {
+    "recovery.agent_crashed": "crashed (its process is gone)",
+    "recovery.task_retried": "back to pending (its agent crashed)",
+    "recovery.task_needs_attention": "needs a person (its agent crashed too often)",
+}
+
+
+@dataclass
+class Recovery:
+    """What `recover` changed, by id."""
+
+    crashed_agents: list[str] = field(default_factory=list)
+    retried_tasks: list[str] = field(default_factory=list)
+    tasks_needing_attention: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.crashed_agents or self.retried_tasks or self.tasks_needing_attention)
+
+
+def recover(uow: UnitOfWork, live_pids: Iterable[int]) -> Recovery:
+    """Reconcile the database with the processes that are really alive, after a crash of
+    the orchestrator; meant for application start-up, in one unit of work (commit it).
+
+    - An agent marked running or waiting for input whose `pid` is not in `live_pids` (or
+      that has none) becomes crashed, with the reason "process gone at recovery".
+    - Its in-progress task follows the crash rule (`tasks.record_crash`): back to pending
+      while retries are left (and released: neither it nor the agent points at the other
+      any more), else left in progress for a person, still showing whose it was; either
+      way the dead agent's lease is gone, so no claim hands the task to the dead.
+    - Every change writes an audit entry. Running it again changes nothing.
+
+    Raises InvalidValue for a pid that is not a whole number."""
+    pids = set()
+    for pid in live_pids:
+        if not isinstance(pid, int) or isinstance(pid, bool):
+            raise InvalidValue("agent", "pid", pid, "must be a whole number (a process id)")
+        pids.add(pid)
+    done = Recovery()
+    for agent in _agents_gone(uow, pids):
+        crashed = uow.agents.move_to(agent.id, AgentStatus.CRASHED, "process gone at recovery")
+        done.crashed_agents.append(crashed.id)
+        _audit(uow, "agent", crashed.id, "recovery.agent_crashed", agent, crashed)
+        task = None if agent.task_id is None else uow.tasks.find(agent.task_id)
+        if task is not None and _held_by(task, agent):
+            _crash_task(uow, task, done)
+    return done
+
+
+def _agents_gone(uow: UnitOfWork, pids: set[int]) -> list[Agent]:
+    gone: list[Agent] = []
+    for status in _LIVE:
+        offset = 0
+        while page := uow.agents.list(
+            status=status, include_dismissed=True, limit=_PAGE, offset=offset
+        ):
+            gone += [agent for agent in page if agent.pid is None or agent.pid not in pids]
+            offset += _PAGE
+    return gone
+
+
+def _held_by(task: Task, agent: Agent) -> bool:
+    return task.status is TaskStatus.IN_PROGRESS and task.assigned_agent_id == agent.id
+
+
+def _crash_task(uow: UnitOfWork, task: Task, done: Recovery) -> None:
+    after = uow.tasks.record_crash(task.id)
+    if after.status is TaskStatus.PENDING:
+        after = release_task(uow, after.id)
+        done.retried_tasks.append(after.id)
+        event = "recovery.task_retried"
+    else:
+        done.tasks_needing_attention.append(after.id)
+        event = "recovery.task_needs_attention"
+    _audit(uow, "task", after.id, event, task, after)
+
+
+def _audit(
+    uow: UnitOfWork, kind: str, key: str, event: str, before: Agent | Task, after: Agent | Task
+) -> None:
+    uow.audit_logs.add(
+        AuditEntry(
+            entity_type=kind,
+            entity_id=key,
+            event_type=event,
+            event_category=EventCategory.RECORD,
+            message=f"Recovery after a crash: {kind} {key!r} {_MESSAGES[event]}",
+            before_state=before.audit_state(),
+            after_state=after.audit_state(),
+            source=uow.source,
+        )
+    )
