@@ -105,3 +105,21 @@ def test_every_name_an_application_needs_imports_from_agentkeel() -> None:
     exported = {getattr(agentkeel, name) for name in agentkeel.__all__}
     missing = sorted(t.__name__ for t in needed - exported)
     assert missing == [], f"not importable from agentkeel: {missing}"
+
+
+def test_a_value_nested_past_the_recursion_limit_is_an_invalid_value() -> None:
+    from agentkeel.domain.agents import AgentProfile
+
+    deep: list[object] = []
+    inner = deep
+    for _ in range(5000):
+        inner.append([])
+        inner = inner[0]  # type: ignore[assignment]
+    fields = {"name": "x", "display_name": "X", "type": "specialist", "system_prompt": "s"}
+    with pytest.raises(InvalidValue) as made:
+        AgentProfile(**fields, color=deep)
+    assert made.value.field == "color"
+    profile = AgentProfile(**fields)
+    with pytest.raises(InvalidValue) as assigned:
+        profile.color = deep  # type: ignore[assignment]
+    assert assigned.value.field == "color"

@@ -101,6 +101,20 @@ class Entity(SQLModel):
             return handler(data)
         except ValidationError as exc:
             raise invalid_value(cls, exc) from None
+        except RecursionError:
+            # A container nested past Python's recursion limit, given to a field that is
+            # no JSON field (those measure depth themselves). An assignment is named by
+            # `__setattr__`.
+            if not isinstance(data, dict):
+                raise
+            nested = [name for name, value in data.items() if isinstance(value, _CONTAINERS)]
+            raise _too_deep(cls, nested[0] if len(nested) == 1 else "value") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except RecursionError:
+            raise _too_deep(type(self), name) from None
 
     @classmethod
     def query_value(cls, field: str, value: Any) -> Any:
@@ -267,6 +281,14 @@ def _field_adapter(entity: type[Entity], field: str) -> TypeAdapter[Any]:
     if info.metadata:
         annotation = Annotated[(annotation, *info.metadata)]
     return TypeAdapter(annotation)
+
+
+_CONTAINERS = (list, dict, tuple, set, frozenset)
+
+
+def _too_deep(entity: type[Entity], field: str) -> InvalidValue:
+    problem = "is nested too deeply to be a value of this field"
+    return InvalidValue(entity.label(), field, "<too deeply nested>", problem)
 
 
 def invalid_value(entity: type[Entity], exc: ValidationError, field: str = "") -> DomainError:

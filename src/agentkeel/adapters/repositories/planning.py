@@ -383,7 +383,7 @@ class TaskRepository(TableRepository[Task]):
         initiative_id: str | None = None,
         phase_id: str | None = None,
     ) -> Task | None:
-        scope = self._scope(project_id, initiative_id, phase_id, "claim_next_ready")
+        scope = self._query(self._scope(project_id, initiative_id, phase_id, "claim_next_ready"))
         agent_id = Task.query_value("assigned_agent_id", agent_id)
         now = self._store.clock.now()
         until = now + _checked_lease(lease)
