@@ -4,7 +4,7 @@ errors say what went wrong."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -115,9 +115,14 @@ def test_a_value_nested_past_the_recursion_limit_is_an_invalid_value() -> None:
     for _ in range(5000):
         inner.append([])
         inner = inner[0]  # type: ignore[assignment]
-    fields = {"name": "x", "display_name": "X", "type": "specialist", "system_prompt": "s"}
+    fields: dict[str, Any] = {
+        "name": "x",
+        "display_name": "X",
+        "type": "specialist",
+        "system_prompt": "s",
+    }
     with pytest.raises(InvalidValue) as made:
-        AgentProfile(**fields, color=deep)
+        AgentProfile(**fields, color=deep)  # type: ignore[arg-type]
     assert made.value.field == "color"
     profile = AgentProfile(**fields)
     with pytest.raises(InvalidValue) as assigned:
