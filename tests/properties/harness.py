@@ -3,15 +3,19 @@ operation on each of them and compare what happened."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from unittest.mock import patch
 
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
@@ -23,10 +27,11 @@ from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, Setting
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata, table_of
-from tests.conftest import truncate_all
+from tests.conftest import POSTGRES_URL, truncate_all
 from tests.factories import store_of
 
 Outcome = tuple[Any, ...]
+T = TypeVar("T")
 
 
 def normalise(value: Any) -> Any:
@@ -116,12 +121,65 @@ def workdir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+class AgreementMachine(RuleBasedStateMachine):
+    """A hypothesis state machine over equal backends: `run` does one operation on each of
+    them, in a unit of work of its own that commits, and checks they agree.
+
+    Within one step every backend makes the same ids (the library's own ids come from a
+    counter per step) and draws the same random numbers (e.g. generated agent aliases),
+    so results and contents can be compared whole."""
+
+    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
+        super().__init__()
+        self.dbs = open_backends()
+        self._steps = count(1)
+
+    def teardown(self) -> None:
+        EqualBackends.close(self.dbs)
+
+    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
+        def and_commit(uow: UnitOfWork) -> Any:
+            result = operation(uow)
+            uow.commit()
+            return result
+
+        step = next(self._steps)
+        outcomes: dict[str, Outcome] = {}
+        for name, db in self.dbs.items():
+            random.seed(step)
+            with numbered_ids(step), db.unit_of_work() as uow:
+                outcomes[name] = outcome_of(and_commit, uow)
+        return assert_agree(outcomes)
+
+
+def check_agreement(
+    machine: type[AgreementMachine], sqlite_template: Path, request: pytest.FixtureRequest
+) -> None:
+    """Run `machine` over memory, SQLite and (when configured) PostgreSQL."""
+    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
+    with workdir() as folder:
+        backends = EqualBackends(sqlite_template, postgres, folder)
+        run_state_machine_as_test(
+            # Hypothesis calls any factory; its annotation asks for the class itself.
+            lambda: machine(backends.open),  # type: ignore[arg-type]
+            settings=settings(
+                settings.default, suppress_health_check=[HealthCheck.too_slow], deadline=None
+            ),
+        )
+
+
+def on_every_backend(test: T) -> T:
+    """Marks a test that runs on every backend at once with each backend's mark, so that
+    selecting a backend (`-m sqlite`) selects it."""
+    for backend in ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else []):
+        test = getattr(pytest.mark, backend)(test)
+    return test
+
+
 @contextmanager
-def library_ids(prefix: str) -> Iterator[None]:
-    """Ids that the library makes itself (a customized profile's copies, the conversations
-    `ask` builds, audit entries) drawn
-    from `<prefix>-1`, `<prefix>-2`, ...: backends that run the same operation under the same
-    prefix make the same ids, so their results and contents can be compared whole."""
-    numbers = count(1)
-    with patch.object(ids, "generate", lambda size: f"{prefix}-{next(numbers)}"):
+def numbered_ids(step: int) -> Iterator[None]:
+    """Ids the library makes itself, from a counter of this step: `g<step>x<n>`, zero-padded
+    letters and digits only, so they sort alike everywhere."""
+    numbers = count()
+    with patch.object(ids, "generate", lambda size: f"g{step:010d}x{next(numbers):09d}"[:size]):
         yield

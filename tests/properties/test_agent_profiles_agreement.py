@@ -12,26 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from itertools import count
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     consumes,
     invariant,
     multiple,
     rule,
-    run_state_machine_as_test,
 )
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
-from agentkeel.database import Database
 from agentkeel.domain.agents import (
     AgentProfile,
     AgentProfileSkill,
@@ -43,15 +37,11 @@ from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
-from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
-    EqualBackends,
-    Outcome,
-    assert_agree,
+    AgreementMachine,
+    check_agreement,
     dump,
-    library_ids,
-    outcome_of,
-    workdir,
+    on_every_backend,
 )
 
 E = TypeVar("E", bound=Entity)
@@ -69,34 +59,13 @@ SKILLS = st.sampled_from(["tdd", "docs", "api"])
 ORDERS = st.sampled_from([0, 1, -1, 2**63 - 1])
 
 
-class AgentProfilesAgreement(RuleBasedStateMachine):
-    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
-        super().__init__()
-        self.dbs = open_backends()
-        self.steps = count()
-
+class AgentProfilesAgreement(AgreementMachine):
     projects = Bundle("projects")
     profiles = Bundle("profiles")
     tools = Bundle("tools")
     skills = Bundle("skills")
 
-    def teardown(self) -> None:
-        EqualBackends.close(self.dbs)
-
     # -- running one operation everywhere ---------------------------------------------------
-
-    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: UnitOfWork) -> Any:
-            result = operation(uow)
-            uow.commit()
-            return result
-
-        step = f"s{next(self.steps)}"
-        outcomes: dict[str, Outcome] = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow, library_ids(step):
-                outcomes[name] = outcome_of(and_commit, uow)
-        return assert_agree(outcomes)
 
     def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
         """Build one entity (the same id for every backend) and add it everywhere."""
@@ -341,24 +310,8 @@ class AgentProfilesAgreement(RuleBasedStateMachine):
         assert len(keys) == len(set(keys))
 
 
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
+@on_every_backend
 def test_memory_and_databases_agree_on_agent_profiles(
-    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+    sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
-    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    with workdir() as folder:
-        backends = EqualBackends(sqlite_template, postgres, folder)
-        run_state_machine_as_test(
-            # Hypothesis calls any factory; its annotation asks for the class itself.
-            lambda: AgentProfilesAgreement(backends.open),  # type: ignore[arg-type]
-            settings=settings(
-                settings.default,
-                suppress_health_check=[HealthCheck.too_slow],
-                deadline=None,
-            ),
-        )
+    check_agreement(AgentProfilesAgreement, sqlite_template, request)

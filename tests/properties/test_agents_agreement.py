@@ -11,41 +11,32 @@ termination stamp exactly on stopped and crashed agents, counters never negative
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     consumes,
     invariant,
     multiple,
     rule,
-    run_state_machine_as_test,
 )
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
-from agentkeel.database import Database
 from agentkeel.domain.agents import Account, Agent, AgentProfile, AgentStatus
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import DomainError
 from agentkeel.ports.unit_of_work import UnitOfWork
-from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
-    EqualBackends,
-    Outcome,
-    assert_agree,
+    AgreementMachine,
+    check_agreement,
     dump,
-    outcome_of,
-    workdir,
+    on_every_backend,
 )
 
 E = TypeVar("E", bound=Entity)
@@ -56,33 +47,10 @@ PROVIDERS = st.sampled_from(["claude", "openai"])
 REASONS = st.one_of(st.none(), st.sampled_from(["done", "out of memory", "x" * 3000]))
 
 
-class AgentsAgreement(RuleBasedStateMachine):
-    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
-        super().__init__()
-        self.dbs = open_backends()
-        self.seed = 0
-
+class AgentsAgreement(AgreementMachine):
     profiles = Bundle("profiles")
     agents = Bundle("agents")
     accounts = Bundle("accounts")
-
-    def teardown(self) -> None:
-        EqualBackends.close(self.dbs)
-
-    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: UnitOfWork) -> Any:
-            result = operation(uow)
-            uow.commit()
-            return result
-
-        # Aliases drawn again after a clash are random: every backend draws the same ones.
-        self.seed += 1
-        outcomes: dict[str, Outcome] = {}
-        for name, db in self.dbs.items():
-            random.seed(self.seed)
-            with db.unit_of_work() as uow:
-                outcomes[name] = outcome_of(and_commit, uow)
-        return assert_agree(outcomes)
 
     def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
         try:
@@ -239,23 +207,8 @@ class AgentsAgreement(RuleBasedStateMachine):
             assert min(agent["tokens_used"], agent["tasks_completed"], agent["tasks_failed"]) >= 0
 
 
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
+@on_every_backend
 def test_memory_and_databases_agree_on_agents(
-    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+    sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
-    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    with workdir() as folder:
-        backends = EqualBackends(sqlite_template, postgres, folder)
-        run_state_machine_as_test(
-            lambda: AgentsAgreement(backends.open),  # type: ignore[arg-type]
-            settings=settings(
-                settings.default,
-                suppress_health_check=[HealthCheck.too_slow],
-                deadline=None,
-            ),
-        )
+    check_agreement(AgentsAgreement, sqlite_template, request)

@@ -16,25 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from itertools import count
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     consumes,
     invariant,
     multiple,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
 from agentkeel.database import Database
 from agentkeel.domain.agents import (
@@ -52,15 +47,11 @@ from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
-from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
-    EqualBackends,
-    Outcome,
-    assert_agree,
+    AgreementMachine,
+    check_agreement,
     dump,
-    library_ids,
-    outcome_of,
-    workdir,
+    on_every_backend,
 )
 
 E = TypeVar("E", bound=Entity)
@@ -82,11 +73,9 @@ DATA = st.one_of(
 )
 
 
-class ConversationsAgreement(RuleBasedStateMachine):
+class ConversationsAgreement(AgreementMachine):
     def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
-        super().__init__()
-        self.dbs = open_backends()
-        self.steps = count()
+        super().__init__(open_backends)
         # Agents that exist, to draw two different ones (bundles tend to give one twice).
         self.live_agents: list[str] = []
 
@@ -96,23 +85,7 @@ class ConversationsAgreement(RuleBasedStateMachine):
     messages = Bundle("messages")
     sessions = Bundle("sessions")
 
-    def teardown(self) -> None:
-        EqualBackends.close(self.dbs)
-
     # -- running one operation everywhere ---------------------------------------------------
-
-    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: UnitOfWork) -> Any:
-            result = operation(uow)
-            uow.commit()
-            return result
-
-        step = next(self.steps)
-        outcomes: dict[str, Outcome] = {}
-        for name, db in self.dbs.items():
-            with library_ids(f"s{step}"), db.unit_of_work() as uow:
-                outcomes[name] = outcome_of(and_commit, uow)
-        return assert_agree(outcomes)
 
     def made(self, operation: Callable[[UnitOfWork], BaseModel]) -> Any:
         """Run an operation that stores one entity; its id for the bundle, or nothing."""
@@ -406,24 +379,6 @@ class ConversationsAgreement(RuleBasedStateMachine):
             assert (row["ended_at"] is None) == (row["status"] == "active")
 
 
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
-def test_memory_and_databases_agree(
-    _: None, sqlite_template: Path, request: pytest.FixtureRequest
-) -> None:
-    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    with workdir() as folder:
-        backends = EqualBackends(sqlite_template, postgres, folder)
-        run_state_machine_as_test(
-            # Hypothesis calls any factory; its annotation asks for the class itself.
-            lambda: ConversationsAgreement(backends.open),  # type: ignore[arg-type]
-            settings=settings(
-                settings.default,
-                suppress_health_check=[HealthCheck.too_slow],
-                deadline=None,
-            ),
-        )
+@on_every_backend
+def test_memory_and_databases_agree(sqlite_template: Path, request: pytest.FixtureRequest) -> None:
+    check_agreement(ConversationsAgreement, sqlite_template, request)

@@ -67,7 +67,8 @@ from tests.properties.harness import (
     EqualBackends,
     Outcome,
     assert_agree,
-    library_ids,
+    numbered_ids,
+    on_every_backend,
     outcome_of,
     workdir,
 )
@@ -1000,9 +1001,6 @@ def populate_planning(uow: UnitOfWork) -> None:
     uow.change_sets.add(ChangeSet(id=Known.change_set, initiative_id=Known.initiative))
 
 
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
 @pytest.fixture
 def backends(
     sqlite_template: Path, request: pytest.FixtureRequest
@@ -1020,9 +1018,7 @@ def backends(
             EqualBackends.close(dbs)
 
 
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
+@on_every_backend
 @settings(
     # Examples are cheap (most are refused before any backend is asked): five times the
     # profile's number.
@@ -1031,7 +1027,7 @@ def backends(
 )
 @given(call=st.sampled_from(sorted(CALLS)), value=HOSTILE)
 def test_hostile_values_get_a_domain_error_or_round_trip_alike(
-    _: None, backends: dict[str, Database], call: str, value: Any
+    backends: dict[str, Database], call: str, value: Any
 ) -> None:
     entry = CALLS[call]
     if isinstance(entry, Built):
@@ -1045,7 +1041,7 @@ def test_hostile_values_get_a_domain_error_or_round_trip_alike(
     outcomes: dict[str, Outcome] = {}
     for name, db in backends.items():
         # Rolled back: every example starts from the same rows (and makes the same ids).
-        with library_ids("made"), db.unit_of_work() as uow:
+        with numbered_ids(0), db.unit_of_work() as uow:
             outcomes[name] = outcome_of(lambda uow: method(uow, argument), uow)
     assert_agree(outcomes)
 

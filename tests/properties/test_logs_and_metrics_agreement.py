@@ -19,27 +19,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     consumes,
     invariant,
     multiple,
     rule,
-    run_state_machine_as_test,
 )
-from sqlalchemy import Engine
 
-from agentkeel.database import Database
-from agentkeel.domain.agents import Agent, AgentLogChunk, Metric, MetricType
+from agentkeel.domain.agents import Agent, Metric, MetricType
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
-from tests.conftest import POSTGRES_URL
-from tests.properties.harness import EqualBackends, Outcome, assert_agree, dump, outcome_of, workdir
+from tests.properties.harness import (
+    AgreementMachine,
+    check_agreement,
+    dump,
+    on_every_backend,
+)
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 AGENT_IDS = st.sampled_from(["agent-a", "agent-b", "agent-c"])
@@ -52,37 +51,9 @@ TIMES = st.one_of(st.none(), st.integers(0, 30).map(lambda h: T0 + timedelta(hou
 PERCENTILES = st.lists(st.sampled_from([0, 1, 33.3, 50, 90, 99, 100]), min_size=1, max_size=5)
 
 
-def without_ids(value: Any) -> Any:
-    """A result with every log chunk shown without its id."""
-    if isinstance(value, AgentLogChunk):
-        return value.model_dump(exclude={"id"})
-    if isinstance(value, list):
-        return [without_ids(item) for item in value]
-    return value
-
-
-class LogsAndMetricsAgreement(RuleBasedStateMachine):
-    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
-        super().__init__()
-        self.dbs = open_backends()
-
+class LogsAndMetricsAgreement(AgreementMachine):
     projects = Bundle("projects")
     agents = Bundle("agents")
-
-    def teardown(self) -> None:
-        EqualBackends.close(self.dbs)
-
-    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: UnitOfWork) -> Any:
-            result = without_ids(operation(uow))
-            uow.commit()
-            return result
-
-        outcomes: dict[str, Outcome] = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                outcomes[name] = outcome_of(and_commit, uow)
-        return assert_agree(outcomes)
 
     def created(self, build: Callable[[], Any], add: Callable[[UnitOfWork, Any], Any]) -> Any:
         try:
@@ -242,23 +213,8 @@ class LogsAndMetricsAgreement(RuleBasedStateMachine):
                     assert len(found) == len(uow.agent_log_chunks.find_by_agent(agent))
 
 
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
+@on_every_backend
 def test_memory_and_databases_agree_on_logs_and_metrics(
-    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+    sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
-    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    with workdir() as folder:
-        backends = EqualBackends(sqlite_template, postgres, folder)
-        run_state_machine_as_test(
-            lambda: LogsAndMetricsAgreement(backends.open),  # type: ignore[arg-type]
-            settings=settings(
-                settings.default,
-                suppress_health_check=[HealthCheck.too_slow],
-                deadline=None,
-            ),
-        )
+    check_agreement(LogsAndMetricsAgreement, sqlite_template, request)

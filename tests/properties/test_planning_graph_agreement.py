@@ -17,18 +17,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     invariant,
     multiple,
     rule,
-    run_state_machine_as_test,
 )
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
 from agentkeel.database import Database
 from agentkeel.domain.entity import Entity
@@ -45,14 +41,11 @@ from agentkeel.domain.planning import (
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import planning
-from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
-    EqualBackends,
-    Outcome,
-    assert_agree,
+    AgreementMachine,
+    check_agreement,
     dump,
-    outcome_of,
-    workdir,
+    on_every_backend,
 )
 
 E = TypeVar("E", bound=Entity)
@@ -107,13 +100,12 @@ def ready_in(column: str, value: str) -> Callable[[UnitOfWork], list[Task]]:
     return lambda uow: uow.tasks.ready_tasks(**{column: value})
 
 
-class PlanningGraphAgreement(RuleBasedStateMachine):
+class PlanningGraphAgreement(AgreementMachine):
     phases = Bundle("phases")
     tasks = Bundle("tasks")
 
     def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
-        super().__init__()
-        self.dbs = open_backends()
+        super().__init__(open_backends)
 
         def setup(uow: UnitOfWork) -> None:
             for project in PROJECTS:
@@ -122,21 +114,6 @@ class PlanningGraphAgreement(RuleBasedStateMachine):
                 uow.initiatives.add(Initiative(id=initiative, project_id=project, name="i"))
 
         self.run(setup)
-
-    def teardown(self) -> None:
-        EqualBackends.close(self.dbs)
-
-    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: UnitOfWork) -> Any:
-            result = operation(uow)
-            uow.commit()
-            return result
-
-        outcomes: dict[str, Outcome] = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                outcomes[name] = outcome_of(and_commit, uow)
-        return assert_agree(outcomes)
 
     def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
         try:
@@ -300,23 +277,8 @@ class PlanningGraphAgreement(RuleBasedStateMachine):
             assert [t["id"] for t in outcome[1]] == ready_reference(contents, column, value)
 
 
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
+@on_every_backend
 def test_planning_graphs_agree_and_stay_acyclic(
-    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+    sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
-    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    with workdir() as folder:
-        backends = EqualBackends(sqlite_template, postgres, folder)
-        run_state_machine_as_test(
-            lambda: PlanningGraphAgreement(backends.open),  # type: ignore[arg-type]
-            settings=settings(
-                settings.default,
-                suppress_health_check=[HealthCheck.too_slow],
-                deadline=None,
-            ),
-        )
+    check_agreement(PlanningGraphAgreement, sqlite_template, request)

@@ -18,18 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     consumes,
     invariant,
     multiple,
     rule,
-    run_state_machine_as_test,
 )
-from sqlalchemy import Engine
 
 from agentkeel.database import Database
 from agentkeel.domain.agents import Agent
@@ -55,8 +52,12 @@ from agentkeel.domain.planning import (
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services.planning import accept_proposal
-from tests.conftest import POSTGRES_URL
-from tests.properties.harness import EqualBackends, Outcome, assert_agree, dump, outcome_of, workdir
+from tests.properties.harness import (
+    AgreementMachine,
+    check_agreement,
+    dump,
+    on_every_backend,
+)
 
 PROJECT, INITIATIVE, AGENT = "project-1", "initiative-1", "agent-1"
 SPAWNED = datetime(2025, 6, 1, tzinfo=UTC)
@@ -89,10 +90,9 @@ def _content(state: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if state is None else {k: v for k, v in state.items() if k not in BOOKKEEPING}
 
 
-class PlanningReviewAgreement(RuleBasedStateMachine):
+class PlanningReviewAgreement(AgreementMachine):
     def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
-        super().__init__()
-        self.dbs = open_backends()
+        super().__init__(open_backends)
         for db in self.dbs.values():
             with db.unit_of_work() as uow:
                 uow.projects.add(Project(id=PROJECT, name="Keel"))
@@ -108,21 +108,6 @@ class PlanningReviewAgreement(RuleBasedStateMachine):
     tasks = Bundle("tasks")
     proposals = Bundle("proposals")
     sessions = Bundle("sessions")
-
-    def teardown(self) -> None:
-        EqualBackends.close(self.dbs)
-
-    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: UnitOfWork) -> Any:
-            result = operation(uow)
-            uow.commit()
-            return result
-
-        outcomes: dict[str, Outcome] = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                outcomes[name] = outcome_of(and_commit, uow)
-        return assert_agree(outcomes)
 
     def created(self, build: Callable[[], Entity], kind: ChangedEntity) -> Any:
         """Create an entity everywhere and record it as a change set of its own."""
@@ -363,23 +348,8 @@ class PlanningReviewAgreement(RuleBasedStateMachine):
             assert target_id in present[target_type]
 
 
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
+@on_every_backend
 def test_memory_and_databases_agree_on_proposals_chat_and_change_sets(
-    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+    sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
-    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    with workdir() as folder:
-        backends = EqualBackends(sqlite_template, postgres, folder)
-        run_state_machine_as_test(
-            lambda: PlanningReviewAgreement(backends.open),  # type: ignore[arg-type]
-            settings=settings(
-                settings.default,
-                suppress_health_check=[HealthCheck.too_slow],
-                deadline=None,
-            ),
-        )
+    check_agreement(PlanningReviewAgreement, sqlite_template, request)

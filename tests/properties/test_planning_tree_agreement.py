@@ -12,29 +12,21 @@ orphans.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
-from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     consumes,
     invariant,
     multiple,
     rule,
-    run_state_machine_as_test,
 )
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
-from agentkeel.database import Database
-from agentkeel.domain import ids
 from agentkeel.domain.agents import Agent
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import DomainError
@@ -47,14 +39,11 @@ from agentkeel.domain.planning import (
 )
 from agentkeel.domain.workspace import Project, Repository
 from agentkeel.ports.unit_of_work import UnitOfWork
-from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
-    EqualBackends,
-    Outcome,
-    assert_agree,
+    AgreementMachine,
+    check_agreement,
     dump,
-    outcome_of,
-    workdir,
+    on_every_backend,
 )
 
 E = TypeVar("E", bound=Entity)
@@ -64,34 +53,13 @@ BRANCHES = st.sampled_from([None, None, "agentkeel/auth", "main"])
 TITLES = st.sampled_from(["Overview", "Notes", "", "x" * 201])
 
 
-class PlanningTreeAgreement(RuleBasedStateMachine):
-    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
-        super().__init__()
-        self.dbs = open_backends()
-        self.generated = 0
-
+class PlanningTreeAgreement(AgreementMachine):
     projects = Bundle("projects")
     repositories = Bundle("repositories")
     agents = Bundle("agents")
     initiatives = Bundle("initiatives")
     pages = Bundle("pages")
     errands = Bundle("errands")
-
-    def teardown(self) -> None:
-        EqualBackends.close(self.dbs)
-
-    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: UnitOfWork) -> Any:
-            result = operation(uow)
-            uow.commit()
-            return result
-
-        self.generated += 1
-        outcomes: dict[str, Outcome] = {}
-        for name, db in self.dbs.items():
-            with same_ids(self.generated), db.unit_of_work() as uow:
-                outcomes[name] = outcome_of(and_commit, uow)
-        return assert_agree(outcomes)
 
     def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
         try:
@@ -330,34 +298,8 @@ class PlanningTreeAgreement(RuleBasedStateMachine):
             assert errand["agent_id"] is None or errand["agent_id"] in agents
 
 
-@contextmanager
-def same_ids(step: int) -> Iterator[None]:
-    """Ids the library generates itself (a root page made by `get_or_create_root_page`)
-    come out the same on every backend: a counter instead of a random nanoid."""
-    counter = iter(range(1_000_000))
-    with mock.patch.object(
-        ids, "generate", lambda size: f"g{step:010d}x{next(counter):09d}"[:size]
-    ):
-        yield
-
-
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
+@on_every_backend
 def test_memory_and_databases_agree_on_the_planning_tree(
-    _: None, sqlite_template: Path, request: pytest.FixtureRequest
+    sqlite_template: Path, request: pytest.FixtureRequest
 ) -> None:
-    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    with workdir() as folder:
-        backends = EqualBackends(sqlite_template, postgres, folder)
-        run_state_machine_as_test(
-            lambda: PlanningTreeAgreement(backends.open),  # type: ignore[arg-type]
-            settings=settings(
-                settings.default,
-                suppress_health_check=[HealthCheck.too_slow],
-                deadline=None,
-            ),
-        )
+    check_agreement(PlanningTreeAgreement, sqlite_template, request)

@@ -16,21 +16,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     consumes,
     invariant,
     multiple,
     rule,
-    run_state_machine_as_test,
 )
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
-from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import DomainError
@@ -48,14 +43,11 @@ from agentkeel.domain.workspace import (
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import audit, workspace
-from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
-    EqualBackends,
-    Outcome,
-    assert_agree,
+    AgreementMachine,
+    check_agreement,
     dump,
-    outcome_of,
-    workdir,
+    on_every_backend,
 )
 
 E = TypeVar("E", bound=Entity)
@@ -79,32 +71,13 @@ SETTING_VALUES = st.one_of(
 )
 
 
-class WorkspaceAgreement(RuleBasedStateMachine):
-    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
-        super().__init__()
-        self.dbs = open_backends()
-
+class WorkspaceAgreement(AgreementMachine):
     projects = Bundle("projects")
     repositories = Bundle("repositories")
     worktrees = Bundle("worktrees")
     templates = Bundle("templates")
 
-    def teardown(self) -> None:
-        EqualBackends.close(self.dbs)
-
     # -- running one operation everywhere ---------------------------------------------------
-
-    def run(self, operation: Callable[[UnitOfWork], Any]) -> Outcome:
-        def and_commit(uow: UnitOfWork) -> Any:
-            result = operation(uow)
-            uow.commit()
-            return result
-
-        outcomes: dict[str, Outcome] = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                outcomes[name] = outcome_of(and_commit, uow)
-        return assert_agree(outcomes)
 
     def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
         """Build one entity (the same id for every backend) and add it everywhere."""
@@ -392,24 +365,6 @@ class WorkspaceAgreement(RuleBasedStateMachine):
         assert all(t["usage_count"] >= 0 for t in contents["templates"])
 
 
-BACKENDS = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
-
-
-@pytest.mark.parametrize(
-    "_", [pytest.param(None, marks=[getattr(pytest.mark, b) for b in BACKENDS])]
-)
-def test_memory_and_databases_agree(
-    _: None, sqlite_template: Path, request: pytest.FixtureRequest
-) -> None:
-    postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
-    with workdir() as folder:
-        backends = EqualBackends(sqlite_template, postgres, folder)
-        run_state_machine_as_test(
-            # Hypothesis calls any factory; its annotation asks for the class itself.
-            lambda: WorkspaceAgreement(backends.open),  # type: ignore[arg-type]
-            settings=settings(
-                settings.default,
-                suppress_health_check=[HealthCheck.too_slow],
-                deadline=None,
-            ),
-        )
+@on_every_backend
+def test_memory_and_databases_agree(sqlite_template: Path, request: pytest.FixtureRequest) -> None:
+    check_agreement(WorkspaceAgreement, sqlite_template, request)
