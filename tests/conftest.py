@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -109,3 +110,26 @@ def uow(db: Database) -> Iterator[UnitOfWork]:
 settings.register_profile("ci", max_examples=200, stateful_step_count=30, deadline=None)
 settings.register_profile("dev", max_examples=40, stateful_step_count=30, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+# Figures the reliability tests measure (claims attempted, double claims, kills survived,
+# throughput...), printed together at the end of the run: CI's log shows them without -s.
+FIGURES: dict[str, str] = {}
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """`figures(name=value, ...)` records figures under the test's id, for the summary."""
+
+    def record(**values: object) -> None:
+        shown = ", ".join(f"{name}={value}" for name, value in values.items())
+        FIGURES[request.node.nodeid] = shown
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for test, shown in sorted(FIGURES.items()):
+            terminalreporter.line(f"{test}: {shown}")

@@ -7,6 +7,7 @@ transaction is claiming (FOR UPDATE SKIP LOCKED), the fakes hold their lock."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from agentkeel.database import Database
@@ -19,7 +20,9 @@ from tests import factories
 TASKS, WORKERS = 60, 8
 
 
-def test_concurrent_claims_never_hand_out_a_task_twice(db: Database) -> None:
+def test_concurrent_claims_never_hand_out_a_task_twice(
+    db: Database, figures: Callable[..., None]
+) -> None:
     with db.unit_of_work() as uow:
         project = factories.project(uow)
         for i in range(TASKS):
@@ -49,7 +52,7 @@ def test_concurrent_claims_never_hand_out_a_task_twice(db: Database) -> None:
     handed = Counter(task_id for claimed, _ in results for task_id in claimed)
     doubles = sum(n - 1 for n in handed.values())
     attempts = sum(n for _, n in results)
-    print(f"claims attempted={attempts} tasks={TASKS} handed out={len(handed)} doubles={doubles}")
+    figures(claims_attempted=attempts, tasks=TASKS, handed_out=len(handed), double_claims=doubles)
     assert doubles == 0 and len(handed) == TASKS
     with db.unit_of_work() as uow:
         done = uow.tasks.list(project.id)

@@ -9,6 +9,7 @@ pydantic's or Python's own exception, and never a hang.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -1018,6 +1019,11 @@ def backends(
             EqualBackends.close(dbs)
 
 
+# What the examples of this run tried and what came of them, for the figures.
+TRIED: Counter[str] = Counter()
+OUTCOMES: Counter[str] = Counter()
+
+
 @on_every_backend
 @settings(
     # Examples are cheap (most are refused before any backend is asked): five times the
@@ -1027,23 +1033,34 @@ def backends(
 )
 @given(call=st.sampled_from(sorted(CALLS)), value=HOSTILE)
 def test_hostile_values_get_a_domain_error_or_round_trip_alike(
-    backends: dict[str, Database], call: str, value: Any
+    backends: dict[str, Database], figures: Callable[..., None], call: str, value: Any
 ) -> None:
-    entry = CALLS[call]
-    if isinstance(entry, Built):
-        try:
-            argument = entry.build(value)
-        except DomainError:
-            return  # refused by the domain, before any backend is involved
-        method = entry.call
-    else:
-        method, argument = entry, value
-    outcomes: dict[str, Outcome] = {}
-    for name, db in backends.items():
-        # Rolled back: every example starts from the same rows (and makes the same ids).
-        with numbered_ids(0), db.unit_of_work() as uow:
-            outcomes[name] = outcome_of(lambda uow: method(uow, argument), uow)
-    assert_agree(outcomes)
+    TRIED.update([call])
+    try:
+        entry = CALLS[call]
+        if isinstance(entry, Built):
+            try:
+                argument = entry.build(value)
+            except DomainError:
+                OUTCOMES.update(["refused before the call"])
+                return  # refused by the domain, before any backend is involved
+            method = entry.call
+        else:
+            method, argument = entry, value
+        outcomes: dict[str, Outcome] = {}
+        for name, db in backends.items():
+            # Rolled back: every example starts from the same rows (and makes the same ids).
+            # Any exception but a domain error propagates from `outcome_of` and fails the test.
+            with numbered_ids(0), db.unit_of_work() as uow:
+                outcomes[name] = outcome_of(lambda uow: method(uow, argument), uow)
+        OUTCOMES.update(["domain error" if assert_agree(outcomes)[0] == "error" else "succeeded"])
+    finally:
+        figures(
+            inputs_tried=TRIED.total(),
+            calls_tried=len(TRIED),
+            calls=len(CALLS),
+            **{kind.replace(" ", "_"): n for kind, n in sorted(OUTCOMES.items())},
+        )
 
 
 def test_every_call_is_tried() -> None:
