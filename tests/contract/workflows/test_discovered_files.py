@@ -49,7 +49,9 @@ def test_generic_add_includes_unless_told(uow: UnitOfWork) -> None:
         DiscoveredFile(workflow_step_id=step.id, file_path="b", included_at=None)
     )
     assert not excluded.is_included
-    [many] = uow.discovered_files.add_many([DiscoveredFile(workflow_step_id=step.id, file_path="c")])
+    [many] = uow.discovered_files.add_many(
+        [DiscoveredFile(workflow_step_id=step.id, file_path="c")]
+    )
     assert many.is_included
 
 
