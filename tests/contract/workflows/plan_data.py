@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.workflows import (
     ImplementationPlan,
     ImplementationPlanStep,
@@ -82,3 +83,15 @@ def numbers(uow: UnitOfWork, owner: ImplementationPlan) -> list[tuple[str, int, 
 
 
 SECOND = timedelta(seconds=1)
+
+
+def below_ports(uow: UnitOfWork) -> BaseUnitOfWork:
+    """The unit of work's adapter, for what is below the ports (`add_many`, raw rows)."""
+    assert isinstance(uow, BaseUnitOfWork)
+    return uow
+
+
+def state(value: object) -> dict[str, Any]:
+    """An audit entry's before or after state, which must be there."""
+    assert isinstance(value, dict)
+    return value

@@ -49,7 +49,7 @@ def test_generic_add_includes_unless_told(uow: UnitOfWork) -> None:
         DiscoveredFile(workflow_step_id=step.id, file_path="b", included_at=None)
     )
     assert not excluded.is_included
-    [many] = uow.discovered_files.add_many(
+    [many] = data.below_ports(uow).discovered_files.add_many(
         [DiscoveredFile(workflow_step_id=step.id, file_path="c")]
     )
     assert many.is_included
@@ -95,7 +95,7 @@ def test_rediscovery_keeps_the_users_edits(uow: UnitOfWork) -> None:
     assert again.original_priority is LOW
     assert again.action is FileAction.CREATE
     assert again.user_modified_at == edited.user_modified_at
-    added = uow.discovered_files.add_by_user(step.id, "b.py", priority=LOW)
+    uow.discovered_files.add_by_user(step.id, "b.py", priority=LOW)
     rediscovered = uow.discovered_files.discover(step.id, "b.py", priority=HIGH)
     assert rediscovered.priority is LOW and rediscovered.is_user_added
 
@@ -144,12 +144,11 @@ def test_user_edits_are_audited(db: Database) -> None:
         assert {e.workflow_step_id for e in entries} == {step.id}
         priority, excluded, included, user_added = entries
         assert priority.entity_id == file.id
-        assert priority.before_state is not None and priority.after_state is not None
-        assert priority.before_state["priority"] == "medium"
-        assert priority.after_state["priority"] == "high"
-        assert priority.after_state["original_priority"] == "medium"
-        assert excluded.after_state is not None and excluded.after_state["included_at"] is None
-        assert included.after_state is not None and included.after_state["included_at"]
+        assert data.state(priority.before_state)["priority"] == "medium"
+        assert data.state(priority.after_state)["priority"] == "high"
+        assert data.state(priority.after_state)["original_priority"] == "medium"
+        assert data.state(excluded.after_state)["included_at"] is None
+        assert data.state(included.after_state)["included_at"]
         assert user_added.entity_id == added.id and user_added.before_state is None
 
 

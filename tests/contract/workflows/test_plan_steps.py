@@ -56,7 +56,7 @@ def test_add_inserts_at_its_number(uow: UnitOfWork) -> None:
 
 def test_add_many_inserts_each(uow: UnitOfWork) -> None:
     plan = _plan_with(uow, "a")
-    uow.implementation_plan_steps.add_many(
+    data.below_ports(uow).implementation_plan_steps.add_many(
         [
             ImplementationPlanStep(plan_id=plan.id, step_number=1, title="z"),
             ImplementationPlanStep(plan_id=plan.id, step_number=3, title="y"),
@@ -239,12 +239,11 @@ def test_changes_are_audited(db: Database) -> None:
         assert {e.event_category for e in entries} == {EventCategory.USER_ACTION}
         assert {e.workflow_id for e in entries} == {plan.workflow_id}
         edited = entries[2]
-        assert edited.before_state is not None and edited.after_state is not None
-        assert (edited.before_state["title"], edited.after_state["title"]) == ("a", "renamed")
+        before, after = data.state(edited.before_state), data.state(edited.after_state)
+        assert (before["title"], after["title"]) == ("a", "renamed")
         moved = {e.entity_id: e for e in entries[3:5]}
-        assert moved[b.id].before_state is not None and moved[b.id].after_state is not None
-        assert moved[b.id].before_state["step_number"] == 2
-        assert moved[b.id].after_state["step_number"] == 1
+        assert data.state(moved[b.id].before_state)["step_number"] == 2
+        assert data.state(moved[b.id].after_state)["step_number"] == 1
         deleted = entries[6]
         assert deleted.entity_id == b.id and deleted.after_state is None
         assert _titles(uow, plan) == ["renamed", "c"]
