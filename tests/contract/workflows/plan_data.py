@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Table
+
 from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.workflows import (
     ImplementationPlan,
@@ -18,6 +20,7 @@ from agentkeel.domain.workflows import (
 )
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.schema import table_of
 
 
 def project(uow: UnitOfWork, name: str = "Keel") -> Project:
@@ -95,3 +98,7 @@ def state(value: object) -> dict[str, Any]:
     """An audit entry's before or after state, which must be there."""
     assert isinstance(value, dict)
     return value
+
+
+def workflows_table() -> Table:
+    return table_of(Workflow)
