@@ -153,9 +153,14 @@ class AgreementMachine(RuleBasedStateMachine):
 
 
 def check_agreement(
-    machine: type[AgreementMachine], sqlite_template: Path, request: pytest.FixtureRequest
+    machine: type[AgreementMachine],
+    sqlite_template: Path,
+    request: pytest.FixtureRequest,
+    *,
+    share: float = 1.0,
 ) -> None:
-    """Run `machine` over memory, SQLite and (when configured) PostgreSQL."""
+    """Run `machine` over memory, SQLite and (when configured) PostgreSQL, with the
+    profile's number of examples or `share` of it (for a machine whose steps are slow)."""
     postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
     with workdir() as folder:
         backends = EqualBackends(sqlite_template, postgres, folder)
@@ -163,7 +168,10 @@ def check_agreement(
             # Hypothesis calls any factory; its annotation asks for the class itself.
             lambda: machine(backends.open),  # type: ignore[arg-type]
             settings=settings(
-                settings.default, suppress_health_check=[HealthCheck.too_slow], deadline=None
+                settings.default,
+                max_examples=max(10, int(settings().max_examples * share)),
+                suppress_health_check=[HealthCheck.too_slow],
+                deadline=None,
             ),
         )
 

@@ -54,6 +54,7 @@ from agentkeel.domain.planning import (
     ProposalTarget,
     Task,
 )
+from agentkeel.domain.workflows import ImplementationPlanStep
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -62,7 +63,7 @@ from agentkeel.domain.workspace import (
     Worktree,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services import audit, planning, recovery, workspace
+from agentkeel.services import audit, planning, recovery, workflows, workspace
 from tests.conftest import POSTGRES_URL
 from tests.properties.harness import (
     EqualBackends,
@@ -802,6 +803,139 @@ CALLS: dict[str, Call | Built] = {
 }
 
 
+class KnownPlan:
+    """Ids of the workflow rows of discovered files and implementation plans."""
+
+    workflow = "workflow-1"
+    approved_workflow = "workflow-2"
+    step = "workflow-step-1"
+    file = "discovered-file-1"
+    plan = "plan-1"
+    approved_plan = "plan-2"
+    plan_step = "plan-step-1"
+    other_plan_step = "plan-step-2"
+
+
+def discover(uow: UnitOfWork, **arguments: Any) -> object:
+    values: dict[str, Any] = {"workflow_step_id": KnownPlan.step, "file_path": "new.py"}
+    values.update(arguments)
+    step, path = values.pop("workflow_step_id"), values.pop("file_path")
+    return uow.discovered_files.discover(step, path, **values)
+
+
+def add_by_user(uow: UnitOfWork, **arguments: Any) -> object:
+    values: dict[str, Any] = {"workflow_step_id": KnownPlan.step, "file_path": "mine.py"}
+    values.update(arguments)
+    step, path = values.pop("workflow_step_id"), values.pop("file_path")
+    return uow.discovered_files.add_by_user(step, path, **values)
+
+
+def with_argument(call: Callable[..., object], name: str) -> Call:
+    """`call` with the hostile value as its argument `name`."""
+    return lambda uow, x: call(uow, **{name: x})
+
+
+CALLS.update(
+    {
+        **{
+            f"discovered_files.discover({name})": with_argument(discover, name)
+            for name in (
+                "workflow_step_id",
+                "file_path",
+                "priority",
+                "action",
+                "description",
+                "exists",
+                "included",
+                "order_index",
+            )
+        },
+        "discovered_files.discover(known path)": lambda uow, x: discover(
+            uow, file_path="known.py", priority=x
+        ),
+        **{
+            f"discovered_files.add_by_user({name})": with_argument(add_by_user, name)
+            for name in ("workflow_step_id", "file_path", "priority", "action", "description")
+        },
+        "discovered_files.set_priority(key)": lambda uow, x: uow.discovered_files.set_priority(
+            x,
+            "high",  # type: ignore[arg-type]
+        ),
+        "discovered_files.set_priority(priority)": lambda uow, x: uow.discovered_files.set_priority(
+            KnownPlan.file, x
+        ),
+        "discovered_files.include": lambda uow, x: uow.discovered_files.include(x),
+        "discovered_files.exclude": lambda uow, x: uow.discovered_files.exclude(x),
+        "discovered_files.find_by_step(workflow_step_id)": lambda uow, x: (
+            uow.discovered_files.find_by_step(x)
+        ),
+        "discovered_files.find_by_step(included_only)": lambda uow, x: (
+            uow.discovered_files.find_by_step(KnownPlan.step, included_only=x)
+        ),
+        "discovered_files.find_by_path(workflow_step_id)": lambda uow, x: (
+            uow.discovered_files.find_by_path(x, "known.py")
+        ),
+        "discovered_files.find_by_path(file_path)": lambda uow, x: (
+            uow.discovered_files.find_by_path(KnownPlan.step, x)
+        ),
+        "discovered_files.update(priority)": lambda uow, x: update(
+            uow.discovered_files, KnownPlan.file, "priority", x
+        ),
+        "implementation_plans.find_by_workflow": lambda uow, x: (
+            uow.implementation_plans.find_by_workflow(x)
+        ),
+        "implementation_plans.approve": lambda uow, x: uow.implementation_plans.approve(x),
+        "implementation_plans.claim_for_implementation": lambda uow, x: (
+            uow.implementation_plans.claim_for_implementation(x)
+        ),
+        "implementation_plans.update(approved_at)": lambda uow, x: update(
+            uow.implementation_plans, KnownPlan.plan, "approved_at", x
+        ),
+        "implementation_plan_steps.append(title)": Built(
+            lambda x: ImplementationPlanStep(plan_id=KnownPlan.plan, step_number=1, title=x),
+            lambda uow, e: uow.implementation_plan_steps.append(e),
+        ),
+        "implementation_plan_steps.add(step_number)": Built(
+            lambda x: ImplementationPlanStep(plan_id=KnownPlan.plan, step_number=x, title="t"),
+            lambda uow, e: uow.implementation_plan_steps.add(e),
+        ),
+        "implementation_plan_steps.find_by_plan": lambda uow, x: (
+            uow.implementation_plan_steps.find_by_plan(x)
+        ),
+        "implementation_plan_steps.move(key)": lambda uow, x: uow.implementation_plan_steps.move(
+            x, 1
+        ),
+        "implementation_plan_steps.move(step_number)": lambda uow, x: (
+            uow.implementation_plan_steps.move(KnownPlan.plan_step, x)
+        ),
+        "implementation_plan_steps.reorder(plan_id)": lambda uow, x: (
+            uow.implementation_plan_steps.reorder(
+                x, [KnownPlan.other_plan_step, KnownPlan.plan_step]
+            )
+        ),
+        "implementation_plan_steps.reorder(ordered_step_ids)": lambda uow, x: (
+            uow.implementation_plan_steps.reorder(KnownPlan.plan, x)
+        ),
+        "implementation_plan_steps.reorder(one of the ids)": lambda uow, x: (
+            uow.implementation_plan_steps.reorder(KnownPlan.plan, [KnownPlan.plan_step, x])
+        ),
+        "implementation_plan_steps.override_agent(key)": lambda uow, x: (
+            uow.implementation_plan_steps.override_agent(x, Known.profile)
+        ),
+        "implementation_plan_steps.override_agent(agent_id)": lambda uow, x: (
+            uow.implementation_plan_steps.override_agent(KnownPlan.plan_step, x)
+        ),
+        "implementation_plan_steps.update(quality_gate_at)": lambda uow, x: update(
+            uow.implementation_plan_steps, KnownPlan.plan_step, "quality_gate_at", x
+        ),
+        "implementation_plan_step_files.find_by_plan_step": lambda uow, x: (
+            uow.implementation_plan_step_files.find_by_plan_step(x)
+        ),
+        "start_implementation": lambda uow, x: workflows.start_implementation(uow, x),
+    }
+)
+
+
 def without_id(chunk: AgentLogChunk) -> dict[str, object]:
     """A chunk appended inside the library has a random id: compared without it."""
     return chunk.model_dump(exclude={"id"})
@@ -964,6 +1098,69 @@ def populate(uow: UnitOfWork) -> None:
         )
     )
     populate_planning(uow)
+    populate_workflow_plans(uow)
+
+
+def populate_workflow_plans(uow: UnitOfWork) -> None:
+    from agentkeel.domain.workflows import (
+        DiscoveredFile,
+        ImplementationPlan,
+        ImplementationPlanStepFile,
+        StepType,
+        Workflow,
+        WorkflowStep,
+        WorkflowType,
+    )
+
+    for workflow in (KnownPlan.workflow, KnownPlan.approved_workflow):
+        uow.workflows.add(
+            Workflow(
+                id=workflow,
+                project_id=Known.project,
+                type=WorkflowType.PLANNING,
+                feature_name="f",
+                feature_request="r",
+            )
+        )
+    uow.workflow_steps.add(
+        WorkflowStep(
+            id=KnownPlan.step,
+            workflow_id=KnownPlan.workflow,
+            step_type=StepType.DISCOVERY,
+            step_number=1,
+            title="Discover",
+        )
+    )
+    uow.discovered_files.add(
+        DiscoveredFile(id=KnownPlan.file, workflow_step_id=KnownPlan.step, file_path="known.py")
+    )
+    uow.implementation_plans.add(
+        ImplementationPlan(
+            id=KnownPlan.plan, workflow_id=KnownPlan.workflow, title="p", raw_plan_text="x"
+        )
+    )
+    uow.implementation_plans.add(
+        ImplementationPlan(
+            id=KnownPlan.approved_plan,
+            workflow_id=KnownPlan.approved_workflow,
+            title="p",
+            raw_plan_text="x",
+        )
+    )
+    for key, plan in (
+        (KnownPlan.plan_step, KnownPlan.plan),
+        (KnownPlan.other_plan_step, KnownPlan.plan),
+        ("plan-step-3", KnownPlan.approved_plan),
+    ):
+        uow.implementation_plan_steps.append(
+            ImplementationPlanStep(id=key, plan_id=plan, step_number=1, title=key)
+        )
+    uow.implementation_plan_step_files.add(
+        ImplementationPlanStepFile(
+            id="plan-step-file-1", plan_step_id=KnownPlan.plan_step, file_path="a.py"
+        )
+    )
+    uow.implementation_plans.approve(KnownPlan.approved_plan)
 
 
 def populate_planning(uow: UnitOfWork) -> None:
@@ -1096,6 +1293,12 @@ def test_every_call_is_tried() -> None:
         TaskDependencies,
         Tasks,
     )
+    from agentkeel.ports.workflows import (
+        DiscoveredFiles,
+        ImplementationPlans,
+        ImplementationPlanStepFiles,
+        ImplementationPlanSteps,
+    )
     from agentkeel.ports.workspace import (
         Projects,
         Repositories,
@@ -1137,6 +1340,10 @@ def test_every_call_is_tried() -> None:
         "chat_messages": ChatMessages,
         "change_sets": ChangeSets,
         "change_set_entries": ChangeSetEntries,
+        "discovered_files": DiscoveredFiles,
+        "implementation_plans": ImplementationPlans,
+        "implementation_plan_steps": ImplementationPlanSteps,
+        "implementation_plan_step_files": ImplementationPlanStepFiles,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

@@ -34,9 +34,10 @@ class ImplementationPlan(Timestamped):
 
 
 class ImplementationPlanStep(Timestamped):
-    """A step of a plan, numbered densely and uniquely within it, run by an agent profile
-    (`agent_id`, or `agent_override_id` when the user chose another); with a quality gate
-    and a review when those flags are set."""
+    """A step of a plan, numbered densely (1..n) and uniquely within it, `order_index` =
+    `step_number` - 1, run by an agent profile (`agent_id`, or `agent_override_id` when the
+    user chose another). A step with `quality_gate_at` set is a quality gate, with
+    `gemini_review_at` set a review (not both); otherwise it implements."""
 
     plan_id: Id
     agent_id: Id | None = None
@@ -51,6 +52,11 @@ class ImplementationPlanStep(Timestamped):
 
     has_quality_gate: ClassVar[Flag] = Flag("quality_gate_at")
     has_gemini_review: ClassVar[Flag] = Flag("gemini_review_at")
+
+    @property
+    def assigned_agent_id(self) -> str | None:
+        """The agent profile that runs the step: the user's override, else the planned one."""
+        return self.agent_override_id or self.agent_id
 
 
 class ImplementationPlanStepFile(Timestamped):
