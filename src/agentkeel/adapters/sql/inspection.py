@@ -179,7 +179,9 @@ _AT_HEAD: set[int] = set()
 """Fingerprints of SQLite schemas this process found at head with nothing missing."""
 
 
-def read_live(run: Run, dialect: Literal["sqlite", "postgresql"]) -> LiveSchema:
+def read_live(
+    run: Run, dialect: Literal["sqlite", "postgresql"], *, full: bool = False
+) -> LiveSchema:
     """The live schema in three queries (two if the database has no revision table).
 
     On SQLite, `sqlite_master` (its CREATE statements, which define every table, column
@@ -194,7 +196,7 @@ def read_live(run: Run, dialect: Literal["sqlite", "postgresql"]) -> LiveSchema:
                 str(row[0]) for row in run(f"SELECT version_num FROM {MIGRATION_TABLE}")
             ]
         live.fingerprint = hash((tuple(master), tuple(live.revisions)))
-        if live.fingerprint in _AT_HEAD:
+        if live.fingerprint in _AT_HEAD and not full:
             live.known_good = True
             live.columns = {str(row[1]): set() for row in master if row[0] == "table"}
             return live
@@ -216,15 +218,16 @@ def read_live(run: Run, dialect: Literal["sqlite", "postgresql"]) -> LiveSchema:
     return live
 
 
-def read_live_connection(connection: Connection) -> LiveSchema:
-    """The live schema, through a SQLAlchemy connection (in its current transaction)."""
+def read_live_connection(connection: Connection, *, full: bool = False) -> LiveSchema:
+    """The live schema, through a SQLAlchemy connection (in its current transaction);
+    `full`: read every table and index even of a schema this process found at head."""
     if connection.dialect.name == "sqlite":
         # The driver's own cursor: a few hundred catalogue rows cost less without SQLAlchemy
         # results (the connection is in autocommit or in the caller's transaction alike).
         driver = connection.connection.driver_connection
         assert isinstance(driver, sqlite3.Connection)
-        return read_live(lambda sql: driver.execute(sql).fetchall(), "sqlite")
-    return read_live(lambda sql: connection.exec_driver_sql(sql).all(), "postgresql")
+        return read_live(lambda sql: driver.execute(sql).fetchall(), "sqlite", full=full)
+    return read_live(lambda sql: connection.exec_driver_sql(sql).all(), "postgresql", full=full)
 
 
 # -- what to do with it ---------------------------------------------------------------------
@@ -371,7 +374,7 @@ def _check_header(path: str, header: bytes, size: int, wal_size: int) -> None:
 def integrity_problems(connection: Connection, head: str) -> list[str]:
     """What is wrong with the database behind `connection`, one sentence per problem (see
     `Database.integrity_check`)."""
-    live = read_live_connection(connection)
+    live = read_live_connection(connection, full=True)
     problems: list[str] = []
     if live.revisions != [head]:
         revisions = ", ".join(live.revisions) or "none"
