@@ -385,11 +385,16 @@ def integrity_problems(connection: Connection, head: str) -> list[str]:
     else:
         problems += differences(live)
     if connection.dialect.name == "sqlite":
-        checked = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA integrity_check")]
-        problems += [f"integrity_check: {line}" for line in checked if line != "ok"]
-        orphans: dict[tuple[str, str], int] = {}
-        for table, _rowid, parent, _key in connection.exec_driver_sql("PRAGMA foreign_key_check"):
-            orphans[(str(table), str(parent))] = orphans.get((str(table), str(parent)), 0) + 1
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        try:
+            checked = [str(row[0]) for row in driver.execute("PRAGMA integrity_check")]
+            problems += [f"integrity_check: {line}" for line in checked if line != "ok"]
+            orphans: dict[tuple[str, str], int] = {}
+            for table, _rowid, parent, _key in driver.execute("PRAGMA foreign_key_check"):
+                orphans[(str(table), str(parent))] = orphans.get((str(table), str(parent)), 0) + 1
+        except sqlite3.DatabaseError as exc:  # damage so bad the check itself cannot go on
+            return [*problems, f"integrity_check: SQLite stopped checking: {exc}"]
         problems += [
             f"{count} row(s) of {table} refer to a missing {parent}"
             for (table, parent), count in sorted(orphans.items())
