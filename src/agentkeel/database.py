@@ -9,8 +9,9 @@
         project = uow.projects.add(Project(name="Keel"))
         uow.commit()
 
-Opening brings the schema to the newest revision and seeds the default settings, writing
-only if something is missing.
+Opening first checks that agentkeel can use the database (and refuses, untouched, one it
+cannot: docs/reliability.md), then brings the schema to the newest revision and seeds the
+default settings, writing only if something is missing.
 """
 
 from __future__ import annotations

@@ -17,8 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Engine, MetaData, String, Table, Text, select
-from sqlalchemy.types import BigInteger, Double
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
 
 from agentkeel.adapters.sql import migrate
 from agentkeel.adapters.sql.engine import create_database_engine
@@ -56,63 +66,66 @@ def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
     engine.dispose()
 
 
-def value(column: Column[Any], table: str, row: int, ids: dict[str, list[str]]) -> Any:
+def value(column: Column[Any], table: str, row: int, written: Written) -> Any:
     """A value for `column` in the `row`-th row: valid, distinct per row, never null
     unless the column refers to a table with no rows yet (a cycle) or to its own table."""
+    kind = column.type
     if column.primary_key:
-        return f"{table}-{row}"
+        return row + 1 if isinstance(kind, Integer) else f"{table}-{row}"
     if column.foreign_keys:
         (key,) = column.foreign_keys
-        parent = key.column.table.name
+        parent, target = key.column.table.name, key.column.name
         if parent == table:
-            return f"{table}-{row - 1}" if row else None
-        if parent not in ids:
+            return written[table][row - 1][target] if row else None
+        if parent not in written:
             assert column.nullable, f"{table}.{column.name} refers to a table not filled yet"
             return None
-        return ids[parent][row]
+        return written[parent][row][target]
     if (allowed := column.info.get("allowed")) is not None:
         return sorted(allowed)[row % len(allowed)]
-    kind = column.type
     if isinstance(kind, UtcDateTime):
         return datetime(2026, 1, 1, 12, 30, 15, 123456, tzinfo=UTC) + timedelta(days=row)
     if isinstance(kind, ExactJson):
         return {"row": row, "text": "über ✓", "nested": [1.5, None, True]}
-    if isinstance(kind, BigInteger):
+    if isinstance(kind, Boolean):
+        return row % 2 == 0
+    if isinstance(kind, Integer):
         return 1000 + row
-    if isinstance(kind, Double):
+    if isinstance(kind, Float):
         return row + 0.25
-    if isinstance(kind, String | Text):
+    if isinstance(kind, String):  # Text too
         text = f"{column.name}-{row}" + ("-über ✓" if isinstance(kind, Text) else "")
         length = getattr(kind, "length", None)
         return text[-length:] if length else text
-    raise AssertionError(f"no value for {table}.{column.name} of type {kind!r}")
+    raise AssertionError(f"no value for {table}.{column.name} of type {kind!r}: add one here")
 
 
-def populate(engine: Engine) -> dict[str, dict[str, dict[str, Any]]]:
-    """Rows in every table the database has, a value in every column it has: what was
-    written, by table and id."""
-    written: dict[str, dict[str, dict[str, Any]]] = {}
+Written = dict[str, list[dict[str, Any]]]
+"""The rows written, by table, in order."""
+
+
+def populate(engine: Engine) -> Written:
+    """Rows in every table the database has, a value in every column it has."""
+    written: Written = {}
     with engine.begin() as connection:
         live = read_live_connection(connection, full=True)
-        ids: dict[str, list[str]] = {}
         for table in metadata.sorted_tables:
             if table.name not in live.columns:
                 continue
             present = live.columns[table.name]
             extra = present - {column.name for column in table.columns}
             assert not extra, f"{table.name} had columns head no longer has: {extra}"
+            written[table.name] = []
+            for row in range(ROWS):
+                written[table.name].append(
+                    {
+                        column.name: value(column, table.name, row, written)
+                        for column in table.columns
+                        if column.name in present
+                    }
+                )
             old = restricted(table, present)
-            rows = [
-                {
-                    column.name: value(column, table.name, row, ids)
-                    for column in table.columns
-                    if column.name in present
-                }
-                for row in range(ROWS)
-            ]
-            connection.execute(old.insert(), rows)
-            ids[table.name] = [row["id"] for row in rows]
-            written[table.name] = {row["id"]: row for row in rows}
+            connection.execute(old.insert(), written[table.name])
     return written
 
 
@@ -151,11 +164,12 @@ def test_upgrading_from_every_earlier_revision_keeps_every_row_and_value(
     with engine.connect() as connection:
         for name, rows in written.items():
             table = metadata.tables[name]
-            columns = set(next(iter(rows.values())))
-            old = restricted(table, columns)
-            found = {row.id: dict(row._mapping) for row in connection.execute(select(old))}
-            assert found == rows, f"{name}: rows changed by the upgrade from {revision}"
-            values += sum(len(row) for row in rows.values())
+            old = restricted(table, set(rows[0]))
+            (key,) = table.primary_key.columns
+            found = [dict(row._mapping) for row in connection.execute(select(old).order_by(key))]
+            expected = sorted(rows, key=lambda row: row[key.name])
+            assert found == expected, f"{name}: rows changed by the upgrade from {revision}"
+            values += sum(len(row) for row in rows)
             # Every column at head reads back (those added since the revision, too).
             assert len(connection.execute(select(table)).all()) == ROWS
     with Database.open(url) as db:  # its schema checked against head

@@ -319,7 +319,7 @@ def check_sqlite_file(path: str, *, busy_timeout: float) -> LiveSchema | None:
     with file.open("rb") as handle:
         header = handle.read(100)
         size = os.fstat(handle.fileno()).st_size
-    if size == 0 and wal_size == 0:
+    if size == 0:  # SQLite takes it for an empty database (whatever a log beside it holds)
         return None
     _check_header(path, header, size, wal_size)
     if header[18:20] == b"\x02\x02":
