@@ -1,4 +1,6 @@
-"""The `agentkeel` command: a demo, migrations, and the schema and API references."""
+"""The `agentkeel` command: a demo, migrations, backups, checks, and the schema and API
+references. A database agentkeel cannot use, or any other domain error, ends the command
+with its message on stderr and exit status 2 (`check` finding problems: status 1)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from agentkeel.database import DEFAULT_URL, Database
+from agentkeel.domain.errors import DatabaseUnusable, DomainError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -18,10 +21,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     migrate.add_argument("url", nargs="?", default=DEFAULT_URL)
     tables = commands.add_parser("tables", help="list a database's tables")
     tables.add_argument("url", nargs="?", default=DEFAULT_URL)
+    backup = commands.add_parser(
+        "backup",
+        help="copy a SQLite database, consistent, into a new file, while writers go on "
+        "(PostgreSQL: use pg_dump)",
+    )
+    backup.add_argument("url", help="the database to copy")
+    backup.add_argument("target", help="the new SQLite file (never overwritten)")
+    check = commands.add_parser(
+        "check",
+        help="check a database's schema, pages and references (exit status 1 on a problem)",
+    )
+    check.add_argument("url", nargs="?", default=DEFAULT_URL)
     commands.add_parser("schema-doc", help="print the schema reference (docs/schema.md)")
     commands.add_parser("api-doc", help="print the API reference (docs/api.md)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except DomainError as exc:
+        print(f"agentkeel {args.command}: {exc}", file=sys.stderr)
+        return 2
 
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from agentkeel.demo import run_demo
 
@@ -32,6 +54,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "tables":
         with Database.open(args.url) as db:
             print("\n".join(db.tables()))
+    elif args.command == "backup":
+        # As it is: a database behind head is copied before anything upgrades it.
+        with Database.open(args.url, migrate_schema=False, seed=False) as db:
+            db.backup(args.target)
+        print(f"{args.url}: backed up to {args.target}")
+    elif args.command == "check":
+        try:
+            with Database.open(args.url, migrate_schema=False, seed=False) as db:
+                problems = db.integrity_check()
+        except DatabaseUnusable as exc:  # what is wrong is the answer, not a failure
+            problems = [str(exc)]
+        for problem in problems:
+            print(f"{args.url}: {problem}")
+        if problems:
+            return 1
+        print(f"{args.url}: ok")
     elif args.command == "schema-doc":
         from agentkeel.schema.reference import render_markdown
 

@@ -9,19 +9,23 @@
         project = uow.projects.add(Project(name="Keel"))
         uow.commit()
 
-Opening brings the schema to the newest revision and seeds the default settings, writing
-only if something is missing.
+Opening first checks that agentkeel can use the database (and refuses, untouched, one it
+cannot: docs/reliability.md), then brings the schema to the newest revision and seeds the
+default settings, writing only if something is missing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
 from sqlalchemy import URL, Engine, inspect, text
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
@@ -29,13 +33,19 @@ from agentkeel.adapters.sql import migrate
 from agentkeel.adapters.sql.engine import (
     BUSY_TIMEOUT,
     create_database_engine,
+    is_memory_sqlite,
     normalise_url,
     read_only_connection,
+)
+from agentkeel.adapters.sql.inspection import (
+    LiveSchema,
+    check_sqlite_file,
+    integrity_problems,
 )
 from agentkeel.adapters.sql.unit_of_work import SqlUnitOfWork
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock, SystemClock
-from agentkeel.domain.errors import InvalidValue
+from agentkeel.domain.errors import DatabaseUnusable, InvalidValue, NotSupported
 from agentkeel.domain.events import DomainEvent, EventBus
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata
@@ -90,20 +100,39 @@ class Database:
         connections (so units of work) open at once; by default 5, and 10 more under load.
         `:memory:` and `memory://` have no pool (one connection, one lock) and ignore it.
 
+        Opening first checks that agentkeel can use the database, and refuses one it cannot
+        before writing anything to it (see docs/reliability.md): a SQLite file that is not a
+        database, is truncated or damaged, read-only, in a directory that does not exist or
+        is read-only, or holds another application's tables; a PostgreSQL server that cannot
+        be reached or has no such database; a schema at head whose tables, columns or
+        indexes were altered. An empty (0-byte) file is a new database. With
+        `migrate_schema=False` a database behind head or empty is opened as it is.
+
         Raises InvalidValue for a `url` naming no database ("" would be a throwaway SQLite
-        database in memory) or an option out of range, SchemaError if the database was
-        written by a newer agentkeel, Busy if opening had to wait too long.
+        database in memory) or an option out of range, DatabaseUnusable for a database that
+        cannot be used (with `problem` saying why), SchemaError (a DatabaseUnusable) if the
+        database was written by a newer agentkeel or its schema was altered, Busy if opening
+        had to wait too long.
         """
         _check_url(url)
         _check_options(busy_timeout, pool_size)
         if url == MEMORY_URL:
             database = cls(memory=MemoryDatabase(lock_timeout=busy_timeout), clock=clock)
         else:
+            parsed = normalise_url(url)
+            live: LiveSchema | None = None
+            if parsed.get_backend_name() == "sqlite" and not is_memory_sqlite(parsed):
+                # Judged before any connection with agentkeel's settings (WAL) touches it.
+                live = check_sqlite_file(str(parsed.database), busy_timeout=busy_timeout)
             engine = create_database_engine(url, busy_timeout=busy_timeout, pool_size=pool_size)
             database = cls(engine=engine, clock=clock)
         try:
-            if migrate_schema and database.engine is not None:
-                migrate.create_or_upgrade(database.engine)
+            if database.engine is not None:
+                name = _hidden(url)
+                with _unreachable_is_unusable(database.engine, name):
+                    migrate.create_or_upgrade(
+                        database.engine, live, database=name, migrate_schema=migrate_schema
+                    )
             if seed:
                 database._seed()
         except BaseException:
@@ -163,6 +192,60 @@ class Database:
         """The Alembic revision the database is at (None for the in-memory fakes)."""
         return None if self.engine is None else migrate.current_revision(self.engine)
 
+    def backup(self, path: str | Path) -> None:
+        """Copy the database, consistent as of one moment, into a new SQLite file at `path`,
+        without stopping writers (SQLite's online backup API: it reads one snapshot, and in
+        WAL mode writers go on meanwhile). The copy opens with `Database.open(path)`.
+
+        Raises InvalidValue if `path` exists already (a backup never overwrites) or its
+        directory does not exist; NotSupported on PostgreSQL (use `pg_dump`, as
+        docs/reliability.md shows) and for the in-memory fakes.
+        """
+        if self.engine is None:
+            raise NotSupported(
+                "backup", "the in-memory fakes", "they keep nothing to back up; use SQLite"
+            )
+        if self.engine.dialect.name != "sqlite":
+            raise NotSupported(
+                "backup",
+                "PostgreSQL",
+                "use pg_dump: `pg_dump --format=custom --file=agentkeel.dump URL`, restored "
+                "with `pg_restore --dbname=URL agentkeel.dump` (see docs/reliability.md)",
+            )
+        target = Path(path)
+        if target.exists():
+            raise InvalidValue("database", "backup", str(path), "exists already: name a new file")
+        if not target.absolute().parent.is_dir():
+            raise InvalidValue("database", "backup", str(path), "is in no existing directory")
+        copy = sqlite3.connect(target)
+        try:
+            with self.engine.connect() as connection:
+                source = connection.connection.driver_connection
+                assert isinstance(source, sqlite3.Connection)
+                source.backup(copy)
+        except BaseException:
+            copy.close()
+            target.unlink(missing_ok=True)
+            raise
+        copy.close()
+
+    def integrity_check(self) -> list[str]:
+        """What is wrong with the stored data, one sentence per problem; empty if nothing.
+
+        Checks that the schema matches this version's (revision, tables, columns, indexes);
+        on SQLite also `PRAGMA integrity_check` (every page, row and index entry) and
+        `PRAGMA foreign_key_check` (rows whose reference points at no row); on PostgreSQL,
+        which enforces its foreign keys itself, that every foreign key declared by the schema
+        exists and that no row refers to a missing one (rows written while the keys were
+        disabled or dropped). SQLite reads every page: it takes time in proportion to the
+        database's size. The in-memory fakes check their references as they write: they
+        have nothing to check and answer empty.
+        """
+        if self.engine is None:
+            return []
+        with read_only_connection(self.engine) as connection:
+            return integrity_problems(connection, migrate.HEAD)
+
     def close(self) -> None:
         """Release the database's connections (a no-op for the in-memory fakes). Units of
         work opened afterwards reconnect; close again when done."""
@@ -204,6 +287,32 @@ def _check_url(url: object) -> None:
             _hidden(url),
             f"names a {backend} database: agentkeel works on {_URLS}",
         )
+
+
+@contextmanager
+def _unreachable_is_unusable(engine: Engine, name: str) -> Iterator[None]:
+    """The driver's complaints at the first connection, made while opening, as a
+    DatabaseUnusable saying what is wrong: a PostgreSQL server that refuses the connection
+    or has no such database; a SQLite file whose pages are damaged."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if isinstance(exc.orig, sqlite3.DatabaseError):
+            raise DatabaseUnusable(
+                migrate.database_name(engine), f"it is damaged: SQLite says {exc.orig}"
+            ) from exc
+        if engine.dialect.name != "postgresql" or not isinstance(exc, OperationalError):
+            raise
+        lines = str(exc.orig).strip().splitlines()
+        message = lines[0].removeprefix("connection failed: ") if lines else type(exc).__name__
+        if "does not exist" in message and "database" in message:
+            problem = (
+                f"the server has no database {engine.url.database!r} ({message}): create it, "
+                f"e.g. `createdb {engine.url.database}`"
+            )
+        else:
+            problem = f"the server cannot be reached: {message}"
+        raise DatabaseUnusable(name, problem) from exc
 
 
 def _hidden(url: str | URL) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, inspect, text
 from agentkeel.adapters.sql import migrate
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
-from agentkeel.domain.errors import SchemaError
+from agentkeel.domain.errors import DatabaseUnusable, SchemaError
 from agentkeel.schema import metadata
 from tests.conftest import POSTGRES_URL, reset_postgres_schema
 
@@ -79,18 +79,17 @@ def test_a_new_database_is_created_at_head_as_upgrading_would_build_it(
     assert differences(empty_engine) == []
 
 
-def test_a_database_with_tables_but_no_revision_is_migrated_not_created(
+def test_a_database_with_tables_but_no_revision_is_refused_untouched(
     empty_engine: Engine,
 ) -> None:
     """Only a database with no tables at all is created from the metadata: one holding
-    anything (here, someone's own table) goes through the revisions."""
+    anything but no revision (here, someone's own table) is another application's, and is
+    left as it was."""
     with empty_engine.begin() as connection:
         connection.execute(text("CREATE TABLE someone_elses (x INTEGER)"))
-    migrate.create_or_upgrade(empty_engine)
-    assert migrate.current_revision(empty_engine) == migrate.head_revision()
-    (only,) = differences(empty_engine)
-    assert isinstance(only, tuple) and only[0] == "remove_table"
-    assert only[1].name == "someone_elses"
+    with pytest.raises(DatabaseUnusable, match=r"another application's tables \(someone_elses\)"):
+        migrate.create_or_upgrade(empty_engine)
+    assert inspect(empty_engine).get_table_names() == ["someone_elses"]
     with empty_engine.begin() as connection:
         connection.execute(text("DROP TABLE someone_elses"))
 

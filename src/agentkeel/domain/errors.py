@@ -193,5 +193,30 @@ class Busy(Conflict):
         DomainError.__init__(self, f"the database is {self.reason}")
 
 
-class SchemaError(DomainError):
-    """The database's schema is not one this version of agentkeel can work with."""
+class DatabaseUnusable(DomainError):
+    """`Database.open` refused the database before working on it: `problem` says why (not a
+    database, damaged, another application's, out of reach, not writable, its schema
+    altered). The database is left exactly as it was."""
+
+    def __init__(self, database: str, problem: str) -> None:
+        self.database, self.problem = database, problem
+        super().__init__(f"cannot use the database {database}: {problem}")
+
+
+class SchemaError(DatabaseUnusable):
+    """The database's schema is not one this version of agentkeel can work with (written by
+    a newer agentkeel, altered by hand, or a migration that could not finish)."""
+
+    def __init__(self, problem: str, database: str = "") -> None:
+        self.database, self.problem = database, problem
+        DomainError.__init__(
+            self, f"cannot use the database {database}: {problem}" if database else problem
+        )
+
+
+class NotSupported(DomainError):
+    """`operation` is not available on this backend; `advice` says what to do instead."""
+
+    def __init__(self, operation: str, backend: str, advice: str) -> None:
+        self.operation, self.backend, self.advice = operation, backend, advice
+        super().__init__(f"{operation} is not supported on {backend}: {advice}")

@@ -56,7 +56,8 @@ def create_database_engine(
     An in-memory SQLite database lives on one shared connection (no pool to size).
 
     PostgreSQL: every session has `lock_timeout` set to `busy_timeout` and its time zone
-    pinned to UTC.
+    pinned to UTC; connecting gives up after `busy_timeout` (at least 2 s, libpq's
+    minimum) unless the URL sets `connect_timeout`.
     """
     parsed = normalise_url(url)
     memory = is_memory_sqlite(parsed)
@@ -81,6 +82,12 @@ def create_database_engine(
     else:
         # No pre-ping: it costs a round trip per unit of work; a connection the server
         # dropped fails at its first statement with a retryable Conflict instead.
+        if "connect_timeout" not in parsed.query:
+            # A server that does not answer (a dropped packet, not a refusal) is given up on
+            # after the busy timeout too, instead of the system's minutes (libpq: >= 2 s).
+            connect_args = dict(options.pop("connect_args", {}))
+            connect_args.setdefault("connect_timeout", max(2, math.ceil(busy_timeout)))
+            options["connect_args"] = connect_args
         engine = create_engine(parsed, **options)
         _pin_postgres_sessions(engine, wait_ms)
     event.listen(engine, "handle_error", busy_error)

@@ -17,6 +17,12 @@ from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
 
 from agentkeel.adapters.sql.engine import read_only_connection
+from agentkeel.adapters.sql.inspection import (
+    LiveSchema,
+    differences,
+    judge,
+    read_live_connection,
+)
 from agentkeel.domain.errors import SchemaError
 from agentkeel.schema import metadata
 
@@ -68,27 +74,52 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     _run(engine, lambda config: command.upgrade(config, revision), done_at=target)
 
 
-def create_or_upgrade(engine: Engine) -> None:
-    """Bring the database to head, the way `Database.open` does.
+def create_or_upgrade(
+    engine: Engine,
+    live: LiveSchema | None = None,
+    *,
+    database: str | None = None,
+    migrate_schema: bool = True,
+) -> None:
+    """Check the database can be used, and bring it to head, the way `Database.open` does.
+
+    The live schema (`live`, if the caller read it already, else read here without waiting
+    for a writer) is judged first (see `inspection.judge`): another application's database,
+    one from a newer agentkeel, or one at head whose tables, columns or indexes were altered
+    is refused with a domain error, untouched. A database already at head is only read (no
+    scripts loaded). With `migrate_schema` False nothing is written.
 
     A database with no tables at all is created from the metadata at head and stamped
     there, in one transaction: one CREATE per table and index instead of every revision's
     steps (SQLite rebuilds a table for each batch step), the same schema, as the migration
-    tests prove `upgrade` to head builds exactly the metadata. A database already at head
-    is only read (no scripts loaded); any other is upgraded revision by revision (see
-    `upgrade`)."""
+    tests prove `upgrade` to head builds exactly the metadata. A database at an earlier
+    revision is upgraded revision by revision in one transaction, which commits only if
+    the schema it leaves matches the metadata at head (see `upgrade`)."""
+    name = database or database_name(engine)
     with _MIGRATING:
-        current = current_revision(engine)
-        if current == HEAD:
+        if live is None:
+            with read_only_connection(engine) as connection:
+                live = read_live_connection(connection)
+        action = judge(live, name, HEAD, known_revisions)
+        if action == "ready" or not migrate_schema:
             return
-        if current is None and _has_no_tables(engine) and _create_at_head(engine):
+        if action == "create" and _create_at_head(engine):
             return
         _run_alone(engine, lambda config: command.upgrade(config, "head"), done_at=HEAD)
 
 
-def _has_no_tables(engine: Engine) -> bool:
-    with read_only_connection(engine) as connection:
-        return not inspect(connection).get_table_names()
+def database_name(engine: Engine) -> str:
+    """The database as errors name it: a SQLite file's path, a URL without its password."""
+    if engine.dialect.name == "sqlite":
+        return engine.url.database or ":memory:"
+    return engine.url.render_as_string(hide_password=True)
+
+
+def known_revisions() -> set[str]:
+    """Every revision this version of agentkeel ships (loads the scripts)."""
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
 
 
 def _create_at_head(engine: Engine) -> bool:
@@ -152,6 +183,17 @@ def migrating(connection: Connection) -> Iterator[None]:
             _sqlite_foreign_keys(connection, on=True)
 
 
+def _check_at_head(connection: Connection, database: str) -> None:
+    """Refuse (so roll back) an upgrade to head that leaves the schema short of the
+    metadata: a table, column or index altered by hand before the upgrade."""
+    if problems := differences(read_live_connection(connection)):
+        raise SchemaError(
+            f"upgrading its schema to head would leave it altered, so nothing was changed: "
+            f"{'; '.join(problems)}",
+            database,
+        )
+
+
 def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
     driver = connection.connection.driver_connection
     assert driver is not None
@@ -171,11 +213,8 @@ def _run(engine: Engine, action: Callable[[Config], None], done_at: str | None =
 
 def _run_alone(engine: Engine, action: Callable[[Config], None], done_at: str | None) -> None:
     """Run `action` unless the database is already at revision `done_at`."""
-    known = {
-        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
-    }
     current = current_revision(engine)
-    if current is not None and current not in known:
+    if current is not None and current not in known_revisions():
         raise SchemaError(
             f"the database is at schema revision {current!r}, which this version of agentkeel "
             "does not know (a newer version wrote it); upgrade agentkeel"
@@ -188,5 +227,7 @@ def _run_alone(engine: Engine, action: Callable[[Config], None], done_at: str | 
         try:
             with migrating(connection):
                 action(alembic_config(connection))
+                if done_at == HEAD:
+                    _check_at_head(connection, database_name(engine))
         except CommandError as exc:
             raise SchemaError(f"migration failed: {exc}") from exc

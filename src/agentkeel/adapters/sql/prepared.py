@@ -127,9 +127,36 @@ class Prepared:
         )
 
 
-@lru_cache(maxsize=2048)
 def prepare(statement: Executable, dialect: Dialect) -> Prepared:
-    """`statement` compiled for `dialect`; an IN's values are bound at each call."""
+    """`statement` compiled for `dialect`; an IN's values are bound at each call.
+
+    Cached per kind of dialect, not per dialect object: every engine has a dialect of its
+    own, and a cache keyed by it would keep the dialect of every engine ever disposed
+    alive, with its compiled statements and type memos (about 15 kB per `Database.open`
+    and close; see tests/reliability/test_leaks.py). Dialects of one class, driver
+    settings and server version compile every statement alike."""
+    return _prepare(statement, _representative(dialect))
+
+
+_REPRESENTATIVES: dict[tuple[object, ...], Dialect] = {}
+
+
+def _representative(dialect: Dialect) -> Dialect:
+    """The first dialect seen of this kind: class, server version, parameter style and
+    identifier length (what compiling a statement depends on)."""
+    kind = (
+        type(dialect),
+        dialect.server_version_info,
+        dialect.paramstyle,
+        dialect.positional,
+        dialect.max_identifier_length,
+        dialect.label_length,
+    )
+    return _REPRESENTATIVES.setdefault(kind, dialect)
+
+
+@lru_cache(maxsize=2048)
+def _prepare(statement: Executable, dialect: Dialect) -> Prepared:
     compiled = cast(ClauseElement, statement).compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     expanding = frozenset(name for bind, name in compiled.bind_names.items() if bind.expanding)

@@ -1,0 +1,138 @@
+"""No leaks: opening and closing a database 1,000 times, and 10,000 units of work that raise
+inside, leave the process's file descriptors (/proc/self/fd), threads and traced memory
+(tracemalloc) where they were after a warm-up. On PostgreSQL, where every open is a new
+server connection, fewer iterations (200 opens, 2,000 units of work) keep the run short.
+
+Memory is compared after a full garbage collection; the allowance (256 kB and 100 bytes an
+iteration, far below what a leaked connection, engine or unit of work holds) absorbs caches
+that fill once and then stay."""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agentkeel.database import Database
+from agentkeel.domain.workspace import Project
+from tests.conftest import POSTGRES_URL, reset_postgres_schema
+from tests.reliability.conftest import Figures
+
+OPENS = {"sqlite": 1_000, "postgres": 200}
+RAISING_UNITS = {"sqlite": 10_000, "postgres": 2_000}
+WARM_UP = 50
+# Allowance for caches and tables that settle after the warm-up (SQLAlchemy's event
+# registry, interned strings): a fixed slack and a little per iteration. What a leak costs:
+# before tests/reliability found it, every open kept its dialect alive, ~15 kB an open.
+SLACK_BYTES = 256 * 1024
+BYTES_PER_ITERATION = 100
+
+BACKENDS = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
+if POSTGRES_URL:
+    BACKENDS.append(pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+class Boom(Exception):
+    """What the work inside a unit of work raises."""
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database at head, not open."""
+    if request.param == "sqlite":
+        location = str(tmp_path / "leaks.db")
+    else:
+        assert POSTGRES_URL
+        location = POSTGRES_URL
+        with Database.open(location) as db:  # truncate what earlier tests left
+            assert db.engine is not None
+            reset_postgres_schema(db.engine)
+    Database.open(location).close()
+    return location
+
+
+def descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def traced() -> tuple[int, int]:
+    """Bytes and blocks tracemalloc sees allocated."""
+    snapshot = tracemalloc.take_snapshot()
+    return tracemalloc.get_traced_memory()[0], sum(s.count for s in snapshot.statistics("filename"))
+
+
+def measured(work: Callable[[], None], times: int) -> dict[str, int | float]:
+    """Run `work` WARM_UP times, then `times` times; how descriptors, threads and traced
+    memory moved over the second run, and how long it took."""
+    for _ in range(WARM_UP):
+        work()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fds, threads = descriptors(), threading.active_count()
+        memory, blocks = traced()
+        started = time.perf_counter()
+        for _ in range(times):
+            work()
+        seconds = time.perf_counter() - started
+        gc.collect()
+        memory_after, blocks_after = traced()
+        return {
+            "iterations": times,
+            "fd_growth": descriptors() - fds,
+            "thread_growth": threading.active_count() - threads,
+            "memory_growth_bytes": memory_after - memory,
+            "block_growth": blocks_after - blocks,
+            "seconds": round(seconds, 2),
+        }
+    finally:
+        tracemalloc.stop()
+
+
+def assert_flat(figures: dict[str, int | float]) -> None:
+    assert figures["fd_growth"] <= 0, figures
+    assert figures["thread_growth"] <= 0, figures
+    allowed = SLACK_BYTES + BYTES_PER_ITERATION * figures["iterations"]
+    assert figures["memory_growth_bytes"] < allowed, figures
+
+
+def backend_of(url: str) -> str:
+    return "postgres" if url.startswith("postgresql") else "sqlite"
+
+
+def test_opening_and_closing_again_and_again_leaks_nothing(url: str, figures: Figures) -> None:
+    def open_and_close() -> None:
+        Database.open(url).close()
+
+    backend = backend_of(url)
+    result = measured(open_and_close, OPENS[backend])
+    figures.set(f"no leaks: open and close ({backend})", **result)
+    assert_flat(result)
+
+
+def test_units_of_work_that_raise_leak_nothing_and_write_nothing(
+    url: str, figures: Figures
+) -> None:
+    with Database.open(url) as db:
+
+        def raise_inside() -> None:
+            try:
+                with db.unit_of_work() as uow:
+                    uow.projects.add(Project(name="never"))
+                    raise Boom
+            except Boom:
+                return
+            raise AssertionError("the unit of work swallowed the exception")
+
+        backend = backend_of(url)
+        result = measured(raise_inside, RAISING_UNITS[backend])
+        with db.unit_of_work(read_only=True) as uow:
+            assert uow.projects.count() == 0
+    figures.set(f"no leaks: units of work that raise ({backend})", **result)
+    assert_flat(result)
