@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -21,6 +20,7 @@ from agentkeel.domain.clock import FakeClock
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata
 from agentkeel.services.workspace import seed_default_settings
+from tests.figures import FIGURES, Figures
 
 POSTGRES_URL = os.environ.get("AGENTKEEL_TEST_POSTGRES_URL")
 
@@ -112,24 +112,20 @@ settings.register_profile("dev", max_examples=40, stateful_step_count=30, deadli
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
-# Figures the reliability tests measure (claims attempted, double claims, kills survived,
-# throughput...), printed together at the end of the run: CI's log shows them without -s.
-FIGURES: dict[str, str] = {}
-
-
+# The `figures` fixture and the summary that shows them (see tests/figures.py).
 @pytest.fixture
-def figures(request: pytest.FixtureRequest) -> Callable[..., None]:
-    """`figures(name=value, ...)` records figures under the test's id, for the summary."""
-
-    def record(**values: object) -> None:
-        shown = ", ".join(f"{name}={value}" for name, value in values.items())
-        FIGURES[request.node.nodeid] = shown
-
-    return record
+def figures(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Figures:
+    store = request.config.stash.setdefault(FIGURES, {})
+    return Figures(store, tmp_path_factory.getbasetemp() / "figures.json")
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if FIGURES:
-        terminalreporter.section("figures")
-        for test, shown in sorted(FIGURES.items()):
-            terminalreporter.line(f"{test}: {shown}")
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    store = config.stash.get(FIGURES, {})
+    if not store:
+        return
+    terminalreporter.section("figures")
+    for heading, values in store.items():
+        shown = ", ".join(f"{key}={value}" for key, value in values.items())
+        terminalreporter.write_line(f"{heading}: {shown}")

@@ -7,7 +7,6 @@ transaction is claiming (FOR UPDATE SKIP LOCKED), the fakes hold their lock."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from agentkeel.database import Database
@@ -16,13 +15,12 @@ from agentkeel.domain.errors import Busy, Conflict
 from agentkeel.domain.planning import Task, TaskStatus
 from agentkeel.services import planning
 from tests import factories
+from tests.figures import Figures
 
 TASKS, WORKERS = 60, 8
 
 
-def test_concurrent_claims_never_hand_out_a_task_twice(
-    db: Database, figures: Callable[..., None]
-) -> None:
+def test_concurrent_claims_never_hand_out_a_task_twice(db: Database, figures: Figures) -> None:
     with db.unit_of_work() as uow:
         project = factories.project(uow)
         for i in range(TASKS):
@@ -52,7 +50,14 @@ def test_concurrent_claims_never_hand_out_a_task_twice(
     handed = Counter(task_id for claimed, _ in results for task_id in claimed)
     doubles = sum(n - 1 for n in handed.values())
     attempts = sum(n for _, n in results)
-    figures(claims_attempted=attempts, tasks=TASKS, handed_out=len(handed), double_claims=doubles)
+    backend = "memory" if db.engine is None else db.engine.dialect.name
+    figures.set(
+        f"task claims ({backend})",
+        claims_attempted=attempts,
+        tasks=TASKS,
+        handed_out=len(handed),
+        double_claims=doubles,
+    )
     assert doubles == 0 and len(handed) == TASKS
     with db.unit_of_work() as uow:
         done = uow.tasks.list(project.id)

@@ -65,6 +65,7 @@ from agentkeel.domain.workspace import (
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import audit, planning, recovery, workflows, workspace
 from tests.conftest import POSTGRES_URL
+from tests.figures import Figures
 from tests.properties.harness import (
     EqualBackends,
     Outcome,
@@ -1230,7 +1231,7 @@ OUTCOMES: Counter[str] = Counter()
 )
 @given(call=st.sampled_from(sorted(CALLS)), value=HOSTILE)
 def test_hostile_values_get_a_domain_error_or_round_trip_alike(
-    backends: dict[str, Database], figures: Callable[..., None], call: str, value: Any
+    backends: dict[str, Database], figures: Figures, call: str, value: Any
 ) -> None:
     TRIED.update([call])
     try:
@@ -1252,7 +1253,8 @@ def test_hostile_values_get_a_domain_error_or_round_trip_alike(
                 outcomes[name] = outcome_of(lambda uow: method(uow, argument), uow)
         OUTCOMES.update(["domain error" if assert_agree(outcomes)[0] == "error" else "succeeded"])
     finally:
-        figures(
+        figures.set(
+            "hostile input",
             inputs_tried=TRIED.total(),
             calls_tried=len(TRIED),
             calls=len(CALLS),

@@ -19,7 +19,7 @@ from agentkeel.domain.errors import InvalidValue, NotSupported
 from agentkeel.domain.workspace import Project
 from tests.conftest import POSTGRES_URL, reset_postgres_schema
 from tests.factories import project, task
-from tests.reliability.conftest import Figures
+from tests.figures import Figures
 
 
 def count_projects(path: Path) -> int:

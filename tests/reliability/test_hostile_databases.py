@@ -22,7 +22,7 @@ from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
 from agentkeel.domain.errors import DatabaseUnusable, SchemaError
 from tests.conftest import POSTGRES_URL, reset_postgres_schema
-from tests.reliability.conftest import Figures
+from tests.figures import Figures
 
 NOBODY = 65534
 HEADING = "hostile databases"

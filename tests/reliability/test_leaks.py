@@ -22,7 +22,7 @@ import pytest
 from agentkeel.database import Database
 from agentkeel.domain.workspace import Project
 from tests.conftest import POSTGRES_URL, reset_postgres_schema
-from tests.reliability.conftest import Figures
+from tests.figures import Figures
 
 OPENS = {"sqlite": 1_000, "postgres": 200}
 RAISING_UNITS = {"sqlite": 10_000, "postgres": 2_000}

@@ -37,8 +37,8 @@ from agentkeel.database import Database
 from agentkeel.schema import metadata
 from agentkeel.schema.base import ExactJson, UtcDateTime
 from tests.conftest import POSTGRES_URL, reset_postgres_schema
+from tests.figures import Figures
 from tests.migrations.test_migrations import revisions
-from tests.reliability.conftest import Figures
 
 ROWS = 3
 EARLIER = revisions()[:-1]

@@ -1,7 +1,8 @@
 """Figures the reliability tests measure (cases refused, files changed, iterations,
-descriptors, memory, timings), shown at the end of every run whatever its options (`-q`,
-no `-s`, no `-r`): a "reliability figures" section of pytest's terminal summary, also
-written as JSON to `<pytest basetemp>/reliability-figures.json` for tools.
+descriptors, memory, timings, claims, inputs tried), shown at the end of every run whatever
+its options (`-q`, no `-s`, no `-r`): a "figures" section of pytest's terminal summary, also
+written as JSON to `<pytest basetemp>/figures.json` for tools (the fixture and the summary
+hook are in tests/conftest.py).
 
 A test records them with the `figures` fixture: `figures.set("no leaks (sqlite)",
 opens=1000)` sets figures under a heading, `figures.add("hostile databases", refused=1)`
@@ -35,21 +36,3 @@ class Figures:
 
     def _save(self) -> None:
         self._path.write_text(json.dumps(self._store, indent=2, default=str))
-
-
-@pytest.fixture
-def figures(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Figures:
-    store = request.config.stash.setdefault(FIGURES, {})
-    return Figures(store, tmp_path_factory.getbasetemp() / "reliability-figures.json")
-
-
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> None:
-    store = config.stash.get(FIGURES, {})
-    if not store:
-        return
-    terminalreporter.section("reliability figures")
-    for heading, values in store.items():
-        shown = ", ".join(f"{key}={value}" for key, value in values.items())
-        terminalreporter.write_line(f"{heading}: {shown}")
