@@ -162,7 +162,7 @@ def test_restore_brings_back_exactly_the_snapshot(uow: UnitOfWork) -> None:
     assert changes["task_dependencies"] == {"created": 1, "updated": 0, "deleted": 1}
     (entry,) = uow.audit_logs.list(event_type="checkpoint.restored")
     assert entry.entity_id == checkpoint.id and "tasks: 2 updated, 2 deleted" in entry.message
-    assert entry.event_data is not None and entry.event_data["changes"] == changes
+    assert isinstance(entry.event_data, dict) and entry.event_data["changes"] == changes
     # The restored rows can be written again in this unit of work and counted on.
     uow.tasks.move_to(made["first"].id, S.PENDING)
     assert uow.features.get(feature.id).completed_tasks == uow.features.recount(feature.id) == 0
@@ -204,7 +204,7 @@ def test_restore_clears_the_links_of_agents_and_conversations_to_removed_tasks(
     assert uow.agents.get(worker.id).task_id is None
     assert uow.conversations.get(talk.id).task_id is None
     (entry,) = uow.audit_logs.list(event_type="checkpoint.restored")
-    assert entry.event_data is not None
+    assert isinstance(entry.event_data, dict)
     assert entry.event_data["cleared"] == {"agents.task_id": 1, "conversations.task_id": 1}
 
 
