@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from agentkeel.database import DEFAULT_URL, Database
+from agentkeel.database import Database, default_url
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -15,9 +15,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run a short demo on an embedded SQLite file")
     demo.add_argument("--db", default="agentkeel-demo.db", help="SQLite file (recreated)")
     migrate = commands.add_parser("migrate", help="bring a database's schema to head")
-    migrate.add_argument("url", nargs="?", default=DEFAULT_URL)
+    where = "default: $AGENTKEEL_DATABASE_URL, else data/agentkeel.db"
+    migrate.add_argument("url", nargs="?", help=where)
     tables = commands.add_parser("tables", help="list a database's tables")
-    tables.add_argument("url", nargs="?", default=DEFAULT_URL)
+    tables.add_argument("url", nargs="?", help=where)
     commands.add_parser("schema-doc", help="print the schema reference (docs/schema.md)")
     commands.add_parser("api-doc", help="print the API reference (docs/api.md)")
     args = parser.parse_args(argv)
@@ -28,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_demo(args.db)
     elif args.command == "migrate":
         with Database.open(args.url) as db:
-            print(f"{args.url}: schema at revision {db.schema_revision()}")
+            print(f"{args.url or default_url()}: schema at revision {db.schema_revision()}")
     elif args.command == "tables":
         with Database.open(args.url) as db:
             print("\n".join(db.tables()))
