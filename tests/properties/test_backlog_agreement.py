@@ -324,7 +324,7 @@ def test_backlog_agrees_counts_true_and_checkpoints_round_trip(
                 # Each example empties PostgreSQL's 43 tables: 80 examples (the CI profile
                 # asks 200) keep this test near 90 s on a shared two-CPU machine with
                 # PostgreSQL, about 15 s without.
-                max_examples=min(settings.default.max_examples, 80),
+                max_examples=min(settings().max_examples, 80),
                 suppress_health_check=[HealthCheck.too_slow],
                 deadline=None,
             ),
