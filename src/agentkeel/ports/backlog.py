@@ -158,7 +158,7 @@ class Checkpoints(Protocol):
         ...
 
     def list(self, project_id: str, *, limit: int | None = None) -> builtins.list[Checkpoint]:
-        """The project's checkpoints, newest first (ties: the later id first)."""
+        """The project's checkpoints, newest first (equal times: by id, descending)."""
         ...
 
     def latest(self, project_id: str) -> Checkpoint | None:
