@@ -13,6 +13,7 @@ from agentkeel.domain.agents import (
     AgentProfileTool,
     ProfileType,
 )
+from agentkeel.domain.backlog import Feature, Requirement, SubFeature
 from agentkeel.domain.events import DomainEvent
 from agentkeel.domain.planning import Initiative, Phase, Task
 from agentkeel.domain.workspace import (
@@ -100,3 +101,18 @@ def task(uow: UnitOfWork, owner: Project, name: str = "Write it", **fields: Any)
 
 def agent(uow: UnitOfWork, name: str = "brave-otter", **fields: Any) -> Agent:
     return uow.agents.add(Agent(name=name, **fields))
+
+
+def feature(uow: UnitOfWork, owner: Project, name: str = "Login", **fields: Any) -> Feature:
+    return uow.features.add(Feature(project_id=owner.id, name=name, **fields))
+
+
+def sub_feature(uow: UnitOfWork, owner: Feature, name: str = "Form", **fields: Any) -> SubFeature:
+    return uow.sub_features.add(SubFeature(feature_id=owner.id, name=name, **fields))
+
+
+def requirement(
+    uow: UnitOfWork, owner: Project, description: str = "Users sign in", **fields: Any
+) -> Requirement:
+    fields.setdefault("category", "functional")
+    return uow.requirements.add(Requirement(project_id=owner.id, description=description, **fields))

@@ -8,7 +8,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from agentkeel.database import DEFAULT_URL, Database
+from agentkeel.database import Database, default_url
 from agentkeel.domain.errors import DatabaseUnusable, DomainError
 
 
@@ -18,9 +18,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run a short demo on an embedded SQLite file")
     demo.add_argument("--db", default="agentkeel-demo.db", help="SQLite file (recreated)")
     migrate = commands.add_parser("migrate", help="bring a database's schema to head")
-    migrate.add_argument("url", nargs="?", default=DEFAULT_URL)
+    where = "default: $AGENTKEEL_DATABASE_URL, else data/agentkeel.db"
+    migrate.add_argument("url", nargs="?", help=where)
     tables = commands.add_parser("tables", help="list a database's tables")
-    tables.add_argument("url", nargs="?", default=DEFAULT_URL)
+    tables.add_argument("url", nargs="?", help=where)
     backup = commands.add_parser(
         "backup",
         help="copy a SQLite database, consistent, into a new file, while writers go on "
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check",
         help="check a database's schema, pages and references (exit status 1 on a problem)",
     )
-    check.add_argument("url", nargs="?", default=DEFAULT_URL)
+    check.add_argument("url", nargs="?", help=where)
     commands.add_parser("schema-doc", help="print the schema reference (docs/schema.md)")
     commands.add_parser("api-doc", help="print the API reference (docs/api.md)")
     args = parser.parse_args(argv)
@@ -50,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
         run_demo(args.db)
     elif args.command == "migrate":
         with Database.open(args.url) as db:
-            print(f"{args.url}: schema at revision {db.schema_revision()}")
+            print(f"{args.url or default_url()}: schema at revision {db.schema_revision()}")
     elif args.command == "tables":
         with Database.open(args.url) as db:
             print("\n".join(db.tables()))
@@ -60,16 +61,17 @@ def _run(args: argparse.Namespace) -> int:
             db.backup(args.target)
         print(f"{args.url}: backed up to {args.target}")
     elif args.command == "check":
+        url = args.url or default_url()
         try:
             with Database.open(args.url, migrate_schema=False, seed=False) as db:
                 problems = db.integrity_check()
         except DatabaseUnusable as exc:  # what is wrong is the answer, not a failure
             problems = [str(exc)]
         for problem in problems:
-            print(f"{args.url}: {problem}")
+            print(f"{url}: {problem}")
         if problems:
             return 1
-        print(f"{args.url}: ok")
+        print(f"{url}: ok")
     elif args.command == "schema-doc":
         from agentkeel.schema.reference import render_markdown
 

@@ -1,6 +1,7 @@
 """The one entry point for applications: open a database, get units of work.
 
-    db = Database.open("orchestrator.db")      # embedded SQLite file (the default)
+    db = Database.open()                       # $AGENTKEEL_DATABASE_URL, or ./data/agentkeel.db
+    db = Database.open("orchestrator.db")      # an embedded SQLite file
     db = Database.open("postgresql://...")     # a PostgreSQL server
     db = Database.open(":memory:")             # SQLite in memory
     db = Database.open("memory://")            # the in-memory fakes, for unit tests
@@ -11,11 +12,14 @@
 
 Opening first checks that agentkeel can use the database (and refuses, untouched, one it
 cannot: docs/reliability.md), then brings the schema to the newest revision and seeds the
-default settings, writing only if something is missing.
+default settings, writing only if something is missing. For one-off work,
+`db.transaction(fn)` runs `fn(uow)` in a unit of work and commits it (Nexus'
+`transaction(fn)`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -51,12 +55,23 @@ from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata
 from agentkeel.services.workspace import missing_default_settings, seed_default_settings
 
-DEFAULT_URL = "agentkeel.db"
+# Where `Database.open()` opens when given no URL (Nexus: DATABASE_PATH, ./data/nexus.db).
+URL_VARIABLE = "AGENTKEEL_DATABASE_URL"
+DEFAULT_URL = "data/agentkeel.db"
 MEMORY_URL = "memory://"
 MIGRATION_TABLE = "alembic_version"
 MAX_BUSY_TIMEOUT = 86_400  # a day, in seconds: its milliseconds fit every backend's setting
 
 E = TypeVar("E", bound=DomainEvent)
+R = TypeVar("R")
+
+
+def default_url() -> str:
+    """The database `Database.open()` opens when given none: the environment variable
+    `AGENTKEEL_DATABASE_URL` if it is set (and not blank), else the SQLite file
+    `data/agentkeel.db` under the working directory."""
+    value = os.environ.get(URL_VARIABLE, "")
+    return value if value.strip() else DEFAULT_URL
 
 
 class Database:
@@ -79,7 +94,7 @@ class Database:
     @classmethod
     def open(
         cls,
-        url: str | URL = DEFAULT_URL,
+        url: str | URL | None = None,
         *,
         clock: Clock | None = None,
         migrate_schema: bool = True,
@@ -93,6 +108,9 @@ class Database:
         so a ready SQLite file opens at once even while another process writes to it.
         `url` is a SQLAlchemy URL, a file path (SQLite), `:memory:` (SQLite in memory) or
         `memory://` (the in-memory fakes).
+
+        With no `url`, `default_url()`: `$AGENTKEEL_DATABASE_URL`, else `data/agentkeel.db`,
+        whose `data` directory is created if missing.
 
         `busy_timeout` (seconds, 0 to 86,400; default 5) bounds every wait for the database:
         SQLite's busy timeout, PostgreSQL's lock_timeout, the wait for a free connection and
@@ -114,6 +132,10 @@ class Database:
         database was written by a newer agentkeel or its schema was altered, Busy if opening
         had to wait too long.
         """
+        if url is None:
+            url = default_url()
+            if url == DEFAULT_URL:
+                Path(DEFAULT_URL).parent.mkdir(parents=True, exist_ok=True)
         _check_url(url)
         _check_options(busy_timeout, pool_size)
         if url == MEMORY_URL:
@@ -164,6 +186,21 @@ class Database:
             return MemoryUnitOfWork(self._memory, self.clock, self.bus, source, read_only)
         assert self.engine is not None
         return SqlUnitOfWork(self.engine, self.clock, self.bus, source, read_only)
+
+    def transaction(
+        self, fn: Callable[[UnitOfWork], R], *, source: EventSource = EventSource.SYSTEM
+    ) -> R:
+        """Run `fn(uow)` in a new unit of work and commit it; return what `fn` returns
+        (Nexus' `transaction(fn)`). If `fn` raises, nothing it wrote stays and the error
+        propagates; its events are published only after the commit. For one-off work:
+        the same unit of work as `with db.unit_of_work() as uow: ...; uow.commit()`.
+
+            project = db.transaction(lambda uow: uow.projects.add(Project(name="Keel")))
+        """
+        with self.unit_of_work(source=source) as uow:
+            result = fn(uow)
+            uow.commit()
+        return result
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         """Call `handler` with every event of this type committed from now on."""

@@ -36,6 +36,7 @@ from agentkeel.domain.agents import (
     SessionType,
 )
 from agentkeel.domain.audit import AuditEntry
+from agentkeel.domain.backlog import Checkpoint, Feature, Requirement, SubFeature
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.planning import (
     ChangeAction,
@@ -63,7 +64,7 @@ from agentkeel.domain.workspace import (
     Worktree,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services import audit, planning, recovery, workflows, workspace
+from agentkeel.services import audit, backlog, planning, recovery, workflows, workspace
 from tests.conftest import POSTGRES_URL
 from tests.figures import Figures
 from tests.properties.harness import (
@@ -169,20 +170,16 @@ class Known:
     initiative = "initiative-1"
     page = "page-1"
     errand = "errand-1"
-    initiative = "initiative-1"
     phase = "phase-1"
     other_phase = "phase-2"
     task = "task-1"
     busy_task = "task-2"
-    agent = "agent-1"
-    initiative = "initiative-1"
-    agent = "agent-1"
-    phase = "phase-1"
-    task = "task-1"
-    page = "page-1"
     proposal = "proposal-1"
-    session = "session-1"
     change_set = "change-set-1"
+    feature = "feature-1"
+    sub_feature = "sub-feature-1"
+    requirement = "requirement-1"
+    checkpoint = "checkpoint-1"
 
 
 class Built:
@@ -801,6 +798,105 @@ CALLS: dict[str, Call | Built] = {
     "release_task": lambda uow, x: planning.release_task(uow, x),
     "complete_task(key)": lambda uow, x: planning.complete_task(uow, x, "done"),
     "complete_task(summary)": lambda uow, x: planning.complete_task(uow, Known.busy_task, x),
+    # -- backlog --------------------------------------------------------------------------------
+    "tasks.update(feature_id)": lambda uow, x: update(uow.tasks, Known.task, "feature_id", x),
+    "tasks.update(sub_feature_id)": lambda uow, x: update(
+        uow.tasks, Known.task, "sub_feature_id", x
+    ),
+    "features.add(name)": Built(
+        lambda x: Feature(project_id=Known.project, name=x), lambda uow, e: uow.features.add(e)
+    ),
+    "features.update(completed_tasks)": lambda uow, x: update(
+        uow.features, Known.feature, "completed_tasks", x
+    ),
+    "features.update(estimated_tasks)": lambda uow, x: update(
+        uow.features, Known.feature, "estimated_tasks", x
+    ),
+    "features.find_by_project(project_id)": lambda uow, x: uow.features.find_by_project(x),
+    "features.find_by_project(status)": lambda uow, x: uow.features.find_by_project(
+        Known.project, status=x
+    ),
+    "features.find_by_project(priority)": lambda uow, x: uow.features.find_by_project(
+        Known.project, priority=x
+    ),
+    "features.find_by_status(status)": lambda uow, x: uow.features.find_by_status(x),
+    "features.find_by_status(project_id)": lambda uow, x: uow.features.find_by_status(
+        "backlog",  # type: ignore[arg-type]
+        project_id=x,
+    ),
+    "features.move_to(key)": lambda uow, x: uow.features.move_to(x, "planned"),  # type: ignore[arg-type]
+    "features.move_to(status)": lambda uow, x: uow.features.move_to(Known.feature, x),
+    "features.recount": lambda uow, x: uow.features.recount(x),
+    "sub_features.find_by_feature(feature_id)": lambda uow, x: uow.sub_features.find_by_feature(x),
+    "sub_features.find_by_feature(status)": lambda uow, x: uow.sub_features.find_by_feature(
+        Known.feature, status=x
+    ),
+    "sub_features.find_by_status(status)": lambda uow, x: uow.sub_features.find_by_status(x),
+    "sub_features.find_by_status(feature_id)": lambda uow, x: uow.sub_features.find_by_status(
+        "backlog",  # type: ignore[arg-type]
+        feature_id=x,
+    ),
+    "sub_features.move_to(key)": lambda uow, x: uow.sub_features.move_to(x, "planned"),  # type: ignore[arg-type]
+    "sub_features.move_to(status)": lambda uow, x: uow.sub_features.move_to(Known.sub_feature, x),
+    "sub_features.update(feature_id)": lambda uow, x: update(
+        uow.sub_features, Known.sub_feature, "feature_id", x
+    ),
+    "requirements.add(category)": Built(
+        lambda x: Requirement(project_id=Known.project, category=x, description="d"),
+        lambda uow, e: uow.requirements.add(e),
+    ),
+    "requirements.add(priority)": Built(
+        lambda x: Requirement(project_id=Known.project, category="c", description="d", priority=x),
+        lambda uow, e: uow.requirements.add(e),
+    ),
+    "requirements.find_by_project(project_id)": lambda uow, x: uow.requirements.find_by_project(x),
+    "requirements.find_by_project(category)": lambda uow, x: uow.requirements.find_by_project(
+        Known.project, category=x
+    ),
+    "requirements.find_by_project(priority)": lambda uow, x: uow.requirements.find_by_project(
+        Known.project, priority=x
+    ),
+    "requirements.find_by_project(validated)": lambda uow, x: uow.requirements.find_by_project(
+        Known.project, validated=x
+    ),
+    "requirements.validate": lambda uow, x: uow.requirements.validate(x),
+    "requirements.invalidate": lambda uow, x: uow.requirements.invalidate(x),
+    "requirement_features.link(requirement_id)": lambda uow, x: content_of(
+        uow.requirement_features.link(x, Known.feature)
+    ),
+    "requirement_features.link(feature_id)": lambda uow, x: content_of(
+        uow.requirement_features.link(Known.requirement, x)
+    ),
+    "requirement_features.unlink(requirement_id)": lambda uow, x: uow.requirement_features.unlink(
+        x, Known.feature
+    ),
+    "requirement_features.unlink(feature_id)": lambda uow, x: uow.requirement_features.unlink(
+        Known.requirement, x
+    ),
+    "requirement_features.features_of": lambda uow, x: uow.requirement_features.features_of(x),
+    "requirement_features.requirements_of": lambda uow, x: uow.requirement_features.requirements_of(
+        x
+    ),
+    "checkpoints.add(state)": Built(
+        lambda x: Checkpoint(id="checkpoint-new", project_id=Known.project, state=x),
+        lambda uow, e: uow.checkpoints.add(e),
+    ),
+    "checkpoints.list(project_id)": lambda uow, x: uow.checkpoints.list(x),
+    "checkpoints.list(limit)": lambda uow, x: uow.checkpoints.list(Known.project, limit=x),
+    "checkpoints.latest": lambda uow, x: uow.checkpoints.latest(x),
+    "checkpoints.snapshot": lambda uow, x: uow.checkpoints.snapshot(x),
+    "checkpoints.restore": lambda uow, x: uow.checkpoints.restore(x),
+    "create_checkpoint(project_id)": lambda uow, x: content_of(
+        backlog.create_checkpoint(uow, x, "name")
+    ),
+    "create_checkpoint(name)": lambda uow, x: content_of(
+        backlog.create_checkpoint(uow, Known.project, x)
+    ),
+    "create_checkpoint(git_commit)": lambda uow, x: content_of(
+        backlog.create_checkpoint(uow, Known.project, git_commit=x)
+    ),
+    "restore_checkpoint": lambda uow, x: backlog.restore_checkpoint(uow, x),
+    "latest_checkpoint": lambda uow, x: backlog.latest_checkpoint(uow, x),
 }
 
 
@@ -1100,6 +1196,7 @@ def populate(uow: UnitOfWork) -> None:
     )
     populate_planning(uow)
     populate_workflow_plans(uow)
+    populate_backlog(uow)
 
 
 def populate_workflow_plans(uow: UnitOfWork) -> None:
@@ -1162,6 +1259,26 @@ def populate_workflow_plans(uow: UnitOfWork) -> None:
         )
     )
     uow.implementation_plans.approve(KnownPlan.approved_plan)
+
+
+def populate_backlog(uow: UnitOfWork) -> None:
+    # The project and tasks come from `populate`.
+    uow.features.add(Feature(id=Known.feature, project_id=Known.project, name="f"))
+    uow.sub_features.add(SubFeature(id=Known.sub_feature, feature_id=Known.feature, name="s"))
+    uow.requirements.add(
+        Requirement(id=Known.requirement, project_id=Known.project, category="c", description="d")
+    )
+    task = uow.tasks.get(Known.busy_task)
+    task.sub_feature_id = Known.sub_feature
+    uow.tasks.update(task)
+    uow.checkpoints.add(
+        Checkpoint(
+            id=Known.checkpoint,
+            project_id=Known.project,
+            state=uow.checkpoints.snapshot(Known.project),
+        )
+    )
+    uow.features.add(Feature(id="feature-2", project_id=Known.project, name="later"))
 
 
 def populate_planning(uow: UnitOfWork) -> None:
@@ -1278,6 +1395,13 @@ def test_every_call_is_tried() -> None:
         Metrics,
     )
     from agentkeel.ports.audit import AuditLogs
+    from agentkeel.ports.backlog import (
+        Checkpoints,
+        Features,
+        RequirementFeatures,
+        Requirements,
+        SubFeatures,
+    )
     from agentkeel.ports.base import EntityRepository
     from agentkeel.ports.planning import (
         ChangeSetEntries,
@@ -1346,6 +1470,11 @@ def test_every_call_is_tried() -> None:
         "implementation_plans": ImplementationPlans,
         "implementation_plan_steps": ImplementationPlanSteps,
         "implementation_plan_step_files": ImplementationPlanStepFiles,
+        "features": Features,
+        "sub_features": SubFeatures,
+        "requirements": Requirements,
+        "requirement_features": RequirementFeatures,
+        "checkpoints": Checkpoints,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

@@ -126,9 +126,16 @@ class ReferenceMissing(DomainError):
 class StillReferenced(DomainError):
     """A delete is refused because a `referenced_by` row still points at the entity."""
 
-    def __init__(self, entity: str, key: object, referenced_by: str, field: str) -> None:
+    def __init__(
+        self, entity: str, key: object, referenced_by: str, field: str, *, count: int | None = None
+    ) -> None:
         self.entity, self.key, self.referenced_by, self.field = entity, key, referenced_by, field
-        super().__init__(f"{entity} {shown(key)} is still referenced by {referenced_by}.{field}")
+        self.count = count
+        message = f"{entity} {shown(key)} is still referenced by {referenced_by}.{field}"
+        if count is not None:
+            rows = f"{referenced_by}{'s' * (count != 1)}"
+            message += f" ({count} {rows} hold{'s' * (count == 1)} it: move or delete them first)"
+        super().__init__(message)
 
 
 class InvalidValue(DomainError):

@@ -16,9 +16,11 @@ from typing import Any, ClassVar, Generic, TypeVar, assert_never
 from pydantic import JsonValue
 from sqlalchemy import Table
 
+from agentkeel.adapters.repositories.counters import COUNTERS, Counter
 from agentkeel.adapters.store import (
     AnyRelated,
     Before,
+    Count,
     Eq,
     In,
     IsNull,
@@ -106,6 +108,7 @@ class TableRepository(Generic[E]):
         self._state = state
         self._store = state.store
         self._table, self._label, self._version, self._exclusive_flags = _layout(self.entity)
+        self._counters = COUNTERS.get(self._table.name, ())
 
     # -- the generic port ------------------------------------------------------------------
 
@@ -119,9 +122,10 @@ class TableRepository(Generic[E]):
         stored = self._stamped(entity)
         row = stored.to_row()
         raised = self._raised_exclusive_flags(row, None)
-        with self._store.atomic() if raised else nullcontext():
+        with self._store.atomic() if raised or self._counters else nullcontext():
             self._clear_others(raised, row)
             self._store.insert(self._table, row)
+            self._count(None, row)
         self._stored(stored, row)
         return stored
 
@@ -156,8 +160,9 @@ class TableRepository(Generic[E]):
     def add_many(self, entities: Sequence[E]) -> list[E]:
         """Add the entities as `add` adds each, in one bulk insert: all of them, or (on any
         error, which is the one `add` would raise for the first entity refused) none."""
-        if self._exclusive_flags:
-            # Each may clear a flag the one before raised: one by one, in one savepoint.
+        if self._exclusive_flags or self._counters:
+            # Each may clear a flag the one before raised, or count: one by one, in one
+            # savepoint.
             with self._store.atomic():
                 return [self.add(entity) for entity in entities]
         stamped = [self._stamped(entity) for entity in entities]
@@ -224,13 +229,15 @@ class TableRepository(Generic[E]):
             changes[self._version] = read_version + 1
         written = {**entity.to_row(), **changes}
         raised = self._raised_exclusive_flags(written, entity)
-        with self._store.atomic() if raised else nullcontext():
+        with self._store.atomic() if raised or self._counters else nullcontext():
             self._clear_others(raised, written)
             row = self._store.update_one(self._table, [Eq("id", entity.id), *guard], changes)
             if row is None:
                 if self._store.get(self._table, entity.id) is None:
                     raise NotFound(self._label, entity.id)
                 raise self._stale(entity.id)
+            # The guard held: the row was exactly `stored` when it was written.
+            self._count(stored, row)
         if self._version is not None:
             self._state.seen[(self._table.name, entity.id)] = row[self._version]
         result = self._entity(row)
@@ -248,6 +255,7 @@ class TableRepository(Generic[E]):
             plan = plan_delete(self._table, {key}, self._store.referrers)
             if (refusal := plan.refusal()) is not None:
                 raise refusal
+            self._uncount(plan.removed)
             self._store.delete(self._table, [Eq("id", key)])
             removed = plan.counts()
             self._audit_deletion(entity, removed)
@@ -358,6 +366,8 @@ class TableRepository(Generic[E]):
         columns those rules do not read (a status moved along its state machine, which the
         caller's `where` guarantees). The rows leave `seen`, so that this unit of work can
         read them again and write from the new read."""
+        # Counters follow single writes; a set-based write would have to count each row.
+        assert not self._counters, f"{self._label}: counted rows are written one by one"
         where = self._query(where)
         values = {name: self.entity.query_value(name, value) for name, value in values.items()}
         now = self._store.clock.now()
@@ -371,6 +381,50 @@ class TableRepository(Generic[E]):
                 if key[0] != self._table.name
             }
         return changed
+
+    # -- counters (see counters.py) ----------------------------------------------------------
+
+    def _count(self, before: Row | None, after: Row | None) -> None:
+        """Move the counters this row counts towards from its state `before` to `after`
+        (None: not stored), in the caller's savepoint."""
+        for counter in self._counters:
+            was, now = counter.holder(before), counter.holder(after)
+            if was == now:
+                continue
+            if was is not None:
+                self._bump(counter, was, -1)
+            if now is not None:
+                self._bump(counter, now, 1)
+
+    def _uncount(self, removed: dict[str, set[str]]) -> None:
+        """Before a delete: take the rows it removes (its own and those it cascades to) off
+        the counters of the holders that survive it, one aggregate and one UPDATE per
+        holder."""
+        for name, keys in removed.items():
+            counters = COUNTERS.get(name, ())
+            if not keys or not counters:
+                continue
+            table = metadata.tables[name]
+            for counter in counters:
+                counted: list[Where] = [
+                    In("id", frozenset(keys)),
+                    NotNull(counter.via),
+                    Eq(counter.when_column, counter.when_value),
+                ]
+                gone = removed.get(counter.holder_table, set())
+                for holder, many in self._store.aggregate(
+                    table, [Count()], counted, group_by=[counter.via]
+                ):
+                    if holder not in gone:
+                        self._bump(counter, holder, -many)
+
+    def _bump(self, counter: Counter, holder: str, by: int) -> None:
+        table = metadata.tables[counter.holder_table]
+        stamps = {name: self._store.clock.now() for name in entity_of(table).stamped_on_update}
+        row = self._store.update_one(table, [Eq("id", holder)], stamps, {counter.column: by})
+        # The counted row's foreign key guarantees the holder, and the counter never falls
+        # below zero while every write goes through here.
+        assert row is not None and row[counter.column] >= 0, (counter, holder, row)
 
     def _bounds(self, column: str) -> tuple[int, int]:
         for rule in self.entity.model_fields[column].metadata:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar, assert_never
 
+from agentkeel.adapters.repositories.backlog import check_task_links
 from agentkeel.adapters.repositories.base import TableRepository
 from agentkeel.adapters.repositories.workspace import GitRepositoryRepository
 from agentkeel.adapters.store import (
@@ -518,6 +519,7 @@ class TaskRepository(TableRepository[Task]):
                 f"must not exceed max_iterations ({task.max_iterations})",
             )
         self._check_links(task, stored)
+        check_task_links(self._store, task, stored)  # its feature and sub-feature (backlog)
         self._stamp(task, stored)
 
     def _check_links(self, task: Task, stored: Row | None) -> None:

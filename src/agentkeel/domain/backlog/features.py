@@ -30,10 +30,29 @@ class FeatureStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+_F = FeatureStatus
+
+# DESIGN.md names the vocabulary; the moves are ours: forward through the backlog, back one
+# step while planning, a done feature reopened into progress, a cancelled one revived.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    _F.BACKLOG: frozenset({_F.PLANNED, _F.IN_PROGRESS, _F.CANCELLED}),
+    _F.PLANNED: frozenset({_F.BACKLOG, _F.IN_PROGRESS, _F.CANCELLED}),
+    _F.IN_PROGRESS: frozenset({_F.PLANNED, _F.DONE, _F.CANCELLED}),
+    _F.DONE: frozenset({_F.IN_PROGRESS}),
+    _F.CANCELLED: frozenset({_F.BACKLOG}),
+}
+
+
 class Feature(Timestamped):
     """A feature of a project's backlog. `completed_tasks` always equals a recount of its
-    completed tasks (its sub-features' included), changed in the same transaction as they;
-    `estimated_tasks` is the planner's estimate."""
+    completed tasks (its sub-features' included), changed in the same transaction as they
+    and by nothing else; `estimated_tasks` is the planner's estimate.
+
+    Status: backlog -> planned | in_progress | cancelled; planned -> backlog | in_progress |
+    cancelled; in_progress -> planned | done | cancelled; done -> in_progress (reopened);
+    cancelled -> backlog (revived)."""
+
+    transitions = {"status": STATUS_TRANSITIONS}
 
     project_id: Id
     name: Name
@@ -45,9 +64,10 @@ class Feature(Timestamped):
 
 
 class SubFeature(Entity):
-    """A part of a feature (Nexus: `created_at` only)."""
+    """A part of a feature (Nexus: `created_at` only); its status moves as a feature's."""
 
     stamped_on_insert = ("created_at",)
+    transitions = {"status": STATUS_TRANSITIONS}
 
     feature_id: Id
     name: Name

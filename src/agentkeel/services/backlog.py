@@ -1,0 +1,43 @@
+"""Backlog rules that span aggregates: checkpoints of a project's backlog and tasks."""
+
+from __future__ import annotations
+
+from agentkeel.domain.backlog import Checkpoint
+from agentkeel.ports.unit_of_work import UnitOfWork
+
+
+def create_checkpoint(
+    uow: UnitOfWork,
+    project_id: str,
+    name: str | None = None,
+    reason: str | None = None,
+    git_commit: str | None = None,
+) -> Checkpoint:
+    """Snapshot the project's backlog and tasks (see `Checkpoints.snapshot`) as a new
+    checkpoint, with the git commit it matches. Raises NotFound (the project), InvalidValue
+    (a name, reason or commit out of its rules, or a project too big for one snapshot:
+    `state` is at most 1,000,000 characters of JSON)."""
+    state = uow.checkpoints.snapshot(project_id)
+    return uow.checkpoints.add(
+        Checkpoint(
+            project_id=project_id,
+            name=name,
+            reason=reason,
+            git_commit=git_commit,
+            state=state,
+        )
+    )
+
+
+def restore_checkpoint(uow: UnitOfWork, checkpoint_id: str) -> dict[str, dict[str, int]]:
+    """Bring the checkpoint's project back to exactly its snapshot in the unit of work's
+    transaction, with one audit entry saying what changed; returns, per table changed, the
+    rows created, updated and deleted. Agents and conversations pointing at tasks the
+    restore removes lose that link (SET NULL); see `Checkpoints.restore`. Raises NotFound,
+    Conflict (a task's initiative or phase was deleted since)."""
+    return uow.checkpoints.restore(checkpoint_id)
+
+
+def latest_checkpoint(uow: UnitOfWork, project_id: str) -> Checkpoint | None:
+    """The project's newest checkpoint, or None."""
+    return uow.checkpoints.latest(project_id)
