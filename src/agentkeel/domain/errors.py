@@ -193,5 +193,15 @@ class Busy(Conflict):
         DomainError.__init__(self, f"the database is {self.reason}")
 
 
+class LimitReached(Conflict):
+    """A limit set by a setting is reached (e.g. `workflow.maxConcurrentImplementations`):
+    nothing was written; retry once a slot is free. `setting` names the limit, `limit` its
+    value."""
+
+    def __init__(self, entity: str, key: object, setting: str, limit: int, reason: str) -> None:
+        self.setting, self.limit = setting, limit
+        super().__init__(entity, key, f"{reason} ({setting} = {limit})")
+
+
 class SchemaError(DomainError):
     """The database's schema is not one this version of agentkeel can work with."""
