@@ -510,9 +510,10 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
             )
         before = step.audit_state()
         if step.output_edited_at is None:
+            # The first edit: a flag keeps the time it was first set.
             step.original_output_text = step.output_text
+            step.output_edited_at = self._store.clock.now()
         step.output_text = output_text
-        step.output_edited_at = self._store.clock.now()
         edited = self.update(step)
         self._audit(
             edited.id,
