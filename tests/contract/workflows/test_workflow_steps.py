@@ -28,6 +28,11 @@ def _tick(uow: UnitOfWork, seconds: float = 1) -> None:
     uow.clock.advance(timedelta(seconds=seconds))  # type: ignore[attr-defined]
 
 
+def _field(state: object, name: str) -> object:
+    assert isinstance(state, dict)
+    return state[name]
+
+
 def _running(uow: UnitOfWork, behavior: PauseBehavior = PauseBehavior.CONTINUOUS) -> Workflow:
     workflow = factories.workflow(uow, factories.project(uow), pause_behavior=behavior)
     return uow.workflows.start(workflow.id)
@@ -145,9 +150,7 @@ def test_editing_the_output_keeps_the_first_original(uow: UnitOfWork) -> None:
     entries = uow.audit_logs.list(event_type="workflow_step.output_edited")
     assert len(entries) == 2
     assert all(e.workflow_step_id == step.id and e.workflow_id == workflow.id for e in entries)
-    assert (
-        entries[-1].before_state is not None and entries[-1].before_state["output_text"] == "first"
-    )
+    assert _field(entries[-1].before_state, "output_text") == "first"  # the first edit
 
 
 def test_cli_output_is_stored_only_when_the_setting_says_so(uow: UnitOfWork) -> None:
@@ -248,8 +251,8 @@ def test_every_step_state_change_is_audited_with_its_source(uow: UnitOfWork) -> 
     assert [e.event_type for e in trail] == ["workflow_step.running", "workflow_step.completed"]
     assert all(e.event_category == EventCategory.STEP for e in trail)
     assert all(e.workflow_step_id == step.id for e in trail)
-    assert trail[1].before_state is not None and trail[1].before_state["status"] == "running"
-    assert trail[1].after_state is not None and trail[1].after_state["status"] == "completed"
+    assert _field(trail[1].before_state, "status") == "running"
+    assert _field(trail[1].after_state, "status") == "completed"
     assert trail[0].source == EventSource.SYSTEM
 
 
@@ -269,7 +272,10 @@ def test_bad_values_name_their_field(uow: UnitOfWork) -> None:
     with pytest.raises(InvalidValue) as error:
         uow.workflow_steps.add(
             WorkflowStep.model_construct(
-                workflow_id=workflow.id, step_type="napping", step_number=1, title="x"
+                workflow_id=workflow.id,
+                step_number=1,
+                title="x",
+                step_type="napping",  # type: ignore[arg-type]
             )
         )
     assert error.value.field == "step_type"

@@ -28,6 +28,11 @@ def _tick(uow: UnitOfWork, seconds: float = 1) -> None:
     uow.clock.advance(timedelta(seconds=seconds))  # type: ignore[attr-defined]
 
 
+def _field(state: object, name: str) -> object:
+    assert isinstance(state, dict)
+    return state[name]
+
+
 # -- finders ----------------------------------------------------------------------------------
 
 
@@ -224,8 +229,8 @@ def test_every_state_change_writes_an_audit_entry_in_time_order(uow: UnitOfWork)
     assert all(e.event_category == EventCategory.WORKFLOW for e in trail)
     assert all(e.workflow_id == workflow.id for e in trail)
     assert trail[0].before_state is None and trail[0].after_state is not None
-    assert trail[2].before_state is not None and trail[2].before_state["status"] == "running"
-    assert trail[2].after_state is not None and trail[2].after_state["status"] == "paused"
+    assert _field(trail[2].before_state, "status") == "running"
+    assert _field(trail[2].after_state, "status") == "paused"
     assert trail[1].source.value == "system"
 
 
@@ -245,7 +250,7 @@ def test_a_hard_delete_keeps_the_trail_and_adds_its_own_entry(uow: UnitOfWork) -
     assert all(e.workflow_id is None and e.workflow_step_id is None for e in kept)
     [deletion] = uow.audit_logs.list(event_type="workflow.deleted")
     assert deletion.entity_id == workflow.id
-    assert deletion.before_state is not None and deletion.before_state["status"] == "running"
+    assert _field(deletion.before_state, "status") == "running"
     with pytest.raises(NotFound):
         uow.workflows.audit_trail(workflow.id)
 
@@ -286,7 +291,10 @@ def test_bad_values_name_their_field(uow: UnitOfWork) -> None:
     with pytest.raises(InvalidValue) as error:
         uow.workflows.add(
             Workflow.model_construct(
-                project_id=project.id, type="sideways", feature_name="x", feature_request="y"
+                project_id=project.id,
+                feature_name="x",
+                feature_request="y",
+                type="sideways",  # type: ignore[arg-type]
             )
         )
     assert error.value.field == "type"
