@@ -4,7 +4,7 @@ operation on each of them and compare what happened."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
@@ -23,7 +23,6 @@ from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, Setting
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata, table_of
-from tests.conftest import truncate_all
 from tests.factories import store_of
 
 Outcome = tuple[Any, ...]
@@ -55,16 +54,29 @@ def assert_agree(outcomes: dict[str, Outcome]) -> Outcome:
     return expected
 
 
-def dump(uow: UnitOfWork) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table. Audit entries get their ids inside the library (at random),
-    so they are compared without them, in time order."""
+def dump(uow: UnitOfWork, tables: Collection[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table (or of `tables`, `audit_logs` always among them). Audit
+    entries get their ids inside the library (at random), so they are compared without
+    them, in time order."""
     store = store_of(uow)
-    contents = {table.name: store.select(table) for table in metadata.sorted_tables}
+    contents = {
+        table.name: store.select(table)
+        for table in metadata.sorted_tables
+        if tables is None or table.name in tables or table.name == "audit_logs"
+    }
     contents["audit_logs"] = sorted(
         ({k: v for k, v in row.items() if k != "id"} for row in contents["audit_logs"]),
         key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"])),
     )
     return contents
+
+
+def empty_small_tables(engine: Engine) -> None:
+    """Delete every row, children first: for the few rows an agreement test writes, much
+    quicker than TRUNCATE (which rewrites each of the schema's files, about 0.7 s a time)."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 class EqualBackends:
@@ -82,7 +94,7 @@ class EqualBackends:
         shutil.copy(self._template, path)
         dbs["sqlite"] = Database(engine=create_database_engine(str(path)))
         if self._postgres is not None:
-            truncate_all(self._postgres)
+            empty_small_tables(self._postgres)
             dbs["postgres"] = Database(engine=self._postgres)
         seeded = [definition.new_setting() for definition in DEFAULT_SETTINGS]
         for db in dbs.values():
