@@ -114,7 +114,7 @@ class WorkflowsAgreement(RuleBasedStateMachine):
 
     def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
         super().__init__()
-        self.steps = count()
+        self.calls = count()
         self.dbs = open_backends()
 
         def setup(uow: UnitOfWork) -> None:
@@ -139,7 +139,7 @@ class WorkflowsAgreement(RuleBasedStateMachine):
             return result
 
         # Ids the library makes (links, audit entries) are the same on every backend.
-        step = f"s{next(self.steps)}"
+        step = f"s{next(self.calls)}"
         outcomes: dict[str, Outcome] = {}
         for name, db in self.dbs.items():
             with db.unit_of_work() as uow, library_ids(step):
@@ -330,7 +330,7 @@ def test_workflows_agree_and_their_invariants_hold(
             # pipeline on three backends, and the `ci` profile's 200 runs stay near 70 s.
             settings=settings(
                 settings.default,
-                stateful_step_count=min(20, settings.default.stateful_step_count),
+                stateful_step_count=min(20, settings().stateful_step_count),
                 suppress_health_check=[HealthCheck.too_slow],
                 deadline=None,
             ),
