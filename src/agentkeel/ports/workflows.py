@@ -249,7 +249,8 @@ class WorkflowSteps(EntityRepository[WorkflowStep], Protocol):
     def edit_output(self, key: str, output_text: str) -> WorkflowStep:
         """A person's edit of the output: the first edit keeps the output as it was in
         `original_output_text` and stamps `output_edited_at` (kept by later edits); every
-        edit writes an audit entry. Raises NotFound, InvalidValue (a pending or skipped step has no output)."""
+        edit writes an audit entry. Raises NotFound, InvalidValue (a pending or skipped
+        step has no output)."""
         ...
 
 

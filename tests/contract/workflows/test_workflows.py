@@ -207,6 +207,30 @@ def test_at_most_max_concurrent_implementations_hold_a_slot(uow: UnitOfWork) -> 
     assert uow.workflows.count_active_implementations() == 2
 
 
+def test_add_many_counts_the_slots_its_own_workflows_take(uow: UnitOfWork) -> None:
+    """The adapters' bulk `add_many` (below the port) keeps the cap too."""
+    from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+
+    assert isinstance(uow, BaseUnitOfWork)
+    uow.settings.set_value("workflow.maxConcurrentImplementations", 1)
+    project = factories.project(uow)
+
+    def running(name: str) -> Workflow:
+        return Workflow(
+            project_id=project.id,
+            type=IMPLEMENTATION,
+            status=S.RUNNING,
+            feature_name=name,
+            feature_request="r",
+        )
+
+    with pytest.raises(LimitReached):
+        uow.workflows.add_many([running("a"), running("b")])
+    assert uow.workflows.count() == 0
+    [added] = uow.workflows.add_many([running("a")])
+    assert added.started_at is not None and added.pause_behavior == PauseBehavior.AUTO_PAUSE
+
+
 # -- audit ------------------------------------------------------------------------------------
 
 
