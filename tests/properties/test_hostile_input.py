@@ -1134,7 +1134,8 @@ def backends(
     with workdir() as folder:
         dbs = EqualBackends(sqlite_template, postgres, folder).open()
         for db in dbs.values():
-            with db.unit_of_work() as uow:
+            # The audit entries the workflows write get the same ids everywhere.
+            with db.unit_of_work() as uow, library_ids("populate"):
                 populate(uow)
                 uow.commit()
         try:
