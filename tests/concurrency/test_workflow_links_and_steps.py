@@ -4,6 +4,7 @@ primary, and steps added at once all count in the workflow's `total_steps`."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from agentkeel.database import Database
@@ -24,6 +25,39 @@ def _retrying(db: Database, write: object) -> None:
             return
         except Conflict:
             continue
+
+
+def test_a_first_link_made_while_another_is_open_is_not_primary(db: Database) -> None:
+    """The second links while the first has linked and not yet committed: it waits its
+    turn, then finds the first link and does not become primary."""
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        first_repo, second_repo = (factories.repository(uow, project, n).id for n in "ab")
+        workflow = factories.workflow(uow, project).id
+        uow.commit()
+    linked = threading.Event()
+
+    def first() -> bool:
+        with db.unit_of_work() as uow:
+            link = uow.workflow_repositories.link(workflow, first_repo)
+            linked.set()
+            time.sleep(0.5)  # the second links meanwhile
+            uow.commit()
+            return link.is_primary
+
+    def second() -> bool:
+        assert linked.wait(10)
+        with db.unit_of_work() as uow:
+            link = uow.workflow_repositories.link(workflow, second_repo)
+            uow.commit()
+            return link.is_primary
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a, b = pool.submit(first), pool.submit(second)
+        assert (a.result(), b.result()) == (True, False)
+    with db.unit_of_work() as uow:
+        primary = uow.workflow_repositories.primary_of(workflow)
+    assert primary is not None and primary.id == first_repo
 
 
 def test_first_links_at_once_leave_one_primary(db: Database) -> None:
