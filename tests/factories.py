@@ -16,6 +16,7 @@ from agentkeel.domain.agents import (
 from agentkeel.domain.backlog import Feature, Requirement, SubFeature
 from agentkeel.domain.events import DomainEvent
 from agentkeel.domain.planning import Initiative, Phase, Task
+from agentkeel.domain.workflows import StepType, Workflow, WorkflowStep, WorkflowType
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -116,3 +117,39 @@ def requirement(
 ) -> Requirement:
     fields.setdefault("category", "functional")
     return uow.requirements.add(Requirement(project_id=owner.id, description=description, **fields))
+
+
+def workflow(
+    uow: UnitOfWork,
+    owner: Project,
+    type: WorkflowType = WorkflowType.IMPLEMENTATION,
+    name: str = "Login page",
+    **fields: Any,
+) -> Workflow:
+    return uow.workflows.add(
+        Workflow(
+            project_id=owner.id,
+            type=type,
+            feature_name=name,
+            feature_request=f"Build the {name}",
+            **fields,
+        )
+    )
+
+
+def step(
+    uow: UnitOfWork,
+    owner: Workflow,
+    number: int,
+    step_type: StepType = StepType.IMPLEMENTATION,
+    **fields: Any,
+) -> WorkflowStep:
+    return uow.workflow_steps.add(
+        WorkflowStep(
+            workflow_id=owner.id,
+            step_type=step_type,
+            step_number=number,
+            title=f"Step {number}",
+            **fields,
+        )
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import count
@@ -27,7 +27,7 @@ from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, Setting
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata, table_of
-from tests.conftest import POSTGRES_URL, truncate_all
+from tests.conftest import POSTGRES_URL
 from tests.factories import store_of
 
 Outcome = tuple[Any, ...]
@@ -60,16 +60,29 @@ def assert_agree(outcomes: dict[str, Outcome]) -> Outcome:
     return expected
 
 
-def dump(uow: UnitOfWork) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table. Audit entries get their ids inside the library (at random),
-    so they are compared without them, in time order."""
+def dump(uow: UnitOfWork, tables: Collection[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table (or of `tables`, `audit_logs` always among them). Audit
+    entries get their ids inside the library (at random), so they are compared without
+    them, in time order."""
     store = store_of(uow)
-    contents = {table.name: store.select(table) for table in metadata.sorted_tables}
+    contents = {
+        table.name: store.select(table)
+        for table in metadata.sorted_tables
+        if tables is None or table.name in tables or table.name == "audit_logs"
+    }
     contents["audit_logs"] = sorted(
         ({k: v for k, v in row.items() if k != "id"} for row in contents["audit_logs"]),
         key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"])),
     )
     return contents
+
+
+def empty_small_tables(engine: Engine) -> None:
+    """Delete every row, children first: for the few rows an agreement test writes, much
+    quicker than TRUNCATE (which rewrites each of the schema's files, about 0.7 s a time)."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 class EqualBackends:
@@ -87,7 +100,7 @@ class EqualBackends:
         shutil.copy(self._template, path)
         dbs["sqlite"] = Database(engine=create_database_engine(str(path)))
         if self._postgres is not None:
-            truncate_all(self._postgres)
+            empty_small_tables(self._postgres)
             dbs["postgres"] = Database(engine=self._postgres)
         seeded = [definition.new_setting() for definition in DEFAULT_SETTINGS]
         for db in dbs.values():
@@ -158,9 +171,11 @@ def check_agreement(
     request: pytest.FixtureRequest,
     *,
     share: float = 1.0,
+    steps: int | None = None,
 ) -> None:
     """Run `machine` over memory, SQLite and (when configured) PostgreSQL, with the
-    profile's number of examples or `share` of it (for a machine whose steps are slow)."""
+    profile's number of examples or `share` of it, and of steps a run or at most `steps`
+    (for a machine whose steps are slow)."""
     postgres: Engine | None = request.getfixturevalue("postgres_engine") if POSTGRES_URL else None
     with workdir() as folder:
         backends = EqualBackends(sqlite_template, postgres, folder)
@@ -170,6 +185,7 @@ def check_agreement(
             settings=settings(
                 settings.default,
                 max_examples=max(10, int(settings().max_examples * share)),
+                stateful_step_count=min(steps or 1_000, settings().stateful_step_count),
                 suppress_health_check=[HealthCheck.too_slow],
                 deadline=None,
             ),

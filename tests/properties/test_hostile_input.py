@@ -1,5 +1,5 @@
 """Hostile input to every port method of the workspace, audit and agents contexts, and of the
-planning ports listed in `test_every_call_is_tried`.
+planning and workflows ports listed in `test_every_call_is_tried`.
 
 Each example calls one method with one hostile value in one argument, on every backend, in
 a unit of work that is then rolled back. Every call must either succeed or raise a domain
@@ -55,7 +55,13 @@ from agentkeel.domain.planning import (
     ProposalTarget,
     Task,
 )
-from agentkeel.domain.workflows import ImplementationPlanStep
+from agentkeel.domain.workflows import (
+    ImplementationPlanStep,
+    StepType,
+    Workflow,
+    WorkflowStep,
+    WorkflowType,
+)
 from agentkeel.domain.workspace import (
     Project,
     Repository,
@@ -180,6 +186,10 @@ class Known:
     sub_feature = "sub-feature-1"
     requirement = "requirement-1"
     checkpoint = "checkpoint-1"
+    workflow = "workflow-1"
+    planning_workflow = "workflow-2"
+    step = "step-1"
+    pending_step = "step-2"
 
 
 class Built:
@@ -897,15 +907,139 @@ CALLS: dict[str, Call | Built] = {
     ),
     "restore_checkpoint": lambda uow, x: backlog.restore_checkpoint(uow, x),
     "latest_checkpoint": lambda uow, x: backlog.latest_checkpoint(uow, x),
+    # -- workflows (the workflow and its running step are running) --
+    "workflows.add(feature_name)": Built(
+        lambda x: new_workflow(feature_name=x), lambda uow, e: uow.workflows.add(e)
+    ),
+    "workflows.add(pause_behavior)": Built(
+        lambda x: new_workflow(pause_behavior=x), lambda uow, e: uow.workflows.add(e)
+    ),
+    "workflows.add(parent_workflow_id)": Built(
+        lambda x: new_workflow(parent_workflow_id=x), lambda uow, e: uow.workflows.add(e)
+    ),
+    "workflows.add(status)": Built(
+        lambda x: new_workflow(status=x), lambda uow, e: uow.workflows.add(e)
+    ),
+    "workflows.list(project_id)": lambda uow, x: uow.workflows.list(project_id=x),
+    "workflows.list(status)": lambda uow, x: uow.workflows.list(status=x),
+    "workflows.list(type)": lambda uow, x: uow.workflows.list(type=x),
+    "workflows.list(include_archived)": lambda uow, x: uow.workflows.list(include_archived=x),
+    "workflows.list(limit)": lambda uow, x: uow.workflows.list(limit=x),
+    "workflows.list(offset)": lambda uow, x: uow.workflows.list(offset=x),
+    "workflows.find_by_parent": lambda uow, x: uow.workflows.find_by_parent(x),
+    "workflows.worktree_of": lambda uow, x: uow.workflows.worktree_of(x),
+    "workflows.audit_trail": lambda uow, x: uow.workflows.audit_trail(x),
+    "workflows.count_active_implementations": lambda uow, x: (
+        uow.workflows.count_active_implementations()
+    ),
+    "workflows.start": lambda uow, x: uow.workflows.start(x),
+    "workflows.pause": lambda uow, x: uow.workflows.pause(x),
+    "workflows.edit": lambda uow, x: uow.workflows.edit(x),
+    "workflows.resume": lambda uow, x: uow.workflows.resume(x),
+    "workflows.complete": lambda uow, x: uow.workflows.complete(x),
+    "workflows.cancel": lambda uow, x: uow.workflows.cancel(x),
+    "workflows.retry": lambda uow, x: uow.workflows.retry(x),
+    "workflows.archive": lambda uow, x: uow.workflows.archive(x),
+    "workflows.unarchive": lambda uow, x: uow.workflows.unarchive(x),
+    "workflows.fail(key)": lambda uow, x: uow.workflows.fail(x, "broke"),
+    "workflows.fail(error_message)": lambda uow, x: uow.workflows.fail(Known.workflow, x),
+    "workflows.update(feature_request)": lambda uow, x: update(
+        uow.workflows, Known.workflow, "feature_request", x
+    ),
+    "workflow_repositories.link(workflow_id)": lambda uow, x: uow.workflow_repositories.link(
+        x, Known.repository
+    ),
+    "workflow_repositories.link(repository_id)": lambda uow, x: uow.workflow_repositories.link(
+        Known.workflow, x
+    ),
+    "workflow_repositories.link(primary)": lambda uow, x: uow.workflow_repositories.link(
+        Known.workflow, Known.repository, primary=x
+    ),
+    "workflow_repositories.unlink(workflow_id)": lambda uow, x: uow.workflow_repositories.unlink(
+        x, Known.repository
+    ),
+    "workflow_repositories.unlink(repository_id)": lambda uow, x: uow.workflow_repositories.unlink(
+        Known.workflow, x
+    ),
+    "workflow_repositories.set_primary(workflow_id)": lambda uow, x: (
+        uow.workflow_repositories.set_primary(x, Known.repository)
+    ),
+    "workflow_repositories.set_primary(repository_id)": lambda uow, x: (
+        uow.workflow_repositories.set_primary(Known.workflow, x)
+    ),
+    "workflow_repositories.of_workflow": lambda uow, x: uow.workflow_repositories.of_workflow(x),
+    "workflow_repositories.primary_of": lambda uow, x: uow.workflow_repositories.primary_of(x),
+    "workflow_steps.add(title)": Built(
+        lambda x: new_step(title=x), lambda uow, e: uow.workflow_steps.add(e)
+    ),
+    "workflow_steps.add(step_number)": Built(
+        lambda x: new_step(step_number=x), lambda uow, e: uow.workflow_steps.add(e)
+    ),
+    "workflow_steps.add(output_structured)": Built(
+        lambda x: new_step(output_structured=x), lambda uow, e: uow.workflow_steps.add(e)
+    ),
+    "workflow_steps.add(cli_exit_code)": Built(
+        lambda x: new_step(cli_exit_code=x), lambda uow, e: uow.workflow_steps.add(e)
+    ),
+    "workflow_steps.find_by_workflow": lambda uow, x: uow.workflow_steps.find_by_workflow(x),
+    "workflow_steps.timeout_seconds": lambda uow, x: uow.workflow_steps.timeout_seconds(x),
+    "workflow_steps.start": lambda uow, x: uow.workflow_steps.start(x),
+    "workflow_steps.pause": lambda uow, x: uow.workflow_steps.pause(x),
+    "workflow_steps.edit": lambda uow, x: uow.workflow_steps.edit(x),
+    "workflow_steps.resume": lambda uow, x: uow.workflow_steps.resume(x),
+    "workflow_steps.skip": lambda uow, x: uow.workflow_steps.skip(x),
+    "workflow_steps.retry": lambda uow, x: uow.workflow_steps.retry(x),
+    "workflow_steps.complete(key)": lambda uow, x: uow.workflow_steps.complete(x),
+    "workflow_steps.complete(output_text)": lambda uow, x: uow.workflow_steps.complete(
+        Known.step, output_text=x
+    ),
+    "workflow_steps.complete(output_structured)": lambda uow, x: uow.workflow_steps.complete(
+        Known.step, output_structured=x
+    ),
+    "workflow_steps.complete(cli_output)": lambda uow, x: uow.workflow_steps.complete(
+        Known.step, cli_output=x, cli_exit_code=0
+    ),
+    "workflow_steps.complete(cli_exit_code)": lambda uow, x: uow.workflow_steps.complete(
+        Known.step, cli_exit_code=x
+    ),
+    "workflow_steps.fail(key)": lambda uow, x: uow.workflow_steps.fail(x, "no"),
+    "workflow_steps.fail(error_message)": lambda uow, x: uow.workflow_steps.fail(Known.step, x),
+    "workflow_steps.edit_output(key)": lambda uow, x: uow.workflow_steps.edit_output(x, "new"),
+    "workflow_steps.edit_output(output_text)": lambda uow, x: uow.workflow_steps.edit_output(
+        Known.step, x
+    ),
+    "workflow_steps.update(step_number)": lambda uow, x: update(
+        uow.workflow_steps, Known.step, "step_number", x
+    ),
 }
+
+
+def new_workflow(**fields: Any) -> Workflow:
+    values: dict[str, Any] = {
+        "project_id": Known.project,
+        "type": WorkflowType.IMPLEMENTATION,
+        "feature_name": "Login",
+        "feature_request": "Build it",
+    }
+    return Workflow(**{**values, **fields})
+
+
+def new_step(**fields: Any) -> WorkflowStep:
+    values: dict[str, Any] = {
+        "workflow_id": Known.workflow,
+        "step_type": StepType.IMPLEMENTATION,
+        "step_number": 9,
+        "title": "Build",
+    }
+    return WorkflowStep(**{**values, **fields})
 
 
 class KnownPlan:
     """Ids of the workflow rows of discovered files and implementation plans."""
 
-    workflow = "workflow-1"
-    approved_workflow = "workflow-2"
-    step = "workflow-step-1"
+    workflow = "plan-workflow-1"
+    approved_workflow = "plan-workflow-2"
+    step = "plan-workflow-step-1"
     file = "discovered-file-1"
     plan = "plan-1"
     approved_plan = "plan-2"
@@ -1195,6 +1329,7 @@ def populate(uow: UnitOfWork) -> None:
         )
     )
     populate_planning(uow)
+    populate_workflows(uow)
     populate_workflow_plans(uow)
     populate_backlog(uow)
 
@@ -1317,6 +1452,25 @@ def populate_planning(uow: UnitOfWork) -> None:
     uow.change_sets.add(ChangeSet(id=Known.change_set, initiative_id=Known.initiative))
 
 
+def populate_workflows(uow: UnitOfWork) -> None:
+    # The project and repository come from `populate`.
+    uow.workflows.add(
+        Workflow(
+            id=Known.planning_workflow,
+            project_id=Known.project,
+            type=WorkflowType.PLANNING,
+            feature_name="Login",
+            feature_request="Plan it",
+        )
+    )
+    uow.workflows.add(new_workflow(id=Known.workflow, parent_workflow_id=Known.planning_workflow))
+    uow.workflows.start(Known.workflow)
+    uow.workflow_repositories.link(Known.workflow, Known.repository)
+    uow.workflow_steps.add(new_step(id=Known.step, step_number=1))
+    uow.workflow_steps.start(Known.step)
+    uow.workflow_steps.add(new_step(id=Known.pending_step, step_number=2))
+
+
 @pytest.fixture
 def backends(
     sqlite_template: Path, request: pytest.FixtureRequest
@@ -1325,7 +1479,8 @@ def backends(
     with workdir() as folder:
         dbs = EqualBackends(sqlite_template, postgres, folder).open()
         for db in dbs.values():
-            with db.unit_of_work() as uow:
+            # The audit entries the workflows write get the same ids everywhere.
+            with db.unit_of_work() as uow, numbered_ids(1):
                 populate(uow)
                 uow.commit()
         try:
@@ -1424,6 +1579,9 @@ def test_every_call_is_tried() -> None:
         ImplementationPlans,
         ImplementationPlanStepFiles,
         ImplementationPlanSteps,
+        WorkflowRepositories,
+        Workflows,
+        WorkflowSteps,
     )
     from agentkeel.ports.workspace import (
         Projects,
@@ -1475,6 +1633,9 @@ def test_every_call_is_tried() -> None:
         "requirements": Requirements,
         "requirement_features": RequirementFeatures,
         "checkpoints": Checkpoints,
+        "workflows": Workflows,
+        "workflow_repositories": WorkflowRepositories,
+        "workflow_steps": WorkflowSteps,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

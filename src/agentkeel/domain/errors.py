@@ -200,6 +200,16 @@ class Busy(Conflict):
         DomainError.__init__(self, f"the database is {self.reason}")
 
 
+class LimitReached(Conflict):
+    """A limit set by a setting is reached (e.g. `workflow.maxConcurrentImplementations`):
+    nothing was written; retry once a slot is free. `setting` names the limit, `limit` its
+    value."""
+
+    def __init__(self, entity: str, key: object, setting: str, limit: int, reason: str) -> None:
+        self.setting, self.limit = setting, limit
+        super().__init__(entity, key, f"{reason} ({setting} = {limit})")
+
+
 class DatabaseUnusable(DomainError):
     """`Database.open` refused the database before working on it: `problem` says why (not a
     database, damaged, another application's, out of reach, not writable, its schema

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.workflows import (
     DiscoveredFile,
     FileAction,
@@ -13,23 +14,247 @@ from agentkeel.domain.workflows import (
     ImplementationPlan,
     ImplementationPlanStep,
     ImplementationPlanStepFile,
+    StepType,
     Workflow,
     WorkflowRepositoryLink,
+    WorkflowStatus,
     WorkflowStep,
+    WorkflowType,
 )
+from agentkeel.domain.workspace import Repository, Worktree
 from agentkeel.ports.base import EntityRepository
 
 
 class Workflows(EntityRepository[Workflow], Protocol):
-    """Planning and implementation workflows of projects."""
+    """Planning and implementation workflows of projects (deleted with their project), by
+    every path:
+
+    - Status follows `Workflow.transitions` (InvalidTransition); each named move below
+      also refuses a start it does not name. `started_at` is stamped when it first runs,
+      `completed_at` and `duration_ms` when it completes, fails or is cancelled (cleared,
+      with `error_message`, by a retry).
+    - At most `workflow.maxConcurrentImplementations` implementation workflows are
+      running, paused or editing at once: a write that would make one more (start, retry,
+      or an `add` / `update` to such a status) raises LimitReached (a Conflict) and writes
+      nothing. The check takes turns across units of work, so two racing for the last slot
+      cannot both get it.
+    - Added without a `pause_behavior`, a workflow takes the setting
+      `workflow.defaultPauseBehavior`. `project_id` and `type` never change;
+      `current_step_number` and `total_steps` are kept by its steps (0 on add; an
+      `update` changing them raises InvalidValue). A `parent_workflow_id` names the
+      planning workflow, of the same project, that an implementation workflow was
+      spawned from (InvalidValue otherwise).
+    - Every status change, the creation and archiving write an audit entry (category
+      `workflow`, before and after state, the unit of work's source, `workflow_id` set)
+      in the same transaction. A hard delete keeps the earlier trail (its `workflow_id`
+      becomes NULL) and adds the deletion's own entry (subject `workflow` / id).
+    - When a workflow completes and the setting `worktree.autoCleanup` is true, its
+      active worktree moves to `cleaning` (with an audit entry of category `worktree`).
+    """
+
+    def list(
+        self,
+        *,
+        project_id: str | None = None,
+        status: WorkflowStatus | None = None,
+        type: WorkflowType | None = None,
+        include_archived: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[Workflow]:
+        """Workflows filtered by whatever is given, newest first (`created_at`, then id);
+        archived ones only when `include_archived`."""
+        ...
+
+    def find_by_parent(self, parent_workflow_id: str) -> builtins.list[Workflow]:
+        """The implementation workflows spawned from a planning workflow, oldest first."""
+        ...
+
+    def worktree_of(self, key: str) -> Worktree | None:
+        """The workflow's worktree (`worktrees.workflow_id`), or None. Raises NotFound."""
+        ...
+
+    def audit_trail(self, key: str) -> builtins.list[AuditEntry]:
+        """The audit entries of the workflow and its steps, oldest first (then by id).
+        Raises NotFound for a workflow that does not exist and has no trail."""
+        ...
+
+    def count_active_implementations(self) -> int:
+        """How many implementation workflows are running, paused or editing (the slots of
+        `workflow.maxConcurrentImplementations` in use)."""
+        ...
+
+    def start(self, key: str) -> Workflow:
+        """created -> running. Raises NotFound, InvalidTransition, LimitReached."""
+        ...
+
+    def pause(self, key: str) -> Workflow:
+        """running or editing -> paused. Raises NotFound, InvalidTransition."""
+        ...
+
+    def edit(self, key: str) -> Workflow:
+        """running or paused -> editing (a person edits what the steps produced). Raises
+        NotFound, InvalidTransition."""
+        ...
+
+    def resume(self, key: str) -> Workflow:
+        """paused or editing -> running. Raises NotFound, InvalidTransition."""
+        ...
+
+    def complete(self, key: str) -> Workflow:
+        """running -> completed. Raises NotFound, InvalidTransition."""
+        ...
+
+    def fail(self, key: str, error_message: str) -> Workflow:
+        """running -> failed, with the error. Raises NotFound, InvalidTransition,
+        InvalidValue."""
+        ...
+
+    def cancel(self, key: str) -> Workflow:
+        """Any status but completed and cancelled -> cancelled. Raises NotFound,
+        InvalidTransition."""
+        ...
+
+    def retry(self, key: str) -> Workflow:
+        """failed -> running. Raises NotFound, InvalidTransition, LimitReached."""
+        ...
+
+    def archive(self, key: str) -> Workflow:
+        """Set `archived_at` (kept if already set): hidden from listings, still readable
+        by id. Raises NotFound."""
+        ...
+
+    def unarchive(self, key: str) -> Workflow:
+        """Clear `archived_at`. Raises NotFound."""
+        ...
 
 
 class WorkflowRepositories(EntityRepository[WorkflowRepositoryLink], Protocol):
-    """The git repositories workflows work in (one primary)."""
+    """The git repositories workflows work in, by every path: a repository of the
+    workflow's project (InvalidValue otherwise), each at most once (AlreadyExists); a
+    link's ends never change. Whenever a workflow has repositories, exactly one is its
+    primary (`set_primary_at`): the first linked becomes it, making one primary clears
+    the others in the same transaction, clearing the flag of the primary is refused
+    (InvalidValue), and deleting the primary link makes the oldest remaining link (ties by
+    id) the primary. Changes of one workflow's links take turns across units of work.
+    (Deleting a repository itself removes its links by cascade, without a promotion.)"""
+
+    def link(
+        self, workflow_id: str, repository_id: str, *, primary: bool = False
+    ) -> WorkflowRepositoryLink:
+        """Link a repository to the workflow (as its primary if `primary`, or if it is the
+        first). Raises AlreadyExists, ReferenceMissing, InvalidValue."""
+        ...
+
+    def unlink(self, workflow_id: str, repository_id: str) -> None:
+        """Remove the link (promoting another if it was the primary). Raises NotFound."""
+        ...
+
+    def set_primary(self, workflow_id: str, repository_id: str) -> WorkflowRepositoryLink:
+        """Make the linked repository the workflow's primary. Raises NotFound."""
+        ...
+
+    def of_workflow(self, workflow_id: str) -> builtins.list[WorkflowRepositoryLink]:
+        """The workflow's links, oldest first (then by id)."""
+        ...
+
+    def primary_of(self, workflow_id: str) -> Repository | None:
+        """The workflow's primary repository, or None when it has none linked."""
+        ...
 
 
 class WorkflowSteps(EntityRepository[WorkflowStep], Protocol):
-    """Steps of workflows."""
+    """Steps of workflows, by every path:
+
+    - `step_number` is unique within the workflow (AlreadyExists); `workflow_id` never
+      changes. Status follows `WorkflowStep.transitions` (InvalidTransition); each named
+      move below also refuses a start it does not name. `started_at` is stamped when it
+      first runs; `completed_at` and `duration_ms` when it completes or fails (cleared,
+      with `error_message`, by a retry).
+    - Every add, delete, status change or renumbering recounts, in the same transaction,
+      the workflow's `total_steps` (its steps) and `current_step_number` (the highest
+      number of a step that has left pending; 0 when none has); such writes for one
+      workflow take turns across units of work.
+    - `cli_output` and `cli_exit_code` are written only while the setting
+      `logging.includeCliOutput` is true (otherwise what was stored stays as it was).
+    - Once edited, `original_output_text` keeps the output as it was before the first edit
+      (InvalidValue for a change).
+    - Every status change and every output edit writes an audit entry (category `step`,
+      before and after state, the unit of work's source, `workflow_id` and
+      `workflow_step_id` set) in the same transaction.
+    - Pause behaviour: when a step of a running workflow completes and a pending step
+      follows it, the workflow pauses if its `pause_behavior` says so (`auto_pause`:
+      always; `gates_only`: when the next pending step is a quality gate or a Gemini
+      review; `continuous`: never). When a step of a running workflow fails, the workflow
+      pauses (`auto_pause`, `gates_only`) or fails with the step's error (`continuous`).
+    """
+
+    def find_by_workflow(self, workflow_id: str) -> builtins.list[WorkflowStep]:
+        """The workflow's steps by `step_number`."""
+        ...
+
+    def timeout_seconds(self, step_type: StepType) -> int:
+        """The timeout of a step of this type, in seconds, from CO's timeout settings
+        (`workflow.<type>Timeout`); `routing`, which CO gives none, runs under
+        `workflow.planningTimeout`. Raises InvalidValue for an unknown type."""
+        ...
+
+    def start(self, key: str) -> WorkflowStep:
+        """pending -> running. Raises NotFound, InvalidTransition."""
+        ...
+
+    def pause(self, key: str) -> WorkflowStep:
+        """running -> paused. Raises NotFound, InvalidTransition."""
+        ...
+
+    def edit(self, key: str) -> WorkflowStep:
+        """running -> editing. Raises NotFound, InvalidTransition."""
+        ...
+
+    def resume(self, key: str) -> WorkflowStep:
+        """paused or editing -> running. Raises NotFound, InvalidTransition."""
+        ...
+
+    def complete(
+        self,
+        key: str,
+        *,
+        output_text: str | None = None,
+        output_structured: Any = None,
+        cli_output: str | None = None,
+        cli_exit_code: int | None = None,
+    ) -> WorkflowStep:
+        """running or editing -> completed, storing the outputs given (structured output
+        is any JSON value); then the workflow may pause (see above). Raises NotFound,
+        InvalidTransition, InvalidValue."""
+        ...
+
+    def fail(
+        self,
+        key: str,
+        error_message: str,
+        *,
+        cli_output: str | None = None,
+        cli_exit_code: int | None = None,
+    ) -> WorkflowStep:
+        """running -> failed, with the error; then the workflow pauses or fails (see
+        above). Raises NotFound, InvalidTransition, InvalidValue."""
+        ...
+
+    def skip(self, key: str) -> WorkflowStep:
+        """pending -> skipped. Raises NotFound, InvalidTransition."""
+        ...
+
+    def retry(self, key: str) -> WorkflowStep:
+        """failed -> running with `retry_count` + 1. Raises NotFound, InvalidTransition."""
+        ...
+
+    def edit_output(self, key: str, output_text: str) -> WorkflowStep:
+        """A person's edit of the output: the first edit keeps the output as it was in
+        `original_output_text` and stamps `output_edited_at` (kept by later edits); every
+        edit writes an audit entry. Raises NotFound, InvalidValue (a pending or skipped
+        step has no output)."""
+        ...
 
 
 class DiscoveredFiles(EntityRepository[DiscoveredFile], Protocol):

@@ -11,14 +11,21 @@ from agentkeel.domain.workflows.plans import (
     ImplementationPlanStepFile,
 )
 from agentkeel.domain.workflows.steps import (
+    ENDED_STEP_STATUSES,
+    GATE_STEP_TYPES,
+    STEP_TIMEOUT_SETTINGS,
     DiscoveredFile,
     FileAction,
     FilePriority,
     StepStatus,
     StepType,
     WorkflowStep,
+    pauses_after_step,
+    pauses_on_failure,
 )
 from agentkeel.domain.workflows.workflows import (
+    ACTIVE_WORKFLOW_STATUSES,
+    ENDED_WORKFLOW_STATUSES,
     PauseBehavior,
     Workflow,
     WorkflowRepositoryLink,
@@ -27,6 +34,11 @@ from agentkeel.domain.workflows.workflows import (
 )
 
 __all__ = [
+    "ACTIVE_WORKFLOW_STATUSES",
+    "ENDED_STEP_STATUSES",
+    "ENDED_WORKFLOW_STATUSES",
+    "GATE_STEP_TYPES",
+    "STEP_TIMEOUT_SETTINGS",
     "DiscoveredFile",
     "FileAction",
     "FilePriority",
@@ -41,4 +53,6 @@ __all__ = [
     "WorkflowStatus",
     "WorkflowStep",
     "WorkflowType",
+    "pauses_after_step",
+    "pauses_on_failure",
 ]

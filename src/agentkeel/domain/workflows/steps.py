@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, assert_never
 
 from agentkeel.domain.entity import Flag, Timestamped
 from agentkeel.domain.fields import (
@@ -17,7 +17,7 @@ from agentkeel.domain.fields import (
     Name,
     UtcDateTime,
 )
-from agentkeel.domain.workflows.workflows import Milliseconds
+from agentkeel.domain.workflows.workflows import Milliseconds, PauseBehavior
 
 
 class StepType(StrEnum):
@@ -43,13 +43,67 @@ class StepStatus(StrEnum):
 
 _S = StepStatus
 
+# Steps that have run their course (`completed_at` is stamped on completion and failure).
+ENDED_STEP_STATUSES = frozenset({_S.COMPLETED, _S.FAILED, _S.SKIPPED})
+# The steps before which `gates_only` pauses.
+GATE_STEP_TYPES = frozenset({StepType.QUALITY_GATE, StepType.GEMINI_REVIEW})
+
+# The setting holding each step type's timeout, in seconds (CO's seven timeouts). CO names
+# none for `routing`: routing picks the agents for the steps of the plan that the planning
+# step just wrote, as the planning step's last act, so it runs under the planning timeout.
+STEP_TIMEOUT_SETTINGS: dict[StepType, str] = {
+    StepType.CLARIFICATION: "workflow.clarificationTimeout",
+    StepType.REFINEMENT: "workflow.refinementTimeout",
+    StepType.DISCOVERY: "workflow.discoveryTimeout",
+    StepType.PLANNING: "workflow.planningTimeout",
+    StepType.ROUTING: "workflow.planningTimeout",
+    StepType.IMPLEMENTATION: "workflow.implementationTimeout",
+    StepType.QUALITY_GATE: "workflow.qualityGateTimeout",
+    StepType.GEMINI_REVIEW: "workflow.geminiReviewTimeout",
+}
+
+
+def pauses_after_step(behavior: PauseBehavior, next_step: StepType | None) -> bool:
+    """Whether a running workflow pauses once a step completes, `next_step` being the type
+    of its next pending step (None when none is left: nothing to pause before, the
+    workflow is left running for its orchestrator to complete). `continuous` never pauses,
+    `auto_pause` pauses after every step, `gates_only` only before a quality gate or a
+    review."""
+    if next_step is None:
+        return False
+    match behavior:
+        case PauseBehavior.CONTINUOUS:
+            return False
+        case PauseBehavior.AUTO_PAUSE:
+            return True
+        case PauseBehavior.GATES_ONLY:
+            return next_step in GATE_STEP_TYPES
+        case _:
+            assert_never(behavior)
+
+
+def pauses_on_failure(behavior: PauseBehavior) -> bool:
+    """Whether a running workflow pauses when one of its steps fails (for a person to retry
+    the step or give up); otherwise (`continuous`, where no person is watching) the
+    workflow fails with the step's error."""
+    match behavior:
+        case PauseBehavior.CONTINUOUS:
+            return False
+        case PauseBehavior.AUTO_PAUSE | PauseBehavior.GATES_ONLY:
+            return True
+        case _:
+            assert_never(behavior)
+
 
 class WorkflowStep(Timestamped):
     """A step of a workflow, run by an agent profile (`agent_id`). Status (DESIGN.md):
     pending -> running | skipped; running -> paused | editing | completed | failed; paused ->
     running; editing -> running | completed; failed -> running (a retry, `retry_count` + 1).
     Editing the output keeps the first `original_output_text` and stamps
-    `output_edited_at`. `step_number` is unique within the workflow."""
+    `output_edited_at`. `step_number` is unique within the workflow. `started_at` is
+    stamped when it first runs; `completed_at` and `duration_ms` when it completes or
+    fails (cleared by a retry); `cli_output` and `cli_exit_code` are kept only while the
+    setting `logging.includeCliOutput` is true."""
 
     transitions = {
         "status": {

@@ -42,13 +42,23 @@ class PauseBehavior(StrEnum):
 
 _S = WorkflowStatus
 
+# The statuses in which a workflow holds one of the `workflow.maxConcurrentImplementations`
+# slots (when it is an implementation workflow).
+ACTIVE_WORKFLOW_STATUSES = frozenset({_S.RUNNING, _S.PAUSED, _S.EDITING})
+# The statuses that end a run: `completed_at` and `duration_ms` are stamped on entering one.
+ENDED_WORKFLOW_STATUSES = frozenset({_S.COMPLETED, _S.FAILED, _S.CANCELLED})
+
 
 class Workflow(Timestamped):
     """A pipeline run for a feature request. Status (DESIGN.md): created -> running |
     cancelled; running -> paused | editing | completed | failed | cancelled; paused ->
     running | editing | cancelled; editing -> running | paused | cancelled; failed -> running
     (a retry) | cancelled; completed and cancelled are final. Its worktree is found through
-    `worktrees.workflow_id` (one truth, no foreign-key cycle)."""
+    `worktrees.workflow_id` (one truth, no foreign-key cycle).
+
+    `started_at` is stamped when it first runs; `completed_at` and `duration_ms` (from
+    `started_at`) when it completes, fails or is cancelled, and cleared by a retry.
+    `current_step_number` and `total_steps` are kept by its steps' repository."""
 
     transitions = {
         "status": {
@@ -84,6 +94,11 @@ class Workflow(Timestamped):
 
     def unarchive(self) -> None:
         self._lower_flag("archived_at")
+
+    @property
+    def is_active(self) -> bool:
+        """Running, paused or editing: it holds a slot if it is an implementation."""
+        return self.status in ACTIVE_WORKFLOW_STATUSES
 
 
 class WorkflowRepositoryLink(Entity):

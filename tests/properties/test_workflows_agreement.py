@@ -1,0 +1,293 @@
+"""The workflows context agrees on every backend, and its invariants hold.
+
+A hypothesis state machine creates planning and implementation workflows (with parents and
+pause behaviours), moves them at random (start, pause, edit, resume, complete, fail,
+cancel, retry, archive), adds, moves, renumbers and deletes their steps (start, pause,
+edit, resume, complete, fail, skip, retry, output edits), links, unlinks and promotes
+repositories and turns the CLI-output setting on and off, each in its own unit of work, on
+every backend. After each step: the same result or error everywhere, the same contents
+everywhere, `total_steps` / `current_step_number` equal to a recount, exactly one primary
+repository per workflow with repositories, never more implementation workflows running,
+paused or editing than the cap, and the stamps consistent with the statuses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    invariant,
+    multiple,
+    rule,
+)
+
+from agentkeel.database import Database
+from agentkeel.domain.errors import DomainError
+from agentkeel.domain.workflows import (
+    PauseBehavior,
+    StepType,
+    Workflow,
+    WorkflowStep,
+    WorkflowType,
+)
+from agentkeel.domain.workspace import Project, Repository
+from agentkeel.ports.unit_of_work import UnitOfWork
+from tests.properties.harness import (
+    AgreementMachine,
+    check_agreement,
+    dump,
+    on_every_backend,
+)
+
+CAP = 1
+PROJECTS = ("project-1", "project-2")
+REPOSITORIES = {
+    "repo-a": "project-1",
+    "repo-b": "project-1",
+    "repo-c": "project-1",
+    "repo-x": "project-2",
+}
+# Deleting is one action among many, so that most runs keep their workflows and steps.
+WORKFLOW_ACTIONS = [
+    "start",
+    "start",
+    "start",
+    "pause",
+    "edit",
+    "resume",
+    "resume",
+    "complete",
+    "fail",
+    "cancel",
+    "retry",
+    "archive",
+    "unarchive",
+    "continuous",
+    "auto_pause",
+    "gates_only",
+    "delete",
+]
+STEP_ACTIONS = [
+    "start",
+    "start",
+    "start",
+    "pause",
+    "edit",
+    "resume",
+    "resume",
+    "complete",
+    "complete",
+    "complete_with_cli",
+    "fail",
+    "skip",
+    "retry",
+    "edit_output",
+    "edit_output",
+    "renumber",
+    "delete",
+    "cli_on",
+    "cli_off",
+]
+ACTIVE = {"running", "paused", "editing"}
+# The tables these operations write (comparing only them keeps each step quick).
+TABLES = ("workflows", "workflow_repositories", "workflow_steps", "audit_logs", "settings")
+
+
+class WorkflowsAgreement(AgreementMachine):
+    workflows = Bundle("workflows")
+    steps = Bundle("steps")
+
+    def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
+        super().__init__(open_backends)
+
+        def setup(uow: UnitOfWork) -> None:
+            uow.settings.set_value("workflow.maxConcurrentImplementations", CAP)
+            for project in PROJECTS:
+                uow.projects.add(Project(id=project, name=project))
+            for repo, project in REPOSITORIES.items():
+                uow.repositories.add(
+                    Repository(id=repo, project_id=project, name=repo, path=f"/src/{repo}")
+                )
+
+        outcome = self.run(setup)
+        assert outcome[0] == "ok", outcome
+
+    def created(self, build: Callable[[], Any], add: Callable[[UnitOfWork, Any], Any]) -> Any:
+        try:
+            entity = build()
+        except DomainError:
+            return multiple()
+        outcome = self.run(lambda uow: add(uow, entity))
+        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
+
+    # -- workflows --------------------------------------------------------------------------
+
+    @rule(
+        target=workflows,
+        project=st.sampled_from(PROJECTS),
+        kind=st.sampled_from(list(WorkflowType)),
+        behavior=st.one_of(st.none(), st.sampled_from(list(PauseBehavior))),
+        parent=st.one_of(st.none(), workflows),
+    )
+    def create_workflow(
+        self,
+        project: str,
+        kind: WorkflowType,
+        behavior: PauseBehavior | None,
+        parent: str | None,
+    ) -> Any:
+        fields: dict[str, Any] = {} if behavior is None else {"pause_behavior": behavior}
+        return self.created(
+            lambda: Workflow(
+                project_id=project,
+                type=kind,
+                feature_name="Feature",
+                feature_request="Build it",
+                parent_workflow_id=parent,
+                **fields,
+            ),
+            lambda uow, workflow: uow.workflows.add(workflow),
+        )
+
+    @rule(workflow=workflows, action=st.sampled_from(WORKFLOW_ACTIONS))
+    def act_on_workflow(self, workflow: str, action: str) -> None:
+        def act(uow: UnitOfWork) -> Any:
+            match action:
+                case "fail":
+                    return uow.workflows.fail(workflow, "it broke")
+                case "delete":
+                    return uow.workflows.delete(workflow)
+                case "continuous" | "auto_pause" | "gates_only":
+                    found = uow.workflows.get(workflow)
+                    found.pause_behavior = PauseBehavior(action)
+                    return uow.workflows.update(found)
+                case _:
+                    return getattr(uow.workflows, action)(workflow)
+
+        self.run(act)
+
+    # -- repositories -----------------------------------------------------------------------
+
+    @rule(
+        workflow=workflows,
+        repo=st.sampled_from(sorted(REPOSITORIES)),
+        action=st.sampled_from(["link", "link", "link_primary", "unlink", "set_primary"]),
+    )
+    def act_on_repositories(self, workflow: str, repo: str, action: str) -> None:
+        def act(uow: UnitOfWork) -> Any:
+            links = uow.workflow_repositories
+            match action:
+                case "link" | "link_primary":
+                    return links.link(workflow, repo, primary=action == "link_primary")
+                case "unlink":
+                    return links.unlink(workflow, repo)
+                case _:
+                    return links.set_primary(workflow, repo)
+
+        self.run(act)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    @rule(
+        target=steps,
+        workflow=workflows,
+        number=st.integers(1, 4),
+        step_type=st.sampled_from(list(StepType)),
+    )
+    def add_step(self, workflow: str, number: int, step_type: StepType) -> Any:
+        return self.created(
+            lambda: WorkflowStep(
+                workflow_id=workflow, step_type=step_type, step_number=number, title="s"
+            ),
+            lambda uow, step: uow.workflow_steps.add(step),
+        )
+
+    @rule(step=steps, action=st.sampled_from(STEP_ACTIONS), number=st.integers(1, 5))
+    def act_on_step(self, step: str, action: str, number: int) -> None:
+        def act(uow: UnitOfWork) -> Any:
+            steps = uow.workflow_steps
+            match action:
+                case "complete":
+                    return steps.complete(step, output_text="out", output_structured={"n": 1})
+                case "complete_with_cli":
+                    return steps.complete(step, cli_output="raw", cli_exit_code=0)
+                case "fail":
+                    return steps.fail(step, "no", cli_output="e", cli_exit_code=1)
+                case "edit_output":
+                    return steps.edit_output(step, f"edited {number}")
+                case "renumber":
+                    found = steps.get(step)
+                    found.step_number = number
+                    return steps.update(found)
+                case "delete":
+                    return steps.delete(step)
+                case "cli_on" | "cli_off":
+                    return uow.settings.set_value("logging.includeCliOutput", action == "cli_on")
+                case _:
+                    return getattr(steps, action)(step)
+
+        self.run(act)
+
+    # -- what must always hold --------------------------------------------------------------
+
+    @invariant()
+    def backends_agree_and_invariants_hold(self) -> None:
+        dumps = {}
+        for name, db in self.dbs.items():
+            with db.unit_of_work() as uow:
+                dumps[name] = dump(uow, TABLES)
+        for name, contents in dumps.items():
+            assert contents == dumps["memory"], f"{name} contents differ from memory"
+        contents = dumps["memory"]
+        workflows = {w["id"]: w for w in contents["workflows"]}
+        by_workflow: dict[str, list[dict[str, Any]]] = {w: [] for w in workflows}
+        for step in contents["workflow_steps"]:
+            by_workflow[step["workflow_id"]].append(step)
+            assert (step["status"] in {"completed", "failed"}) == (step["completed_at"] is not None)
+            if step["status"] != "pending" and step["status"] != "skipped":
+                assert step["started_at"] is not None
+            if step["original_output_text"] is not None:
+                assert step["output_edited_at"] is not None
+        for workflow_id, workflow in workflows.items():
+            steps = by_workflow[workflow_id]
+            assert workflow["total_steps"] == len(steps)
+            assert workflow["current_step_number"] == max(
+                (s["step_number"] for s in steps if s["status"] != "pending"), default=0
+            )
+            assert (workflow["status"] in {"completed", "failed", "cancelled"}) == (
+                workflow["completed_at"] is not None
+            )
+            if workflow["status"] in ACTIVE | {"completed", "failed"}:
+                assert workflow["started_at"] is not None
+            if workflow["parent_workflow_id"] is not None:
+                parent = workflows[workflow["parent_workflow_id"]]
+                assert parent["type"] == "planning" and workflow["type"] == "implementation"
+                assert parent["project_id"] == workflow["project_id"]
+        numbers = Counter((s["workflow_id"], s["step_number"]) for s in contents["workflow_steps"])
+        assert all(n == 1 for n in numbers.values())
+        links: dict[str, list[dict[str, Any]]] = {}
+        for link in contents["workflow_repositories"]:
+            links.setdefault(link["workflow_id"], []).append(link)
+            project = workflows[link["workflow_id"]]["project_id"]
+            assert REPOSITORIES[link["repository_id"]] == project
+        for linked in links.values():
+            assert sum(link["set_primary_at"] is not None for link in linked) == 1
+        active = [
+            w for w in workflows.values() if w["type"] == "implementation" and w["status"] in ACTIVE
+        ]
+        assert len(active) <= CAP
+
+
+@on_every_backend
+def test_workflows_agree_and_their_invariants_hold(
+    sqlite_template: Path, request: pytest.FixtureRequest
+) -> None:
+    # At most 15 steps a run (the profiles say 30): each step writes through the whole
+    # pipeline on three backends; the `ci` profile's 200 runs then take about 60-80 s.
+    check_agreement(WorkflowsAgreement, sqlite_template, request, steps=15)
