@@ -20,7 +20,7 @@ from agentkeel.adapters.sql.engine import read_only_connection
 from agentkeel.domain.errors import SchemaError
 from agentkeel.schema import metadata
 
-HEAD = "0007"
+HEAD = "0012"
 """The newest revision, known without loading the scripts (a test checks it is their head)."""
 
 MIGRATION_LOCK = 7_344_202_611
