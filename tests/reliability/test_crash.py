@@ -160,13 +160,13 @@ def test_writers_killed_mid_unit_and_mid_commit_lose_and_half_write_nothing(
             sqlite_checks(engine)
         assert orphans(engine) == []
         with engine.connect() as connection:
-            projects = dict(
+            projects: dict[str, str] = dict(
                 connection.execute(
                     text("SELECT name, id FROM projects WHERE name LIKE 'crash-%'")
                 ).all()
             )
             repositories: dict[str, int] = dict(
-                connection.execute(  # type: ignore[arg-type]
+                connection.execute(
                     text("SELECT project_id, count(*) FROM repositories GROUP BY project_id")
                 ).all()
             )
