@@ -30,7 +30,7 @@ from agentkeel.domain.workspace.events import ProjectArchived
 WRITERS = 8
 READERS = 8
 SECONDS = float(os.environ.get("AGENTKEEL_CONTENTION_SECONDS", "20"))
-PAUSE = 0.002  # seconds a writer pauses between its units of work
+PAUSE = float(os.environ.get("AGENTKEEL_CONTENTION_PAUSE", "0.002"))  # between units
 
 pytestmark = pytest.mark.sqlite
 
