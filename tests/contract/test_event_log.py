@@ -166,3 +166,16 @@ def test_a_recorded_at_is_the_committing_units_clock(db: Database) -> None:
         [entry] = uow.event_log.read_after(start)
     assert before < entry.recorded_at < db.clock.now()
     assert entry.recorded_at.utcoffset() == timedelta(0)
+
+
+def test_an_event_with_no_json_form_fails_the_commit_and_writes_nothing(db: Database) -> None:
+    start = uow_last(db)
+    with db.unit_of_work() as uow:
+        project = factories.project(uow)
+        uow.record(SettingChanged("advanced.payload", object()))
+        with pytest.raises(InvalidValue) as refused:
+            uow.commit()
+    assert refused.value.field == "value"
+    assert uow_last(db) == start
+    with db.unit_of_work(read_only=True) as uow:
+        assert uow.projects.find(project.id) is None

@@ -100,25 +100,34 @@ class LoggedEvent:
 
 
 def _to_json(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value.value if isinstance(value, Enum) else value
-    if isinstance(value, Enum):
+    if isinstance(value, Enum):  # before str: a StrEnum is a str too
         return _to_json(value.value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise TypeError("a naive datetime in an event")
+            raise TypeError("is a naive datetime")
         return value.astimezone(UTC).isoformat()
     if isinstance(value, Mapping):
         return {str(key): _to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
         return [_to_json(item) for item in items]
-    raise TypeError(f"{type(value).__name__} has no JSON form")
+    raise TypeError(f"holds a {type(value).__name__}, which has no JSON form")
 
 
 def event_payload(event: DomainEvent) -> dict[str, Any]:
-    """The event's fields as JSON values, by field name."""
-    return {item.name: _to_json(getattr(event, item.name)) for item in dataclasses.fields(event)}
+    """The event's fields as JSON values, by field name. Raises InvalidValue naming the
+    field whose value has no JSON form (a naive datetime, an arbitrary object): the unit of
+    work recording it then fails to commit, and nothing is written."""
+    payload = {}
+    for item in dataclasses.fields(event):
+        value = getattr(event, item.name)
+        try:
+            payload[item.name] = _to_json(value)
+        except TypeError as exc:
+            raise InvalidValue(type(event).__name__, item.name, value, str(exc)) from exc
+    return payload
 
 
 def encode_event(event: DomainEvent) -> tuple[str, str]:
