@@ -69,7 +69,7 @@ from agentkeel.domain.errors import (
     SchemaError,
     StillReferenced,
 )
-from agentkeel.domain.events import DomainEvent, HandlerFailure, RecordDeleted
+from agentkeel.domain.events import DomainEvent, HandlerFailure, LoggedEvent, RecordDeleted
 from agentkeel.domain.planning import (
     ChangeAction,
     ChangedEntity,
@@ -206,6 +206,7 @@ __all__ = [
     "InvalidTransition",
     "InvalidValue",
     "LineType",
+    "LoggedEvent",
     "Message",
     "MessageSent",
     "Metric",
