@@ -102,6 +102,8 @@ def test_every_name_an_application_needs_imports_from_agentkeel() -> None:
             for part in (hint, *typing.get_args(hint)):
                 if isinstance(part, type) and issubclass(part, StrEnum):
                     needed.add(part)
+    # Events that tests define (as applications may) are theirs to export.
+    needed = {t for t in needed if t.__module__.startswith("agentkeel")}
     exported = {getattr(agentkeel, name) for name in agentkeel.__all__}
     missing = sorted(t.__name__ for t in needed - exported)
     assert missing == [], f"not importable from agentkeel: {missing}"

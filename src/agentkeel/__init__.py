@@ -73,7 +73,7 @@ from agentkeel.domain.errors import (
     SchemaError,
     StillReferenced,
 )
-from agentkeel.domain.events import DomainEvent, HandlerFailure, RecordDeleted
+from agentkeel.domain.events import DomainEvent, HandlerFailure, LoggedEvent, RecordDeleted
 from agentkeel.domain.planning import (
     ChangeAction,
     ChangedEntity,
@@ -213,6 +213,7 @@ __all__ = [
     "InvalidValue",
     "LimitReached",
     "LineType",
+    "LoggedEvent",
     "Message",
     "MessageSent",
     "Metric",

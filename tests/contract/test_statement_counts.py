@@ -18,6 +18,7 @@ from sqlalchemy import event
 
 from agentkeel.database import Database
 from agentkeel.domain.workspace import Project, Repository
+from agentkeel.domain.workspace.events import ProjectArchived
 from tests import factories
 from tests.conftest import POSTGRES_URL, open_backend
 
@@ -224,3 +225,24 @@ def test_a_new_tasks_dependency_costs_a_fixed_number_of_statements(
         # EXISTS) instead of running in a savepoint.
         expected = {"statement": 4} if postgres else {"statement": 3}
         assert counts.take() == expected
+
+
+def test_a_commits_events_are_one_bulk_insert_and_no_events_cost_nothing(
+    counted: tuple[Database, Counted],
+) -> None:
+    """The event log: a commit with events adds one executemany (on PostgreSQL also the
+    advisory lock that numbers appends in commit order); a commit without events adds
+    nothing to its commit."""
+    db, counts = counted
+    postgres = backend(db) == "postgresql"
+    with db.unit_of_work() as uow:
+        uow.projects.count()  # the transaction begins
+        counts.take()
+        uow.commit()
+        assert counts.take() == {"commit": 1}
+        uow.projects.count()
+        counts.take()
+        for n in range(5):
+            uow.record(ProjectArchived(f"p{n}"))
+        uow.commit()
+        assert counts.take() == {"statement": 2 if postgres else 1, "commit": 1}

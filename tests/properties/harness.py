@@ -63,13 +63,21 @@ def assert_agree(outcomes: dict[str, Outcome]) -> Outcome:
 def dump(uow: UnitOfWork, tables: Collection[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table (or of `tables`, `audit_logs` always among them). Audit
     entries get their ids inside the library (at random), so they are compared without
-    them, in time order."""
+    them, in time order. The event log is compared as its events in sequence order (the
+    numbers may skip differently, and its first entries were committed on each database's
+    own clock)."""
     store = store_of(uow)
     contents = {
         table.name: store.select(table)
         for table in metadata.sorted_tables
-        if tables is None or table.name in tables or table.name == "audit_logs"
+        if (tables is None or table.name in tables or table.name == "audit_logs")
+        and table.name != "event_log"
     }
+    if tables is None or "event_log" in tables:
+        contents["event_log"] = [
+            {"event_type": logged.event_type, "payload": logged.payload}
+            for logged in uow.event_log.read_after(0, 10_000)
+        ]
     contents["audit_logs"] = sorted(
         ({k: v for k, v in row.items() if k != "id"} for row in contents["audit_logs"]),
         key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"])),

@@ -281,6 +281,9 @@ CALLS: dict[str, Call | Built] = {
     "audit_logs.list(since)": lambda uow, x: uow.audit_logs.list(since=x),
     "audit_logs.list(entity_id)": lambda uow, x: uow.audit_logs.list(entity_id=x),
     "audit_logs.purge_before": lambda uow, x: uow.audit_logs.purge_before(x),
+    "event_log.read_after(sequence)": lambda uow, x: uow.event_log.read_after(x),
+    "event_log.read_after(limit)": lambda uow, x: uow.event_log.read_after(0, x),
+    "event_log.last_sequence": lambda uow, x: uow.event_log.last_sequence(),
     "purge_audit_logs": lambda uow, x: audit.purge_audit_logs(uow),
     "agent_log_chunks.append(contents)": lambda uow, x: uow.agent_log_chunks.append(
         "agent-1", "brave-otter", 1, x
@@ -1558,6 +1561,7 @@ def test_every_call_is_tried() -> None:
         SubFeatures,
     )
     from agentkeel.ports.base import EntityRepository
+    from agentkeel.ports.events import EventLog
     from agentkeel.ports.planning import (
         ChangeSetEntries,
         ChangeSets,
@@ -1636,6 +1640,7 @@ def test_every_call_is_tried() -> None:
         "workflows": Workflows,
         "workflow_repositories": WorkflowRepositories,
         "workflow_steps": WorkflowSteps,
+        "event_log": EventLog,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

@@ -355,7 +355,7 @@ class WorkspaceAgreement(AgreementMachine):
         ids = {
             table: {row["id"] for row in rows}
             for table, rows in contents.items()
-            if table != "audit_logs"
+            if table not in ("audit_logs", "event_log")
         }
         assert {r["project_id"] for r in contents["repositories"]} <= ids["projects"]
         assert {w["repository_id"] for w in contents["worktrees"]} <= ids["repositories"]

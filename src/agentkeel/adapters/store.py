@@ -303,6 +303,21 @@ class RowStore(Protocol):
         """
         ...
 
+    def append_log(self, table: Table, rows: Sequence[Row]) -> None:
+        """Append `rows` to an append-only log table (`event_log`), in one bulk statement,
+        numbering them in its `sequence` column: strictly increasing, in commit order. A
+        transaction that appends holds the log until it ends (SQLite: the writer lock it
+        holds anyway; PostgreSQL: a transaction-scoped advisory lock; the fakes: their
+        writer lock), so a sequence number becomes visible only after every smaller one
+        has: a reader that reads after the last number it saw misses none. A rolled-back
+        append leaves a gap that never fills. Nothing at all for no rows."""
+        ...
+
+    def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
+        """The first `limit` rows of a log table whose `sequence` is greater than `after`,
+        in sequence order."""
+        ...
+
 
 class ReadOnlyStore:
     """A store that reads through to another and refuses every write with `ReadOnly`."""
@@ -317,6 +332,7 @@ class ReadOnlyStore:
         self.aggregate = inner.aggregate
         self.referrers = inner.referrers
         self.atomic = inner.atomic
+        self.read_log = inner.read_log
 
     def insert(self, table: Table, row: Row) -> None:
         raise ReadOnly()
@@ -355,4 +371,7 @@ class ReadOnlyStore:
         raise ReadOnly()
 
     def serialize(self, table: Table, key: str) -> None:
+        raise ReadOnly()
+
+    def append_log(self, table: Table, rows: Sequence[Row]) -> None:
         raise ReadOnly()

@@ -34,6 +34,7 @@ from agentkeel.adapters.repositories.backlog import (
     SubFeatureRepository,
 )
 from agentkeel.adapters.repositories.base import UnitState
+from agentkeel.adapters.repositories.events import EventLogRepository, log_rows
 from agentkeel.adapters.repositories.planning import (
     ChangeSetEntryRepository,
     ChangeSetRepository,
@@ -71,6 +72,7 @@ from agentkeel.adapters.store import ReadOnlyStore, RowStore
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
+from agentkeel.schema.events import event_log as event_log_table
 
 R = TypeVar("R")
 
@@ -148,6 +150,7 @@ class BaseUnitOfWork:
     requirement_features = OnFirstUse(RequirementFeatureRepository)
     checkpoints = OnFirstUse(CheckpointRepository)
     audit_logs = OnFirstUse(AuditLogRepository)
+    event_log = OnFirstUse(EventLogRepository)
 
     def __init__(
         self, clock: Clock, bus: EventBus, source: EventSource, read_only: bool = False
@@ -207,6 +210,9 @@ class BaseUnitOfWork:
 
     def commit(self) -> list[HandlerFailure]:
         state = self._open()
+        if state.events:
+            # The outbox: in the transaction that commits, one bulk statement.
+            state.store.append_log(event_log_table, log_rows(state.events, self.clock.now()))
         self._commit()
         events = list(state.events)
         state.end_transaction()

@@ -28,6 +28,7 @@ from agentkeel.ports.backlog import (
     Requirements,
     SubFeatures,
 )
+from agentkeel.ports.events import EventLog
 from agentkeel.ports.planning import (
     ChangeSetEntries,
     ChangeSets,
@@ -203,6 +204,9 @@ class UnitOfWork(Protocol):
     @property
     def audit_logs(self) -> AuditLogs: ...
 
+    @property
+    def event_log(self) -> EventLog: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(
@@ -214,6 +218,8 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> list[HandlerFailure]:
         """Make everything written so far permanent, then publish the recorded events.
+        The events are also appended to the event log (`event_log`) in the transaction
+        that commits: they are in the log if and only if the commit succeeded.
         The unit of work stays open for more work in a new transaction.
 
         Raises only if the commit itself fails (then nothing is published). Once committed,

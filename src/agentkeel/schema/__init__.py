@@ -3,7 +3,7 @@
 from sqlalchemy import Table
 
 from agentkeel.domain.entity import Entity
-from agentkeel.schema import agents, audit, backlog, planning, workflows, workspace
+from agentkeel.schema import agents, audit, backlog, events, planning, workflows, workspace
 from agentkeel.schema.base import ENTITIES, label_of, metadata
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "audit",
     "backlog",
     "entity_of",
+    "events",
     "label_of",
     "metadata",
     "planning",

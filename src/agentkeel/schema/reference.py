@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Column, Index, Table, UniqueConstraint, create_engine
 
 from agentkeel.domain.fields import JSON_MAX_DEPTH, JSON_MAX_LENGTH
-from agentkeel.schema import entity_of, metadata
-from agentkeel.schema.base import ExactJson
+from agentkeel.schema import metadata
+from agentkeel.schema.base import ENTITIES, ExactJson
 
 HEADER = """# Schema reference
 
@@ -49,10 +49,13 @@ def _rules(column: Column[object]) -> str:
 
 
 def _table(table: Table) -> list[str]:
-    entity = entity_of(table)
-    paragraph = (entity.__doc__ or "").strip().split("\n\n")[0]
-    doc = " ".join(line.strip() for line in paragraph.splitlines())
-    lines = [f"## `{table.name}`", "", f"Entity `{entity.__name__}`: {doc}", ""]
+    entity = ENTITIES.get(table.name)
+    if entity is None:  # a table of agentkeel's own, storing no entity (the event log)
+        lines = [f"## `{table.name}`", "", f"No entity: {table.info['doc']}", ""]
+    else:
+        paragraph = (entity.__doc__ or "").strip().split("\n\n")[0]
+        doc = " ".join(line.strip() for line in paragraph.splitlines())
+        lines = [f"## `{table.name}`", "", f"Entity `{entity.__name__}`: {doc}", ""]
     lines += ["| column | type | null | rules |", "| --- | --- | --- | --- |"]
     for column in table.columns:
         null = "yes" if column.nullable else "no"

@@ -108,6 +108,9 @@ class MemoryDatabase:
         self._state = threading.RLock()
         # Tables whose mapping a snapshot shares: copied before their next change.
         self._shared: set[str] = set()
+        # The last sequence number each log table handed out: never goes back, so a
+        # rolled-back append leaves a gap, as a PostgreSQL sequence does.
+        self.log_sequences: dict[str, int] = {}
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -503,6 +506,21 @@ class MemoryStore:
     def serialize(self, table: Table, key: str) -> None:
         # One writing unit of work holds the database's lock at a time already.
         return None
+
+    def append_log(self, table: Table, rows: Sequence[Row]) -> None:
+        # The writer lock this unit of work holds orders appends as commits are ordered.
+        last = self.db.log_sequences.get(table.name, 0)
+        for row in rows:
+            last += 1
+            stored = {column.name: row.get(column.name) for column in table.columns}
+            stored["sequence"] = last
+            self.db._put(table.name, f"{last:020d}", stored)
+        self.db.log_sequences[table.name] = last
+
+    def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
+        rows = self.tables.rows[table.name]
+        newer = sorted(key for key, row in rows.items() if row["sequence"] > after)
+        return [dict(rows[key]) for key in newer[:limit]]
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -411,3 +411,26 @@ def advisory_lock_statement() -> Select[Any]:
 def nothing_statement() -> Select[Any]:
     """A statement that reads nothing: what begins a transaction."""
     return select(literal(1).label("one"))
+
+
+@lru_cache(maxsize=8)
+def append_statement(table: Table) -> Insert:
+    """An INSERT of a log table's row, its `sequence` left to the database."""
+    return insert(table).values(
+        {
+            column.name: bindparam(column.name, type_=column.type)
+            for column in table.columns
+            if column.name != "sequence"
+        }
+    )
+
+
+@lru_cache(maxsize=8)
+def read_log_statement(table: Table) -> Select[Any]:
+    """The rows of a log table after a sequence number, in order, up to a limit."""
+    return (
+        select(table)
+        .where(table.c.sequence > bindparam("after", type_=BigInteger()))
+        .order_by(table.c.sequence)
+        .limit(bindparam("limit", type_=BigInteger()))
+    )

@@ -317,6 +317,20 @@ class SqlStore:
         elif not self.transaction.begun:
             self._run(sql.nothing_statement())
 
+    def append_log(self, table: Table, rows: Sequence[Row]) -> None:
+        if not rows:
+            return
+        if self._postgres:
+            # A sequence hands out numbers in the order transactions ask, not the order they
+            # commit: held until this transaction ends, the lock makes the two the same.
+            self._run(sql.advisory_lock_statement(), {"name": f"log:{table.name}"})
+        prepared = prepare(sql.append_statement(table), self._dialect)
+        self.transaction.run_many(prepared, rows)
+
+    def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
+        statement = sql.read_log_statement(table)
+        return self._run(statement, {"after": after, "limit": limit}).rows
+
     def _savepoint(self) -> AbstractContextManager[None]:
         return self.transaction.savepoint()
 

@@ -1,7 +1,7 @@
 """task leases: tasks.claimed_until, the lease of the agent that claimed the task
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-04 16:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0013"
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
