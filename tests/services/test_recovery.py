@@ -8,6 +8,7 @@ import pytest
 from agentkeel.domain.agents import Agent, AgentStatus
 from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.planning import TaskStatus
+from agentkeel.domain.workflows import PauseBehavior, StepStatus, WorkflowStatus
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import planning
 from agentkeel.services.recovery import recover
@@ -86,3 +87,38 @@ def test_a_pid_that_is_not_a_whole_number_is_refused(uow: UnitOfWork, pid: objec
         recover(uow, [pid])  # type: ignore[list-item]
     assert raised.value.field == "pid"
     assert uow.agents.get(dead.id).status is AgentStatus.RUNNING
+
+
+@pytest.mark.parametrize(
+    ("behavior", "expected"),
+    [
+        (PauseBehavior.AUTO_PAUSE, WorkflowStatus.PAUSED),
+        (PauseBehavior.GATES_ONLY, WorkflowStatus.PAUSED),
+        (PauseBehavior.CONTINUOUS, WorkflowStatus.FAILED),
+    ],
+)
+def test_workflows_left_running_fail_their_step_and_pause_or_fail(
+    uow: UnitOfWork, behavior: PauseBehavior, expected: WorkflowStatus
+) -> None:
+    project = factories.project(uow)
+    workflow = factories.workflow(uow, project, pause_behavior=behavior)
+    step = factories.step(uow, workflow, 1)
+    uow.workflows.start(workflow.id)
+    uow.workflow_steps.start(step.id)
+    between = factories.workflow(uow, project, name="Between", pause_behavior=behavior)
+    uow.workflows.start(between.id)
+
+    done = recover(uow, [])
+
+    assert done.failed_steps == [step.id]
+    assert uow.workflow_steps.get(step.id).status is StepStatus.FAILED
+    assert uow.workflows.get(workflow.id).status is expected
+    assert uow.workflows.get(between.id).status is expected
+    stopped = sorted([workflow.id, between.id])
+    if expected is WorkflowStatus.PAUSED:
+        assert sorted(done.paused_workflows) == stopped and done.failed_workflows == []
+    else:
+        assert sorted(done.failed_workflows) == stopped and done.paused_workflows == []
+    trail = uow.workflows.audit_trail(workflow.id)
+    assert trail[-1].after_state is not None
+    assert not recover(uow, []).changed

@@ -3,19 +3,24 @@ what the crash left behind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 from agentkeel.domain.agents import Agent, AgentStatus
 from agentkeel.domain.audit import AuditEntry, EventCategory
 from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.planning import Task, TaskStatus
+from agentkeel.domain.workflows import StepStatus, Workflow, WorkflowStatus, pauses_on_failure
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services.planning import release_task
 
 # Agents in these states have a process that should be alive.
 _LIVE = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
 _PAGE = 500
+_STOPPED = "the orchestrator stopped while it ran (found at recovery)"
+T = TypeVar("T")
 _MESSAGES = {
     "recovery.agent_crashed": "crashed (its process is gone)",
     "recovery.task_retried": "back to pending (its agent crashed)",
@@ -30,10 +35,22 @@ class Recovery:
     crashed_agents: list[str] = field(default_factory=list)
     retried_tasks: list[str] = field(default_factory=list)
     tasks_needing_attention: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    paused_workflows: list[str] = field(default_factory=list)
+    failed_workflows: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.crashed_agents or self.retried_tasks or self.tasks_needing_attention)
+        return any(
+            (
+                self.crashed_agents,
+                self.retried_tasks,
+                self.tasks_needing_attention,
+                self.failed_steps,
+                self.paused_workflows,
+                self.failed_workflows,
+            )
+        )
 
 
 def recover(uow: UnitOfWork, live_pids: Iterable[int]) -> Recovery:
@@ -46,7 +63,11 @@ def recover(uow: UnitOfWork, live_pids: Iterable[int]) -> Recovery:
       while retries are left (and released: neither it nor the agent points at the other
       any more), else left in progress for a person, still showing whose it was; either
       way the dead agent's lease is gone, so no claim hands the task to the dead.
-    - Every change writes an audit entry. Running it again changes nothing.
+    - A step left running fails ("the orchestrator stopped while it ran"), and its workflow
+      follows as its pause behaviour says: paused for a person, or failed under
+      `continuous`. A workflow left running between steps goes the same way.
+    - Every change writes an audit entry (the workflows' and steps' own, with before and
+      after state). Running it again changes nothing.
 
     Raises InvalidValue for a pid that is not a whole number."""
     pids = set()
@@ -62,19 +83,48 @@ def recover(uow: UnitOfWork, live_pids: Iterable[int]) -> Recovery:
         task = None if agent.task_id is None else uow.tasks.find(agent.task_id)
         if task is not None and _held_by(task, agent):
             _crash_task(uow, task, done)
+    running = partial(uow.workflows.list, status=WorkflowStatus.RUNNING, include_archived=True)
+    for workflow in _all(running):
+        _stop_workflow(uow, workflow, done)
     return done
 
 
+def _stop_workflow(uow: UnitOfWork, workflow: Workflow, done: Recovery) -> None:
+    for step in uow.workflow_steps.find_by_workflow(workflow.id):
+        if step.status is StepStatus.RUNNING:
+            uow.workflow_steps.fail(step.id, _STOPPED)
+            done.failed_steps.append(step.id)
+    after = uow.workflows.get(workflow.id)
+    if after.status is WorkflowStatus.RUNNING:  # between steps: no step failed for it
+        if pauses_on_failure(after.pause_behavior):
+            after = uow.workflows.pause(after.id)
+        else:
+            after = uow.workflows.fail(after.id, _STOPPED)
+    match after.status:
+        case WorkflowStatus.PAUSED:
+            done.paused_workflows.append(after.id)
+        case WorkflowStatus.FAILED:
+            done.failed_workflows.append(after.id)
+        case _:
+            raise AssertionError(f"a stopped workflow is {after.status}")
+
+
 def _agents_gone(uow: UnitOfWork, pids: set[int]) -> list[Agent]:
-    gone: list[Agent] = []
-    for status in _LIVE:
-        offset = 0
-        while page := uow.agents.list(
-            status=status, include_dismissed=True, limit=_PAGE, offset=offset
-        ):
-            gone += [agent for agent in page if agent.pid is None or agent.pid not in pids]
-            offset += _PAGE
-    return gone
+    return [
+        agent
+        for status in _LIVE
+        for agent in _all(partial(uow.agents.list, status=status, include_dismissed=True))
+        if agent.pid is None or agent.pid not in pids
+    ]
+
+
+def _all(page: Callable[..., list[T]]) -> list[T]:
+    """Every row a paged finder (taking `limit` and `offset`) returns, read page by page
+    before any is changed."""
+    rows: list[T] = []
+    while found := page(limit=_PAGE, offset=len(rows)):
+        rows += found
+    return rows
 
 
 def _held_by(task: Task, agent: Agent) -> bool:
