@@ -81,7 +81,7 @@ def work(role: str, number: int, url: str, barrier: Any, seconds: float, results
                     # A moment's work between units, as an agent process has: SQLite's
                     # busy handler is not first-come first-served, and a writer that
                     # begins again the instant it commits can starve the others (see
-                    # docs/reliability-events.md).
+                    # docs/reliability.md).
                     time.sleep(PAUSE)
     except Exception:
         errors.append(traceback.format_exc())
