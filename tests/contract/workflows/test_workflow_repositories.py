@@ -83,6 +83,23 @@ def test_links_stay_within_the_project_and_are_unique(uow: UnitOfWork) -> None:
         uow.workflow_repositories.link("x" * 21, api.id)
 
 
+def test_deleting_the_primary_repository_promotes_the_oldest_link_left(uow: UnitOfWork) -> None:
+    project = factories.project(uow)
+    api, web, docs = (factories.repository(uow, project, n) for n in ("api", "web", "docs"))
+    workflow, other = factories.workflow(uow, project), factories.workflow(uow, project, name="x")
+    for repo in (api, web, docs):
+        uow.workflow_repositories.link(workflow.id, repo.id)
+        _tick(uow)
+    uow.workflow_repositories.link(other.id, docs.id)
+    uow.workflow_repositories.set_primary(workflow.id, docs.id)
+    removed = uow.repositories.delete(docs.id)
+    assert removed["workflow_repositories"] == 2
+    assert _primaries(uow, workflow.id) == [api.id]
+    assert uow.workflow_repositories.of_workflow(other.id) == []
+    uow.repositories.delete(web.id)  # not the primary: nothing moves
+    assert _primaries(uow, workflow.id) == [api.id]
+
+
 def test_update_cannot_clear_the_primary_or_move_a_link(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     api, web = factories.repository(uow, project), factories.repository(uow, project, "web")

@@ -389,12 +389,17 @@ class WorkflowRepositoryLinkRepository(TableRepository[WorkflowRepositoryLink]):
         with self._store.atomic():
             removed = super().delete(key)
             if link.is_primary:
-                # The oldest of the links left becomes the primary (ties by id).
-                oldest = self._first([Eq("workflow_id", link.workflow_id)], [Asc("created_at")])
-                if oldest is not None:
-                    oldest.set_primary_at = self._store.clock.now()
-                    self.update(oldest)
+                self.promote_oldest(link.workflow_id)
         return removed
+
+    def promote_oldest(self, workflow_id: str) -> None:
+        """The workflow lost its primary link: the oldest of the links left (ties by id)
+        becomes the primary, if any is left. Also for a repository's delete, which removes
+        its links by cascade."""
+        oldest = self._first([Eq("workflow_id", workflow_id)], [Asc("created_at")])
+        if oldest is not None and not oldest.is_primary:
+            oldest.set_primary_at = self._store.clock.now()
+            self.update(oldest)
 
     def _pair(self, workflow_id: str, repository_id: str) -> WorkflowRepositoryLink:
         link = self._first([Eq("workflow_id", workflow_id), Eq("repository_id", repository_id)])

@@ -93,6 +93,21 @@ class GitRepositoryRepository(TableRepository[Repository]):
         repository.last_fetched_at = self._store.clock.now()
         return self.update(repository)
 
+    def delete(self, key: str) -> dict[str, int]:
+        # The workflows whose primary repository this is keep one: their oldest link left
+        # becomes it, as `workflow_repositories.unlink` does. (Imported here: the workflows
+        # repositories build on this module.)
+        from agentkeel.adapters.repositories.workflows import WorkflowRepositoryLinkRepository
+
+        links = WorkflowRepositoryLinkRepository(self._state)
+        primary: list[Where] = [Eq("repository_id", self._key(key)), NotNull("set_primary_at")]
+        with self._store.atomic():
+            held = [row["workflow_id"] for row in self._store.select(links._table, primary)]
+            removed = super().delete(key)
+            for workflow_id in held:
+                links.promote_oldest(workflow_id)
+        return removed
+
     def _after_write(self, repository: Repository, stored: Row | None) -> None:
         kept = _was_set(stored, "set_as_default_at") and (
             stored is not None and stored["project_id"] == repository.project_id
