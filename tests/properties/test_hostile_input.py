@@ -521,6 +521,7 @@ CALLS: dict[str, Call | Built] = {
     "agents.list(limit)": lambda uow, x: uow.agents.list(limit=x),
     "agents.find_by_name": lambda uow, x: uow.agents.find_by_name(x),
     "agents.find_by_session_id": lambda uow, x: uow.agents.find_by_session_id(x),
+    "agents.find_by_task": lambda uow, x: uow.agents.find_by_task(x),
     "agents.move_to(key)": lambda uow, x: uow.agents.move_to(x, "running"),  # type: ignore[arg-type]
     "agents.move_to(status)": lambda uow, x: uow.agents.move_to(Known.agent, x),
     "agents.move_to(reason)": lambda uow, x: uow.agents.move_to(Known.agent, "stopped", x),  # type: ignore[arg-type]

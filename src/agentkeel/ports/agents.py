@@ -186,6 +186,12 @@ class Agents(EntityRepository[Agent], Protocol):
         """The agent running CLI session `session_id` (the first spawned, if several)."""
         ...
 
+    def find_by_task(self, task_id: str) -> Agent | None:
+        """The agent working on task `task_id` (`agents.task_id`; the first spawned, if
+        several), dismissed or not; None if there is none. Raises InvalidValue for an id
+        no task could have."""
+        ...
+
     def move_to(self, key: str, status: AgentStatus, reason: str | None = None) -> Agent:
         """Move the agent to `status` (see the state machine above); `reason` is the
         termination reason, given only with stopped or crashed.

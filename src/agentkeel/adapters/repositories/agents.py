@@ -409,6 +409,9 @@ class AgentRepository(TableRepository[Agent]):
     def find_by_session_id(self, session_id: str) -> Agent | None:
         return self._first([Eq("session_id", session_id)], [Asc("spawned_at")])
 
+    def find_by_task(self, task_id: str) -> Agent | None:
+        return self._first([Eq("task_id", task_id)], [Asc("spawned_at")])
+
     def move_to(self, key: str, status: AgentStatus, reason: str | None = None) -> Agent:
         status = self.entity.query_value("status", status)
         if reason is not None and status not in _TERMINATED:
