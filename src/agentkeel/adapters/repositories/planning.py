@@ -215,6 +215,8 @@ class PhaseRepository(TableRepository[Phase]):
         completes, the initiative goes to pending_review (review_per_phase) or completed
         (yolo); when a phase of a pending_review or completed initiative leaves completed
         (reopened), the initiative is active again."""
+        if phase.status is not _P.COMPLETED and was != _P.COMPLETED:
+            return  # nothing for the initiative (and no read)
         initiatives = InitiativeRepository(self._state)
         initiative = initiatives.get(phase.initiative_id)
         if phase.status is PhaseStatus.COMPLETED:
@@ -591,6 +593,8 @@ class TaskRepository(TableRepository[Task]):
         the phase goes to pending_review (its initiative reviews each phase) or completed
         (yolo); when a task of a pending_review or completed phase is reopened, the phase
         is in progress again. The phase's initiative follows the phase in turn."""
+        if status is not _T.COMPLETED and was != _T.COMPLETED:
+            return  # started, blocked, crashed: nothing for the phase (and no read)
         phases = PhaseRepository(self._state)
         phase = phases.get(phase_id)
         if status is _T.COMPLETED:
