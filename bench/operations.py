@@ -1,4 +1,4 @@
-"""The ten operations every contender performs, and the sizes they use.
+"""The twelve operations every contender performs, and the sizes they use.
 
 N (`--n`, 2,000 by default) is the number of rows or calls an operation works through; an
 operation's `ops(n)` says how many operations its time is divided by, and `expect(n)` the
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bench.contenders.base import ready_count
+
 # O2: the N repositories are spread over this many projects.
 REPOSITORY_PROJECTS = 10
 # O5: how many times the N repositories of a project are listed.
@@ -22,6 +24,11 @@ DEFAULT_CANDIDATES = 10
 LOG_CHUNKS_PER_N = 50
 LOG_BATCH = 100
 LOG_AGENTS = 10
+
+
+def task_count(n: int) -> int:
+    """O10: the initiative's tasks, 5,000 at the default N."""
+    return n * 5 // 2
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,20 @@ OPERATIONS = (
         "append_log_chunks",
         lambda n: LOG_CHUNKS_PER_N * n,
         lambda n: {"log_chunks": LOG_CHUNKS_PER_N * n},
+    ),
+    Operation(
+        "O10",
+        f"ready tasks of an initiative of 5N/2 tasks, half completed ({LIST_CALLS} times)",
+        "ready_tasks",
+        lambda n: LIST_CALLS,
+        lambda n: {"tasks": task_count(n), "ready": ready_count(task_count(n))},
+    ),
+    Operation(
+        "O11",
+        "start a task (pending -> in_progress), commit each",
+        "start_tasks",
+        _each,
+        lambda n: {"tasks": n, "started": n},
     ),
 )
 

@@ -1,4 +1,4 @@
-"""Compare agentkeel with raw sqlite3, SQLAlchemy Core and SQLModel on ten operations.
+"""Compare agentkeel with raw sqlite3, SQLAlchemy Core and SQLModel on twelve operations.
 
     python -m bench.run [--n N] [--rounds R] [--only O1,O3b] [--contenders raw,keel-sqlite]
 

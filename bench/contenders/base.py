@@ -1,4 +1,4 @@
-"""What every contender implements: the ten operations, each as setup -> timed work.
+"""What every contender implements: the twelve operations, each as setup -> timed work.
 
 A contender is made for one fresh, empty database (`location`: a SQLite file path that does
 not exist yet, a PostgreSQL URL whose schema is empty, or `memory://`). The harness opens
@@ -67,17 +67,58 @@ def log_batches(n: int) -> list[list[str]]:
 LOG_AGENT_NAME = "brave-otter"
 
 
+def task_plan(count: int) -> list[tuple[str, list[int]]]:
+    """O10's task graph: (status, the earlier tasks it depends on) of each of `count` tasks.
+    Every other task is completed; task i depends on task i - 1 and on task i // 2."""
+    plan = []
+    for i in range(count):
+        depends_on = sorted({d for d in (i - 1, i // 2) if 0 <= d < i})
+        plan.append(("completed" if i % 2 == 0 else "pending", depends_on))
+    return plan
+
+
+def ready_count(count: int) -> int:
+    """How many of O10's tasks are ready: pending, with every dependency completed."""
+    plan = task_plan(count)
+    return sum(
+        status == "pending" and all(plan[d][0] == "completed" for d in depends_on)
+        for status, depends_on in plan
+    )
+
+
+def task_values(
+    i: int, project_id: str, initiative_id: str | None, status: str = "pending"
+) -> dict[str, Any]:
+    """A task's columns beyond id and timestamps, with agentkeel's defaults spelled out."""
+    return {
+        "project_id": project_id,
+        "initiative_id": initiative_id,
+        "name": f"task {i}",
+        "type": "auto",
+        "category": "execute",
+        "priority": "medium",
+        "status": status,
+        "order_index": i % 7,
+        "retry_count": 0,
+        "size": "small",
+        "qa_iterations": 0,
+        "max_iterations": 50,
+        "estimated_minutes": 15,
+    }
+
+
 def renamed(name: str) -> str:
     """O4's change: the name it read, with a suffix."""
     return name + RENAMED
 
 
 class Contender(ABC):
-    """One way of doing the ten operations (see bench/operations.py), on one new database."""
+    """One way of doing the twelve operations (see bench/operations.py), on one new database."""
 
     def __init__(self, location: str, backend: Backend) -> None:
         self.location = location
         self.backend = backend
+        self.ready_found = 0  # O10: how many ready tasks its last call found
 
     @abstractmethod
     def open(self) -> None:
@@ -91,7 +132,8 @@ class Contender(ABC):
     def counts(self) -> dict[str, int]:
         """Rows now stored: `projects`, `repositories`, `worktrees`, `defaults` (repositories
         that are their project's default), `renamed` (projects O4 renamed) and
-        `log_chunks`."""
+        `log_chunks`, `tasks`, `ready` (the ready tasks O10's last call found, `ready_found`)
+        and `started` (tasks in progress with `started_at` set)."""
 
     # -- the operations: setup (not timed), then the work to time ------------------------
 
@@ -136,6 +178,19 @@ class Contender(ABC):
         """O9: append LOG_CHUNKS_PER_N * N log chunks (`log_batches`) to LOG_AGENTS agents in
         turn, a batch at a time, a transaction each: read the agent's last chunk number,
         then insert the batch numbered after it (one bulk insert)."""
+
+    @abstractmethod
+    def ready_tasks(self, n: int) -> Work:
+        """O10: an initiative holding `task_count(n)` tasks (`task_plan`: up to 2
+        dependencies each, half of them completed); LIST_CALLS times, in a transaction each,
+        read its ready tasks (pending, every dependency completed) in task order
+        (`order_index`, `created_at`, id), as one query. Sets `ready_found`."""
+
+    @abstractmethod
+    def start_tasks(self, n: int) -> Work:
+        """O11: N pending tasks of a project; for each, in a transaction of its own: read
+        it, check that it is pending, move it to in_progress (stamping `started_at`,
+        `updated_at`, the row version), commit."""
 
     def open_new(self, n: int) -> Work:
         """O8: open the new database (creating its tables) and close it."""

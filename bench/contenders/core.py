@@ -23,6 +23,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    exists,
     func,
     insert,
     select,
@@ -32,6 +33,7 @@ from sqlalchemy.engine import make_url
 
 from agentkeel.schema import metadata
 from agentkeel.schema.agents import agent_log_chunks
+from agentkeel.schema.planning import initiatives, task_dependencies, tasks
 from agentkeel.schema.workspace import projects, repositories, worktrees
 from bench.contenders.base import (
     LOG_AGENT_NAME,
@@ -43,10 +45,18 @@ from bench.contenders.base import (
     project_values,
     renamed,
     repository_values,
+    task_plan,
+    task_values,
     utc_now,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, LOG_AGENTS, REPOSITORY_PROJECTS
+from bench.operations import (
+    DEFAULT_CANDIDATES,
+    LIST_CALLS,
+    LOG_AGENTS,
+    REPOSITORY_PROJECTS,
+    task_count,
+)
 
 # The execution option that says how the engine's SQLite transactions begin.
 BEGIN = "bench_sqlite_begin"
@@ -106,9 +116,16 @@ class Core(Contender):
             "defaults": select(count).where(repositories.c.set_as_default_at.is_not(None)),
             "renamed": select(count).where(projects.c.name.endswith(RENAMED)),
             "log_chunks": select(count).select_from(agent_log_chunks),
+            "tasks": select(count).select_from(tasks),
+            "started": select(count).where(
+                tasks.c.status == "in_progress", tasks.c.started_at.is_not(None)
+            ),
         }
         with self.reading() as connection:
-            return {name: connection.execute(query).scalar_one() for name, query in queries.items()}
+            found = {
+                name: connection.execute(query).scalar_one() for name, query in queries.items()
+            }
+        return {**found, "ready": self.ready_found}
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -289,6 +306,92 @@ class Core(Contender):
                             }
                             for number, content in enumerate(contents, 1)
                         ],
+                    )
+
+        return work
+
+    def insert_tasks(
+        self, project_id: str, initiative_id: str | None, plan: list[tuple[str, list[int]]]
+    ) -> list[str]:
+        keys: list[str] = []
+        with self.writing() as connection:
+            for i, (status, depends_on) in enumerate(plan):
+                key, now = new_id(), utc_now()
+                row = {"id": key, "created_at": now, "updated_at": now, "row_version": 1}
+                values = task_values(i, project_id, initiative_id, status)
+                completed = {"completed_at": now if status == "completed" else None}
+                connection.execute(insert(tasks), {**row, **values, **completed})
+                for d in depends_on:
+                    edge = {"id": new_id(), "task_id": key, "depends_on_task_id": keys[d]}
+                    connection.execute(insert(task_dependencies), {**edge, "created_at": now})
+                keys.append(key)
+        return keys
+
+    def ready_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        initiative_id = new_id()
+        with self.writing() as connection:
+            now = utc_now()
+            connection.execute(
+                insert(initiatives),
+                {
+                    "id": initiative_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "row_version": 1,
+                    "project_id": project_id,
+                    "name": "bench",
+                    "status": "active",
+                    "branch": "agentkeel/bench",
+                    "execution_mode": "review_per_phase",
+                },
+            )
+        self.insert_tasks(project_id, initiative_id, task_plan(task_count(n)))
+        awaited = tasks.alias("awaited")
+        unfinished = (
+            select(task_dependencies.c.id)
+            .join(awaited, awaited.c.id == task_dependencies.c.depends_on_task_id)
+            .where(task_dependencies.c.task_id == tasks.c.id, awaited.c.status != "completed")
+        )
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.reading() as connection:
+                    rows = connection.execute(
+                        select(tasks)
+                        .where(
+                            tasks.c.initiative_id == initiative_id,
+                            tasks.c.status == "pending",
+                            ~exists(unfinished),
+                        )
+                        .order_by(tasks.c.order_index, tasks.c.created_at, tasks.c.id)
+                    ).all()
+            self.ready_found = len(rows)
+
+        return work
+
+    def start_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.insert_tasks(project_id, None, [("pending", [])] * n)
+
+        def work() -> None:
+            for key in keys:
+                with self.writing() as connection:
+                    row = connection.execute(
+                        select(tasks.c.status, tasks.c.started_at).where(tasks.c.id == key)
+                    ).one()
+                    if row.status != "pending":
+                        raise ValueError(f"task {key} is {row.status}, not pending")
+                    now = utc_now()
+                    connection.execute(
+                        update(tasks)
+                        .where(tasks.c.id == key)
+                        .values(
+                            status="in_progress",
+                            started_at=row.started_at or now,
+                            updated_at=now,
+                            row_version=tasks.c.row_version + 1,
+                        )
                     )
 
         return work

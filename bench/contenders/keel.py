@@ -14,6 +14,7 @@ every hard delete (with the counts of the rows removed, which it counts first).
 from __future__ import annotations
 
 from agentkeel.database import Database
+from agentkeel.domain.planning import Initiative, Task, TaskStatus
 from agentkeel.domain.workspace import Project, Repository, Worktree
 from agentkeel.services import workspace
 from bench.contenders.base import (
@@ -26,9 +27,17 @@ from bench.contenders.base import (
     project_values,
     renamed,
     repository_values,
+    task_plan,
+    task_values,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, LOG_AGENTS, REPOSITORY_PROJECTS
+from bench.operations import (
+    DEFAULT_CANDIDATES,
+    LIST_CALLS,
+    LOG_AGENTS,
+    REPOSITORY_PROJECTS,
+    task_count,
+)
 
 
 class Keel(Contender):
@@ -51,6 +60,13 @@ class Keel(Contender):
                 "defaults": sum(repository.is_default for repository in repositories),
                 "renamed": sum(project.name.endswith(RENAMED) for project in projects),
                 "log_chunks": uow.agent_log_chunks.count(),
+                "tasks": uow.tasks.count(),
+                "started": sum(
+                    task.started_at is not None
+                    for project in projects
+                    for task in uow.tasks.list(project.id, status=TaskStatus.IN_PROGRESS)
+                ),
+                "ready": self.ready_found,
             }
 
     def add_projects(self, count: int) -> list[str]:
@@ -171,6 +187,47 @@ class Keel(Contender):
             for i, contents in enumerate(batches):
                 with self.db.unit_of_work() as uow:
                     uow.agent_log_chunks.append(agents[i % LOG_AGENTS], LOG_AGENT_NAME, 1, contents)
+                    uow.commit()
+
+        return work
+
+    def add_tasks(
+        self, project_id: str, initiative_id: str | None, plan: list[tuple[str, list[int]]]
+    ) -> list[str]:
+        with self.db.unit_of_work() as uow:
+            keys: list[str] = []
+            for i, (status, depends_on) in enumerate(plan):
+                values = task_values(i, project_id, initiative_id, status)
+                key = uow.tasks.add(Task(**values)).id
+                for d in depends_on:
+                    uow.task_dependencies.create(key, keys[d])
+                keys.append(key)
+            uow.commit()
+        return keys
+
+    def ready_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        with self.db.unit_of_work() as uow:
+            initiative = uow.initiatives.add(Initiative(project_id=project_id, name="bench"))
+            uow.commit()
+        self.add_tasks(project_id, initiative.id, task_plan(task_count(n)))
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.db.unit_of_work() as uow:
+                    rows = uow.tasks.ready_tasks(initiative_id=initiative.id)
+            self.ready_found = len(rows)
+
+        return work
+
+    def start_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.add_tasks(project_id, None, [("pending", [])] * n)
+
+        def work() -> None:
+            for key in keys:
+                with self.db.unit_of_work() as uow:
+                    uow.tasks.move_to(key, TaskStatus.IN_PROGRESS)
                     uow.commit()
 
         return work

@@ -1,7 +1,7 @@
 """`sqlmodel`: the SQLModel ORM used naively, as an application developer writes it by hand.
 
-Four `table=True` models mirror agentkeel's `projects`, `repositories`, `worktrees` and
-`agent_log_chunks`
+Six `table=True` models mirror agentkeel's `projects`, `repositories`, `worktrees`,
+`agent_log_chunks`, `tasks` and `task_dependencies`
 (same columns, keys, checks and indexes, the partial unique index on a project's default
 repository, foreign keys with ON DELETE CASCADE), with relationships declared as SQLModel's
 tutorial does (`Relationship(cascade_delete=True)`). The code uses `Session`, `session.add`,
@@ -27,9 +27,11 @@ from sqlalchemy import (
     Index,
     UniqueConstraint,
     event,
+    exists,
     func,
     text,
 )
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, Relationship, Session, SQLModel, col, create_engine, select
 
 from bench.contenders.base import (
@@ -42,10 +44,18 @@ from bench.contenders.base import (
     project_values,
     renamed,
     repository_values,
+    task_plan,
+    task_values,
     utc_now,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, LOG_AGENTS, REPOSITORY_PROJECTS
+from bench.operations import (
+    DEFAULT_CANDIDATES,
+    LIST_CALLS,
+    LOG_AGENTS,
+    REPOSITORY_PROJECTS,
+    task_count,
+)
 
 
 class Project(SQLModel, table=True):
@@ -138,6 +148,55 @@ class AgentLogChunk(SQLModel, table=True):
     content: str
 
 
+class Task(SQLModel, table=True):
+    """O10's and O11's tasks: agentkeel's columns that the operations write. This contender
+    has no initiatives table, so `initiative_id` is an indexed column without a foreign
+    key."""
+
+    __tablename__ = "tasks"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    row_version: int = 1
+    project_id: str = Field(
+        foreign_key="projects.id", ondelete="CASCADE", index=True, max_length=64
+    )
+    initiative_id: str | None = Field(default=None, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    type: str = Field(default="auto", max_length=32)
+    category: str = Field(default="execute", max_length=32)
+    priority: str = Field(default="medium", max_length=32)
+    status: str = Field(default="pending", max_length=32, index=True)
+    order_index: int = 0
+    retry_count: int = 0
+    size: str = Field(default="small", max_length=32)
+    qa_iterations: int = 0
+    max_iterations: int = 50
+    estimated_minutes: int | None = 15
+    started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    completed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class TaskDependency(SQLModel, table=True):
+    __tablename__ = "task_dependencies"
+    __table_args__ = (
+        UniqueConstraint(
+            "task_id", "depends_on_task_id", name="uq_task_dependencies_task_id_depends_on"
+        ),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    task_id: str = Field(foreign_key="tasks.id", ondelete="CASCADE", max_length=64)
+    depends_on_task_id: str = Field(
+        foreign_key="tasks.id", ondelete="CASCADE", index=True, max_length=64
+    )
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+
+
+Awaited = aliased(Task)
+
+
 class Orm(Contender):
     engine: Engine
 
@@ -172,6 +231,13 @@ class Orm(Contender):
                     select(count).where(col(Project.name).endswith(RENAMED))
                 ).one(),
                 "log_chunks": session.exec(select(count).select_from(AgentLogChunk)).one(),
+                "tasks": session.exec(select(count).select_from(Task)).one(),
+                "started": session.exec(
+                    select(count).where(
+                        Task.status == "in_progress", col(Task.started_at).is_not(None)
+                    )
+                ).one(),
+                "ready": self.ready_found,
             }
 
     def add_projects(self, count: int) -> list[str]:
@@ -333,6 +399,73 @@ class Orm(Contender):
                         )
                         for number, content in enumerate(contents, 1)
                     )
+                    session.commit()
+
+        return work
+
+    def add_tasks(
+        self, project_id: str, initiative_id: str | None, plan: list[tuple[str, list[int]]]
+    ) -> list[str]:
+        with Session(self.engine) as session:
+            keys: list[str] = []
+            for i, (status, depends_on) in enumerate(plan):
+                task = Task(**task_values(i, project_id, initiative_id, status))
+                if status == "completed":
+                    task.completed_at = utc_now()
+                session.add(task)
+                session.add_all(
+                    TaskDependency(task_id=task.id, depends_on_task_id=keys[d]) for d in depends_on
+                )
+                keys.append(task.id)
+            session.commit()
+        return keys
+
+    def ready_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        initiative_id = new_id()
+        self.add_tasks(project_id, initiative_id, task_plan(task_count(n)))
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with Session(self.engine) as session:
+                    unfinished = (
+                        select(TaskDependency.id)
+                        .join(Awaited, col(Awaited.id) == col(TaskDependency.depends_on_task_id))
+                        .where(
+                            col(TaskDependency.task_id) == col(Task.id),
+                            col(Awaited.status) != "completed",
+                        )
+                    )
+                    rows = session.exec(
+                        select(Task)
+                        .where(
+                            Task.initiative_id == initiative_id,
+                            Task.status == "pending",
+                            ~exists(unfinished),
+                        )
+                        .order_by(col(Task.order_index), col(Task.created_at), col(Task.id))
+                    ).all()
+            self.ready_found = len(rows)
+
+        return work
+
+    def start_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.add_tasks(project_id, None, [("pending", [])] * n)
+
+        def work() -> None:
+            for key in keys:
+                with Session(self.engine) as session:
+                    task = session.get(Task, key)
+                    assert task is not None
+                    if task.status != "pending":
+                        raise ValueError(f"task {key} is {task.status}, not pending")
+                    now = utc_now()
+                    task.status = "in_progress"
+                    task.started_at = task.started_at or now
+                    task.updated_at = now
+                    task.row_version += 1
+                    session.add(task)
                     session.commit()
 
         return work

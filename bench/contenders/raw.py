@@ -28,10 +28,18 @@ from bench.contenders.base import (
     project_values,
     renamed,
     repository_values,
+    task_plan,
+    task_values,
     utc_now,
     worktree_values,
 )
-from bench.operations import DEFAULT_CANDIDATES, LIST_CALLS, LOG_AGENTS, REPOSITORY_PROJECTS
+from bench.operations import (
+    DEFAULT_CANDIDATES,
+    LIST_CALLS,
+    LOG_AGENTS,
+    REPOSITORY_PROJECTS,
+    task_count,
+)
 
 
 def _schema() -> str:
@@ -93,7 +101,34 @@ COUNTS = """SELECT
     (SELECT count(*) FROM worktrees),
     (SELECT count(*) FROM repositories WHERE set_as_default_at IS NOT NULL),
     (SELECT count(*) FROM projects WHERE name LIKE '%(renamed)'),
-    (SELECT count(*) FROM agent_log_chunks)"""
+    (SELECT count(*) FROM agent_log_chunks),
+    (SELECT count(*) FROM tasks),
+    (SELECT count(*) FROM tasks WHERE status = 'in_progress' AND started_at IS NOT NULL)"""
+INSERT_INITIATIVE = (
+    "INSERT INTO initiatives (id, created_at, updated_at, row_version, project_id, name, status,"
+    " branch, execution_mode) VALUES (?, ?, ?, 1, ?, 'bench', 'active', 'agentkeel/bench',"
+    " 'review_per_phase')"
+)
+TASK_FIELDS = (*task_values(0, "", ""), "completed_at")
+INSERT_TASK = (
+    f"INSERT INTO tasks (id, created_at, updated_at, row_version, {', '.join(TASK_FIELDS)})"
+    f" VALUES (?, ?, ?, 1, {', '.join('?' for _ in TASK_FIELDS)})"
+)
+INSERT_TASK_DEPENDENCY = (
+    "INSERT INTO task_dependencies (id, task_id, depends_on_task_id, created_at)"
+    " VALUES (?, ?, ?, ?)"
+)
+READY_TASKS = (
+    "SELECT * FROM tasks WHERE initiative_id = ? AND status = 'pending' AND NOT EXISTS ("
+    "SELECT 1 FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_task_id"
+    " WHERE d.task_id = tasks.id AND t.status <> 'completed')"
+    " ORDER BY order_index, created_at, id"
+)
+GET_TASK_STATUS = "SELECT status, started_at FROM tasks WHERE id = ?"
+START_TASK = (
+    "UPDATE tasks SET status = 'in_progress', started_at = coalesce(started_at, ?),"
+    " updated_at = ?, row_version = row_version + 1 WHERE id = ?"
+)
 
 
 def stamp() -> str:
@@ -128,8 +163,17 @@ class RawSqlite(Contender):
 
     def counts(self) -> dict[str, int]:
         row = self.connection.execute(COUNTS).fetchone()
-        keys = ("projects", "repositories", "worktrees", "defaults", "renamed", "log_chunks")
-        return dict(zip(keys, row, strict=True))
+        keys = (
+            "projects",
+            "repositories",
+            "worktrees",
+            "defaults",
+            "renamed",
+            "log_chunks",
+            "tasks",
+            "started",
+        )
+        return {**dict(zip(keys, row, strict=True)), "ready": self.ready_found}
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -264,5 +308,51 @@ class RawSqlite(Contender):
                             for number, content in enumerate(contents, 1)
                         ],
                     )
+
+        return work
+
+    def insert_tasks(
+        self, project_id: str, initiative_id: str | None, plan: list[tuple[str, list[int]]]
+    ) -> list[str]:
+        keys: list[str] = []
+        with self.transaction() as connection:
+            for i, (status, depends_on) in enumerate(plan):
+                key, now = new_id(), stamp()
+                values = task_values(i, project_id, initiative_id, status)
+                values["completed_at"] = now if status == "completed" else None
+                connection.execute(INSERT_TASK, (key, now, now, *values.values()))
+                for d in depends_on:
+                    connection.execute(INSERT_TASK_DEPENDENCY, (new_id(), key, keys[d], now))
+                keys.append(key)
+        return keys
+
+    def ready_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        initiative_id = new_id()
+        with self.transaction() as connection:
+            now = stamp()
+            connection.execute(INSERT_INITIATIVE, (initiative_id, now, now, project_id))
+        self.insert_tasks(project_id, initiative_id, task_plan(task_count(n)))
+
+        def work() -> None:
+            for _ in range(LIST_CALLS):
+                with self.transaction("BEGIN") as connection:
+                    rows = connection.execute(READY_TASKS, (initiative_id,)).fetchall()
+            self.ready_found = len(rows)
+
+        return work
+
+    def start_tasks(self, n: int) -> Work:
+        (project_id,) = self.add_projects(1)
+        keys = self.insert_tasks(project_id, None, [("pending", [])] * n)
+
+        def work() -> None:
+            for key in keys:
+                with self.transaction() as connection:
+                    (status, _started) = connection.execute(GET_TASK_STATUS, (key,)).fetchone()
+                    if status != "pending":
+                        raise ValueError(f"task {key} is {status}, not pending")
+                    now = stamp()
+                    connection.execute(START_TASK, (now, now, key))
 
         return work

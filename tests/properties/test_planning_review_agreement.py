@@ -5,8 +5,12 @@ A hypothesis state machine drives every backend with the same random operations 
 initiative (pages, phases and tasks created, edited and deleted, each change recorded as a
 change set; proposals made, accepted and dismissed in bulk; chat sessions opened, closed
 and written to; change sets reverted) and asserts after each step that all backends gave the
-same result or error and hold the same rows. A revert is checked against the change set's
-own before-states right after it runs. Invariants: no pending proposal and no active chat
+same result or error and hold the same rows, ids included: each step runs under the same id
+numbering on every backend (`AgreementMachine`), so the ids the library draws (an accepted proposal's
+new page, phase or task and its change set, chat messages, audit entries) are the same
+everywhere. Proposals to create a page, phase or task are accepted too, and what they create
+joins the plan. A revert is checked against the change set's own before-states right after
+it runs. Invariants: no pending proposal and no active chat
 session names a page, phase or task that is gone; at most one active session per target.
 """
 
@@ -54,6 +58,7 @@ from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services.planning import accept_proposal
 from tests.properties.harness import (
     AgreementMachine,
+    Outcome,
     check_agreement,
     dump,
     on_every_backend,
@@ -63,23 +68,7 @@ PROJECT, INITIATIVE, AGENT = "project-1", "initiative-1", "agent-1"
 SPAWNED = datetime(2025, 6, 1, tzinfo=UTC)
 TITLES = st.sampled_from(["Plan", "Build", "Ship", "x" * 300, "", "a\x00b"])
 KINDS = st.sampled_from(list(ChangedEntity))
-# Rows whose ids (and links to such ids) the library draws at random: compared without them.
-GENERATED = {
-    "change_sets": ("id",),
-    "change_set_entries": ("id", "change_set_id"),
-    "chat_messages": ("id", "change_set_id"),
-}
 BOOKKEEPING = {"created_at", "updated_at", "row_version"}
-
-
-def _comparable(uow: UnitOfWork) -> dict[str, Any]:
-    contents = dump(uow)
-    for table, columns in GENERATED.items():
-        contents[table] = sorted(
-            ({k: v for k, v in row.items() if k not in columns} for row in contents[table]),
-            key=repr,
-        )
-    return contents
 
 
 def _repository(uow: UnitOfWork, kind: ChangedEntity) -> Any:
@@ -107,6 +96,10 @@ class PlanningReviewAgreement(AgreementMachine):
     phases = Bundle("phases")
     tasks = Bundle("tasks")
     proposals = Bundle("proposals")
+    # Proposals to create a page, a phase or a task (`target_id` null).
+    page_creates = Bundle("page_creates")
+    phase_creates = Bundle("phase_creates")
+    task_creates = Bundle("task_creates")
     sessions = Bundle("sessions")
 
     def created(self, build: Callable[[], Entity], kind: ChangedEntity) -> Any:
@@ -261,13 +254,84 @@ class PlanningReviewAgreement(AgreementMachine):
 
     @rule(proposal=proposals)
     def accept(self, proposal: str) -> None:
-        # The change set's id is drawn inside the library: compared by what it holds.
+        self._accept(proposal)
+
+    def _accept(self, proposal: str) -> Outcome:
         def accept(uow: UnitOfWork) -> Any:
             accepted = accept_proposal(uow, proposal)
-            event("proposal accepted")
-            return accepted.proposal, accepted.target, accepted.change_set.description
+            entries = uow.change_sets.entries(accepted.change_set.id)
+            event(f"proposal accepted ({entries[0].action.value})")
+            return accepted.proposal, accepted.target, accepted.change_set, entries
 
-        self.run(accept)
+        return self.run(accept)
+
+    def _propose_create(
+        self, kind: ChangedEntity, title: str, content: str | None, details: dict[str, Any]
+    ) -> Any:
+        try:
+            proposal = Proposal(
+                agent_id=AGENT,
+                initiative_id=INITIATIVE,
+                target_type=ProposalTarget(kind.value),
+                title=title,
+                content=content,
+                details=details,
+            )
+        except DomainError:
+            return multiple()
+        outcome = self.run(lambda uow: uow.proposals.add(proposal))
+        return proposal.id if outcome[0] == "ok" else multiple()
+
+    def _accept_create(self, proposal: str) -> Any:
+        """Accept a proposal to create: the new entity (its id drawn by the library, the same
+        on every backend) joins the plan."""
+        outcome = self._accept(proposal)
+        if outcome[0] != "ok":
+            return multiple()
+        created: str = outcome[1][1]["id"]
+        assert outcome[1][0]["target_id"] == created
+        return created
+
+    @rule(
+        target=page_creates,
+        title=TITLES,
+        content=st.sampled_from([None, "Body", "One\n\nTwo"]),
+        sort_order=st.sampled_from([None, 3, "high"]),
+    )
+    def propose_page(self, title: str, content: str | None, sort_order: Any) -> Any:
+        details = {} if sort_order is None else {"sort_order": sort_order}
+        return self._propose_create(ChangedEntity.PAGE, title, content, details)
+
+    @rule(target=phase_creates, title=TITLES, content=st.sampled_from([None, "Body"]))
+    def propose_phase(self, title: str, content: str | None) -> Any:
+        return self._propose_create(ChangedEntity.PHASE, title, content, {})
+
+    @rule(
+        target=task_creates,
+        title=TITLES,
+        content=st.sampled_from([None, "Do it"]),
+        phase=st.one_of(st.none(), phases),
+        priority=st.sampled_from([None, "high", "urgent"]),
+    )
+    def propose_task(
+        self, title: str, content: str | None, phase: str | None, priority: str | None
+    ) -> Any:
+        details: dict[str, Any] = {} if phase is None else {"phase_id": phase}
+        if priority is not None:
+            details["priority"] = priority
+        return self._propose_create(ChangedEntity.TASK, title, content, details)
+
+    @rule(target=pages, proposal=consumes(page_creates))
+    def accept_page(self, proposal: str) -> Any:
+        return self._accept_create(proposal)
+
+    @rule(target=phases, proposal=consumes(phase_creates))
+    def accept_phase(self, proposal: str) -> Any:
+        return self._accept_create(proposal)
+
+    @rule(target=tasks, proposal=consumes(task_creates))
+    def accept_task(self, proposal: str) -> Any:
+        return self._accept_create(proposal)
 
     @rule(
         status=st.sampled_from(list(ProposalStatus)),
@@ -327,7 +391,7 @@ class PlanningReviewAgreement(AgreementMachine):
         dumps = {}
         for name, db in self.dbs.items():
             with db.unit_of_work() as uow:
-                dumps[name] = _comparable(uow)
+                dumps[name] = dump(uow)
         for name, contents in dumps.items():
             assert contents == dumps["memory"], f"{name} contents differ from memory"
         contents = dumps["memory"]

@@ -160,23 +160,28 @@ class Entity(SQLModel):
         An `owned` row (a dict nobody else holds, as the stores return) is kept as the
         remembered row instead of copied.
         """
-        if owned and isinstance(row, dict):
+        json_fields, enums, every, _ = _READ_PLANS.get(cls) or _read_plan(cls)
+        if owned and type(row) is dict:
             stored = row
-            values = dict(row)
-            for name in _json_fields(cls):
+            values = row.copy()
+            for name in json_fields:
                 value = values.get(name)
                 if isinstance(value, dict | list):
                     values[name] = copy.deepcopy(value)
         else:
             stored = cls._copy_of(row)
             values = dict(row)
-        for name, enum in _enum_fields(cls):
+        for name, members, enum in enums:
             value = values[name]
             if value is not None:
-                values[name] = enum(value)
+                member = members.get(value)
+                values[name] = enum(value) if member is None else member
         entity: Self = _new(cls)
         _set(entity, "__dict__", values)
-        _set(entity, "__pydantic_fields_set__", set(values))
+        # A whole row (as every store returns: one value per field) shares one set of all
+        # the field names: pydantic only ever adds a name to it, on assignment, and every
+        # name is in it already.
+        _set(entity, "__pydantic_fields_set__", every if len(values) == len(every) else set(values))
         _set(entity, "__pydantic_extra__", None)
         _set(entity, "__pydantic_private__", {"_stored": stored})
         return entity
@@ -200,8 +205,12 @@ class Entity(SQLModel):
 
     def to_row(self) -> dict[str, Any]:
         """The entity as column values (enums as plain strings)."""
-        row = dict(self.__dict__)
-        for name, value in row.items():
+        row = self.__dict__.copy()
+        # Only the fields that may hold an enum member are looked at: the enum fields and the
+        # JSON ones; a validated text field holds a plain str (a third of an update's cost
+        # was a check of every value).
+        for name in (_READ_PLANS.get(type(self)) or _read_plan(type(self)))[3]:
+            value = row.get(name)
             if isinstance(value, StrEnum):
                 row[name] = value.value
         return row
@@ -261,6 +270,32 @@ def _rules_of(annotation: Any, metadata: list[Any]) -> list[Any]:
         if typing.get_origin(part) is Annotated:
             rules.extend(typing.get_args(part)[1:])
     return rules
+
+
+# What `from_row` needs of each entity class, worked out once (one dict lookup a row):
+# its JSON fields; its enum fields, each with its members by stored text (a dict lookup is
+# a tenth of the cost of calling the enum, which counts on listings: five enums a task;
+# text that is no member is left to the enum to refuse); and the set of all its field
+# names, which every entity built from a whole row shares as its fields set (never changed:
+# every name pydantic could add is in it); and the fields `to_row` looks at for enum members.
+_ReadPlan = tuple[
+    tuple[str, ...],
+    tuple[tuple[str, Mapping[str, StrEnum], type[StrEnum]], ...],
+    set[str],
+    tuple[str, ...],
+]
+_READ_PLANS: dict[type[Entity], _ReadPlan] = {}
+
+
+def _read_plan(entity: type[Entity]) -> _ReadPlan:
+    enums = tuple(
+        (name, {member.value: member for member in enum}, enum)
+        for name, enum in _enum_fields(entity)
+    )
+    may_hold_enums = (*(name for name, _, _ in enums), *_json_fields(entity))
+    plan = (_json_fields(entity), enums, set(entity.model_fields), may_hold_enums)
+    _READ_PLANS[entity] = plan
+    return plan
 
 
 @cache

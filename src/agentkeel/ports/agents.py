@@ -188,7 +188,8 @@ class Agents(EntityRepository[Agent], Protocol):
 
     def find_by_task_id(self, task_id: str) -> Agent | None:
         """The agent working on task `task_id` (`agents.task_id`; the first spawned, if
-        several point at it), or None."""
+        several), dismissed or not; None if there is none. Raises InvalidValue for an id
+        no task could have."""
         ...
 
     def move_to(self, key: str, status: AgentStatus, reason: str | None = None) -> Agent:

@@ -44,7 +44,11 @@ class Initiatives(EntityRepository[Initiative], Protocol):
     readable by id. An initiative written without a `branch`, by any path, gets
     `agentkeel/<slug of its name>` (lowercase ASCII letters, digits and hyphens, cut to
     255 characters), with `-2`, `-3`... appended when another initiative of the project
-    already has that branch; a branch the caller gives is kept as given."""
+    already has that branch; a branch the caller gives is kept as given. The status
+    follows the phases (001's review flow, written by the phases' repository): when the last
+    phase of an active initiative completes, the initiative goes to pending_review
+    (`review_per_phase`) or completed (`yolo`); a phase reopened from completed makes a
+    pending_review or completed initiative active again."""
 
     def list(
         self, *, project_id: str | None = None, include_archived: bool = False
@@ -95,7 +99,13 @@ class Phases(EntityRepository[Phase], Protocol):
     """Phases of initiatives. A phase stays in its initiative (changing `initiative_id`:
     InvalidValue). Its status follows `Phase.transitions` by every path (InvalidTransition),
     and each change records `PhaseStatusChanged`. Deleting a phase removes its
-    dependencies (both ways), its tasks (with theirs) and its review comments."""
+    dependencies (both ways), its tasks (with theirs) and its review comments.
+
+    The status follows the tasks (001's review flow, written by the tasks' repository, in
+    the same transaction): when the last open task of an in_progress phase completes, the
+    phase goes to pending_review (its initiative is `review_per_phase`) or completed
+    (`yolo`); a task reopened in a pending_review or completed phase puts the phase back
+    in progress. Its initiative follows the phase in turn (see `Initiatives`)."""
 
     def find_by_initiative(self, initiative_id: str) -> builtins.list[Phase]:
         """The initiative's phases, oldest first."""
@@ -142,7 +152,8 @@ class Tasks(EntityRepository[Task], Protocol):
     - Status follows `Task.transitions` (InvalidTransition). `started_at` is stamped when
       the task first goes in progress, `completed_at` when it completes (cleared when it is
       reopened); leaving `blocked` clears `blocked_by`. Events: `TaskStarted`,
-      `TaskCompleted`, `TaskReopened`.
+      `TaskCompleted`, `TaskReopened`. The task's phase, and its initiative, follow a
+      completed or reopened task (see `Phases`).
     - Deleting a task removes its subtasks and dependencies (both ways) and clears the
       `task_id` of agents and conversations pointing at it.
     """

@@ -1,5 +1,5 @@
-"""Planning rules that span aggregates: who holds a task, a phase following its tasks, and
-accepting a proposal."""
+"""Planning rules that span aggregates: who holds a task, completing a task (its phase and
+initiative follow it in the repositories), and accepting a proposal."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ from agentkeel.domain.planning import (
     ChangedEntity,
     ChangeSet,
     ChangeSetEntry,
-    ExecutionMode,
     Page,
     Phase,
-    PhaseStatus,
     Proposal,
     ProposalStatus,
     ProposalTarget,
@@ -286,19 +284,10 @@ def release_task(uow: UnitOfWork, task_id: str) -> Task:
 
 
 def complete_task(uow: UnitOfWork, task_id: str, summary: str | None = None) -> Task:
-    """Complete the task with its summary (`tasks.complete`); when it was the last open
-    task of an in-progress phase, the phase follows (001's review flow): `pending_review`
-    if its initiative reviews each phase, else `completed`. Raises NotFound,
-    InvalidTransition."""
-    task = uow.tasks.complete(task_id, summary)
-    if task.phase_id is None:
-        return task
-    phase = uow.phases.get(task.phase_id)
-    if phase.status is not PhaseStatus.IN_PROGRESS:
-        return task
-    if any(t.status is not TaskStatus.COMPLETED for t in uow.tasks.find_by_phase(phase.id)):
-        return task
-    initiative = uow.initiatives.get(phase.initiative_id)
-    reviewed = initiative.execution_mode is ExecutionMode.REVIEW_PER_PHASE
-    uow.phases.move_to(phase.id, PhaseStatus.PENDING_REVIEW if reviewed else PhaseStatus.COMPLETED)
-    return task
+    """Complete the task with its summary (`tasks.complete`). Its phase and initiative
+    follow it in the repositories, on every path that completes or reopens a task or a
+    phase (001's review flow, see `TaskRepository` and `PhaseRepository`): the last open
+    task of an in-progress phase moves the phase to `pending_review` if its initiative
+    reviews each phase, else to `completed`; the last phase of an active initiative to
+    complete moves the initiative the same way. Raises NotFound, InvalidTransition."""
+    return uow.tasks.complete(task_id, summary)

@@ -256,6 +256,7 @@ class TableRepository(Generic[E]):
             if (refusal := plan.refusal()) is not None:
                 raise refusal
             self._uncount(plan.removed)
+            self._clear_doubly_linked(plan.cleared)
             self._store.delete(self._table, [Eq("id", key)])
             removed = plan.counts()
             self._audit_deletion(entity, removed)
@@ -264,6 +265,22 @@ class TableRepository(Generic[E]):
 
     def count(self) -> int:
         return self._store.count(self._table)
+
+    def _clear_doubly_linked(self, cleared: dict[tuple[str, str], set[str]]) -> None:
+        """Clear, before a delete, the references of a surviving row that points at two or
+        more of the rows it removes (an agent holding a task of the initiative deleted, and
+        the initiative): the foreign keys' SET NULL would clear them one at a time, and
+        PostgreSQL checks a row's other keys when one SET NULL updates a row inserted in the
+        same transaction, finding the other still pointing at a row the delete removed.
+        Rows with one such reference are left to the foreign key (no extra statement)."""
+        columns: dict[tuple[str, str], list[str]] = {}
+        for (table, column), keys in cleared.items():
+            for key in keys:
+                columns.setdefault((table, key), []).append(column)
+        for (table, key), names in sorted(columns.items()):
+            if len(names) > 1:
+                values = dict.fromkeys(sorted(names))
+                self._store.update(metadata.tables[table], [Eq("id", key)], values)
 
     # -- what an aggregate adds: its own rules and events, on every path --------------------
 

@@ -50,6 +50,7 @@ from agentkeel.domain.planning import (
     Errand,
     ErrandStatus,
     ErrandWithAlias,
+    ExecutionMode,
     Initiative,
     InitiativeRepositoryLink,
     InitiativeStatus,
@@ -179,6 +180,9 @@ def _changed(entity: Entity, stored: Row | None, column: str) -> bool:
     return stored is None or stored[column] != getattr(entity, column)
 
 
+_P = PhaseStatus
+
+
 class PhaseRepository(TableRepository[Phase]):
     entity = Phase
 
@@ -206,6 +210,34 @@ class PhaseRepository(TableRepository[Phase]):
             self._record(
                 PhaseStatusChanged(phase.id, phase.initiative_id, stored["status"], phase.status)
             )
+            self._initiative_follows(phase, stored["status"])
+
+    def _initiative_follows(self, phase: Phase, was: str) -> None:
+        """001's review flow, one level up: when the last phase of an active initiative
+        completes, the initiative goes to pending_review (review_per_phase) or completed
+        (yolo); when a phase of a pending_review or completed initiative leaves completed
+        (reopened), the initiative is active again."""
+        if phase.status is not _P.COMPLETED and was != _P.COMPLETED:
+            return  # nothing for the initiative (and no read)
+        initiatives = InitiativeRepository(self._state)
+        initiative = initiatives.get(phase.initiative_id)
+        if phase.status is PhaseStatus.COMPLETED:
+            if initiative.status is not InitiativeStatus.ACTIVE:
+                return
+            unfinished: builtins.list[Where] = [
+                Eq("initiative_id", phase.initiative_id),
+                Ne("status", _P.COMPLETED.value),
+            ]
+            if self._store.select(self._table, unfinished, limit=1):
+                return
+            reviewed = initiative.execution_mode is ExecutionMode.REVIEW_PER_PHASE
+            initiative.status = (
+                InitiativeStatus.PENDING_REVIEW if reviewed else InitiativeStatus.COMPLETED
+            )
+            initiatives.update(initiative)
+        elif was == _P.COMPLETED and initiative.status is not InitiativeStatus.ACTIVE:
+            initiative.status = InitiativeStatus.ACTIVE
+            initiatives.update(initiative)
 
 
 class DependencyRepository(TableRepository[D]):
@@ -612,6 +644,32 @@ class TaskRepository(TableRepository[Task]):
                 pass
             case _:
                 assert_never(task.status)
+        if task.phase_id is not None:
+            self._phase_follows(task.phase_id, task.status, stored["status"])
+
+    def _phase_follows(self, phase_id: str, status: TaskStatus, was: str) -> None:
+        """001's review flow: when the last open task of an in-progress phase completes,
+        the phase goes to pending_review (its initiative reviews each phase) or completed
+        (yolo); when a task of a pending_review or completed phase is reopened, the phase
+        is in progress again. The phase's initiative follows the phase in turn."""
+        if status is not _T.COMPLETED and was != _T.COMPLETED:
+            return  # started, blocked, crashed: nothing for the phase (and no read)
+        phases = PhaseRepository(self._state)
+        phase = phases.get(phase_id)
+        if status is _T.COMPLETED:
+            if phase.status is not _P.IN_PROGRESS:
+                return
+            unfinished: builtins.list[Where] = [
+                Eq("phase_id", phase_id),
+                Ne("status", _T.COMPLETED.value),
+            ]
+            if self._store.select(self._table, unfinished, limit=1):
+                return
+            initiative = InitiativeRepository(self._state).get(phase.initiative_id)
+            reviewed = initiative.execution_mode is ExecutionMode.REVIEW_PER_PHASE
+            phases.move_to(phase_id, _P.PENDING_REVIEW if reviewed else _P.COMPLETED)
+        elif was == _T.COMPLETED and phase.status in (_P.PENDING_REVIEW, _P.COMPLETED):
+            phases.move_to(phase_id, _P.IN_PROGRESS)
 
 
 class PageRepository(TableRepository[Page]):
