@@ -8,9 +8,9 @@ and written to; change sets reverted) and asserts after each step that all backe
 same result or error and hold the same rows, ids included: each step runs under the same
 id numbering on every backend (`AgreementMachine`), so the ids the library draws (an
 accepted proposal's new page, phase or task and its change set, chat messages, audit
-entries) are the same everywhere. Proposals to create a page, phase or task are accepted too, and what they create
-joins the plan. A revert is checked against the change set's own before-states right after
-it runs. Invariants: no pending proposal and no active chat
+entries) are the same everywhere. Proposals to create a page, phase or task are accepted
+too, and what they create joins the plan. A revert is checked against the change set's own
+before-states right after it runs. Invariants: no pending proposal and no active chat
 session names a page, phase or task that is gone; at most one active session per target.
 """
 
