@@ -15,7 +15,7 @@ from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, multiple, run_state_machine_as_test
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
@@ -171,6 +171,21 @@ class AgreementMachine(RuleBasedStateMachine):
             with numbered_ids(step), db.unit_of_work() as uow:
                 outcomes[name] = outcome_of(and_commit, uow)
         return assert_agree(outcomes)
+
+    def created(self, build: Callable[[], Any], add: Callable[[UnitOfWork, Any], Any]) -> Any:
+        """Build one entity (the same id for every backend) and add it everywhere: its id
+        for a bundle, or nothing when the domain or the backends refuse it."""
+        try:
+            entity = build()
+        except DomainError:
+            return multiple()  # refused by the domain, before any backend is involved
+        return self.made(lambda uow: add(uow, entity))
+
+    def made(self, operation: Callable[[UnitOfWork], Any]) -> Any:
+        """Run an operation that stores one entity everywhere: its id for a bundle, or
+        nothing when it is refused."""
+        outcome = self.run(operation)
+        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
 
 def check_agreement(

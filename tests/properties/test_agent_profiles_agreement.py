@@ -10,7 +10,6 @@ error, and that their whole contents are equal. Invariants check what must hold 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,10 +20,8 @@ from hypothesis.stateful import (
     Bundle,
     consumes,
     invariant,
-    multiple,
     rule,
 )
-from pydantic import BaseModel
 
 from agentkeel.domain.agents import (
     AgentProfile,
@@ -33,7 +30,6 @@ from agentkeel.domain.agents import (
     ProfileType,
 )
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
@@ -66,18 +62,6 @@ class AgentProfilesAgreement(AgreementMachine):
     skills = Bundle("skills")
 
     # -- running one operation everywhere ---------------------------------------------------
-
-    def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
-        """Build one entity (the same id for every backend) and add it everywhere."""
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()  # refused by the domain, before any backend is involved
-        return self.made(lambda uow: add(uow, entity))
-
-    def made(self, operation: Callable[[UnitOfWork], BaseModel]) -> Any:
-        outcome = self.run(operation)
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     # -- projects ---------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ termination stamp exactly on stopped and crashed agents, counters never negative
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,15 +21,12 @@ from hypothesis.stateful import (
     Bundle,
     consumes,
     invariant,
-    multiple,
     rule,
 )
-from pydantic import BaseModel
 
 from agentkeel.domain.agents import Account, Agent, AgentProfile, AgentStatus
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import DomainError
 from agentkeel.ports.unit_of_work import UnitOfWork
 from tests.properties.harness import (
     AgreementMachine,
@@ -51,14 +47,6 @@ class AgentsAgreement(AgreementMachine):
     profiles = Bundle("profiles")
     agents = Bundle("agents")
     accounts = Bundle("accounts")
-
-    def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()
-        outcome = self.run(lambda uow: add(uow, entity))
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     # -- profiles and accounts ----------------------------------------------------------------
 

@@ -24,7 +24,6 @@ from hypothesis.stateful import (
     multiple,
     rule,
 )
-from pydantic import BaseModel
 
 from agentkeel.database import Database
 from agentkeel.domain.backlog import (
@@ -35,7 +34,6 @@ from agentkeel.domain.backlog import (
     SubFeature,
 )
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import DomainError
 from agentkeel.domain.planning import Initiative, Task, TaskDependency, TaskStatus
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
@@ -91,14 +89,6 @@ class BacklogAgreement(AgreementMachine):
                 uow.projects.add(Project(id=project, name=project))
 
         self.run(setup)
-
-    def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()
-        outcome = self.run(lambda uow: add(uow, entity))
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     # -- the backlog ------------------------------------------------------------------------
 

@@ -29,7 +29,6 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from pydantic import BaseModel
 
 from agentkeel.database import Database
 from agentkeel.domain.agents import (
@@ -43,7 +42,6 @@ from agentkeel.domain.agents import (
     SessionType,
 )
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
@@ -86,19 +84,6 @@ class ConversationsAgreement(AgreementMachine):
     sessions = Bundle("sessions")
 
     # -- running one operation everywhere ---------------------------------------------------
-
-    def made(self, operation: Callable[[UnitOfWork], BaseModel]) -> Any:
-        """Run an operation that stores one entity; its id for the bundle, or nothing."""
-        outcome = self.run(operation)
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
-
-    def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
-        """Build one entity (the same id for every backend) and add it everywhere."""
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()  # refused by the domain, before any backend is involved
-        return self.made(lambda uow: add(uow, entity))
 
     # -- projects and agents ----------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,12 @@ from hypothesis.stateful import (
     Bundle,
     consumes,
     invariant,
-    multiple,
     rule,
 )
 
 from agentkeel.domain.agents import Agent, Metric, MetricType
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import Project
-from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import workspace
 from tests.properties.harness import (
     AgreementMachine,
@@ -54,14 +51,6 @@ PERCENTILES = st.lists(st.sampled_from([0, 1, 33.3, 50, 90, 99, 100]), min_size=
 class LogsAndMetricsAgreement(AgreementMachine):
     projects = Bundle("projects")
     agents = Bundle("agents")
-
-    def created(self, build: Callable[[], Any], add: Callable[[UnitOfWork, Any], Any]) -> Any:
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()
-        outcome = self.run(lambda uow: add(uow, entity))
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     # -- projects and agents ------------------------------------------------------------------
 

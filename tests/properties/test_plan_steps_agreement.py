@@ -29,7 +29,6 @@ from hypothesis.stateful import (
 
 from agentkeel.database import Database
 from agentkeel.domain.agents import AgentProfile, ProfileType
-from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workflows import (
     ImplementationPlan,
     ImplementationPlanStep,
@@ -99,14 +98,6 @@ class PlanStepsAgreement(AgreementMachine):
                 )
 
         self.run(setup)
-
-    def created(self, build: Callable[[], Any], add: Callable[[UnitOfWork, Any], Any]) -> Any:
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()
-        outcome = self.run(lambda uow: add(uow, entity))
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     def memory_steps(self, plan: str) -> list[str]:
         with self.dbs["memory"].unit_of_work(read_only=True) as uow:

@@ -21,14 +21,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     invariant,
-    multiple,
     rule,
 )
-from pydantic import BaseModel
 
 from agentkeel.database import Database
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import DomainError
 from agentkeel.domain.planning import (
     Initiative,
     Phase,
@@ -114,14 +111,6 @@ class PlanningGraphAgreement(AgreementMachine):
                 uow.initiatives.add(Initiative(id=initiative, project_id=project, name="i"))
 
         self.run(setup)
-
-    def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()
-        outcome = self.run(lambda uow: add(uow, entity))
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     # -- phases -----------------------------------------------------------------------------
 

@@ -102,7 +102,7 @@ class PlanningReviewAgreement(AgreementMachine):
     task_creates = Bundle("task_creates")
     sessions = Bundle("sessions")
 
-    def created(self, build: Callable[[], Entity], kind: ChangedEntity) -> Any:
+    def recorded(self, build: Callable[[], Entity], kind: ChangedEntity) -> Any:
         """Create an entity everywhere and record it as a change set of its own."""
         try:
             entity = build()
@@ -134,18 +134,20 @@ class PlanningReviewAgreement(AgreementMachine):
 
     @rule(target=pages, title=TITLES, parent=st.one_of(st.none(), pages))
     def create_page(self, title: str, parent: str | None) -> Any:
-        return self.created(
+        return self.recorded(
             lambda: Page(initiative_id=INITIATIVE, parent_page_id=parent, title=title),
             ChangedEntity.PAGE,
         )
 
     @rule(target=phases, name=TITLES)
     def create_phase(self, name: str) -> Any:
-        return self.created(lambda: Phase(initiative_id=INITIATIVE, name=name), ChangedEntity.PHASE)
+        return self.recorded(
+            lambda: Phase(initiative_id=INITIATIVE, name=name), ChangedEntity.PHASE
+        )
 
     @rule(target=tasks, name=TITLES, phase=st.one_of(st.none(), phases))
     def create_task(self, name: str, phase: str | None) -> Any:
-        return self.created(
+        return self.recorded(
             lambda: Task(project_id=PROJECT, initiative_id=INITIATIVE, phase_id=phase, name=name),
             ChangedEntity.TASK,
         )

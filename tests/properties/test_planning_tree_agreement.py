@@ -12,7 +12,6 @@ orphans.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,11 +24,9 @@ from hypothesis.stateful import (
     multiple,
     rule,
 )
-from pydantic import BaseModel
 
 from agentkeel.domain.agents import Agent
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import DomainError
 from agentkeel.domain.planning import (
     Errand,
     ErrandStatus,
@@ -60,14 +57,6 @@ class PlanningTreeAgreement(AgreementMachine):
     initiatives = Bundle("initiatives")
     pages = Bundle("pages")
     errands = Bundle("errands")
-
-    def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()
-        outcome = self.run(lambda uow: add(uow, entity))
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     # -- the workspace and agents they hang from -------------------------------------------
 

@@ -23,12 +23,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     invariant,
-    multiple,
     rule,
 )
 
 from agentkeel.database import Database
-from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workflows import (
     PauseBehavior,
     StepType,
@@ -117,14 +115,6 @@ class WorkflowsAgreement(AgreementMachine):
 
         outcome = self.run(setup)
         assert outcome[0] == "ok", outcome
-
-    def created(self, build: Callable[[], Any], add: Callable[[UnitOfWork, Any], Any]) -> Any:
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()
-        outcome = self.run(lambda uow: add(uow, entity))
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     # -- workflows --------------------------------------------------------------------------
 

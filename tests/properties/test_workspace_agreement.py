@@ -10,7 +10,6 @@ usage counts never negative.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,14 +20,11 @@ from hypothesis.stateful import (
     Bundle,
     consumes,
     invariant,
-    multiple,
     rule,
 )
-from pydantic import BaseModel
 
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import (
     DEFAULT_SETTINGS,
     Project,
@@ -76,17 +72,6 @@ class WorkspaceAgreement(AgreementMachine):
     repositories = Bundle("repositories")
     worktrees = Bundle("worktrees")
     templates = Bundle("templates")
-
-    # -- running one operation everywhere ---------------------------------------------------
-
-    def created(self, build: Callable[[], E], add: Callable[[UnitOfWork, E], BaseModel]) -> Any:
-        """Build one entity (the same id for every backend) and add it everywhere."""
-        try:
-            entity = build()
-        except DomainError:
-            return multiple()  # refused by the domain, before any backend is involved
-        outcome = self.run(lambda uow: add(uow, entity))
-        return outcome[1]["id"] if outcome[0] == "ok" else multiple()
 
     # -- projects ---------------------------------------------------------------------------
 
