@@ -117,6 +117,14 @@ class Entity(SQLModel):
             raise _too_deep(type(self), name) from None
 
     @classmethod
+    def required_value(cls, field: str, value: Any) -> Any:
+        """`query_value` for an argument that must be given: None is an InvalidValue
+        naming the field ("is required")."""
+        if value is None:
+            raise InvalidValue(cls.label(), field, None, "is required")
+        return cls.query_value(field, value)
+
+    @classmethod
     def query_value(cls, field: str, value: Any) -> Any:
         """`value` as `field` would hold it, to compare with stored values: names normalised,
         enums as their text, datetimes in UTC. None stays None.

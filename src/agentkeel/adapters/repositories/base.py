@@ -88,7 +88,14 @@ def _query_term(entity: type[Entity], term: Where) -> Where:
     `NoneRelated` or `RefersTo` as the related table's entity holds them."""
     held = entity.query_value
     match term:
-        case Eq() | Ne() | Before() | Since():
+        case Eq() | Ne():
+            return replace(term, value=held(term.column, term.value))
+        case Before() | Since():
+            # Nothing is before or since None (SQL would match no row, the fakes could not
+            # compare): the caller forgot the bound.
+            if term.value is None:
+                problem = "must be given: a bound to compare with, not None"
+                raise InvalidValue(entity.label(), term.column, None, problem)
             return replace(term, value=held(term.column, term.value))
         case In():
             return In(term.column, frozenset(held(term.column, v) for v in term.values))

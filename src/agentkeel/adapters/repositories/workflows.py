@@ -453,7 +453,7 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
         return self._select([Eq("workflow_id", workflow_id)], [Asc("step_number")])
 
     def timeout_seconds(self, step_type: StepType) -> int:
-        step_type = self.entity.query_value("step_type", step_type)
+        step_type = self.entity.required_value("step_type", step_type)
         value = setting_value(self._store, STEP_TIMEOUT_SETTINGS[StepType(step_type)])
         return int(value)  # type: ignore[arg-type]
 
