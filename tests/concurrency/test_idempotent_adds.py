@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from agentkeel.database import Database
 from agentkeel.domain.planning import Task
+from agentkeel.services import workflows
 from tests import factories
+from tests.contract.workflows import plan_data
 
 
 def test_racing_adds_with_one_key_create_one_task(db: Database) -> None:
@@ -41,3 +43,35 @@ def test_racing_adds_with_one_key_create_one_task(db: Database) -> None:
     assert set(others) == {winner.result()}
     with db.unit_of_work() as uow:
         assert [(t.id, t.name) for t in uow.tasks.list(project.id)] == [(winner.result(), "First")]
+
+
+def test_racing_starts_of_one_plan_under_one_key_start_it_once(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        plan = plan_data.plan(uow)
+        plan_data.plan_step(uow, plan, "Build")
+        uow.implementation_plans.approve(plan.id)
+        uow.commit()
+    started = threading.Event()
+
+    def first() -> str:
+        with db.unit_of_work() as uow:
+            workflow = workflows.start_implementation(uow, plan.id, idempotency_key="start")
+            started.set()
+            time.sleep(0.5)  # the retry asks meanwhile
+            uow.commit()
+            return workflow.id
+
+    def retry() -> str:
+        assert started.wait(10)
+        with db.unit_of_work() as uow:
+            # Without the key this would be a Conflict (the plan is being implemented).
+            workflow = workflows.start_implementation(uow, plan.id, idempotency_key="start")
+            uow.commit()
+            return workflow.id
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a, b = pool.submit(first), pool.submit(retry)
+        assert a.result() == b.result()
+    with db.unit_of_work() as uow:
+        [workflow] = uow.workflows.find_by_parent(plan.workflow_id)
+        assert len(uow.workflow_steps.find_by_workflow(workflow.id)) == 1

@@ -9,7 +9,9 @@ from agentkeel.domain.errors import InvalidValue, NotFound, ReferenceMissing
 from agentkeel.domain.planning import Task
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.services import backlog, workflows
 from tests import factories
+from tests.contract.workflows import plan_data
 
 
 def test_a_repeated_add_returns_the_first_entity_and_writes_nothing(uow: UnitOfWork) -> None:
@@ -79,3 +81,36 @@ def test_a_key_whose_entity_was_deleted_is_not_reused(uow: UnitOfWork) -> None:
     with pytest.raises(NotFound):
         uow.tasks.add(Task(project_id=project.id, name="Write it"), idempotency_key="req-5")
     assert uow.tasks.count() == 0
+
+
+def test_created_under_names_what_a_key_created(uow: UnitOfWork) -> None:
+    project = factories.project(uow)
+    assert uow.tasks.created_under("req-6") is None
+    task = uow.tasks.add(Task(project_id=project.id, name="Write it"), idempotency_key="req-6")
+    found = uow.tasks.created_under("req-6")
+    assert found is not None and found.id == task.id
+    with pytest.raises(InvalidValue, match="already used to create task"):
+        uow.projects.created_under("req-6")
+    with pytest.raises(InvalidValue):
+        uow.tasks.created_under("not a key")
+
+
+def test_starting_an_implementation_twice_under_one_key_starts_it_once(uow: UnitOfWork) -> None:
+    plan = plan_data.plan(uow)
+    plan_data.plan_step(uow, plan, "Model")
+    plan_data.plan_step(uow, plan, "Build")
+    uow.implementation_plans.approve(plan.id)
+    first = workflows.start_implementation(uow, plan.id, idempotency_key="start-1")
+    again = workflows.start_implementation(uow, plan.id, idempotency_key="start-1")
+    assert again.id == first.id
+    assert [s.title for s in uow.workflow_steps.find_by_workflow(first.id)] == ["Model", "Build"]
+    assert len(uow.workflows.find_by_parent(plan.workflow_id)) == 1
+
+
+def test_a_checkpoint_under_one_key_is_taken_once(uow: UnitOfWork) -> None:
+    project = factories.project(uow)
+    first = backlog.create_checkpoint(uow, project.id, "before", idempotency_key="cp-1")
+    factories.task(uow, project)
+    again = backlog.create_checkpoint(uow, project.id, "before", idempotency_key="cp-1")
+    assert again.id == first.id and again.state == first.state
+    assert [c.id for c in uow.checkpoints.list(project.id)] == [first.id]

@@ -781,6 +781,10 @@ CALLS: dict[str, Call | Built] = {
     "tasks.record_crash(limit)": lambda uow, x: crash_with_limit(uow, x),
     "tasks.retry": lambda uow, x: uow.tasks.retry(x),
     "tasks.record_qa_iteration": lambda uow, x: uow.tasks.record_qa_iteration(x),
+    "tasks.created_under": lambda uow, x: uow.tasks.created_under(x),
+    "tasks.add(idempotency_key)": lambda uow, x: uow.tasks.add(
+        Task(id="keyed-task", project_id=Known.project, name="k"), idempotency_key=x
+    ),
     "tasks.claim_next_ready(agent_id)": lambda uow, x: uow.tasks.claim_next_ready(
         x, LEASE, project_id=Known.project
     ),
@@ -907,6 +911,9 @@ CALLS: dict[str, Call | Built] = {
     ),
     "create_checkpoint(name)": lambda uow, x: content_of(
         backlog.create_checkpoint(uow, Known.project, x)
+    ),
+    "create_checkpoint(idempotency_key)": lambda uow, x: content_of(
+        backlog.create_checkpoint(uow, Known.project, idempotency_key=x)
     ),
     "create_checkpoint(git_commit)": lambda uow, x: content_of(
         backlog.create_checkpoint(uow, Known.project, git_commit=x)
@@ -1169,6 +1176,9 @@ CALLS.update(
             uow.implementation_plan_step_files.find_by_plan_step(x)
         ),
         "start_implementation": lambda uow, x: workflows.start_implementation(uow, x),
+        "start_implementation(idempotency_key)": lambda uow, x: workflows.start_implementation(
+            uow, KnownPlan.approved_plan, idempotency_key=x
+        ),
     }
 )
 

@@ -144,9 +144,15 @@ class Checkpoints(Protocol):
     checked to be a snapshot of the checkpoint's own project (InvalidValue naming `state`),
     so any stored checkpoint can be restored."""
 
-    def add(self, checkpoint: Checkpoint) -> Checkpoint:
-        """Store a checkpoint, `created_at` stamped. Raises InvalidValue (e.g. a `state`
-        that is no snapshot of its project), ReferenceMissing, AlreadyExists."""
+    def add(self, checkpoint: Checkpoint, *, idempotency_key: str | None = None) -> Checkpoint:
+        """Store a checkpoint, `created_at` stamped; at most once per `idempotency_key`
+        (see `EntityRepository.add`). Raises InvalidValue (e.g. a `state` that is no
+        snapshot of its project), ReferenceMissing, AlreadyExists."""
+        ...
+
+    def created_under(self, key: str) -> Checkpoint | None:
+        """The checkpoint an `add` with idempotency key `key` created, or None (see
+        `EntityRepository.created_under`)."""
         ...
 
     def get(self, key: str) -> Checkpoint:

@@ -27,6 +27,14 @@ class EntityRepository(Protocol[E]):
         """
         ...
 
+    def created_under(self, key: str) -> E | None:
+        """The entity an `add` with idempotency key `key` created, as it is now, or None if
+        the key is unused. A command that does more than one add (a service) asks first,
+        so a repeat returns the first result before doing anything; a concurrent unit of
+        work holding the key is waited for. Raises InvalidValue (a malformed key, or one
+        used for another kind of entity), NotFound (the key's entity was deleted since)."""
+        ...
+
     def get(self, key: str) -> E:
         """The entity with this id, archived or not. Raises NotFound."""
         ...

@@ -85,7 +85,9 @@ def step_type_of(step: ImplementationPlanStep) -> StepType:
     return StepType.IMPLEMENTATION
 
 
-def start_implementation(uow: UnitOfWork, plan_id: str) -> Workflow:
+def start_implementation(
+    uow: UnitOfWork, plan_id: str, *, idempotency_key: str | None = None
+) -> Workflow:
     """Make an approved plan the steps of a new implementation workflow, in one call.
 
     The workflow is of the planning workflow's project, its child (`parent_workflow_id`),
@@ -96,12 +98,19 @@ def start_implementation(uow: UnitOfWork, plan_id: str) -> Workflow:
     description followed by the step's files, one `- <action> <path>: <description>` line
     each.
 
+    With an `idempotency_key`, a repeated call (a retry, also a racing one) returns the
+    workflow the first call started, as it is now, and does nothing else.
+
     Raises NotFound (the plan); Conflict if the plan is not approved, or an implementation
     workflow started from it is not cancelled (two units of work starting one plan take
     turns: the second gets the Conflict); the workflow's and steps' own rules' errors. Every
     check of the plan comes before the first write; if a later write is refused, roll the
     unit of work back.
     """
+    if idempotency_key is not None:
+        first = uow.workflows.created_under(idempotency_key)
+        if first is not None:
+            return first
     plan = uow.implementation_plans.claim_for_implementation(plan_id)
     planning = uow.workflows.get(plan.workflow_id)
     plan_steps = uow.implementation_plan_steps.find_by_plan(plan.id)
@@ -113,7 +122,8 @@ def start_implementation(uow: UnitOfWork, plan_id: str) -> Workflow:
             feature_name=planning.feature_name,
             feature_request=planning.feature_request,
             pause_behavior=planning.pause_behavior,
-        )
+        ),
+        idempotency_key=idempotency_key,
     )
     for plan_step in plan_steps:
         uow.workflow_steps.add(
