@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from agentkeel.database import Database
+from agentkeel.domain.agents import Agent
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.events import DomainEvent
+from agentkeel.domain.planning import Initiative, Task
 from agentkeel.domain.workspace import (
     Project,
     ProjectMode,
@@ -18,7 +21,7 @@ from agentkeel.domain.workspace import (
     Worktree,
     WorktreeStatus,
 )
-from agentkeel.services import audit, workspace
+from agentkeel.services import audit, planning, workspace
 
 
 def say(text: str) -> None:
@@ -137,7 +140,43 @@ def run_demo(path: str) -> None:
         say(f"usage_count = {uow.templates.get(crud.id).usage_count}")
         uow.commit()
 
-    print("\n6. Archiving hides a project from listings; a hard delete is audited")
+    print("\n6. Tasks wait for their dependencies; agents claim the ready ones, one each")
+    with db.unit_of_work() as uow:
+        sign_in = uow.initiatives.add(Initiative(project_id=keel.id, name="Sign-in"))
+        design, build = (
+            uow.tasks.add(
+                Task(project_id=keel.id, initiative_id=sign_in.id, name=name, order_index=n)
+            )
+            for n, name in enumerate(["Design the schema", "Build the endpoints"])
+        )
+        uow.task_dependencies.create(build.id, design.id)
+        refused(
+            "making the design wait for the build (a cycle)",
+            lambda: uow.task_dependencies.create(design.id, build.id),
+        )
+        ready = uow.tasks.ready_tasks(initiative_id=sign_in.id)
+        say(f"ready: {[task.name for task in ready]}")
+        coder, tester = uow.agents.add(Agent()), uow.agents.add(Agent())  # aliases generated
+        lease = timedelta(minutes=5)
+        claimed = planning.claim_next_ready_task(
+            uow, coder.id, initiative_id=sign_in.id, lease=lease
+        )
+        assert claimed is not None
+        say(f"{coder.name} claims {claimed.name!r}, leased until {claimed.claimed_until:%H:%M}")
+        if planning.claim_next_ready_task(uow, tester.id, initiative_id=sign_in.id) is None:
+            say(f"{tester.name} finds nothing to claim: the build waits for the design")
+        uow.tasks.complete(design.id, "users(id, email), sessions(user_id, expires_at)")
+        after = planning.claim_next_ready_task(uow, tester.id, initiative_id=sign_in.id)
+        assert after is not None
+        context = [task.summary for task in uow.tasks.dependency_context(after.id)]
+        say(f"then {tester.name} claims {after.name!r}, with its context: {context}")
+        uow.commit()
+    with db.unit_of_work(read_only=True) as uow:
+        logged = uow.event_log.read_after(0, 1_000)
+        kinds = sorted({entry.event_type for entry in logged})
+        say(f"the event log holds every committed event: {len(logged)} so far, of {kinds}")
+
+    print("\n7. Archiving hides a project from listings; a hard delete is audited")
     with db.unit_of_work() as uow:
         old = uow.projects.add(Project(name="Old experiment"))
         workspace.archive_project(uow, old.id)
