@@ -22,12 +22,15 @@ from agentkeel.adapters.store import (
     Ne,
     NoneRelated,
     NotNull,
+    NotRefersTo,
+    Reaches,
     RefersTo,
     Since,
     Where,
 )
 from agentkeel.domain.audit import AuditEntry, EventCategory
 from agentkeel.domain.errors import InvalidValue
+from agentkeel.domain.planning import Task
 from agentkeel.domain.workspace import Project, Repository
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
@@ -50,6 +53,8 @@ def test_every_kind_of_term_is_covered_here() -> None:
         AnyRelated,
         NoneRelated,
         RefersTo,
+        NotRefersTo,
+        Reaches,
     }
 
 
@@ -124,12 +129,14 @@ def test_related_terms_select_updates_and_deletes_the_same_rows(uow: UnitOfWork)
         (RefersTo("project_id", "projects", (Eq("status", "x"),)), {a_api.id, a_web.id}),
         (RefersTo("project_id", "projects", (IsNull("status"),)), set()),
         (RefersTo("project_id", "projects"), {a_api.id, a_web.id, b_api.id}),
+        (NotRefersTo("project_id", "projects", (Eq("status", "x"),)), {b_api.id}),
+        (NotRefersTo("project_id", "projects"), set()),
     ]
     for term, expected in refers:
         assert {row["id"] for row in store.select(repositories, [term])} == expected, term
         assert store.count(repositories, [term]) == len(expected), term
     for term, expected in [*cases, *refers]:
-        table = repositories if isinstance(term, RefersTo) else projects
+        table = repositories if isinstance(term, RefersTo | NotRefersTo) else projects
         before = store.count(table)
         savepoint = store.atomic()
         with pytest.raises(RuntimeError), savepoint:
@@ -149,3 +156,59 @@ def test_related_terms_take_values_as_the_related_field_holds_them(uow: UnitOfWo
     with pytest.raises(InvalidValue) as caught:
         uow.projects._select([refused])  # type: ignore[attr-defined]
     assert (caught.value.entity, caught.value.field) == ("repository", "name")
+
+
+def test_not_refers_to_matches_a_null_reference(uow: UnitOfWork) -> None:
+    store = store_of(uow)
+    project = factories.project(uow)
+    initiative = factories.initiative(uow, project)
+    phase = factories.phase(uow, initiative)
+    loose = factories.task(uow, project, "loose")
+    phased = factories.task(uow, project, "phased", phase_id=phase.id)
+    tasks = table_of(Task)
+    checks: list[tuple[Where, set[str]]] = [
+        (NotRefersTo("phase_id", "phases", (Eq("status", "pending"),)), {loose.id}),
+        (NotRefersTo("phase_id", "phases", (Eq("status", "blocked"),)), {loose.id, phased.id}),
+        (RefersTo("phase_id", "phases", (Eq("status", "pending"),)), {phased.id}),
+    ]
+    for term, expected in checks:
+        assert {row["id"] for row in store.select(tasks, [term])} == expected, term
+        assert store.count(tasks, [term]) == len(expected), term
+
+
+def test_reaches_follows_edges_through_the_rows_allowed(uow: UnitOfWork) -> None:
+    store = store_of(uow)
+    project = factories.project(uow)
+    names = ["root", "child", "grandchild", "done", "after-done", "apart"]
+    t = {name: factories.task(uow, project, name) for name in names}
+    for waiting, awaited in [
+        ("child", "root"),
+        ("grandchild", "child"),
+        ("done", "root"),
+        ("after-done", "done"),
+    ]:
+        uow.task_dependencies.create(t[waiting].id, t[awaited].id)
+    tasks = table_of(Task)
+    store.update(tasks, [Eq("id", t["root"].id)], {"status": "blocked"})
+    store.update(tasks, [Eq("id", t["done"].id)], {"status": "completed"})
+    edges = ("task_dependencies", "task_id", "depends_on_task_id")
+    blocked = (Eq("status", "blocked"),)
+    unfinished = (Ne("status", "completed"),)
+    everything = {t[n].id for n in names if n != "apart"}
+    cases: list[tuple[Where, set[str]]] = [
+        (Reaches(*edges, blocked, unfinished), {t[n].id for n in ("root", "child", "grandchild")}),
+        (Reaches(*edges, blocked), everything),
+        (Reaches(*edges, (Eq("name", "child"),)), {t["child"].id, t["grandchild"].id}),
+        (Reaches(*edges, (Eq("name", "nobody"),)), set()),
+    ]
+    for term, expected in cases:
+        assert {row["id"] for row in store.select(tasks, [term])} == expected, term
+        assert store.count(tasks, [term]) == len(expected), term
+        assert {row["id"] for row in store.select(tasks, [Eq("project_id", project.id), term])} == (
+            expected
+        )
+        later = uow.clock.now() + timedelta(days=1)
+        assert store.update(tasks, [term], {"claimed_until": later}) == len(expected), term
+        touched = {row["id"] for row in store.select(tasks, [NotNull("claimed_until")])}
+        assert touched == expected, term
+        store.update(tasks, [], {"claimed_until": None})

@@ -780,6 +780,24 @@ CALLS: dict[str, Call | Built] = {
     "tasks.record_crash": lambda uow, x: uow.tasks.record_crash(x),
     "tasks.record_crash(limit)": lambda uow, x: crash_with_limit(uow, x),
     "tasks.retry": lambda uow, x: uow.tasks.retry(x),
+    "tasks.complete(agent_id)": lambda uow, x: uow.tasks.complete(
+        Known.busy_task, "done", agent_id=x
+    ),
+    "tasks.record_crash(agent_id)": lambda uow, x: uow.tasks.record_crash(
+        Known.busy_task, agent_id=x
+    ),
+    "tasks.record_failure(key)": lambda uow, x: uow.tasks.record_failure(x, "gave up"),
+    "tasks.record_failure(reason)": lambda uow, x: uow.tasks.record_failure(Known.busy_task, x),
+    "tasks.record_failure(agent_id)": lambda uow, x: uow.tasks.record_failure(
+        Known.busy_task, "gave up", agent_id=x
+    ),
+    "tasks.needing_attention(project_id)": lambda uow, x: uow.tasks.needing_attention(project_id=x),
+    "tasks.needing_attention(initiative_id)": lambda uow, x: uow.tasks.needing_attention(
+        initiative_id=x
+    ),
+    "tasks.needing_attention(phase_id)": lambda uow, x: uow.tasks.needing_attention(
+        project_id=Known.project, phase_id=x
+    ),
     "tasks.record_qa_iteration": lambda uow, x: uow.tasks.record_qa_iteration(x),
     "tasks.created_under": lambda uow, x: uow.tasks.created_under(x),
     "tasks.add(idempotency_key)": lambda uow, x: uow.tasks.add(
@@ -816,6 +834,17 @@ CALLS: dict[str, Call | Built] = {
     "assign_task(task_id)": lambda uow, x: planning.assign_task(uow, x, Known.agent),
     "assign_task(agent_id)": lambda uow, x: planning.assign_task(uow, Known.task, x),
     "release_task": lambda uow, x: planning.release_task(uow, x),
+    "release_task(agent_id)": lambda uow, x: planning.release_task(
+        uow, Known.busy_task, agent_id=x
+    ),
+    "fail_task(key)": lambda uow, x: planning.fail_task(uow, x, "gave up"),
+    "fail_task(reason)": lambda uow, x: planning.fail_task(uow, Known.busy_task, x),
+    "fail_task(agent_id)": lambda uow, x: planning.fail_task(
+        uow, Known.busy_task, "gave up", agent_id=x
+    ),
+    "complete_task(agent_id)": lambda uow, x: planning.complete_task(
+        uow, Known.busy_task, "done", agent_id=x
+    ),
     "complete_task(key)": lambda uow, x: planning.complete_task(uow, x, "done"),
     "complete_task(summary)": lambda uow, x: planning.complete_task(uow, Known.busy_task, x),
     # -- backlog --------------------------------------------------------------------------------

@@ -4,15 +4,18 @@ A hypothesis state machine builds random phases and tasks (in two initiatives of
 project and one of another), adds and removes dependencies at random (cycles, duplicates,
 self-dependencies and cross-scope pairs included), moves statuses (starts, completions,
 crashes, retries, reopenings, blocks) and deletes phases and tasks, each in its own unit of
-work, on every backend. After each step: the same result or error everywhere, the same
-contents everywhere, every dependency graph acyclic and within its scope, every task
-consistent with its initiative, phase and parent, and `ready_tasks` equal to a brute-force
-reference for every scope.
+work, on every backend. Agents claim tasks with leases, renew them, complete or fail them,
+and let them run out (the clock jumps past the lease), so that later claims take them over
+as crashes. After each step: the same result or error everywhere, the same contents
+everywhere, every dependency graph acyclic and within its scope, every task consistent with
+its initiative, phase and parent, leases only on held in-progress tasks, and
+`ready_tasks` and `needing_attention` equal to brute-force references for every scope.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +28,7 @@ from hypothesis.stateful import (
 )
 
 from agentkeel.database import Database
+from agentkeel.domain.agents import Agent
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.planning import (
     Initiative,
@@ -76,25 +80,72 @@ def acyclic(edges: list[tuple[str, str]]) -> bool:
     return removed == len(nodes)
 
 
+def _in_task_order(tasks: list[Row]) -> list[str]:
+    tasks.sort(key=lambda t: (t["order_index"], t["created_at"], t["id"]))
+    return [t["id"] for t in tasks]
+
+
+def _edges(rows: list[Row], source: str, target: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for edge in rows:
+        found.setdefault(edge[source], []).append(edge[target])
+    return found
+
+
 def ready_reference(contents: dict[str, list[Row]], column: str, value: str) -> list[str]:
-    """Pending tasks of the scope whose every dependency is completed, in task order."""
+    """Pending tasks of the scope whose every dependency is completed, whose phase is
+    neither blocked nor completed and waits for no phase that is not completed."""
     status = {t["id"]: t["status"] for t in contents["tasks"]}
-    waits: dict[str, list[str]] = {}
-    for edge in contents["task_dependencies"]:
-        waits.setdefault(edge["task_id"], []).append(edge["depends_on_task_id"])
-    ready = [
-        t
-        for t in contents["tasks"]
-        if t[column] == value
-        and t["status"] == "pending"
-        and all(status[d] == "completed" for d in waits.get(t["id"], []))
-    ]
-    ready.sort(key=lambda t: (t["order_index"], t["created_at"], t["id"]))
-    return [t["id"] for t in ready]
+    phase_status = {p["id"]: p["status"] for p in contents["phases"]}
+    waits = _edges(contents["task_dependencies"], "task_id", "depends_on_task_id")
+    phase_waits = _edges(contents["phase_dependencies"], "phase_id", "depends_on_phase_id")
+
+    def phase_open(phase: str | None) -> bool:
+        return phase is None or (
+            phase_status[phase] not in ("blocked", "completed")
+            and all(phase_status[d] == "completed" for d in phase_waits.get(phase, []))
+        )
+
+    return _in_task_order(
+        [
+            t
+            for t in contents["tasks"]
+            if t[column] == value
+            and t["status"] == "pending"
+            and all(status[d] == "completed" for d in waits.get(t["id"], []))
+            and phase_open(t["phase_id"])
+        ]
+    )
+
+
+def attention_reference(contents: dict[str, list[Row]], column: str, value: str) -> list[str]:
+    """Blocked tasks of the scope, and unfinished ones that wait for a blocked one through
+    unfinished tasks, by a fixpoint over the dependency edges."""
+    tasks = {t["id"]: t for t in contents["tasks"]}
+    waits = _edges(contents["task_dependencies"], "task_id", "depends_on_task_id")
+    held = {key for key, t in tasks.items() if t["status"] == "blocked"}
+    grew = True
+    while grew:
+        grew = False
+        for key, task in tasks.items():
+            if key in held or task["status"] == "completed":
+                continue
+            if any(d in held for d in waits.get(key, [])):
+                held.add(key)
+                grew = True
+    return _in_task_order([tasks[key] for key in held if tasks[key][column] == value])
 
 
 def ready_in(column: str, value: str) -> Callable[[UnitOfWork], list[Task]]:
     return lambda uow: uow.tasks.ready_tasks(**{column: value})
+
+
+def needing_attention_in(column: str, value: str) -> Callable[[UnitOfWork], list[Task]]:
+    return lambda uow: uow.tasks.needing_attention(**{column: value})
+
+
+AGENTS = ("agent-1", "agent-2", "agent-3")
+LEASE = timedelta(minutes=5)
 
 
 class PlanningGraphAgreement(AgreementMachine):
@@ -109,6 +160,9 @@ class PlanningGraphAgreement(AgreementMachine):
                 uow.projects.add(Project(id=project, name=project))
             for initiative, project in INITIATIVES.items():
                 uow.initiatives.add(Initiative(id=initiative, project_id=project, name="i"))
+            for agent in AGENTS:
+                uow.agents.add(Agent(id=agent, name=agent))
+            uow.settings.set_value("tasks.maxCrashRetries", 2)  # reached within a run
 
         self.run(setup)
 
@@ -199,6 +253,32 @@ class PlanningGraphAgreement(AgreementMachine):
     def retry(self, task: str) -> None:
         self.run(lambda uow: uow.tasks.retry(task))
 
+    # -- workers: claims with leases, takeovers, completions and failures ---------------------
+
+    @rule(agent=st.sampled_from(AGENTS), scope=st.sampled_from(SCOPES))
+    def claim(self, agent: str, scope: tuple[str, str]) -> None:
+        column, value = scope
+        self.run(
+            lambda uow: planning.claim_next_ready_task(uow, agent, lease=LEASE, **{column: value})
+        )
+
+    @rule(task=tasks, agent=st.sampled_from(AGENTS))
+    def renew_lease(self, task: str, agent: str) -> None:
+        self.run(lambda uow: uow.tasks.renew_lease(task, agent, LEASE))
+
+    @rule(task=tasks, agent=st.sampled_from(AGENTS))
+    def complete_held_task(self, task: str, agent: str) -> None:
+        self.run(lambda uow: planning.complete_task(uow, task, "done", agent_id=agent))
+
+    @rule(task=tasks, agent=st.sampled_from([None, *AGENTS]))
+    def fail_task(self, task: str, agent: str | None) -> None:
+        self.run(lambda uow: planning.fail_task(uow, task, "gave up", agent_id=agent))
+
+    @rule()
+    def leases_run_out(self) -> None:
+        for db in self.dbs.values():
+            db.clock.advance(LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+
     @rule(task=tasks, parent=st.one_of(st.none(), tasks))
     def move_under(self, task: str, parent: str | None) -> None:
         def move(uow: UnitOfWork) -> Task:
@@ -252,6 +332,10 @@ class PlanningGraphAgreement(AgreementMachine):
             assert (task["status"] == "completed") == (task["completed_at"] is not None)
             if task["status"] == "in_progress":
                 assert task["started_at"] is not None
+            if task["claimed_until"] is not None:  # a lease: a held task in progress
+                assert task["status"] == "in_progress" and task["assigned_agent_id"]
+            if task["status"] == "blocked":  # by a person or by the crash rule: says why
+                assert task["blocked_by"]
         assert acyclic(
             [(t["id"], t["parent_task_id"]) for t in tasks.values() if t["parent_task_id"]]
         )
@@ -264,6 +348,9 @@ class PlanningGraphAgreement(AgreementMachine):
             outcome = self.run(ready_in(column, value))
             assert outcome[0] == "ok"
             assert [t["id"] for t in outcome[1]] == ready_reference(contents, column, value)
+            outcome = self.run(needing_attention_in(column, value))
+            assert outcome[0] == "ok"
+            assert [t["id"] for t in outcome[1]] == attention_reference(contents, column, value)
 
 
 @on_every_backend

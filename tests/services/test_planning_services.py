@@ -81,11 +81,11 @@ def test_a_phase_follows_its_last_completed_task(
     assert uow.tasks.get(b.id).summary == "b done"
 
 
-def test_a_phase_not_in_progress_does_not_move(uow: UnitOfWork) -> None:
+def test_a_blocked_phase_does_not_move(uow: UnitOfWork) -> None:
     project = factories.project(uow)
-    phase = factories.phase(uow, factories.initiative(uow, project))
+    phase = factories.phase(uow, factories.initiative(uow, project), status=PhaseStatus.BLOCKED)
     task = factories.task(uow, project, phase_id=phase.id, status=TaskStatus.IN_PROGRESS)
     complete_task(uow, task.id)
-    assert uow.phases.get(phase.id).status is PhaseStatus.PENDING
+    assert uow.phases.get(phase.id).status is PhaseStatus.BLOCKED
     loose = factories.task(uow, project, "loose", status=TaskStatus.IN_PROGRESS)
     assert complete_task(uow, loose.id).status is TaskStatus.COMPLETED

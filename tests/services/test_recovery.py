@@ -64,8 +64,10 @@ def test_a_task_past_its_crash_retries_is_left_for_a_person(uow: UnitOfWork) -> 
     done = recover(uow, [])
     assert done.tasks_needing_attention == [task.id]
     stuck = uow.tasks.get(task.id)
-    assert stuck.status is TaskStatus.IN_PROGRESS and stuck.claimed_until is None
-    assert stuck.assigned_agent_id == dead.id
+    assert stuck.status is TaskStatus.BLOCKED and stuck.claimed_until is None
+    assert stuck.blocked_by == "crashed 4 times (tasks.maxCrashRetries is 3)"
+    assert stuck.assigned_agent_id is None and uow.agents.get(dead.id).task_id is None
+    assert uow.tasks.needing_attention(project_id=project.id) == [stuck]
     assert uow.audit_logs.list(event_type="recovery.task_needs_attention")
 
 

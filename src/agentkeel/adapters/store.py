@@ -103,7 +103,45 @@ class RefersTo:
     where: tuple[Where, ...] = ()
 
 
-Where = Eq | Ne | In | IsNull | NotNull | Before | Since | AnyRelated | NoneRelated | RefersTo
+@dataclass(frozen=True)
+class NotRefersTo:
+    """NOT EXISTS: the row of `table` whose id this row holds in `column` does not match
+    `where` (a NULL `column` always matches: it refers to nothing)."""
+
+    column: str
+    table: str
+    where: tuple[Where, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reaches:
+    """This row matches `where`, or reaches a row of its own table that does by following
+    the edges of `table` (an edge leads from the row whose id is in its `source` column to
+    the row whose id is in its `target` column), one or more of them, through rows that
+    all match `through` (this row included, unless it matches `where` itself): e.g. the
+    tasks that wait, directly or not, for a blocked one. One recursive query in SQL."""
+
+    table: str
+    source: str
+    target: str
+    where: tuple[Where, ...]
+    through: tuple[Where, ...] = ()
+
+
+Where = (
+    Eq
+    | Ne
+    | In
+    | IsNull
+    | NotNull
+    | Before
+    | Since
+    | AnyRelated
+    | NoneRelated
+    | RefersTo
+    | NotRefersTo
+    | Reaches
+)
 
 
 def referenced_table(table: Table, via: str) -> Table:

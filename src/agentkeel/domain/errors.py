@@ -157,6 +157,27 @@ class InvalidTransition(DomainError):
         )
 
 
+class LeaseLost(DomainError):
+    """The agent no longer holds the task it writes about: its lease ran out and another
+    claim took the task over (the task's previous holder crashed, as far as the task is
+    concerned), or the task left `in_progress` meanwhile (a person blocked, completed or
+    retried it; recovery crashed the agent). Not a `Conflict`: retrying cannot give the
+    task back. The worker must stop working on it. `holder` is the agent that holds the
+    task now (None: nobody), `status` the task's status now."""
+
+    def __init__(self, task_id: str, agent_id: str, holder: str | None, status: str) -> None:
+        self.entity, self.key = "task", task_id
+        self.agent_id, self.holder, self.status = agent_id, holder, status
+        if holder is not None and holder != agent_id:
+            now = f"agent {shown(holder)} holds it now"
+        else:
+            now = f"it is {status} and nobody holds it" if holder is None else f"it is {status}"
+        super().__init__(
+            f"task {shown(task_id)} is no longer held by agent {shown(agent_id)}: {now}; "
+            "stop working on it (a retry cannot win it back)"
+        )
+
+
 class DependencyCycle(DomainError):
     """Adding this dependency would close a cycle in a dependency graph."""
 

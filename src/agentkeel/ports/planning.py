@@ -151,9 +151,25 @@ class Tasks(EntityRepository[Task], Protocol):
       exceeds `max_iterations`. A violation is InvalidValue naming the field.
     - Status follows `Task.transitions` (InvalidTransition). `started_at` is stamped when
       the task first goes in progress, `completed_at` when it completes (cleared when it is
-      reopened); leaving `blocked` clears `blocked_by`. Events: `TaskStarted`,
-      `TaskCompleted`, `TaskReopened`. The task's phase, and its initiative, follow a
-      completed or reopened task (see `Phases`).
+      reopened); leaving `blocked` clears `blocked_by`; a lease (`claimed_until`) is only
+      an in-progress task's, held by an agent. Events: `TaskStarted`, `TaskCompleted`,
+      `TaskReopened`.
+    - The task's phase follows it both ways (see `Phases`): the first task of a pending,
+      approved, pending_review or completed phase to start moves the phase to
+      in_progress; the last task of an in-progress phase to complete moves it on as its
+      initiative's review flow says; a reopened task reopens a completed or pending_review
+      phase. The phase's initiative follows the phase.
+    - The crash rule: an attempt that ends without completion (its agent crashed, its
+      lease ran out and a claim took the task over, or its agent gave up) adds one to
+      `retry_count`; the task goes back to pending while `retry_count` is within the
+      setting `tasks.maxCrashRetries`, and past it becomes `blocked`, `blocked_by` saying
+      why (e.g. "crashed 4 times (tasks.maxCrashRetries is 3)"), with `TaskNeedsAttention`
+      recorded. Either way nobody holds it any more: its lease, its `assigned_agent_id`
+      and the `task_id` of every agent pointing at it are cleared. A person's `retry`
+      brings it back to pending with the count reset.
+    - A worker's write about the task it holds (`renew_lease`; `complete`,
+      `record_failure` and `record_crash` given its `agent_id`) raises `LeaseLost`, not a
+      `Conflict`, when the agent no longer holds the task: no retry can win it back.
     - Deleting a task removes its subtasks and dependencies (both ways) and clears the
       `task_id` of agents and conversations pointing at it.
     """
@@ -187,9 +203,24 @@ class Tasks(EntityRepository[Task], Protocol):
         initiative_id: str | None = None,
         phase_id: str | None = None,
     ) -> builtins.list[Task]:
-        """Pending tasks of the given scope (every argument given must hold) whose
-        dependencies are all completed, in task order: one query. Raises InvalidValue when
-        no scope is given."""
+        """The ready tasks of the given scope (every argument given must hold), in task
+        order, in one query. A task is ready when it is pending, every task it depends on
+        is completed, every phase its phase depends on is completed, and its phase (if it
+        has one) is neither blocked nor completed. Raises InvalidValue when no scope is
+        given."""
+        ...
+
+    def needing_attention(
+        self,
+        *,
+        project_id: str | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+    ) -> builtins.list[Task]:
+        """The tasks of the scope that cannot run until a person acts, in task order, in
+        one query: every blocked task, and every unfinished task that depends on one,
+        directly or through other unfinished tasks. Raises InvalidValue when no scope is
+        given."""
         ...
 
     def claim_next_ready(
@@ -201,21 +232,22 @@ class Tasks(EntityRepository[Task], Protocol):
         initiative_id: str | None = None,
         phase_id: str | None = None,
     ) -> Task | None:
-        """Hand the agent the next task of the scope, or None if there is none: first an
-        in-progress task whose lease has run out (its worker is presumed dead), else the
-        first ready task (as `ready_tasks` orders them), which starts. The task gets
-        `assigned_agent_id` and a lease `claimed_until` = now + `lease`. Atomic: concurrent
-        claimers never get the same task (SQLite: its one writer; PostgreSQL: FOR UPDATE
-        SKIP LOCKED; the fakes: their lock). The agent's own `task_id` is the service's
-        to write (`services.planning.claim_next_ready_task`). Raises InvalidValue (no
-        scope, a lease that is not a positive timedelta)."""
+        """Hand the agent the next ready task of the scope (as `ready_tasks` orders them),
+        which starts, or None if there is none. The task gets `assigned_agent_id` and a
+        lease `claimed_until` = now + `lease`. First, every in-progress task of the scope
+        whose lease has run out is taken over: its holder crashed as far as the task is
+        concerned, so the crash rule applies to it (`TaskCrashed`; back to pending, where
+        this very claim may hand it out, or blocked past the limit). Atomic: concurrent
+        claimers never get the same task, nor take over the same one (SQLite: its one
+        writer; PostgreSQL: FOR UPDATE SKIP LOCKED; the fakes: their lock). The agent's own
+        `task_id` is the service's to write (`services.planning.claim_next_ready_task`).
+        Raises InvalidValue (no scope, a lease that is not a positive timedelta)."""
         ...
 
     def renew_lease(self, key: str, agent_id: str, lease: timedelta) -> Task:
         """Extend the lease of the agent's claimed task to now + `lease`. Raises NotFound,
-        InvalidValue (a lease that is not a positive timedelta), Conflict when the agent
-        no longer holds the task (its lease ran out and another agent claimed it, or the
-        task left in_progress)."""
+        InvalidValue (a lease that is not a positive timedelta), LeaseLost when the agent
+        no longer holds the task (another claim took it over, or it left in_progress)."""
         ...
 
     def dependency_context(self, key: str) -> builtins.list[Task]:
@@ -228,23 +260,31 @@ class Tasks(EntityRepository[Task], Protocol):
         InvalidTransition."""
         ...
 
-    def complete(self, key: str, summary: str | None = None) -> Task:
-        """Complete an in-progress task and store its summary. Raises NotFound,
-        InvalidTransition."""
+    def complete(
+        self, key: str, summary: str | None = None, *, agent_id: str | None = None
+    ) -> Task:
+        """Complete an in-progress task and store its summary. With `agent_id` (a worker
+        completing its own task), the agent must still hold the task. Raises NotFound,
+        InvalidTransition, LeaseLost."""
         ...
 
-    def record_crash(self, key: str) -> Task:
-        """The agent of an in-progress task crashed. While `retry_count` is below the
-        setting `tasks.maxCrashRetries`, the task goes back to pending with `retry_count`
-        + 1 (`TaskCrashed(retried=True)`); past it, the task is left in progress (its lease
-        cleared, so no claim hands it out again) and `TaskCrashed(retried=False)` and
-        `TaskNeedsAttention` are recorded for a person. Raises NotFound, InvalidValue (not
-        in progress)."""
+    def record_crash(self, key: str, *, agent_id: str | None = None) -> Task:
+        """The agent of an in-progress task crashed: the crash rule applies (see above;
+        `TaskCrashed`, and `TaskNeedsAttention` when it blocks the task). With `agent_id`,
+        only if that agent still holds the task (a crash reported after a takeover must
+        not count twice). Raises NotFound, InvalidValue (not in progress), LeaseLost."""
+        ...
+
+    def record_failure(self, key: str, reason: str, *, agent_id: str | None = None) -> Task:
+        """The agent of an in-progress task gave up, saying why: the crash rule applies, as
+        for a crash (`TaskFailed`, and `TaskNeedsAttention` when it blocks the task). With
+        `agent_id`, only if that agent still holds the task. Raises NotFound, InvalidValue
+        (not in progress, a blank reason), LeaseLost."""
         ...
 
     def retry(self, key: str) -> Task:
-        """A person's retry: back to pending with `retry_count` 0. Raises NotFound,
-        InvalidTransition."""
+        """A person's retry: back to pending with `retry_count` 0 (a blocked task's
+        `blocked_by` is cleared). Raises NotFound, InvalidTransition."""
         ...
 
     def record_qa_iteration(self, key: str) -> Task:

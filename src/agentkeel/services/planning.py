@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar, assert_never
 
-from agentkeel.domain.errors import InvalidTransition, InvalidValue
+from agentkeel.domain.errors import InvalidTransition, InvalidValue, LeaseLost
 from agentkeel.domain.planning import (
     ChangeAction,
     ChangedEntity,
@@ -240,38 +240,44 @@ def claim_next_ready_task(
     phase_id: str | None = None,
     lease: timedelta = DEFAULT_LEASE,
 ) -> Task | None:
-    """Hand the agent the next task of the scope (`tasks.claim_next_ready`: a task whose
-    lease ran out, else the first ready one), or None. Atomic: no two agents get one task.
-    The task goes in progress, held by the agent until `claimed_until` (renew it with
-    `uow.tasks.renew_lease` well before); the agent's `task_id` is written in the same
-    transaction, and the agent whose lease ran out lets go of the task. Records
-    `TaskAssigned`. Raises NotFound (no such agent), InvalidValue (no scope; a lease that is
-    not a positive timedelta; the agent already holds an in-progress task: complete or
-    release it first). Every check comes before the first write."""
+    """A worker's first call: hand the agent the next ready task of the scope
+    (`tasks.claim_next_ready`), or None. Atomic: no two agents get one task. The task goes
+    in progress, held by the agent until `claimed_until`: renew the lease with
+    `uow.tasks.renew_lease` well before it runs out. Tasks of the scope whose lease ran out
+    are taken over first: their holders crashed as far as those tasks go (the crash rule:
+    `retry_count` + 1, `TaskCrashed`, blocked past `tasks.maxCrashRetries`). The agent's
+    `task_id` is written in the same transaction. Records `TaskAssigned`. Raises NotFound
+    (no such agent), InvalidValue (no scope; a lease that is not a positive timedelta; the
+    agent already holds an in-progress task: complete, fail or release it first). Every
+    check comes before the first write."""
     agent = uow.agents.get(agent_id)
     held = None if agent.task_id is None else uow.tasks.find(agent.task_id)
     if held is not None and held.assigned_agent_id == agent.id and held.status is _IN_PROGRESS:
-        problem = f"already holds task {held.id!r}: complete or release it first"
+        problem = f"already holds task {held.id!r}: complete, fail or release it first"
         raise InvalidValue("agent", "task_id", held.id, problem)
     scope = {"project_id": project_id, "initiative_id": initiative_id, "phase_id": phase_id}
     task = uow.tasks.claim_next_ready(agent.id, lease, **scope)
     if task is None:
         return None
-    previous = uow.agents.find_by_task_id(task.id)
-    if previous is not None and previous.id != agent.id:
-        previous.task_id = None  # its lease ran out: it holds the task no more
-        uow.agents.update(previous)
+    agent = uow.agents.get(agent.id)  # a takeover may have cleared its old link
     agent.task_id = task.id
     uow.agents.update(agent)
     uow.record(TaskAssigned(task.id, agent.id))
     return task
 
 
-def release_task(uow: UnitOfWork, task_id: str) -> Task:
+def release_task(uow: UnitOfWork, task_id: str, *, agent_id: str | None = None) -> Task:
     """Nobody holds the task any more: its `assigned_agent_id` and its agent's `task_id`
-    (if it still points at the task) are cleared together. Records `TaskAssigned` with no
-    agent. Raises NotFound."""
+    (if it still points at the task) are cleared together, and so is its lease. The task
+    keeps its status (an in-progress task released by its worker waits for a person or a
+    `tasks.move_to`; a worker that cannot go on should `fail_task` instead). With
+    `agent_id`, only the agent holding the task may release it. Records `TaskAssigned` with
+    no agent. Raises NotFound, LeaseLost."""
     task = uow.tasks.get(task_id)
+    if agent_id is not None and (
+        task.assigned_agent_id != agent_id or task.status is not _IN_PROGRESS
+    ):
+        raise LeaseLost(task.id, agent_id, task.assigned_agent_id, task.status.value)
     if task.assigned_agent_id is not None:
         agent = uow.agents.find(task.assigned_agent_id)
         if agent is not None and agent.task_id == task.id:
@@ -283,11 +289,43 @@ def release_task(uow: UnitOfWork, task_id: str) -> Task:
     return task
 
 
-def complete_task(uow: UnitOfWork, task_id: str, summary: str | None = None) -> Task:
-    """Complete the task with its summary (`tasks.complete`). Its phase and initiative
-    follow it in the repositories, on every path that completes or reopens a task or a
-    phase (001's review flow, see `TaskRepository` and `PhaseRepository`): the last open
-    task of an in-progress phase moves the phase to `pending_review` if its initiative
-    reviews each phase, else to `completed`; the last phase of an active initiative to
-    complete moves the initiative the same way. Raises NotFound, InvalidTransition."""
-    return uow.tasks.complete(task_id, summary)
+def complete_task(
+    uow: UnitOfWork, task_id: str, summary: str | None = None, *, agent_id: str | None = None
+) -> Task:
+    """A worker's call when its agent succeeded: complete the task with its summary
+    (`tasks.complete`), which its dependents read as context. With `agent_id` (the worker's
+    agent), the agent must still hold the task (LeaseLost otherwise: another claim took it
+    over), lets go of it (`agents.task_id` cleared) and counts it (`tasks_completed` + 1).
+    The phase and initiative follow the task in the repositories (001's review flow: the
+    last open task of an in-progress phase moves the phase to `pending_review` if its
+    initiative reviews each phase, else to `completed`; the last phase of an active
+    initiative moves the initiative the same way). Raises NotFound, InvalidTransition,
+    LeaseLost."""
+    task = uow.tasks.complete(task_id, summary, agent_id=agent_id)
+    if agent_id is not None:
+        _let_go(uow, agent_id, task.id)
+        uow.agents.record_task_completed(agent_id)
+    return task
+
+
+def fail_task(uow: UnitOfWork, task_id: str, reason: str, *, agent_id: str | None = None) -> Task:
+    """A worker's call when its agent gave up on the task (an error it cannot get past; a
+    crash is not reported this way: the worker is gone, and its lease running out or
+    recovery says it). The attempt counts against `tasks.maxCrashRetries` as a crash does
+    (`tasks.record_failure`): the task goes back to pending with `retry_count` + 1, or is
+    blocked past the limit, `blocked_by` giving `reason`; nobody holds it any more (both
+    agent links and the lease cleared). Records `TaskFailed` (and `TaskNeedsAttention`
+    when blocked). With `agent_id`, the agent must still hold the task (LeaseLost) and its
+    `tasks_failed` counts one more. Raises NotFound, InvalidValue (not in progress, a
+    blank reason), LeaseLost."""
+    task = uow.tasks.record_failure(task_id, reason, agent_id=agent_id)
+    if agent_id is not None:
+        uow.agents.record_task_failed(agent_id)
+    return task
+
+
+def _let_go(uow: UnitOfWork, agent_id: str, task_id: str) -> None:
+    agent = uow.agents.get(agent_id)
+    if agent.task_id == task_id:
+        agent.task_id = None
+        uow.agents.update(agent)

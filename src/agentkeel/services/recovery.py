@@ -14,7 +14,6 @@ from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.planning import Task, TaskStatus
 from agentkeel.domain.workflows import StepStatus, Workflow, WorkflowStatus, pauses_on_failure
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services.planning import release_task
 
 # Agents in these states have a process that should be alive.
 _LIVE = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
@@ -60,9 +59,9 @@ def recover(uow: UnitOfWork, live_pids: Iterable[int]) -> Recovery:
     - An agent marked running or waiting for input whose `pid` is not in `live_pids` (or
       that has none) becomes crashed, with the reason "process gone at recovery".
     - Its in-progress task follows the crash rule (`tasks.record_crash`): back to pending
-      while retries are left (and released: neither it nor the agent points at the other
-      any more), else left in progress for a person, still showing whose it was; either
-      way the dead agent's lease is gone, so no claim hands the task to the dead.
+      while retries are left, else blocked for a person (`blocked_by` says why); either
+      way it is released (neither it nor the agent points at the other any more) and its
+      lease is gone, so no claim hands the task to the dead.
     - A step left running fails ("the orchestrator stopped while it ran"), and its workflow
       follows as its pause behaviour says: paused for a person, or failed under
       `continuous`. A workflow left running between steps goes the same way.
@@ -82,7 +81,7 @@ def recover(uow: UnitOfWork, live_pids: Iterable[int]) -> Recovery:
         _audit(uow, "agent", crashed.id, "recovery.agent_crashed", agent, crashed)
         task = None if agent.task_id is None else uow.tasks.find(agent.task_id)
         if task is not None and _held_by(task, agent):
-            _crash_task(uow, task, done)
+            _crash_task(uow, task, agent, done)
     running = partial(uow.workflows.list, status=WorkflowStatus.RUNNING, include_archived=True)
     for workflow in _all(running):
         _stop_workflow(uow, workflow, done)
@@ -131,10 +130,9 @@ def _held_by(task: Task, agent: Agent) -> bool:
     return task.status is TaskStatus.IN_PROGRESS and task.assigned_agent_id == agent.id
 
 
-def _crash_task(uow: UnitOfWork, task: Task, done: Recovery) -> None:
-    after = uow.tasks.record_crash(task.id)
+def _crash_task(uow: UnitOfWork, task: Task, agent: Agent, done: Recovery) -> None:
+    after = uow.tasks.record_crash(task.id, agent_id=agent.id)
     if after.status is TaskStatus.PENDING:
-        after = release_task(uow, after.id)
         done.retried_tasks.append(after.id)
         event = "recovery.task_retried"
     else:

@@ -9,10 +9,11 @@ import pytest
 
 from agentkeel.domain.agents import Conversation
 from agentkeel.domain.errors import InvalidTransition, InvalidValue, NotFound, ReferenceMissing
-from agentkeel.domain.planning import Task, TaskStatus
+from agentkeel.domain.planning import PhaseStatus, Task, TaskStatus
 from agentkeel.domain.planning.events import (
     TaskCompleted,
     TaskCrashed,
+    TaskFailed,
     TaskNeedsAttention,
     TaskReopened,
     TaskStarted,
@@ -259,43 +260,157 @@ def test_ready_tasks_are_pending_with_every_dependency_completed(uow: UnitOfWork
     assert "needs a project, an initiative or a phase" in str(caught.value)
 
 
+def test_a_task_is_ready_only_when_its_phase_is_open_and_its_phase_dependencies_done(
+    uow: UnitOfWork,
+) -> None:
+    project = factories.project(uow)
+    initiative = factories.initiative(uow, project)
+    design, build = factories.phase(uow, initiative, "Design"), factories.phase(uow, initiative)
+    uow.phase_dependencies.create(build.id, design.id)
+    sketch = factories.task(uow, project, "sketch", order_index=1, phase_id=design.id)
+    code = factories.task(uow, project, "code", order_index=2, phase_id=build.id)
+    assert _ids(uow.tasks.ready_tasks(initiative_id=initiative.id)) == ["sketch"]
+    uow.phases.move_to(design.id, PhaseStatus.BLOCKED)
+    assert uow.tasks.ready_tasks(initiative_id=initiative.id) == []
+    agent = factories.agent(uow)
+    assert uow.tasks.claim_next_ready(agent.id, timedelta(minutes=1), phase_id=design.id) is None
+    uow.phases.move_to(design.id, PhaseStatus.IN_PROGRESS)
+    _done(uow, sketch, "sketched")
+    # Design waits for its review: Build still waits for Design.
+    assert uow.phases.get(design.id).status is PhaseStatus.PENDING_REVIEW
+    assert uow.tasks.ready_tasks(initiative_id=initiative.id) == []
+    uow.phases.move_to(design.id, PhaseStatus.COMPLETED)
+    assert _ids(uow.tasks.ready_tasks(initiative_id=initiative.id)) == ["code"]
+    # A pending task left in a completed phase is not ready: the phase's work is done.
+    uow.tasks.move_to(code.id, S.IN_PROGRESS)
+    uow.tasks.complete(code.id)
+    uow.phases.move_to(build.id, PhaseStatus.COMPLETED)
+    late = factories.task(uow, project, "late", phase_id=build.id)
+    assert uow.phases.get(build.id).status is PhaseStatus.IN_PROGRESS  # reopened by it
+    assert _ids(uow.tasks.ready_tasks(phase_id=build.id)) == ["late"]
+    uow.tasks.move_to(late.id, S.BLOCKED, blocked_by="waiting")
+    uow.tasks.move_to(late.id, S.PENDING)
+    uow.phases.update(uow.phases.get(build.id).model_copy(update={"status": "pending_review"}))
+    uow.phases.move_to(build.id, PhaseStatus.COMPLETED)
+    assert uow.tasks.ready_tasks(phase_id=build.id) == []
+
+
+def test_tasks_needing_attention_are_the_blocked_ones_and_all_that_wait_for_them(
+    uow: UnitOfWork,
+) -> None:
+    project, other = factories.project(uow), factories.project(uow, "Other")
+    initiative = factories.initiative(uow, project)
+    names = ["root", "child", "grandchild", "sibling", "done", "after-done", "free"]
+    t = {name: factories.task(uow, project, name, order_index=i) for i, name in enumerate(names)}
+    t["child"] = uow.tasks.update(
+        uow.tasks.get(t["child"].id).model_copy(update={"initiative_id": initiative.id})
+    )
+    for waiting, awaited in [
+        ("child", "root"),
+        ("grandchild", "child"),
+        ("sibling", "root"),
+        ("done", "root"),
+        ("after-done", "done"),
+    ]:
+        uow.task_dependencies.create(t[waiting].id, t[awaited].id)
+    outside = factories.task(uow, other, "outside", status=S.BLOCKED)
+    assert uow.tasks.needing_attention(project_id=project.id) == []
+    # "done" completed while root was still pending; then root is blocked.
+    uow.tasks.move_to(t["done"].id, S.IN_PROGRESS)
+    uow.tasks.complete(t["done"].id)
+    uow.tasks.move_to(t["root"].id, S.BLOCKED, blocked_by="needs the API keys")
+    assert _ids(uow.tasks.needing_attention(project_id=project.id)) == [
+        "root",
+        "child",
+        "grandchild",
+        "sibling",
+    ]
+    assert _ids(uow.tasks.needing_attention(initiative_id=initiative.id)) == ["child"]
+    assert _ids(uow.tasks.needing_attention(project_id=other.id)) == ["outside"]
+    assert outside.status is S.BLOCKED
+    uow.tasks.move_to(t["root"].id, S.PENDING)
+    assert uow.tasks.needing_attention(project_id=project.id) == []
+    with pytest.raises(InvalidValue, match="needs a project, an initiative or a phase"):
+        uow.tasks.needing_attention()
+
+
 # -- crashes, retries, QA iterations ----------------------------------------------------------
 
 
-def test_a_crash_sends_the_task_back_until_the_limit(uow: UnitOfWork) -> None:
+def test_a_crash_sends_the_task_back_until_the_limit_then_blocks_it(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     task = factories.task(uow, project)
+    agent = factories.agent(uow)
     for count in (1, 2, 3):
+        assign_task(uow, task.id, agent.id)
         uow.tasks.move_to(task.id, S.IN_PROGRESS)
         crashed = uow.tasks.record_crash(task.id)
         assert (crashed.status, crashed.retry_count) == (S.PENDING, count)
+        assert crashed.assigned_agent_id is None and uow.agents.get(agent.id).task_id is None
+    assign_task(uow, task.id, agent.id)
     uow.tasks.move_to(task.id, S.IN_PROGRESS)
-    left = uow.tasks.record_crash(task.id)
-    assert (left.status, left.retry_count) == (S.IN_PROGRESS, 3)
+    blocked = uow.tasks.record_crash(task.id)
+    assert (blocked.status, blocked.retry_count) == (S.BLOCKED, 4)
+    assert blocked.blocked_by == "crashed 4 times (tasks.maxCrashRetries is 3)"
+    assert blocked.assigned_agent_id is None and blocked.claimed_until is None
+    assert uow.agents.get(agent.id).task_id is None
     events = [e for e in factories.recorded(uow) if isinstance(e, TaskCrashed)]
-    assert [(e.retry_count, e.retried) for e in events] == [
-        (1, True),
-        (2, True),
-        (3, True),
-        (3, False),
+    assert [(e.retry_count, e.retried, e.agent_id) for e in events] == [
+        (1, True, agent.id),
+        (2, True, agent.id),
+        (3, True, agent.id),
+        (4, False, agent.id),
     ]
     [attention] = [e for e in factories.recorded(uow) if isinstance(e, TaskNeedsAttention)]
-    assert (attention.task_id, attention.project_id, attention.retry_count) == (
-        task.id,
-        project.id,
-        3,
-    )
-    assert "tasks.maxCrashRetries = 3" in attention.reason
+    assert attention == TaskNeedsAttention(task.id, project.id, 4, blocked.blocked_by)
+    assert [t.id for t in uow.tasks.needing_attention(project_id=project.id)] == [task.id]
     retried = uow.tasks.retry(task.id)
-    assert (retried.status, retried.retry_count) == (S.PENDING, 0)
+    assert (retried.status, retried.retry_count, retried.blocked_by) == (S.PENDING, 0, None)
+    assert uow.tasks.needing_attention(project_id=project.id) == []
 
 
 def test_the_crash_limit_is_the_setting(uow: UnitOfWork) -> None:
     uow.settings.set_value("tasks.maxCrashRetries", 0)
     task = factories.task(uow, factories.project(uow), status=S.IN_PROGRESS)
-    assert uow.tasks.record_crash(task.id).status is S.IN_PROGRESS
+    blocked = uow.tasks.record_crash(task.id)
+    assert blocked.status is S.BLOCKED
+    assert blocked.blocked_by == "crashed 1 times (tasks.maxCrashRetries is 0)"
     uow.settings.set_value("tasks.maxCrashRetries", 1)
+    uow.tasks.retry(task.id)
+    uow.tasks.move_to(task.id, S.IN_PROGRESS)
     assert uow.tasks.record_crash(task.id).status is S.PENDING
+
+
+def test_a_failure_counts_as_a_crash_does(uow: UnitOfWork) -> None:
+    uow.settings.set_value("tasks.maxCrashRetries", 1)
+    project = factories.project(uow)
+    task = factories.task(uow, project)
+    agent = factories.agent(uow)
+    uow.tasks.claim_next_ready(agent.id, timedelta(minutes=5), project_id=project.id)
+    failed = uow.tasks.record_failure(task.id, "tests keep failing", agent_id=agent.id)
+    assert (failed.status, failed.retry_count, failed.assigned_agent_id) == (S.PENDING, 1, None)
+    uow.tasks.move_to(task.id, S.IN_PROGRESS)
+    uow.tasks.record_crash(task.id)
+    blocked = uow.tasks.get(task.id)
+    assert (blocked.status, blocked.retry_count) == (S.BLOCKED, 2)
+    uow.tasks.retry(task.id)
+    uow.tasks.move_to(task.id, S.IN_PROGRESS)
+    uow.tasks.record_crash(task.id)
+    uow.tasks.move_to(task.id, S.IN_PROGRESS)
+    blocked = uow.tasks.record_failure(task.id, "it's the \x27; DROP TABLE tasks;-- 🚢 again")
+    assert blocked.blocked_by == (
+        "failed: it's the \x27; DROP TABLE tasks;-- 🚢 again "
+        "(after 2 crashes and failures; tasks.maxCrashRetries is 1)"
+    )
+    failures = [e for e in factories.recorded(uow) if isinstance(e, TaskFailed)]
+    assert [(e.agent_id, e.retry_count, e.retried) for e in failures] == [
+        (agent.id, 1, True),
+        (None, 2, False),
+    ]
+    for reason in ("", "   ", None, 7):
+        with pytest.raises(InvalidValue) as caught:
+            uow.tasks.record_failure(task.id, reason)  # type: ignore[arg-type]
+        assert caught.value.field == "reason"
 
 
 def test_only_a_task_in_progress_can_crash(uow: UnitOfWork) -> None:

@@ -34,8 +34,10 @@ from agentkeel.adapters.store import (
     Ne,
     NoneRelated,
     NotNull,
+    NotRefersTo,
     Order,
     Percentile,
+    Reaches,
     Referenced,
     RefersTo,
     Row,
@@ -237,15 +239,44 @@ def _matches(row: Row, where: Sequence[Where], tables: Tables) -> bool:
                     for related in _referring(tables, term.table, term.column, row["id"])
                 )
                 ok = found if isinstance(term, AnyRelated) else not found
-            case RefersTo():
+            case RefersTo() | NotRefersTo():
                 key = row.get(term.column)
                 target = None if key is None else tables.rows[term.table].get(key)
-                ok = target is not None and _matches(target, term.where, tables)
+                found = target is not None and _matches(target, term.where, tables)
+                ok = found if isinstance(term, RefersTo) else not found
+            case Reaches():
+                ok = _reaches(row, term, tables)
             case _:
                 assert_never(term)
         if not ok:
             return False
     return True
+
+
+def _reaches(row: Row, term: Reaches, tables: Tables) -> bool:
+    """Whether `row` matches `term.where` or reaches a row that does along the edges, every
+    row on the way (`row` included) matching `term.through`: a walk forwards from `row`."""
+    if _matches(row, term.where, tables):
+        return True
+    if not _matches(row, term.through, tables):
+        return False
+    nodes = tables.rows[referenced_table(metadata.tables[term.table], term.target).name]
+    seen = {row["id"]}
+    frontier = [row["id"]]
+    while frontier:
+        following = []
+        for key in frontier:
+            for edge in _referring(tables, term.table, term.source, key):
+                node = nodes.get(edge[term.target])
+                if node is None or node["id"] in seen:
+                    continue
+                seen.add(node["id"])
+                if _matches(node, term.where, tables):
+                    return True
+                if _matches(node, term.through, tables):
+                    following.append(node["id"])
+        frontier = following
+    return False
 
 
 def _null_first(values: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:

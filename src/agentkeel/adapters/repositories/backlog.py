@@ -122,7 +122,7 @@ class FeatureRepository(TableRepository[Feature]):
         self, status: FeatureStatus, *, project_id: str | None = None
     ) -> builtins.list[Feature]:
         filters = self._eq_filters(status=status, project_id=project_id)
-        if not any(term.column == "status" for term in filters):
+        if not any(isinstance(term, Eq) and term.column == "status" for term in filters):
             raise InvalidValue(self._label, "status", status, "must be a feature status")
         return self._select(filters, OLDEST_FIRST)
 
@@ -165,7 +165,7 @@ class SubFeatureRepository(TableRepository[SubFeature]):
         self, status: FeatureStatus, *, feature_id: str | None = None
     ) -> builtins.list[SubFeature]:
         filters = self._eq_filters(status=status, feature_id=feature_id)
-        if not any(term.column == "status" for term in filters):
+        if not any(isinstance(term, Eq) and term.column == "status" for term in filters):
             raise InvalidValue(self._label, "status", status, "must be a feature status")
         return self._select(filters, OLDEST_FIRST)
 

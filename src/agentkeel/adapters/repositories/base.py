@@ -27,7 +27,9 @@ from agentkeel.adapters.store import (
     Ne,
     NoneRelated,
     NotNull,
+    NotRefersTo,
     Order,
+    Reaches,
     Referenced,
     RefersTo,
     Row,
@@ -101,9 +103,16 @@ def _query_term(entity: type[Entity], term: Where) -> Where:
             return In(term.column, frozenset(held(term.column, v) for v in term.values))
         case IsNull() | NotNull():
             return term
-        case AnyRelated() | NoneRelated() | RefersTo():
+        case AnyRelated() | NoneRelated() | RefersTo() | NotRefersTo():
             related = entity_of(metadata.tables[term.table])
             return replace(term, where=tuple(_query_term(related, t) for t in term.where))
+        case Reaches():
+            # `where` and `through` are about rows of this row's own table.
+            return replace(
+                term,
+                where=tuple(_query_term(entity, t) for t in term.where),
+                through=tuple(_query_term(entity, t) for t in term.through),
+            )
         case _:
             assert_never(term)
 

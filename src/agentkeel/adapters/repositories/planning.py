@@ -5,9 +5,11 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar, assert_never
 
+from agentkeel.adapters.repositories.agents import AgentRepository
 from agentkeel.adapters.repositories.backlog import check_task_links
 from agentkeel.adapters.repositories.base import TableRepository
 from agentkeel.adapters.repositories.workspace import GitRepositoryRepository
@@ -21,7 +23,9 @@ from agentkeel.adapters.store import (
     IsNull,
     Ne,
     NoneRelated,
+    NotRefersTo,
     Order,
+    Reaches,
     Referenced,
     RefersTo,
     Row,
@@ -34,6 +38,7 @@ from agentkeel.domain.errors import (
     DependencyCycle,
     InvalidTransition,
     InvalidValue,
+    LeaseLost,
     NotFound,
     Protected,
 )
@@ -70,6 +75,7 @@ from agentkeel.domain.planning.events import (
     PhaseStatusChanged,
     TaskCompleted,
     TaskCrashed,
+    TaskFailed,
     TaskNeedsAttention,
     TaskReopened,
     TaskStarted,
@@ -215,9 +221,9 @@ class PhaseRepository(TableRepository[Phase]):
     def _initiative_follows(self, phase: Phase, was: str) -> None:
         """001's review flow, one level up: when the last phase of an active initiative
         completes, the initiative goes to pending_review (review_per_phase) or completed
-        (yolo); when a phase of a pending_review or completed initiative leaves completed
-        (reopened), the initiative is active again."""
-        if phase.status is not _P.COMPLETED and was != _P.COMPLETED:
+        (yolo); when a phase of a pending_review or completed initiative has work again
+        (it goes in progress, or leaves completed), the initiative is active again."""
+        if phase.status not in (_P.COMPLETED, _P.IN_PROGRESS) and was != _P.COMPLETED:
             return  # nothing for the initiative (and no read)
         initiatives = InitiativeRepository(self._state)
         initiative = initiatives.get(phase.initiative_id)
@@ -235,7 +241,7 @@ class PhaseRepository(TableRepository[Phase]):
                 InitiativeStatus.PENDING_REVIEW if reviewed else InitiativeStatus.COMPLETED
             )
             initiatives.update(initiative)
-        elif was == _P.COMPLETED and initiative.status is not InitiativeStatus.ACTIVE:
+        elif initiative.status is not InitiativeStatus.ACTIVE:
             initiative.status = InitiativeStatus.ACTIVE
             initiatives.update(initiative)
 
@@ -353,6 +359,60 @@ _NOTHING_UNFINISHED = NoneRelated(
     "task_id",
     (RefersTo("depends_on_task_id", "tasks", (Ne("status", _T.COMPLETED),)),),
 )
+# A task whose phase (if it has one) is neither blocked nor completed...
+_PHASE_OPEN = NotRefersTo(
+    "phase_id", "phases", (In("status", frozenset({_P.BLOCKED, _P.COMPLETED})),)
+)
+# ...and waits for no phase that is not completed.
+_PHASE_UNHELD = NotRefersTo(
+    "phase_id",
+    "phases",
+    (
+        AnyRelated(
+            "phase_dependencies",
+            "phase_id",
+            (RefersTo("depends_on_phase_id", "phases", (Ne("status", _P.COMPLETED),)),),
+        ),
+    ),
+)
+# What makes a task ready (DESIGN "Readiness and phases"), in one query.
+_READY: tuple[Where, ...] = (
+    Eq("status", _T.PENDING),
+    _NOTHING_UNFINISHED,
+    _PHASE_OPEN,
+    _PHASE_UNHELD,
+)
+# A task that is blocked, or waits (directly or not, through unfinished tasks) for one.
+_WAITING_FOR_A_PERSON = Reaches(
+    "task_dependencies",
+    "task_id",
+    "depends_on_task_id",
+    (Eq("status", _T.BLOCKED),),
+    (Ne("status", _T.COMPLETED),),
+)
+
+
+# What a claim writes on a task whose lease ran out, to take it before crashing it.
+_NO_LEASE = {"claimed_until": None}
+
+
+@dataclass(frozen=True)
+class _Crash:
+    """An attempt that ended because its agent crashed (or its lease was taken over)."""
+
+    def blocked_by(self, attempts: int, limit: int) -> str:
+        return f"crashed {attempts} times ({MAX_CRASH_RETRIES} is {limit})"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An attempt its agent gave up, saying why."""
+
+    reason: str
+
+    def blocked_by(self, attempts: int, limit: int) -> str:
+        ending = f" (after {attempts} crashes and failures; {MAX_CRASH_RETRIES} is {limit})"
+        return f"failed: {self.reason[: 10_000 - len(ending) - 8]}{ending}"
 
 
 def _checked_lease(lease: object) -> timedelta:
@@ -361,8 +421,16 @@ def _checked_lease(lease: object) -> timedelta:
     return lease
 
 
+def _checked_reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidValue("task", "reason", reason, "must be a non-blank text")
+    return reason
+
+
 class TaskRepository(TableRepository[Task]):
     entity = Task
+    # The phase row this write's own checks read (`_check_links`), if they read it.
+    _phase_read: Row | None = None
 
     def list(
         self,
@@ -394,7 +462,17 @@ class TaskRepository(TableRepository[Task]):
         phase_id: str | None = None,
     ) -> builtins.list[Task]:
         scope = self._scope(project_id, initiative_id, phase_id, "ready_tasks")
-        return self._select([*scope, Eq("status", _T.PENDING), _NOTHING_UNFINISHED], TASK_ORDER)
+        return self._select([*scope, *_READY], TASK_ORDER)
+
+    def needing_attention(
+        self,
+        *,
+        project_id: str | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+    ) -> builtins.list[Task]:
+        scope = self._scope(project_id, initiative_id, phase_id, "needing_attention")
+        return self._select([*scope, _WAITING_FOR_A_PERSON], TASK_ORDER)
 
     def _scope(
         self, project_id: str | None, initiative_id: str | None, phase_id: str | None, asked: str
@@ -406,6 +484,8 @@ class TaskRepository(TableRepository[Task]):
             problem = f"{asked} needs a project, an initiative or a phase"
             raise InvalidValue("task", "project_id", None, problem)
         return scope
+
+    # -- a worker's task: claimed with a lease, renewed, completed, failed or crashed ----
 
     def claim_next_ready(
         self,
@@ -420,17 +500,19 @@ class TaskRepository(TableRepository[Task]):
         agent_id = Task.query_value("assigned_agent_id", agent_id)
         now = self._store.clock.now()
         until = now + _checked_lease(lease)
-        held = {"assigned_agent_id": agent_id, "claimed_until": until}
-        # A run-out lease first: that task was started and its worker is gone.
+        # Leases that ran out first: their holders crashed, as far as these tasks go. Each
+        # is taken (its lease cleared, so no other claim takes it too) and crashed by the
+        # crash rule: back to pending, or blocked past the limit.
         run_out = [*scope, Eq("status", _T.IN_PROGRESS), Before("claimed_until", now)]
-        row = self._store.claim(self._table, run_out, TASK_ORDER, held)
-        if row is None:
-            ready = [*scope, Eq("status", _T.PENDING), _NOTHING_UNFINISHED]
-            row = self._store.claim(self._table, ready, TASK_ORDER, held)
+        while (row := self._store.claim(self._table, run_out, TASK_ORDER, _NO_LEASE)) is not None:
+            self._attempt_ended(self._entity(row), _Crash())
+        ready = self._query([*scope, *_READY])
+        held = {"assigned_agent_id": agent_id, "claimed_until": until}
+        row = self._store.claim(self._table, ready, TASK_ORDER, held)
         if row is None:
             return None
         # The claim reserved the row; the update writes the start through every rule
-        # (transition, stamps, row version, events).
+        # (transition, stamps, row version, events, the phase that follows).
         task = self._entity(row)
         task.status = _T.IN_PROGRESS
         return self.update(task)
@@ -443,8 +525,7 @@ class TaskRepository(TableRepository[Task]):
         stamps = dict.fromkeys(self.entity.stamped_on_update, self._store.clock.now())
         row = self._store.update_one(self._table, held, {"claimed_until": until, **stamps})
         if row is None:
-            self.get(key)  # NotFound for a task that does not exist
-            raise Conflict("task", key, f"agent {agent_id!r} no longer holds it")
+            raise self._lost(self.get(key), agent_id)
         return self._entity(row)
 
     def dependency_context(self, key: str) -> builtins.list[Task]:
@@ -462,46 +543,84 @@ class TaskRepository(TableRepository[Task]):
             task.blocked_by = blocked_by
         return self.update(task)
 
-    def complete(self, key: str, summary: str | None = None) -> Task:
-        task = self.get(key)
+    def complete(
+        self, key: str, summary: str | None = None, *, agent_id: str | None = None
+    ) -> Task:
+        task = self.get(key) if agent_id is None else self._held(key, agent_id)
         if task.status == _T.COMPLETED:  # a second completion would overwrite the summary
             raise InvalidTransition("task", "status", task.status.value, _T.COMPLETED.value)
         task.status = _T.COMPLETED
         task.summary = summary
         return self.update(task)
 
-    def record_crash(self, key: str) -> Task:
-        task = self.get(key)
-        if task.status != _T.IN_PROGRESS:
-            raise InvalidValue(
-                "task",
-                "status",
-                task.status.value,
-                "must be 'in_progress' for a crash to be recorded",
-            )
-        limit = self._crash_limit()
-        if task.retry_count < limit:
-            task.status = _T.PENDING
-            task.retry_count += 1
-            task = self.update(task)
-            self._record(TaskCrashed(task.id, task.retry_count, retried=True))
-            return task
-        if task.claimed_until is not None:
-            task.claimed_until = None  # a person's now: never handed out by a lease again
-            task = self.update(task)
-        self._record(TaskCrashed(task.id, task.retry_count, retried=False))
-        reason = (
-            f"its agent crashed after {task.retry_count} automatic "
-            f"retr{'y' if task.retry_count == 1 else 'ies'} ({MAX_CRASH_RETRIES} = {limit})"
-        )
-        self._record(TaskNeedsAttention(task.id, task.project_id, task.retry_count, reason))
-        return task
+    def record_crash(self, key: str, *, agent_id: str | None = None) -> Task:
+        task = self._in_progress(key, agent_id, "for a crash to be recorded")
+        return self._attempt_ended(task, _Crash())
+
+    def record_failure(self, key: str, reason: str, *, agent_id: str | None = None) -> Task:
+        reason = _checked_reason(reason)
+        task = self._in_progress(key, agent_id, "for a failure to be recorded")
+        return self._attempt_ended(task, _Failure(reason))
 
     def retry(self, key: str) -> Task:
         task = self.get(key)
         task.status = _T.PENDING
         task.retry_count = 0
         return self.update(task)
+
+    def _held(self, key: str, agent_id: str) -> Task:
+        """The task, in progress and held by the agent; LeaseLost otherwise."""
+        agent_id = Task.query_value("assigned_agent_id", agent_id)
+        task = self.get(key)
+        if task.status is not _T.IN_PROGRESS or task.assigned_agent_id != agent_id:
+            raise self._lost(task, agent_id)
+        return task
+
+    def _in_progress(self, key: str, agent_id: str | None, purpose: str) -> Task:
+        task = self.get(key) if agent_id is None else self._held(key, agent_id)
+        if task.status is not _T.IN_PROGRESS:
+            problem = f"must be 'in_progress' {purpose}"
+            raise InvalidValue("task", "status", task.status.value, problem)
+        return task
+
+    def _lost(self, task: Task, agent_id: str) -> LeaseLost:
+        return LeaseLost(task.id, agent_id, task.assigned_agent_id, task.status.value)
+
+    def _attempt_ended(self, task: Task, ending: _Crash | _Failure) -> Task:
+        """The crash rule, for a crash, a lease taken over and a failure alike: the attempt
+        counts (`retry_count` + 1); the task goes back to pending while the count is within
+        `tasks.maxCrashRetries`, else it is blocked, `blocked_by` saying why. Either way
+        nobody holds it any more: its lease and both agent links are cleared."""
+        limit = self._crash_limit()
+        holder = task.assigned_agent_id
+        task.retry_count += 1
+        task.assigned_agent_id = None
+        task.claimed_until = None
+        retried = task.retry_count <= limit
+        if retried:
+            task.status = _T.PENDING
+        else:
+            task.status = _T.BLOCKED
+            task.blocked_by = ending.blocked_by(task.retry_count, limit)
+        task = self.update(task)
+        AgentRepository(self._state)._update_many([Eq("task_id", task.id)], {"task_id": None})
+        match ending:
+            case _Crash():
+                self._record(TaskCrashed(task.id, task.retry_count, retried, holder))
+            case _Failure():
+                self._record(
+                    TaskFailed(
+                        task.id, task.project_id, holder, ending.reason, task.retry_count, retried
+                    )
+                )
+            case _:
+                assert_never(ending)
+        if not retried:
+            assert task.blocked_by is not None
+            self._record(
+                TaskNeedsAttention(task.id, task.project_id, task.retry_count, task.blocked_by)
+            )
+        return task
 
     def record_qa_iteration(self, key: str) -> Task:
         key = self._key(key)
@@ -550,6 +669,7 @@ class TaskRepository(TableRepository[Task]):
                 task.qa_iterations,
                 f"must not exceed max_iterations ({task.max_iterations})",
             )
+        self._phase_read = None
         self._check_links(task, stored)
         check_task_links(self._store, task, stored)  # its feature and sub-feature (backlog)
         self._stamp(task, stored)
@@ -561,7 +681,7 @@ class TaskRepository(TableRepository[Task]):
         if task.phase_id is not None and (
             _changed(task, stored, "phase_id") or _changed(task, stored, "initiative_id")
         ):
-            phase = self._store.get(table_of(Phase), task.phase_id)
+            phase = self._phase_read = self._store.get(table_of(Phase), task.phase_id)
             if phase is not None:
                 if task.initiative_id is None:
                     task.initiative_id = phase["initiative_id"]
@@ -629,47 +749,80 @@ class TaskRepository(TableRepository[Task]):
             task.blocked_by = None
 
     def _after_write(self, task: Task, stored: Row | None) -> None:
-        if stored is None or stored["status"] == task.status:
-            return
-        match task.status:
-            case _T.IN_PROGRESS:
-                self._record(TaskStarted(task.id, task.project_id))
-            case _T.COMPLETED:
-                self._record(
-                    TaskCompleted(task.id, task.project_id, task.initiative_id, task.phase_id)
-                )
-            case _T.PENDING if stored["status"] == _T.COMPLETED:
-                self._record(TaskReopened(task.id, task.project_id))
-            case _T.PENDING | _T.BLOCKED:
-                pass
-            case _:
-                assert_never(task.status)
+        was = None if stored is None else stored["status"]
+        if stored is not None and was != task.status:
+            match task.status:
+                case _T.IN_PROGRESS:
+                    self._record(TaskStarted(task.id, task.project_id))
+                case _T.COMPLETED:
+                    self._record(
+                        TaskCompleted(task.id, task.project_id, task.initiative_id, task.phase_id)
+                    )
+                case _T.PENDING if was == _T.COMPLETED:
+                    self._record(TaskReopened(task.id, task.project_id))
+                case _T.PENDING | _T.BLOCKED:
+                    pass
+                case _:
+                    assert_never(task.status)
+        left = None if stored is None else stored["phase_id"]
+        if left is not None and left != task.phase_id and was != _T.COMPLETED:
+            self._phase_may_finish(left, emptied=True)  # its last unfinished task moved out
         if task.phase_id is not None:
-            self._phase_follows(task.phase_id, task.status, stored["status"])
+            self._phase_follows(task, task.phase_id, None if left != task.phase_id else was)
 
-    def _phase_follows(self, phase_id: str, status: TaskStatus, was: str) -> None:
-        """001's review flow: when the last open task of an in-progress phase completes,
-        the phase goes to pending_review (its initiative reviews each phase) or completed
-        (yolo); when a task of a pending_review or completed phase is reopened, the phase
-        is in progress again. The phase's initiative follows the phase in turn."""
-        if status is not _T.COMPLETED and was != _T.COMPLETED:
-            return  # started, blocked, crashed: nothing for the phase (and no read)
+    def delete(self, key: str) -> dict[str, int]:
+        task = self.get(key)
+        with self._store.atomic():
+            removed = super().delete(key)
+            if task.phase_id is not None and task.status is not _T.COMPLETED:
+                self._phase_may_finish(task.phase_id, emptied=True)
+        return removed
+
+    def _phase_follows(self, task: Task, phase_id: str, was: str | None) -> None:
+        """The phase follows its tasks both ways (001's review flow, and DESIGN "Readiness
+        and phases"); `was` is the task's status before, None for a task new to the phase.
+        - A task that starts moves a pending, approved, pending_review or completed phase
+          to in_progress (a blocked phase stays blocked: a person blocked it).
+        - An unfinished task new to a pending_review or completed phase, or reopened in
+          one, moves it back to in_progress: the phase has work left again.
+        - The last unfinished task of an in-progress phase to complete moves the phase to
+          pending_review (its initiative reviews each phase) or completed (yolo).
+        The phase's initiative follows the phase in turn (`PhaseRepository`)."""
+        status = task.status
+        if status == was:
+            return  # nothing for the phase (and no read)
+        if status is _T.COMPLETED:
+            self._phase_may_finish(phase_id)
+            return
+        started = status is _T.IN_PROGRESS
+        if not started and was not in (None, _T.COMPLETED):
+            return  # pending <-> blocked, a crash: the phase's state does not change
+        reopening = {_P.PENDING_REVIEW, _P.COMPLETED}
+        moving = reopening | {_P.PENDING, _P.APPROVED} if started else reopening
+        if was is None and self._phase_read is not None and self._phase_read["id"] == phase_id:
+            current = _P(self._phase_read["status"])  # read by this write's own checks
+        else:
+            current = PhaseRepository(self._state).get(phase_id).status
+        if current in moving:
+            PhaseRepository(self._state).move_to(phase_id, _P.IN_PROGRESS)
+
+    def _phase_may_finish(self, phase_id: str, *, emptied: bool = False) -> None:
+        """An in-progress phase none of whose tasks is unfinished any more moves on.
+        `emptied`: an unfinished task left it (deleted or moved out), so the phase moves
+        on only if it still has a completed task: a phase left with no task waits for
+        one."""
         phases = PhaseRepository(self._state)
         phase = phases.get(phase_id)
-        if status is _T.COMPLETED:
-            if phase.status is not _P.IN_PROGRESS:
-                return
-            unfinished: builtins.list[Where] = [
-                Eq("phase_id", phase_id),
-                Ne("status", _T.COMPLETED.value),
-            ]
-            if self._store.select(self._table, unfinished, limit=1):
-                return
-            initiative = InitiativeRepository(self._state).get(phase.initiative_id)
-            reviewed = initiative.execution_mode is ExecutionMode.REVIEW_PER_PHASE
-            phases.move_to(phase_id, _P.PENDING_REVIEW if reviewed else _P.COMPLETED)
-        elif was == _T.COMPLETED and phase.status in (_P.PENDING_REVIEW, _P.COMPLETED):
-            phases.move_to(phase_id, _P.IN_PROGRESS)
+        if phase.status is not _P.IN_PROGRESS:
+            return
+        of_phase: builtins.list[Where] = [Eq("phase_id", phase_id)]
+        if self._store.select(self._table, [*of_phase, Ne("status", _T.COMPLETED.value)], limit=1):
+            return
+        if emptied and not self._store.select(self._table, of_phase, limit=1):
+            return
+        initiative = InitiativeRepository(self._state).get(phase.initiative_id)
+        reviewed = initiative.execution_mode is ExecutionMode.REVIEW_PER_PHASE
+        phases.move_to(phase_id, _P.PENDING_REVIEW if reviewed else _P.COMPLETED)
 
 
 class PageRepository(TableRepository[Page]):

@@ -54,8 +54,10 @@ from agentkeel.adapters.store import (
     Ne,
     NoneRelated,
     NotNull,
+    NotRefersTo,
     Order,
     Percentile,
+    Reaches,
     RefersTo,
     Since,
     Sum,
@@ -78,8 +80,10 @@ def _blank(term: Where) -> Where:
             return In(term.column, _SOME if term.values else frozenset())
         case IsNull() | NotNull():
             return term
-        case AnyRelated() | NoneRelated() | RefersTo():
+        case AnyRelated() | NoneRelated() | RefersTo() | NotRefersTo():
             return replace(term, where=shape_of(term.where))
+        case Reaches():
+            return replace(term, where=shape_of(term.where), through=shape_of(term.through))
         case _:
             assert_never(term)
 
@@ -100,8 +104,11 @@ def where_params(where: Sequence[Where], prefix: str = "w") -> dict[str, Any]:
                     params[f"{prefix}{i}"] = sorted(term.values)
             case IsNull() | NotNull():
                 pass
-            case AnyRelated() | NoneRelated() | RefersTo():
+            case AnyRelated() | NoneRelated() | RefersTo() | NotRefersTo():
                 params.update(where_params(term.where, f"{prefix}{i}_"))
+            case Reaches():
+                params.update(where_params(term.where, f"{prefix}{i}_"))
+                params.update(where_params(term.through, f"{prefix}{i}t"))
             case _:
                 assert_never(term)
     return params
@@ -134,14 +141,40 @@ def _clauses(table: FromClause, shape: Shape, prefix: str = "w") -> list[ColumnE
                 link = related.c[term.column] == table.c["id"]
                 found = exists().where(link, *inner)
                 clauses.append(found if isinstance(term, AnyRelated) else ~found)
-            case RefersTo():
+            case RefersTo() | NotRefersTo():
                 target = metadata.tables[term.table].alias(f"r_{name}")
                 inner = _clauses(target, term.where, f"{name}_")
                 link = target.c["id"] == table.c[term.column]
-                clauses.append(exists().where(link, *inner))
+                found = exists().where(link, *inner)
+                clauses.append(found if isinstance(term, RefersTo) else ~found)
+            case Reaches():
+                clauses.append(table.c["id"].in_(_reached(table, term, name)))
             case _:
                 assert_never(term)
     return clauses
+
+
+def _reached(table: FromClause, term: Reaches, name: str) -> Select[Any]:
+    """The ids of the rows that match `term.where`, and of those that reach one along
+    `term.table`'s edges through rows matching `term.through`: a recursive CTE, walked
+    from the matching rows backwards along the edges (from target to source)."""
+    nodes: Any = table
+    while not isinstance(nodes, Table):
+        nodes = nodes.element  # an alias of the table, in a nested term
+    seed = nodes.alias(f"s_{name}")
+    found = (
+        select(seed.c["id"])
+        .where(*_clauses(seed, term.where, f"{name}_"))
+        .cte(f"reach_{name}", recursive=True, nesting=True)
+    )
+    edges = metadata.tables[term.table].alias(f"e_{name}")
+    step = select(edges.c[term.source]).where(edges.c[term.target] == found.c["id"])
+    if term.through:
+        passed = nodes.alias(f"p_{name}")
+        step = step.where(
+            passed.c["id"] == edges.c[term.source], *_clauses(passed, term.through, f"{name}t")
+        )
+    return select(found.union(step).c["id"])
 
 
 def _ordering(table: Table, order: tuple[tuple[str, bool], ...], postgres: bool) -> list[Any]:

@@ -45,19 +45,38 @@ class TaskReopened(DomainEvent):
 
 @dataclass(frozen=True)
 class TaskCrashed(DomainEvent):
-    """The agent working on a task crashed. `retried`: the task went back to pending
-    (`retry_count` is the new count); otherwise the limit was reached and it stays in
-    progress, and a `TaskNeedsAttention` follows."""
+    """The agent working on a task crashed, as far as the task is concerned: recovery found
+    its process gone, a coordinator said so (`tasks.record_crash`), or its lease ran out
+    and a claim took the task over. `retry_count` is the task's new count; `retried`: the
+    task went back to pending, otherwise it was past `tasks.maxCrashRetries` and is now
+    blocked (a `TaskNeedsAttention` follows). `agent_id`: the agent that held it."""
 
     task_id: str
+    retry_count: int
+    retried: bool
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskFailed(DomainEvent):
+    """The agent working on a task gave up (`services.planning.fail_task`): `reason` is
+    its own. It counts against `tasks.maxCrashRetries` as a crash does; `retried` as for
+    `TaskCrashed`."""
+
+    task_id: str
+    project_id: str
+    agent_id: str | None
+    reason: str
     retry_count: int
     retried: bool
 
 
 @dataclass(frozen=True)
 class TaskNeedsAttention(DomainEvent):
-    """A task's agent crashed once more than `tasks.maxCrashRetries` allows: the task is
-    left in progress for a person, who retries it (`tasks.retry`) or changes it."""
+    """A task crashed or failed once more than `tasks.maxCrashRetries` allows: it is now
+    `blocked`, `reason` (also its `blocked_by`) says why, and it stays so until a person
+    retries it (`tasks.retry`) or changes it. Its dependents wait with it
+    (`tasks.needing_attention` lists them all)."""
 
     task_id: str
     project_id: str
