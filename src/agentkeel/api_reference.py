@@ -22,6 +22,7 @@ from typing_extensions import is_protocol
 import agentkeel
 from agentkeel import Database, UnitOfWork, ports, services
 from agentkeel.domain.clock import Clock, FakeClock, SystemClock
+from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.events import DomainEvent, HandlerFailure
 
@@ -239,6 +240,54 @@ def _errors(ref: _Reference) -> None:
         ref.cls(cls, title=_title(cls, depth), constructor=True)
 
 
+def _state_machines(ref: _Reference) -> None:
+    ref.add(
+        "## State machines",
+        "",
+        "Every field with a state machine (`Entity.transitions`), from the code: each state, "
+        "the states it may move to, and the same as a diagram (`[*] -->` marks the default a "
+        "new entity takes; `--> [*]` a final state). Every write path checks it: a move "
+        "elsewhere is `InvalidTransition`. Rules a repository adds on top (who may move a "
+        "task, what a terminal workflow allows its steps) are in its port's docstring above "
+        "and in the lifecycle guide (`docs/lifecycle.md`).",
+    )
+    entities: list[type[Entity]] = sorted(
+        (cls for _, cls in _descendants(Entity) if "transitions" in vars(cls)),
+        key=lambda found: (found.__module__, _line(found)),
+    )
+    for cls in entities:
+        for field, graph in cls.transitions.items():
+            initial = cls.model_fields[field].default
+            states = list(graph)
+            ref.add(
+                f"### `{cls.__name__}.{field}`",
+                "",
+                "| from | may move to |",
+                "| --- | --- |",
+                *(
+                    f"| `{state}` | "
+                    + (", ".join(f"`{t}`" for t in _in_order(graph[state], states)) or "(final)")
+                    + " |"
+                    for state in states
+                ),
+            )
+            lines = ["```mermaid", "stateDiagram-v2", f"    [*] --> {_state(initial)}"]
+            for state in states:
+                targets = _in_order(graph[state], states)
+                lines += [f"    {_state(state)} --> {_state(t)}" for t in targets]
+                if not targets:
+                    lines.append(f"    {_state(state)} --> [*]")
+            ref.add(*lines, "```")
+
+
+def _in_order(targets: frozenset[str], states: list[str]) -> list[str]:
+    return [state for state in states if state in targets]
+
+
+def _state(value: object) -> str:
+    return str(value.value if isinstance(value, Enum) else value)
+
+
 def _write() -> _Reference:
     _modules(agentkeel)  # imports every module, so that every event and error class is defined
     ref = _Reference()
@@ -250,6 +299,7 @@ def _write() -> _Reference:
         ref.cls(clock, constructor=not is_protocol(clock))
     _ports(ref)
     _services(ref)
+    _state_machines(ref)
     _events(ref)
     _errors(ref)
     return ref

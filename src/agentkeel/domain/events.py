@@ -86,8 +86,10 @@ class EventBus:
 @dataclass(frozen=True)
 class LoggedEvent:
     """An event as the event log holds it: its `sequence` (strictly increasing in commit
-    order; gaps are possible, a gap never fills later), its type's name, its fields as JSON
-    and when its unit of work committed (by the unit of work's clock)."""
+    order; gaps are possible, a gap never fills later), its type's name, its `payload` (the
+    event's fields by name, as JSON values already decoded into a dict: datetimes as ISO
+    8601 text, enums as their values) and when its unit of work committed (by the unit of
+    work's clock). `event()` rebuilds the event itself."""
 
     sequence: int
     event_type: str
