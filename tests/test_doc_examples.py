@@ -1,6 +1,7 @@
 """Every fenced code block of README.md and docs/*.md runs here, so the docs cannot lie.
 
-A fence is tagged `python`, `sh` or `text` (diagrams and other text that is not run); an
+A fence is tagged `python`, `sh`, `text` (other text that is not run) or `mermaid` (a
+diagram: not run, its shape checked by `test_mermaid_diagrams_are_well_formed`); an
 untagged fence, or one of another language, fails, so a new code block cannot go untested.
 The generated references (docs/schema.md, docs/api.md) are read like the other docs.
 
@@ -34,7 +35,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-LANGUAGES = {"python", "sh", "text"}
+LANGUAGES = {"python", "sh", "text", "mermaid"}
 BIN = Path(sys.executable).parent
 NOT_RUN = {
     "make test": "CI runs `make test` (.ci/run), and it runs this test suite itself",
@@ -91,10 +92,30 @@ def test_every_fence_says_its_language() -> None:
         if block.language not in LANGUAGES
     ]
     assert not wrong, (
-        f"fences must be tagged one of {sorted(LANGUAGES)} ('text' for what is not run):\n"
-        + "\n".join(wrong)
+        f"fences must be tagged one of {sorted(LANGUAGES)} ('text' or 'mermaid' for what is not"
+        " run):\n" + "\n".join(wrong)
     )
     assert docs_with("python") and docs_with("sh")
+
+
+# The diagram kinds the docs draw, and the lines a state diagram may hold.
+MERMAID_KINDS = ("stateDiagram-v2", "flowchart", "erDiagram", "sequenceDiagram")
+STATE_LINE = re.compile(r"    (\[\*\]|\w+) --> (\[\*\]|\w+)( : .+)?")
+
+
+def test_mermaid_diagrams_are_well_formed() -> None:
+    """Each diagram names a kind Mermaid draws; a state diagram holds only transitions, with
+    one start."""
+    for path in DOCS:
+        for block in blocks(path):
+            if block.language != "mermaid":
+                continue
+            kind, *lines = block.code.splitlines()
+            assert kind.split()[0] in MERMAID_KINDS, f"{block.where()}: {kind}"
+            if kind == "stateDiagram-v2":
+                bad = [line for line in lines if not STATE_LINE.fullmatch(line)]
+                assert not bad, f"{block.where()}: {bad}"
+                assert sum(line.startswith("    [*] -->") for line in lines) == 1, block.where()
 
 
 # Run in a fresh process: each block is compiled with its file's name and padded to its line,
