@@ -77,8 +77,12 @@ class Entity(SQLModel):
     transitions: ClassVar[Mapping[str, Mapping[str, frozenset[str]]]] = {}
     # Fields never shown: not in repr, audit states or errors (credentials, tokens).
     secret_fields: ClassVar[frozenset[str]] = frozenset()
-    # The field that counts the stored entity's writes, for refusing stale updates (if any).
+    # The field that counts the stored entity's writes, for refusing stale updates. Every
+    # entity whose rows can change has one; one without must be `append_only`.
     version_field: ClassVar[str | None] = None
+    # Rows are never changed once stored: `update` is refused (Protected) by the generic
+    # repository for every such entity, so the declaration cannot lie.
+    append_only: ClassVar[bool] = False
 
     id: Id = Field(default_factory=new_id)
 
@@ -248,6 +252,10 @@ class Entity(SQLModel):
                 raise InvalidTransition(self.label(), field_name, old, new)
 
 
+RowVersion = Annotated[int, Strict(), IntRule(minimum=1)]
+"""The `row_version` column: 1 when a row is added, one more on every update of it."""
+
+
 class Timestamped(Entity):
     """An entity that changes after it is stored: `created_at` (set on insert), `updated_at`
     (set on every write) and `row_version` (1 when added, one more on every write), which
@@ -259,7 +267,7 @@ class Timestamped(Entity):
 
     created_at: UtcDateTime = Field(default_factory=utc_now)
     updated_at: UtcDateTime = Field(default_factory=utc_now)
-    row_version: Annotated[int, Strict(), IntRule(minimum=1)] = 1
+    row_version: RowVersion = 1
 
 
 @cache

@@ -606,9 +606,6 @@ class AgentLogChunkRepository(TableRepository[AgentLogChunk]):
         )
         return int(highest or 0)
 
-    def update(self, entity: AgentLogChunk) -> AgentLogChunk:
-        raise Protected(self._label, entity.id, "cannot be changed: log chunks are append-only")
-
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(self._label, key, "cannot be deleted alone: an agent's chunks go together")
 
@@ -911,9 +908,6 @@ class MetricRepository(TableRepository[Metric]):
         aggregates: builtins.list[Aggregate] = [Percentile("value", p / 100) for p in wanted]
         rows = self._store.aggregate(self._table, aggregates, self._query(where), ["project_id"])
         return {row[0]: dict(zip(wanted, row[1:], strict=True)) for row in rows}
-
-    def update(self, entity: Metric) -> Metric:
-        raise Protected(self._label, entity.id, "cannot be changed: metrics are append-only")
 
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(self._label, key, "cannot be deleted: metrics leave with their project")

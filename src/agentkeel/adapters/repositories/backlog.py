@@ -269,9 +269,6 @@ class CheckpointRepository(TableRepository[Checkpoint]):
     def latest(self, project_id: str) -> Checkpoint | None:
         return self._first([Eq("project_id", project_id)], _NEWEST_FIRST)
 
-    def update(self, entity: Checkpoint) -> Checkpoint:
-        raise Protected(self._label, entity.id, "cannot be changed: checkpoints are append-only")
-
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(self._label, key, "cannot be deleted: checkpoints leave with their project")
 

@@ -37,7 +37,7 @@ from agentkeel.adapters.store import (
 )
 from agentkeel.domain.audit import AuditEntry, CommandRecord, EventCategory, EventSource
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import Conflict, InvalidValue, NotFound
+from agentkeel.domain.errors import Conflict, InvalidValue, NotFound, Protected
 from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
 from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
@@ -216,6 +216,11 @@ class TableRepository(Generic[E]):
         return None if row is None else self._entity(row)
 
     def update(self, entity: E) -> E:
+        if self.entity.append_only:
+            # Declared on the entity, enforced here for every such table: its rows are
+            # written once (a log, a record, a snapshot) and have no row version to guard.
+            key = getattr(entity, "id", None)
+            raise Protected(self._label, key, "is append-only: it cannot be changed once stored")
         entity = self._checked(entity)
         stored, read_version = self._as_read(entity)
         first_seen = self._state.seen.get((self._table.name, entity.id), read_version)
@@ -399,6 +404,7 @@ class TableRepository(Generic[E]):
         read them again and write from the new read."""
         # Counters follow single writes; a set-based write would have to count each row.
         assert not self._counters, f"{self._label}: counted rows are written one by one"
+        assert not self.entity.append_only, f"{self._label}: append-only rows never change"
         where = self._query(where)
         values = {name: self.entity.query_value(name, value) for name, value in values.items()}
         now = self._store.clock.now()

@@ -959,9 +959,6 @@ class ChatMessageRepository(TableRepository[ChatMessage]):
     def find_messages_by_session(self, session_id: str) -> builtins.list[ChatMessage]:
         return self._select([Eq("chat_session_id", session_id)], [Asc("sequence")])
 
-    def update(self, message: ChatMessage) -> ChatMessage:
-        raise Protected("chat_message", message.id, "is append-only: messages are never changed")
-
     def _before_delete(self, message: ChatMessage) -> None:
         raise Protected("chat_message", message.id, "is append-only: it goes with its session")
 
@@ -1101,9 +1098,6 @@ class ChangeSetEntryRepository(TableRepository[ChangeSetEntry]):
 
     def find_by_change_set(self, change_set_id: str) -> builtins.list[ChangeSetEntry]:
         return self._select([Eq("change_set_id", change_set_id)], [Asc("position")])
-
-    def update(self, entry: ChangeSetEntry) -> ChangeSetEntry:
-        raise Protected("change_set_entry", entry.id, "is append-only: entries are never changed")
 
     def _before_delete(self, entry: ChangeSetEntry) -> None:
         raise Protected("change_set_entry", entry.id, "is append-only: it goes with its change set")
