@@ -29,6 +29,6 @@ event_log = Table(
         "append_only": True,
         "doc": "the event log (an outbox): each committed unit of work's domain events, "
         "appended in its own transaction, numbered in commit order; read with "
-        "`uow.event_log` or `services.events.EventLogReader`. Append-only, no foreign keys."
+        "`uow.event_log` or `services.events.EventLogReader`. Append-only, no foreign keys.",
     },
 )
