@@ -1006,11 +1006,25 @@ class InteractionSessionRepository(TableRepository[InteractionSession]):
                 session.status.value,
                 "must be active when the session is stored (it starts now)",
             )
-        # `ended_at` is the repository's stamp, like `started_at`: a caller's value is not
-        # taken. It is set when the session leaves `active` and kept from then on.
         if active:
-            session.ended_at = None
-        elif stored is not None and stored["ended_at"] is not None:
-            session.ended_at = stored["ended_at"]
-        else:
-            session.ended_at = self._store.clock.now()
+            if session.ended_at is not None:
+                raise InvalidValue(
+                    self._label,
+                    "ended_at",
+                    session.ended_at,
+                    "must be empty while the session is active (end it to set it)",
+                )
+            return
+        # Ended (only an update can end a session: it is stored active). A caller's own end
+        # time is kept; without one, the time it was first ended, else now.
+        assert stored is not None
+        started = stored["started_at"]
+        if session.ended_at is None:
+            session.ended_at = stored["ended_at"] or self._store.clock.now()
+        elif session.ended_at < started:
+            raise InvalidValue(
+                self._label,
+                "ended_at",
+                session.ended_at,
+                f"must not be before started_at ({started.isoformat()})",
+            )
