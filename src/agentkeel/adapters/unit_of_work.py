@@ -71,6 +71,7 @@ from agentkeel.adapters.repositories.workspace import (
 from agentkeel.adapters.store import ReadOnlyStore, RowStore
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
+from agentkeel.domain.entity import member_of
 from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
 from agentkeel.schema.events import event_log as event_log_table
 
@@ -156,7 +157,7 @@ class BaseUnitOfWork:
         self, clock: Clock, bus: EventBus, source: EventSource, read_only: bool = False
     ) -> None:
         self.clock = clock
-        self.source = EventSource(source)
+        self.source = member_of(EventSource, source, "unit_of_work", "source")
         self.read_only = read_only
         self._bus = bus
         self._state: UnitState | None = None

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, ClassVar, Self, overload
+from typing import Annotated, Any, ClassVar, Self, TypeVar, overload
 
 from pydantic import (
     BaseModel,
@@ -36,6 +36,8 @@ from agentkeel.domain.ids import new_id
 def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
+
+S = TypeVar("S", bound=StrEnum)
 
 # Bound once: `from_row` runs for every row read.
 _new = object.__new__
@@ -115,10 +117,21 @@ class Entity(SQLModel):
             raise _too_deep(cls, nested[0] if len(nested) == 1 else "value") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        # pydantic puts the value in place before an entity's own (model) validator runs:
+        # a value that validator refuses would stay. The entity keeps what it held instead.
+        held = self.__dict__.get(name, _NOTHING)
         try:
             super().__setattr__(name, value)
         except RecursionError:
+            self._keep(name, held)
             raise _too_deep(type(self), name) from None
+        except DomainError:
+            self._keep(name, held)
+            raise
+
+    def _keep(self, name: str, held: Any) -> None:
+        if held is not _NOTHING:
+            self.__dict__[name] = held
 
     @classmethod
     def required_value(cls, field: str, value: Any) -> Any:
@@ -335,6 +348,7 @@ def _field_adapter(entity: type[Entity], field: str) -> TypeAdapter[Any]:
 
 
 _CONTAINERS = (list, dict, tuple, set, frozenset)
+_NOTHING = object()
 
 
 def _too_deep(entity: type[Entity], field: str) -> InvalidValue:
@@ -363,3 +377,17 @@ def invalid_value(entity: type[Entity], exc: ValidationError, field: str = "") -
 
 def enum_values(enum: type[StrEnum]) -> tuple[str, ...]:
     return tuple(member.value for member in enum)
+
+
+def member_of(enum: type[S], value: object, entity: str, field: str) -> S:
+    """`value` as a member of `enum` (a member, or its text), for an argument that is no
+    entity field (`unit_of_work(source=...)`). Anything else is InvalidValue naming `field`,
+    worded as an entity field's is; only text is looked up (the enum's own error would
+    repr the value, which a value nested deep enough cannot survive)."""
+    if isinstance(value, str):
+        for member in enum:
+            if member.value == value:
+                return member
+    quoted = [repr(text) for text in enum_values(enum)]
+    allowed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    raise InvalidValue(entity, field, value, f"must be one of {allowed}")

@@ -411,7 +411,8 @@ class ChangeSets(EntityRepository[ChangeSet], Protocol):
 
     def record(self, change_set: ChangeSet, changes: builtins.list[ChangeSetEntry]) -> ChangeSet:
         """Store the change set and its entries (their `change_set_id` set to it, numbered
-        in the order given), all or nothing. Raises InvalidValue, ReferenceMissing."""
+        in the order given), all or nothing. Raises InvalidValue (naming `changes` when it
+        is not a list of change set entries), ReferenceMissing."""
         ...
 
     def entries(self, change_set_id: str) -> builtins.list[ChangeSetEntry]:

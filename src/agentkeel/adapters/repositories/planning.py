@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar, assert_never
 
@@ -1001,6 +1001,13 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
         change_set: ChangeSet,
         changes: builtins.list[ChangeSetEntry],
     ) -> ChangeSet:
+        if isinstance(changes, str | bytes) or not isinstance(changes, Sequence):
+            problem = "must be a list of change set entries"
+            raise InvalidValue("change_set", "changes", changes, problem)
+        for position, entry in enumerate(changes):
+            if not isinstance(entry, ChangeSetEntry):
+                problem = f"must be a change set entry, not {type(entry).__name__}"
+                raise InvalidValue("change_set", f"changes[{position}]", entry, problem)
         with self._store.atomic():
             stored = self.add(change_set)
             entries = ChangeSetEntryRepository(self._state)
