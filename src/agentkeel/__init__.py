@@ -70,6 +70,7 @@ from agentkeel.domain.errors import (
     Protected,
     ReadOnly,
     ReferenceMissing,
+    RefusedByDatabase,
     SchemaError,
     StillReferenced,
 )
@@ -242,6 +243,7 @@ __all__ = [
     "ReadOnly",
     "RecordDeleted",
     "ReferenceMissing",
+    "RefusedByDatabase",
     "Repository",
     "Requirement",
     "RequirementFeature",

@@ -72,6 +72,7 @@ from agentkeel.adapters.store import ReadOnlyStore, RowStore
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.entity import member_of
+from agentkeel.domain.errors import RefusedByDatabase
 from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
 from agentkeel.schema.events import event_log as event_log_table
 
@@ -213,7 +214,13 @@ class BaseUnitOfWork:
         state = self._open()
         if state.events:
             # The outbox: in the transaction that commits, one bulk statement.
-            state.store.append_log(event_log_table, log_rows(state.events, self.clock.now()))
+            try:
+                state.store.append_log(event_log_table, log_rows(state.events, self.clock.now()))
+            except RefusedByDatabase:
+                # Refused as a commit the database refuses is: nothing stays.
+                state.end_transaction()
+                self._rollback()
+                raise
         self._commit()
         events = list(state.events)
         state.end_transaction()
