@@ -152,7 +152,8 @@ class Agents(EntityRepository[Agent], Protocol):
 
     `add` of an agent given no name generates an `adjective-animal` alias, retrying other
     aliases while one is taken (by a stored agent, or by a concurrent unit of work) and then
-    appending a number; a name the caller chose that is taken is AlreadyExists.
+    appending a number (InvalidValue naming `name` if every draw is taken: give it one); a
+    name the caller chose that is taken is AlreadyExists.
 
     The status follows its state machine whatever method writes it: idle -> running;
     running -> waiting_for_input | idle | stopped | crashed; waiting_for_input -> running |

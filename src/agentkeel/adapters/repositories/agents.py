@@ -58,7 +58,6 @@ from agentkeel.domain.agents import (
 from agentkeel.domain.agents.profiles import ANY
 from agentkeel.domain.errors import (
     AlreadyExists,
-    Conflict,
     InvalidTransition,
     InvalidValue,
     Protected,
@@ -388,7 +387,9 @@ class AgentRepository(TableRepository[Agent]):
             alias = names.new_alias()
             if attempt + 1 >= _ALIAS_DRAWS:
                 alias = f"{alias}-{random.randint(2, 9999)}"
-        raise Conflict("agent", agent.id, "no free alias was found; give the agent a name")
+        # Every draw was taken: drawing again (a retry) is no better. The caller names it.
+        problem = "was not given, and no free alias was found to give it: give the agent a name"
+        raise InvalidValue("agent", "name", agent.name, problem)
 
     def list(
         self,

@@ -1028,8 +1028,10 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
             if row is None:
                 raise NotFound("change_set", change_set_id)
             change_set = self._entity(row)
+            # Refusals a retry cannot lift (the change set's state, a later change): no
+            # Conflict.
             if change_set.is_reverted:
-                raise Conflict(
+                raise Protected(
                     "change_set",
                     change_set.id,
                     f"was already reverted at {change_set.reverted_at.isoformat()}",  # type: ignore[union-attr]
@@ -1044,7 +1046,7 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
                 current = _repository_for(self, entry.entity_type).find(entry.entity_id)
                 now = None if current is None else current.audit_state()
                 if now != entry.after_state:
-                    raise Conflict(
+                    raise Protected(
                         entry.entity_type.value,
                         entry.entity_id,
                         f"was changed after change set {change_set.id!r}: "
