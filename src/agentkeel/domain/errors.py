@@ -221,13 +221,13 @@ class RefusedByDatabase(DomainError):
     Nothing of the refused call is written. What the unit of work can do afterwards:
     - SQLite (`RAISE(ABORT)`, `RAISE(FAIL)` of a one-row write, a CHECK): only the statement
       was undone; the unit of work goes on, and may commit what it wrote before.
-    - PostgreSQL: a call that ran in a savepoint (deletes, writes a unique or foreign-key
-      rule could refuse, calls of several statements) undid just itself, and the unit of
-      work goes on. A single statement no rule of ours could refuse (an update of a
-      description, an insert without references) runs without one, and its failure ended
-      the transaction: every later call of that unit of work raises `Conflict` ("retry the
-      unit of work"), and nothing it wrote is committed. Leave it (it rolls back) and open a
-      new one.
+    - PostgreSQL: a call that ran in a savepoint (deletes, writes of columns a unique or
+      foreign-key rule covers, calls of several statements, bulk inserts, adds with an
+      idempotency key) undid just itself, and the unit of work goes on. A single-statement
+      insert, or an update of other columns (a description), runs without one, and its
+      failure ended the transaction: every later call of that unit of work raises
+      `Conflict` ("retry the unit of work"), and nothing it wrote is committed. Leave it
+      (it rolls back) and open a new one.
     - A trigger that rolls back the whole transaction (SQLite's `RAISE(ROLLBACK)`) ends it
       the same way on SQLite.
     - Refused by `commit()` (a deferred trigger or constraint): the transaction is rolled
