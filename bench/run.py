@@ -132,17 +132,23 @@ class Child:
         return result
 
     def fail(self, what: str) -> NoReturn:
-        self.kill()
+        self._end()
+        # What the child wrote to stderr, read before the file is closed.
         self.errors.seek(0)
-        raise RuntimeError(f"`{shlex.join(self.argv[1:])}` {what}:\n{self.errors.read()}")
+        written = self.errors.read()
+        self.kill()
+        raise RuntimeError(f"`{shlex.join(self.argv[1:])}` {what}:\n{written}")
 
     def kill(self) -> None:
+        self._end()
+        if not self.errors.closed:
+            self.errors.close()
+
+    def _end(self) -> None:
         if self.process.poll() is None:
             self.resume()
             self.process.kill()
             self.process.wait()
-        if not self.errors.closed:
-            self.errors.close()
 
 
 def run(jobs: list[Job], n: int, ahead: int = AHEAD) -> Iterator[tuple[Job, dict[str, Any]]]:

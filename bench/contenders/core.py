@@ -323,7 +323,8 @@ class Core(Contender):
                 connection.execute(insert(tasks), {**row, **values, **completed})
                 for d in depends_on:
                     edge = {"id": new_id(), "task_id": key, "depends_on_task_id": keys[d]}
-                    connection.execute(insert(task_dependencies), {**edge, "created_at": now})
+                    stamps = {"created_at": now, "row_version": 1}
+                    connection.execute(insert(task_dependencies), {**edge, **stamps})
                 keys.append(key)
         return keys
 

@@ -192,6 +192,7 @@ class TaskDependency(SQLModel, table=True):
         foreign_key="tasks.id", ondelete="CASCADE", index=True, max_length=64
     )
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    row_version: int = 1
 
 
 Awaited = aliased(Task)

@@ -115,8 +115,8 @@ INSERT_TASK = (
     f" VALUES (?, ?, ?, 1, {', '.join('?' for _ in TASK_FIELDS)})"
 )
 INSERT_TASK_DEPENDENCY = (
-    "INSERT INTO task_dependencies (id, task_id, depends_on_task_id, created_at)"
-    " VALUES (?, ?, ?, ?)"
+    "INSERT INTO task_dependencies (id, task_id, depends_on_task_id, created_at, row_version)"
+    " VALUES (?, ?, ?, ?, 1)"
 )
 READY_TASKS = (
     "SELECT * FROM tasks WHERE initiative_id = ? AND status = 'pending' AND NOT EXISTS ("

@@ -71,6 +71,7 @@ from agentkeel.domain.errors import (
     Protected,
     ReadOnly,
     ReferenceMissing,
+    RefusedByDatabase,
     SchemaError,
     StillReferenced,
 )
@@ -245,6 +246,7 @@ __all__ = [
     "ReadOnly",
     "RecordDeleted",
     "ReferenceMissing",
+    "RefusedByDatabase",
     "Repository",
     "Requirement",
     "RequirementFeature",

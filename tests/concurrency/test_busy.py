@@ -4,19 +4,21 @@ setting of `Database.open`."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from agentkeel.adapters.memory.store import MemoryDatabase
 from agentkeel.adapters.memory.unit_of_work import MemoryUnitOfWork
-from agentkeel.adapters.sql.engine import create_database_engine
+from agentkeel.adapters.sql.engine import create_database_engine, read_only_connection
 from agentkeel.adapters.sql.migrate import head_revision
 from agentkeel.adapters.sql.store import SqlStore
 from agentkeel.database import Database
@@ -264,3 +266,52 @@ if POSTGRES_URL:  # PostgreSQL only: SQLite undoes a failed statement by itself
                 driver.execute("SELECT 1/0")
             with pytest.raises(Conflict, match="aborted its transaction; retry the unit"):
                 uow.projects.count()
+
+
+@pytest.mark.sqlite
+def test_a_connection_opens_at_once_on_a_wal_file_while_another_holds_the_write_lock(
+    tmp_path: Path,
+) -> None:
+    """WAL is kept in the file: a new connection reads the mode instead of asking for it, so
+    it needs no lock (under load, asking for it could end in Busy while opening)."""
+    path = tmp_path / "held.db"
+    Database.open(str(path)).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("UPDATE settings SET display_name = display_name")
+        statements: list[str] = []
+        engine = create_database_engine(str(path), busy_timeout=0)
+
+        def traced(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.set_trace_callback(statements.append)
+
+        event.listen(engine, "connect", traced, insert=True)  # before agentkeel's pragmas
+        try:
+            started = time.monotonic()
+            # A reader's connection (a writer's BEGIN IMMEDIATE would rightly wait).
+            with read_only_connection(engine) as connection:
+                mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+                count = connection.exec_driver_sql("SELECT count(*) FROM settings").scalar()
+            assert time.monotonic() - started < 1
+        finally:
+            engine.dispose()
+        assert mode == "wal" and count == len(DEFAULT_SETTINGS)
+        assert "PRAGMA journal_mode" in statements
+        assert "PRAGMA journal_mode=WAL" not in statements
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+@pytest.mark.sqlite
+def test_a_new_file_is_switched_to_wal_by_its_first_connection(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    engine = create_database_engine(str(path))
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    finally:
+        engine.dispose()
+    with sqlite3.connect(path) as plain:  # a connection without agentkeel's settings
+        assert plain.execute("PRAGMA journal_mode").fetchone() == ("wal",)

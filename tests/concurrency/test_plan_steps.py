@@ -1,6 +1,6 @@
 """Writers of one implementation plan take turns: steps inserted, moved and reordered by
 several units of work at once stay numbered 1..n; and two units starting one approved plan
-make one implementation workflow (the second gets a Conflict)."""
+make one implementation workflow (the second is refused: Protected, as a retry would be)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from agentkeel.database import Database
-from agentkeel.domain.errors import Conflict, InvalidValue
+from agentkeel.domain.errors import InvalidValue, Protected
 from agentkeel.domain.workflows import ImplementationPlanStep, WorkflowType
 from agentkeel.services.workflows import start_implementation
 from tests.contract.workflows import plan_data as data
@@ -82,7 +82,7 @@ def test_two_units_starting_one_plan_make_one_workflow(db: Database) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         a, b = pool.submit(first), pool.submit(second)
         winner = a.result()
-        with pytest.raises(Conflict, match="implemented already"):
+        with pytest.raises(Protected, match="implemented already"):
             b.result()
     with db.unit_of_work() as uow:
         started = [

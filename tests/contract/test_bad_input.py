@@ -10,9 +10,18 @@ from typing import Any
 
 import pytest
 
-from agentkeel.domain.audit import AuditEntry
+from agentkeel.database import Database
+from agentkeel.domain.audit import AuditEntry, EventSource
 from agentkeel.domain.errors import AlreadyExists, DomainError, InvalidValue
-from agentkeel.domain.workspace import Project, Repository, Template, Worktree
+from agentkeel.domain.workspace import (
+    Project,
+    Repository,
+    Setting,
+    SettingCategory,
+    SettingValueType,
+    Template,
+    Worktree,
+)
 from agentkeel.ports.unit_of_work import UnitOfWork
 from tests import factories
 from tests.factories import store_of
@@ -304,3 +313,52 @@ def test_indexed_paths_are_limited_to_what_every_backend_can_index(
     repository = factories.repository(uow, project, path=longest)
     assert factories.worktree(uow, repository, path=longest).path == longest
     assert uow.worktrees.find_by_path(longest) is not None
+
+
+def _deep_json_text(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [65, 5_000, 50_000])
+def test_setting_text_nested_too_deep_is_refused_naming_the_field(
+    uow: UnitOfWork, depth: int
+) -> None:
+    """JSON text deeper than a payload may be, also deeper than Python's parser can read."""
+
+    def setting(value: str) -> Setting:
+        return Setting(
+            key="advanced.deep",
+            value=value,
+            value_type=SettingValueType.JSON,
+            category=SettingCategory.ADVANCED,
+            display_name="Deep",
+        )
+
+    with pytest.raises(InvalidValue, match="must not nest lists and objects more than 64 deep"):
+        uow.settings.add(setting(_deep_json_text(depth)))
+    stored = uow.settings.add(setting("[]"))
+    with pytest.raises(InvalidValue) as caught:
+        stored.value = _deep_json_text(depth)
+    assert caught.value.field == "value"
+    # A refused assignment leaves the entity as it was.
+    assert stored.value == "[]"
+    with pytest.raises(InvalidValue) as caught:
+        stored.default_value = _deep_json_text(depth)
+    assert caught.value.field == "default_value"
+    assert stored.default_value is None
+    assert uow.settings.update(stored).value == "[]"
+
+
+@pytest.mark.parametrize("source", ["ACTIVE", "System", "", None, 3, ["user"], [[["cli"]]]])
+def test_a_unit_of_work_refuses_an_unknown_source_naming_it(db: Database, source: Any) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        db.unit_of_work(source=source)
+    assert (caught.value.entity, caught.value.field) == ("unit_of_work", "source")
+    assert "must be one of 'system', 'user' or 'cli'" in str(caught.value)
+    with pytest.raises(InvalidValue, match=r"unit_of_work\.source"):
+        db.transaction(lambda uow: uow.projects.add(Project(name="never")), source=source)
+    with db.unit_of_work(source=EventSource.CLI) as uow:
+        assert uow.projects.list() == []
+        assert uow.source is EventSource.CLI
+    with db.unit_of_work(source="user") as uow:  # type: ignore[arg-type]
+        assert uow.source is EventSource.USER

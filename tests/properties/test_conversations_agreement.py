@@ -9,7 +9,8 @@ work. After each step all backends returned the same result or raised the same e
 and message), and their whole contents are equal. Ids that the ports make themselves (`ask`,
 `reply`, `start`) come from the same sequence on every backend. Invariants check what must
 hold anyway: no orphans, an answer exactly when answered, each party an agent with its id or
-the user without, a response implying a read, `ended_at` exactly when a session has ended.
+the user without, a response implying a read, `ended_at` exactly when a session has ended
+and never before it started.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from tests.properties.harness import (
 
 E = TypeVar("E", bound=Entity)
 FLAGGED = datetime(2025, 6, 1, tzinfo=UTC)
+LATER = datetime(2026, 6, 1, tzinfo=UTC)
 
 AGENT_NAMES = st.sampled_from(
     ["brave-otter", "calm-heron", "quick-lynx", "keen-wren", "bold-yak", "shy-ibis", "o'brien-🚢"]
@@ -310,13 +312,16 @@ class ConversationsAgreement(AgreementMachine):
     @rule(
         session=sessions,
         status=st.sampled_from(list(SessionStatus)),
-        ended=st.booleans(),
+        # Before every session's start (the fake clocks start in 2026), or after it.
+        ended=st.sampled_from([None, FLAGGED, LATER]),
     )
-    def update_session_directly(self, session: str, status: SessionStatus, ended: bool) -> None:
+    def update_session_directly(
+        self, session: str, status: SessionStatus, ended: datetime | None
+    ) -> None:
         def update(uow: UnitOfWork) -> InteractionSession:
             found = uow.interaction_sessions.get(session)
             found.status = status
-            found.ended_at = FLAGGED if ended else None
+            found.ended_at = ended
             return uow.interaction_sessions.update(found)
 
         self.run(update)
@@ -362,6 +367,7 @@ class ConversationsAgreement(AgreementMachine):
         for row in contents["interaction_sessions"]:
             assert row["project_id"] in projects
             assert (row["ended_at"] is None) == (row["status"] == "active")
+            assert row["ended_at"] is None or row["ended_at"] >= row["started_at"]
 
 
 @on_every_backend

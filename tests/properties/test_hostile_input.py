@@ -9,15 +9,19 @@ pydantic's or Python's own exception, and never a hang.
 
 from __future__ import annotations
 
-from collections import Counter
+import inspect
+import typing
+from collections import Counter, abc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import JsonValue
 from sqlalchemy import Engine
 
 from agentkeel.database import Database
@@ -66,6 +70,9 @@ from agentkeel.domain.workflows import (
 from agentkeel.domain.workspace import (
     Project,
     Repository,
+    Setting,
+    SettingCategory,
+    SettingValueType,
     Template,
     TemplatePlaceholder,
     Worktree,
@@ -78,6 +85,7 @@ from tests.properties.harness import (
     EqualBackends,
     Outcome,
     assert_agree,
+    normalise,
     numbered_ids,
     on_every_backend,
     outcome_of,
@@ -90,6 +98,12 @@ def nested(depth: int) -> Any:
     for _ in range(depth):
         value = [value]
     return value
+
+
+# JSON text nested past what Python's parser can read (a setting's value is JSON text).
+DEEP_JSON_TEXT = "[" * 50_000 + "]" * 50_000
+# A bad enum value: the name of a member of several enums (`ACTIVE`), not a member's value.
+BAD_ENUM_VALUE = "ACTIVE"
 
 
 PLUS_5 = timezone(timedelta(hours=5))
@@ -139,6 +153,8 @@ EDGE_VALUES: list[Any] = [
     datetime.max.replace(tzinfo=UTC),
     object(),
     "bogus",
+    BAD_ENUM_VALUE,
+    DEEP_JSON_TEXT,
 ]
 HOSTILE = st.one_of(
     st.sampled_from(EDGE_VALUES),
@@ -191,6 +207,15 @@ class Known:
     planning_workflow = "workflow-2"
     step = "step-1"
     pending_step = "step-2"
+    worktree = "worktree-1"
+
+
+class OnDatabase:
+    """A call of the `Database` itself (`unit_of_work(source=...)`), made outside any unit
+    of work."""
+
+    def __init__(self, call: Callable[[Database, Any], object]) -> None:
+        self.call = call
 
 
 class Built:
@@ -202,7 +227,13 @@ class Built:
 
 
 # Every method, with the hostile value `x` in one argument (the rest valid).
-CALLS: dict[str, Call | Built] = {
+CALLS: dict[str, Call | Built | OnDatabase] = {
+    # A unit of work is made (not entered: its source is checked when it is made); the
+    # transaction's function writes nothing, so that no example changes what the next sees.
+    "db.unit_of_work(source)": OnDatabase(lambda db, x: db.unit_of_work(source=x).source),
+    "db.transaction(source)": OnDatabase(
+        lambda db, x: db.transaction(lambda uow: uow.source, source=x)
+    ),
     "projects.add(name)": Built(lambda x: Project(name=x), lambda uow, e: uow.projects.add(e)),
     "projects.add(archived_at)": Built(
         lambda x: Project(name="p", archived_at=x), lambda uow, e: uow.projects.add(e)
@@ -245,16 +276,27 @@ CALLS: dict[str, Call | Built] = {
     "worktrees.list(status)": lambda uow, x: uow.worktrees.list(status=x),
     "worktrees.find_by_path": lambda uow, x: uow.worktrees.find_by_path(x),
     "worktrees.move_to": lambda uow, x: uow.worktrees.move_to(x, "removed"),  # type: ignore[arg-type]
-    "settings.list": lambda uow, x: uow.settings.list(category=x),
+    "worktrees.move_to(status)": lambda uow, x: uow.worktrees.move_to(Known.worktree, x),
+    "settings.list(category)": lambda uow, x: uow.settings.list(category=x),
     "settings.by_key": lambda uow, x: uow.settings.by_key(x),
     "settings.value": lambda uow, x: uow.settings.value(x),
     "settings.value_as": lambda uow, x: uow.settings.value_as("logging.retentionDays", x),
-    "settings.set_value(json)": lambda uow, x: uow.settings.set_value("advanced.payload", x),
-    "settings.set_value(number)": lambda uow, x: workspace.change_setting(
+    "settings.set_value(value: json)": lambda uow, x: uow.settings.set_value("advanced.payload", x),
+    "change_setting(value: number)": lambda uow, x: workspace.change_setting(
         uow, "logging.retentionDays", x
     ),
-    "settings.set_value(string)": lambda uow, x: uow.settings.set_value(
+    "settings.set_value(value: string)": lambda uow, x: uow.settings.set_value(
         "logging.exportLocation", x
+    ),
+    "settings.add(value)": Built(
+        lambda x: Setting(
+            key="advanced.extra",
+            value=x,
+            value_type=SettingValueType.JSON,
+            category=SettingCategory.ADVANCED,
+            display_name="Extra",
+        ),
+        lambda uow, e: uow.settings.add(e),
     ),
     "settings.reset": lambda uow, x: uow.settings.reset(x),
     "settings.update(value)": lambda uow, x: update_setting(uow, x),
@@ -262,7 +304,7 @@ CALLS: dict[str, Call | Built] = {
         lambda x: Template(name="t2", category="data", template_text=x),  # type: ignore[arg-type]
         lambda uow, e: uow.templates.add(e),
     ),
-    "templates.list": lambda uow, x: uow.templates.list(category=x),
+    "templates.list(category)": lambda uow, x: uow.templates.list(category=x),
     "templates.find_by_name": lambda uow, x: uow.templates.find_by_name(x),
     "template_placeholders.list": lambda uow, x: uow.template_placeholders.list(template_id=x),
     "template_placeholders.add(pattern)": Built(
@@ -281,6 +323,7 @@ CALLS: dict[str, Call | Built] = {
     "audit_logs.get": lambda uow, x: uow.audit_logs.get(x),
     "audit_logs.list(since)": lambda uow, x: uow.audit_logs.list(since=x),
     "audit_logs.list(entity_id)": lambda uow, x: uow.audit_logs.list(entity_id=x),
+    "audit_logs.list(category)": lambda uow, x: uow.audit_logs.list(category=x),
     "audit_logs.purge_before": lambda uow, x: uow.audit_logs.purge_before(x),
     # Sequence numbers may skip differently per backend (a rolled-back unit of work uses
     # up PostgreSQL's): events are compared without them.
@@ -311,7 +354,9 @@ CALLS: dict[str, Call | Built] = {
     ),
     "agent_log_chunks.get": lambda uow, x: uow.agent_log_chunks.get(x),
     "agent_log_chunks.find_by_agent": lambda uow, x: uow.agent_log_chunks.find_by_agent(x),
-    "agent_log_chunks.find_by_agents": lambda uow, x: uow.agent_log_chunks.find_by_agents(x),
+    "agent_log_chunks.find_by_agents(agent_ids)": lambda uow, x: (
+        uow.agent_log_chunks.find_by_agents(x)
+    ),
     "agent_log_chunks.find_by_agents(one id)": lambda uow, x: uow.agent_log_chunks.find_by_agents(
         ["agent-1", x]
     ),
@@ -347,7 +392,9 @@ CALLS: dict[str, Call | Built] = {
         Known.project, since=x
     ),
     "metrics.tokens_by_project(until)": lambda uow, x: uow.metrics.tokens_by_project(until=x),
-    "metrics.task_duration_percentiles": lambda uow, x: uow.metrics.task_duration_percentiles(x),
+    "metrics.task_duration_percentiles(percentiles)": lambda uow, x: (
+        uow.metrics.task_duration_percentiles(x)
+    ),
     "metrics.task_duration_percentiles(one)": lambda uow, x: uow.metrics.task_duration_percentiles(
         [50, x]
     ),
@@ -568,7 +615,7 @@ CALLS: dict[str, Call | Built] = {
         lambda uow, e: uow.initiatives.add(e),
     ),
     "initiatives.list(project_id)": lambda uow, x: uow.initiatives.list(project_id=x),
-    "initiatives.find_by_status": lambda uow, x: uow.initiatives.find_by_status(x),
+    "initiatives.find_by_status(status)": lambda uow, x: uow.initiatives.find_by_status(x),
     "initiatives.archive": lambda uow, x: uow.initiatives.archive(x),
     "initiatives.unarchive": lambda uow, x: uow.initiatives.unarchive(x),
     "initiatives.update(status)": lambda uow, x: update(
@@ -580,7 +627,7 @@ CALLS: dict[str, Call | Built] = {
     "initiative_repositories.set_for_initiative(one id)": lambda uow, x: (
         uow.initiative_repositories.set_for_initiative(Known.initiative, [Known.repository, x])
     ),
-    "initiative_repositories.set_for_initiative(ids)": lambda uow, x: (
+    "initiative_repositories.set_for_initiative(repository_ids)": lambda uow, x: (
         uow.initiative_repositories.set_for_initiative(Known.initiative, x)
     ),
     "initiative_repositories.of_initiative": lambda uow, x: (
@@ -723,6 +770,9 @@ CALLS: dict[str, Call | Built] = {
                 after_state=x,
             )
         ],
+    ),
+    "change_sets.record(changes)": lambda uow, x: uow.change_sets.record(
+        ChangeSet(id="change-set-new", initiative_id=Known.initiative), x
     ),
     "change_sets.entries": lambda uow, x: uow.change_sets.entries(x),
     "change_sets.find_by_initiative": lambda uow, x: uow.change_sets.find_by_initiative(x),
@@ -1024,7 +1074,9 @@ CALLS: dict[str, Call | Built] = {
         lambda x: new_step(cli_exit_code=x), lambda uow, e: uow.workflow_steps.add(e)
     ),
     "workflow_steps.find_by_workflow": lambda uow, x: uow.workflow_steps.find_by_workflow(x),
-    "workflow_steps.timeout_seconds": lambda uow, x: uow.workflow_steps.timeout_seconds(x),
+    "workflow_steps.timeout_seconds(step_type)": lambda uow, x: uow.workflow_steps.timeout_seconds(
+        x
+    ),
     "workflow_steps.start": lambda uow, x: uow.workflow_steps.start(x),
     "workflow_steps.pause": lambda uow, x: uow.workflow_steps.pause(x),
     "workflow_steps.edit": lambda uow, x: uow.workflow_steps.edit(x),
@@ -1273,8 +1325,6 @@ def update_setting(uow: UnitOfWork, value: Any) -> object:
 
 
 def populate(uow: UnitOfWork) -> None:
-    from agentkeel.domain.workspace import Setting, SettingCategory, SettingValueType
-
     project = uow.projects.add(Project(id=Known.project, name="Keel"))
     uow.initiatives.add(Initiative(id=Known.initiative, project_id=project.id, name="Auth"))
     for key in (Known.phase, Known.other_phase):
@@ -1287,6 +1337,9 @@ def populate(uow: UnitOfWork) -> None:
     uow.task_dependencies.create(Known.busy_task, Known.task)
     uow.repositories.add(
         Repository(id=Known.repository, project_id=project.id, name="api", path="/api")
+    )
+    uow.worktrees.add(
+        Worktree(id=Known.worktree, repository_id=Known.repository, path="/wt/1", branch_name="b")
     )
     template = uow.templates.add(
         Template(
@@ -1548,26 +1601,39 @@ def try_call(backends: dict[str, Database], call: str, value: Any) -> None:
     same result or the same domain error everywhere, or the test fails."""
     TRIED.update([call])
     entry = CALLS[call]
-    if isinstance(entry, Built):
-        try:
-            argument = entry.build(value)
-        except DomainError:
-            OUTCOMES.update(["refused before the call"])
-            return  # refused by the domain, before any backend is involved
-        method = entry.call
-    else:
-        method, argument = entry, value
     outcomes: dict[str, Outcome] = {}
-    for name, db in backends.items():
-        # Rolled back: every example starts from the same rows (and makes the same ids).
-        # Any exception but a domain error propagates from `outcome_of` and fails the test.
-        with numbered_ids(0), db.unit_of_work() as uow:
-            outcomes[name] = outcome_of(lambda uow: method(uow, argument), uow)
+    if isinstance(entry, OnDatabase):
+        for name, db in backends.items():
+            outcomes[name] = on_database(entry, db, value)
+    else:
+        if isinstance(entry, Built):
+            try:
+                argument = entry.build(value)
+            except DomainError:
+                OUTCOMES.update(["refused before the call"])
+                return  # refused by the domain, before any backend is involved
+            method = entry.call
+        else:
+            method, argument = entry, value
+        for name, db in backends.items():
+            # Rolled back: every example starts from the same rows (and makes the same ids).
+            # Any exception but a domain error propagates from `outcome_of` and fails the
+            # test.
+            with numbered_ids(0), db.unit_of_work() as uow:
+                outcomes[name] = outcome_of(lambda uow: method(uow, argument), uow)
     try:
         agreed = assert_agree(outcomes)
     except AssertionError as disagreement:
         raise AssertionError(f"{call} with {shown(value)}: {disagreement}") from None
     OUTCOMES.update(["domain error" if agreed[0] == "error" else "succeeded"])
+
+
+def on_database(entry: OnDatabase, db: Database, value: Any) -> Outcome:
+    """What a call of the Database gave: as `outcome_of` says it for a unit of work's."""
+    try:
+        return ("ok", normalise(entry.call(db, value)))
+    except DomainError as error:
+        return ("error", type(error).__name__, str(error))
 
 
 # What the examples of this run tried and what came of them, for the figures.
@@ -1610,6 +1676,11 @@ SWEEP: list[Any] = [
     2**63,
     nested(1_000),
     datetime(2026, 1, 1),
+    # Both families, for every argument (test_every_enum_or_nested_argument_is_swept says
+    # which arguments must have a call of their own):
+    nested(50_000),
+    DEEP_JSON_TEXT,
+    BAD_ENUM_VALUE,
 ]
 
 
@@ -1744,3 +1815,56 @@ def test_every_call_is_tried() -> None:
             assert f"{prefix}.{method}" in tried, f"{prefix}.{method} is not fed hostile input"
     for method in generic - {"count"}:  # count takes no argument
         assert any(name.endswith(f".{method}") for name in tried), f"no port's {method} is"
+
+
+def _takes_enums_or_nesting(annotation: Any) -> bool:
+    """Whether an argument so annotated takes an enum value, or a value that may nest (JSON,
+    a mapping, a collection, anything)."""
+    if annotation is Any or annotation is JsonValue:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict, tuple, set, frozenset) or (
+        isinstance(origin, type) and issubclass(origin, abc.Iterable) and origin is not str
+    ):
+        return True
+    return any(_takes_enums_or_nesting(part) for part in typing.get_args(annotation))
+
+
+def _arguments(prefix: str, function: Callable[..., Any]) -> Iterator[str]:
+    hints = typing.get_type_hints(function)
+    for name in inspect.signature(function).parameters:
+        if name not in ("self", "uow") and _takes_enums_or_nesting(hints.get(name)):
+            yield f"{prefix}({name})"
+
+
+def test_every_enum_or_nested_argument_is_swept() -> None:
+    """Every argument that takes an enum value or a value that may nest, of every port
+    method, service function and `Database` method, has a call of its own above, named
+    `port.method(argument)` (or `port.method(argument: variant)`): the sweep then gives it
+    a bad enum value and values nested past the recursion limit. A method added later with
+    such an argument fails here until it has one."""
+    from agentkeel.services import audit, backlog, planning, recovery, workflows, workspace
+
+    wanted: list[str] = []
+    for attribute, member in vars(UnitOfWork).items():
+        if not isinstance(member, property) or member.fget is None:
+            continue
+        port = typing.get_type_hints(member.fget)["return"]
+        for name, method in inspect.getmembers(port, inspect.isfunction):
+            if not name.startswith("_"):
+                wanted += _arguments(f"{attribute}.{name}", method)
+    for module in (audit, backlog, planning, recovery, workflows, workspace):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("_") and function.__module__ == module.__name__:
+                wanted += _arguments(name, function)
+    for name, method in inspect.getmembers(Database, inspect.isfunction):
+        if not name.startswith("_"):
+            wanted += _arguments(f"db.{name}", method)
+    assert "db.unit_of_work(source)" in wanted and "tasks.list(status)" in wanted
+    for argument in wanted:
+        variant = argument[:-1] + ": "
+        assert argument in CALLS or any(call.startswith(variant) for call in CALLS), (
+            f"{argument} is not swept: add a call giving it the hostile value"
+        )

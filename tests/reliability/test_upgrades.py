@@ -161,6 +161,7 @@ def test_upgrading_from_every_earlier_revision_keeps_every_row_and_value(
 
     assert migrate.current_revision(engine) == migrate.HEAD
     values = 0
+    versioned_since = []
     with engine.connect() as connection:
         for name, rows in written.items():
             table = metadata.tables[name]
@@ -172,6 +173,21 @@ def test_upgrading_from_every_earlier_revision_keeps_every_row_and_value(
             values += sum(len(row) for row in rows)
             # Every column at head reads back (those added since the revision, too).
             assert len(connection.execute(select(table)).all()) == ROWS
+            if "row_version" in table.c and "row_version" not in rows[0]:
+                # A row version added by the upgrade: every row kept starts at 1.
+                versions = connection.execute(select(table.c.row_version)).scalars().all()
+                assert versions == [1] * ROWS, f"{name}: row versions after the upgrade"
+                versioned_since.append(name)
+    if revision == "0010":
+        assert sorted(versioned_since) == [
+            "initiative_repositories",
+            "phase_dependencies",
+            "requirement_features",
+            "requirements",
+            "sub_features",
+            "task_dependencies",
+            "workflow_repositories",
+        ]
     with Database.open(url) as db:  # its schema checked against head
         assert db.integrity_check() == []
     figures.add(

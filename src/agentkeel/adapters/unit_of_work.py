@@ -71,6 +71,8 @@ from agentkeel.adapters.repositories.workspace import (
 from agentkeel.adapters.store import ReadOnlyStore, RowStore
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
+from agentkeel.domain.entity import member_of
+from agentkeel.domain.errors import RefusedByDatabase
 from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
 from agentkeel.schema.events import event_log as event_log_table
 
@@ -156,7 +158,7 @@ class BaseUnitOfWork:
         self, clock: Clock, bus: EventBus, source: EventSource, read_only: bool = False
     ) -> None:
         self.clock = clock
-        self.source = EventSource(source)
+        self.source = member_of(EventSource, source, "unit_of_work", "source")
         self.read_only = read_only
         self._bus = bus
         self._state: UnitState | None = None
@@ -212,7 +214,13 @@ class BaseUnitOfWork:
         state = self._open()
         if state.events:
             # The outbox: in the transaction that commits, one bulk statement.
-            state.store.append_log(event_log_table, log_rows(state.events, self.clock.now()))
+            try:
+                state.store.append_log(event_log_table, log_rows(state.events, self.clock.now()))
+            except RefusedByDatabase:
+                # Refused as a commit the database refuses is: nothing stays.
+                state.end_transaction()
+                self._rollback()
+                raise
         self._commit()
         events = list(state.events)
         state.end_transaction()

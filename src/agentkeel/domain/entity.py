@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, ClassVar, Self, overload
+from typing import Annotated, Any, ClassVar, Self, TypeVar, overload
 
 from pydantic import (
     BaseModel,
@@ -36,6 +36,8 @@ from agentkeel.domain.ids import new_id
 def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
+
+S = TypeVar("S", bound=StrEnum)
 
 # Bound once: `from_row` runs for every row read.
 _new = object.__new__
@@ -77,8 +79,12 @@ class Entity(SQLModel):
     transitions: ClassVar[Mapping[str, Mapping[str, frozenset[str]]]] = {}
     # Fields never shown: not in repr, audit states or errors (credentials, tokens).
     secret_fields: ClassVar[frozenset[str]] = frozenset()
-    # The field that counts the stored entity's writes, for refusing stale updates (if any).
+    # The field that counts the stored entity's writes, for refusing stale updates. Every
+    # entity whose rows can change has one; one without must be `append_only`.
     version_field: ClassVar[str | None] = None
+    # Rows are never changed once stored: `update` is refused (Protected) by the generic
+    # repository for every such entity, so the declaration cannot lie.
+    append_only: ClassVar[bool] = False
 
     id: Id = Field(default_factory=new_id)
 
@@ -111,10 +117,21 @@ class Entity(SQLModel):
             raise _too_deep(cls, nested[0] if len(nested) == 1 else "value") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        # pydantic puts the value in place before an entity's own (model) validator runs:
+        # a value that validator refuses would stay. The entity keeps what it held instead.
+        held = self.__dict__.get(name, _NOTHING)
         try:
             super().__setattr__(name, value)
         except RecursionError:
+            self._keep(name, held)
             raise _too_deep(type(self), name) from None
+        except DomainError:
+            self._keep(name, held)
+            raise
+
+    def _keep(self, name: str, held: Any) -> None:
+        if held is not _NOTHING:
+            self.__dict__[name] = held
 
     @classmethod
     def required_value(cls, field: str, value: Any) -> Any:
@@ -248,6 +265,10 @@ class Entity(SQLModel):
                 raise InvalidTransition(self.label(), field_name, old, new)
 
 
+RowVersion = Annotated[int, Strict(), IntRule(minimum=1)]
+"""The `row_version` column: 1 when a row is added, one more on every update of it."""
+
+
 class Timestamped(Entity):
     """An entity that changes after it is stored: `created_at` (set on insert), `updated_at`
     (set on every write) and `row_version` (1 when added, one more on every write), which
@@ -259,7 +280,7 @@ class Timestamped(Entity):
 
     created_at: UtcDateTime = Field(default_factory=utc_now)
     updated_at: UtcDateTime = Field(default_factory=utc_now)
-    row_version: Annotated[int, Strict(), IntRule(minimum=1)] = 1
+    row_version: RowVersion = 1
 
 
 @cache
@@ -327,6 +348,7 @@ def _field_adapter(entity: type[Entity], field: str) -> TypeAdapter[Any]:
 
 
 _CONTAINERS = (list, dict, tuple, set, frozenset)
+_NOTHING = object()
 
 
 def _too_deep(entity: type[Entity], field: str) -> InvalidValue:
@@ -355,3 +377,17 @@ def invalid_value(entity: type[Entity], exc: ValidationError, field: str = "") -
 
 def enum_values(enum: type[StrEnum]) -> tuple[str, ...]:
     return tuple(member.value for member in enum)
+
+
+def member_of(enum: type[S], value: object, entity: str, field: str) -> S:
+    """`value` as a member of `enum` (a member, or its text), for an argument that is no
+    entity field (`unit_of_work(source=...)`). Anything else is InvalidValue naming `field`,
+    worded as an entity field's is; only text is looked up (the enum's own error would
+    repr the value, which a value nested deep enough cannot survive)."""
+    if isinstance(value, str):
+        for member in enum:
+            if member.value == value:
+                return member
+    quoted = [repr(text) for text in enum_values(enum)]
+    allowed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    raise InvalidValue(entity, field, value, f"must be one of {allowed}")

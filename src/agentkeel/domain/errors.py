@@ -231,6 +231,35 @@ class LimitReached(Conflict):
         super().__init__(entity, key, f"{reason} ({setting} = {limit})")
 
 
+class RefusedByDatabase(DomainError):
+    """The database refused a write for a reason of its own, not a rule of agentkeel's: a
+    trigger that raised (SQLite's `RAISE(ABORT, ...)`, PostgreSQL's `RAISE EXCEPTION`), a
+    CHECK or other constraint added to the database by hand. `entity` and `key` name the row
+    written (`key` is None when the write had no one row, e.g. a commit), `message` is the
+    database's own. Not a `Conflict`: reading again and retrying meets the same refusal
+    until whoever added the rule says otherwise.
+
+    Nothing of the refused call is written. What the unit of work can do afterwards:
+    - SQLite (`RAISE(ABORT)`, `RAISE(FAIL)` of a one-row write, a CHECK): only the statement
+      was undone; the unit of work goes on, and may commit what it wrote before.
+    - PostgreSQL: a call that ran in a savepoint (deletes, writes of columns a unique or
+      foreign-key rule covers, calls of several statements, bulk inserts, adds with an
+      idempotency key) undid just itself, and the unit of work goes on. A single-statement
+      insert, or an update of other columns (a description), runs without one, and its
+      failure ended the transaction: every later call of that unit of work raises
+      `Conflict` ("retry the unit of work"), and nothing it wrote is committed. Leave it
+      (it rolls back) and open a new one.
+    - A trigger that rolls back the whole transaction (SQLite's `RAISE(ROLLBACK)`) ends it
+      the same way on SQLite.
+    - Refused by `commit()` (a deferred trigger or constraint): the transaction is rolled
+      back; the unit of work stays open and begins a new one with its next call."""
+
+    def __init__(self, entity: str, key: object, message: str) -> None:
+        self.entity, self.key, self.message = entity, key, message
+        subject = entity if key is None else f"{entity} {shown(key)}"
+        super().__init__(f"the database refused a write of {subject}: {message}")
+
+
 class DatabaseUnusable(DomainError):
     """`Database.open` refused the database before working on it: `problem` says why (not a
     database, damaged, another application's, out of reach, not writable, its schema

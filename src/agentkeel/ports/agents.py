@@ -152,7 +152,8 @@ class Agents(EntityRepository[Agent], Protocol):
 
     `add` of an agent given no name generates an `adjective-animal` alias, retrying other
     aliases while one is taken (by a stored agent, or by a concurrent unit of work) and then
-    appending a number; a name the caller chose that is taken is AlreadyExists.
+    appending a number (InvalidValue naming `name` if every draw is taken: give it one); a
+    name the caller chose that is taken is AlreadyExists.
 
     The status follows its state machine whatever method writes it: idle -> running;
     running -> waiting_for_input | idle | stopped | crashed; waiting_for_input -> running |
@@ -505,8 +506,9 @@ class InteractionSessions(EntityRepository[InteractionSession], Protocol):
     """Interview, planning and execution sessions of a project (NX `sessions`); they go with
     their project. By every path: the status moves active -> completed | abandoned, both
     final (InvalidTransition); `started_at` is stamped when the session is stored; `ended_at`
-    is stamped when it ends (a caller's own time is kept, never before `started_at`) and must
-    be empty while it is active (InvalidValue)."""
+    is stamped when it ends without one (a caller's own time is kept; one before
+    `started_at` is InvalidValue naming `ended_at`), and one given to an active session, by
+    `add` or `update`, is InvalidValue naming `ended_at`."""
 
     def start(
         self, project_id: str, type: SessionType, data: JsonValue | None = None

@@ -191,7 +191,8 @@ class Checkpoints(Protocol):
         deleted, and pending proposals and active chat sessions targeting it are dismissed
         and closed; agents are not moved back to restored tasks. A task whose agent was
         deleted since comes back unassigned. A task whose initiative or phase was deleted
-        since cannot come back without it: Conflict, nothing written. Raises NotFound."""
+        since cannot come back without it: ReferenceMissing naming the task's
+        `initiative_id` or `phase_id`, nothing written. Raises NotFound."""
         ...
 
     def update(self, checkpoint: Checkpoint) -> Checkpoint:

@@ -22,8 +22,9 @@ class EntityRepository(Protocol[E]):
 
         Raises AlreadyExists (same id or a unique rule), ReferenceMissing (a foreign key
         names no row), InvalidValue (also for a malformed key, or a key already used to
-        create another kind of entity), NotFound (the key's entity was deleted since). On
-        error nothing is written and the key stays unused.
+        create another kind of entity), NotFound (the key's entity was deleted since),
+        RefusedByDatabase (a trigger or constraint of the database's own). On error
+        nothing is written and the key stays unused.
         """
         ...
 
@@ -44,11 +45,15 @@ class EntityRepository(Protocol[E]):
         ...
 
     def update(self, entity: E) -> E:
-        """Write the fields changed since the entity was read; stamp `updated_at`.
+        """Write the fields changed since the entity was read; stamp `updated_at` and move
+        the row version on.
 
-        Returns the entity as stored. Unchanged entities are not written. Raises NotFound,
+        Returns the entity as stored. Unchanged entities are not written. Raises NotFound
+        (the row is gone, also when it went with its parent since it was read),
         AlreadyExists, ReferenceMissing, InvalidTransition (a state machine field moved
-        where it may not), Conflict (a concurrent unit of work changed that state first).
+        where it may not), Conflict (the entity was read before another unit of work
+        changed the row: read it again), Protected (an append-only port: its rows never
+        change), RefusedByDatabase (a trigger or constraint of the database's own).
         """
         ...
 
@@ -57,7 +62,8 @@ class EntityRepository(Protocol[E]):
 
         Returns the rows removed per table (the entity's own table included) and writes one
         audit entry, which survives the delete, with those counts and the entity's state
-        before it. Raises NotFound, StillReferenced (a RESTRICT reference remains).
+        before it. Raises NotFound, StillReferenced (a RESTRICT reference remains),
+        RefusedByDatabase (a trigger or constraint of the database's own).
         """
         ...
 

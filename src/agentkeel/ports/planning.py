@@ -451,7 +451,8 @@ class ChangeSets(EntityRepository[ChangeSet], Protocol):
 
     def record(self, change_set: ChangeSet, changes: builtins.list[ChangeSetEntry]) -> ChangeSet:
         """Store the change set and its entries (their `change_set_id` set to it, numbered
-        in the order given), all or nothing. Raises InvalidValue, ReferenceMissing."""
+        in the order given), all or nothing. Raises InvalidValue (naming `changes` when it
+        is not a list of change set entries), ReferenceMissing."""
         ...
 
     def entries(self, change_set_id: str) -> builtins.list[ChangeSetEntry]:
@@ -466,9 +467,11 @@ class ChangeSets(EntityRepository[ChangeSet], Protocol):
         """Undo the change set, newest entry first, in one step: delete what it created,
         restore every field but the bookkeeping (`created_at`, `updated_at`, `row_version`)
         of what it updated, re-add what it deleted; stamp `reverted_at`. Raises NotFound;
-        Conflict naming the entity when one is no longer exactly as the change left it (a
-        later change touched it), and Conflict when it was already reverted; then nothing
-        is written. The rules of pages, phases and tasks apply to the restored rows."""
+        Protected naming the entity when one is no longer exactly as the change left it (a
+        later change touched it: revert that first), and Protected naming the change set
+        when it was already reverted; then nothing is written (neither is a Conflict: a
+        retry meets the same). The rules of pages, phases and tasks apply to the restored
+        rows."""
         ...
 
 

@@ -222,7 +222,10 @@ class UnitOfWork(Protocol):
         that commits: they are in the log if and only if the commit succeeded.
         The unit of work stays open for more work in a new transaction.
 
-        Raises only if the commit itself fails (then nothing is published). Once committed,
+        Raises only if the commit itself fails (then nothing is published): `Busy` or
+        another `Conflict` (retry the unit of work), or `RefusedByDatabase` for a deferred
+        trigger or constraint the database holds of its own (the transaction is rolled
+        back; the unit of work begins a new one with its next call). Once committed,
         every event reaches every subscriber: a subscriber that raises is logged (logger
         `agentkeel.events`) and listed in the returned failures, never raised, so a
         committed unit of work cannot look failed. The list is empty when all went well."""

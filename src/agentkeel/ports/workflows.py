@@ -342,8 +342,9 @@ class ImplementationPlans(EntityRepository[ImplementationPlan], Protocol):
     """Plans of planning workflows, one per workflow (a second: AlreadyExists; a workflow
     of type implementation: InvalidValue naming `workflow_id`). A plan stays with its
     workflow (InvalidValue). Approving stamps `approved_at` and needs at least one step
-    (Conflict otherwise); an approved plan is final: changing it, or its steps or their
-    files, raises Protected (it may still be deleted, with its workflow or by itself)."""
+    (InvalidValue naming `approved_at` otherwise, by every path); an approved plan is final:
+    changing it, or its steps or their files, raises Protected (it may still be deleted,
+    with its workflow or by itself)."""
 
     def find_by_workflow(self, workflow_id: str) -> ImplementationPlan | None:
         """The workflow's plan, or None."""
@@ -351,14 +352,17 @@ class ImplementationPlans(EntityRepository[ImplementationPlan], Protocol):
 
     def approve(self, key: str) -> ImplementationPlan:
         """Stamp `approved_at` (kept if approved already) and write an audit entry
-        (category `user_action`). Raises NotFound, Conflict (a plan without steps)."""
+        (category `user_action`). Raises NotFound, InvalidValue naming `approved_at` (a
+        plan without steps)."""
         ...
 
     def claim_for_implementation(self, key: str) -> ImplementationPlan:
         """The plan, checked to be implementable now: approved, and no implementation
         workflow started from its planning workflow that is not cancelled. Holds the plan
         until the unit of work ends, so that two units starting it take turns and only
-        one gets through (`start_implementation` uses it). Raises NotFound, Conflict."""
+        one gets through (`start_implementation` uses it). Raises NotFound; Protected when
+        it is not approved, or an implementation of it is started and not cancelled (the
+        second of two racing units gets that too, once the first commits)."""
         ...
 
 

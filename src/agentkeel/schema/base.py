@@ -351,7 +351,9 @@ def entity_table(entity: type[Entity], name: str, *relations: Relation) -> Table
     for relation in relations:
         extras.extend(relation(name, columns))
     ENTITIES[name] = entity
-    table = Table(name, metadata, *columns.values(), *extras)
+    table = Table(
+        name, metadata, *columns.values(), *extras, info={"append_only": entity.append_only}
+    )
     _check_indexable(table)
     return table
 

@@ -25,8 +25,10 @@ event_log = Table(
     Column("recorded_at", UtcDateTime(), nullable=False),
     sqlite_autoincrement=True,
     info={
+        # No entity and no update path: only `RowStore.append_log` writes it.
+        "append_only": True,
         "doc": "the event log (an outbox): each committed unit of work's domain events, "
         "appended in its own transaction, numbered in commit order; read with "
-        "`uow.event_log` or `services.events.EventLogReader`. Append-only, no foreign keys."
+        "`uow.event_log` or `services.events.EventLogReader`. Append-only, no foreign keys.",
     },
 )

@@ -13,7 +13,9 @@ HEADER = """# Schema reference
 Generated from the metadata in `src/agentkeel/schema/` by `make docs`
 (`agentkeel schema-doc > docs/schema.md`); a test fails when this file is stale.
 Lengths are in characters and are enforced identically by every adapter (the domain checks
-them before anything is written). Enum columns also carry a CHECK constraint.
+them before anything is written). Enum columns also carry a CHECK constraint. A table whose
+rows can change has a `row_version` (an update from a stale read is a `Conflict`); the
+others are append-only.
 """
 
 
@@ -61,6 +63,8 @@ def _table(table: Table) -> list[str]:
         null = "yes" if column.nullable else "no"
         lines.append(f"| `{column.name}` | {_type(column)} | {null} | {_rules(column)} |")
     extras = []
+    if table.info.get("append_only"):
+        extras.append("- append-only: a row never changes once stored (no row version)")
     for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
         if isinstance(constraint, UniqueConstraint):
             columns = ", ".join(c.name for c in constraint.columns)

@@ -43,7 +43,7 @@ def restore_checkpoint(uow: UnitOfWork, checkpoint_id: str) -> dict[str, dict[st
     transaction, with one audit entry saying what changed; returns, per table changed, the
     rows created, updated and deleted. Agents and conversations pointing at tasks the
     restore removes lose that link (SET NULL); see `Checkpoints.restore`. Raises NotFound,
-    Conflict (a task's initiative or phase was deleted since)."""
+    ReferenceMissing (a task's initiative or phase was deleted since)."""
     return uow.checkpoints.restore(checkpoint_id)
 
 

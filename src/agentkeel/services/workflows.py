@@ -101,9 +101,10 @@ def start_implementation(
     With an `idempotency_key`, a repeated call (a retry, also a racing one) returns the
     workflow the first call started, as it is now, and does nothing else.
 
-    Raises NotFound (the plan); Conflict if the plan is not approved, or an implementation
+    Raises NotFound (the plan); Protected if the plan is not approved, or an implementation
     workflow started from it is not cancelled (two units of work starting one plan take
-    turns: the second gets the Conflict); the workflow's and steps' own rules' errors. Every
+    turns: the second gets the Protected, which a retry would get too); the workflow's and
+    steps' own rules' errors. Every
     check of the plan comes before the first write; if a later write is refused, roll the
     unit of work back.
     """

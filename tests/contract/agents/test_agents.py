@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -85,6 +86,21 @@ def test_when_draws_run_out_a_number_is_appended(
     assert first.name == "brave-otter"
     assert re.match(r"^brave-otter-\d+$", second.name)
     assert third.name not in (first.name, second.name)
+
+
+def test_when_every_draw_is_taken_the_caller_must_name_the_agent(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a Conflict: drawing again (a retry) would meet the same taken names."""
+    _aliases(monkeypatch, "brave-otter")
+    monkeypatch.setattr(random, "randint", lambda low, high: 7)
+    assert uow.agents.add(Agent()).name == "brave-otter"
+    assert uow.agents.add(Agent()).name == "brave-otter-7"
+    with pytest.raises(InvalidValue, match="no free alias was found") as caught:
+        uow.agents.add(Agent())
+    assert caught.value.field == "name"
+    assert not isinstance(caught.value, Conflict)
+    assert uow.agents.add(Agent(name="scout")).name == "scout"
 
 
 def test_an_alias_is_free_again_once_its_holder_is_gone(

@@ -66,21 +66,72 @@ def test_ending_an_unknown_session_is_not_found(uow: UnitOfWork) -> None:
         uow.interaction_sessions.update_data("nope", {})
 
 
-def test_ended_at_follows_the_status_on_the_generic_path(uow: UnitOfWork) -> None:
+def test_an_active_session_takes_no_ended_at(uow: UnitOfWork) -> None:
+    project = factories.project(uow)
+    now = uow.clock.now()
+    with pytest.raises(InvalidValue, match="must be empty while the session is active") as caught:
+        uow.interaction_sessions.add(
+            InteractionSession(project_id=project.id, type=PLANNING, ended_at=now)
+        )
+    assert caught.value.field == "ended_at"
+    assert uow.interaction_sessions.count() == 0
+    session = uow.interaction_sessions.start(project.id, INTERVIEW)
+    session.ended_at = now
+    with pytest.raises(InvalidValue) as caught:
+        uow.interaction_sessions.update(session)
+    assert caught.value.field == "ended_at"
+    assert uow.interaction_sessions.get(session.id).ended_at is None
+
+
+def test_ending_on_the_generic_path_keeps_a_given_ended_at(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     session = uow.interaction_sessions.start(project.id, INTERVIEW)
-    session.ended_at = uow.clock.now()  # the caller's value is not taken while active
-    assert uow.interaction_sessions.update(session).ended_at is None
-    session = uow.interaction_sessions.get(session.id)
-    session.status = SessionStatus.ABANDONED
+    given = session.started_at + timedelta(minutes=5)
+    session.status = SessionStatus.COMPLETED
+    session.ended_at = given
     ended = uow.interaction_sessions.update(session)
-    assert ended.ended_at is not None
-    ended.ended_at = ended.ended_at + timedelta(days=1)
-    assert uow.interaction_sessions.update(ended).ended_at == ended.ended_at - timedelta(days=1)
+    assert ended.ended_at == given
+    assert uow.interaction_sessions.get(session.id).ended_at == given
+    # Changed later, the caller's time is kept too; cleared, the end stays.
+    ended.ended_at = given + timedelta(days=1)
+    assert uow.interaction_sessions.update(ended).ended_at == given + timedelta(days=1)
+    ended = uow.interaction_sessions.get(session.id)
+    ended.ended_at = None
+    assert uow.interaction_sessions.update(ended).ended_at == given + timedelta(days=1)
     ended = uow.interaction_sessions.get(session.id)
     ended.status = SessionStatus.ACTIVE
-    with pytest.raises(InvalidTransition, match="'abandoned' to 'active'"):
+    with pytest.raises(InvalidTransition, match="'completed' to 'active'"):
         uow.interaction_sessions.update(ended)
+
+
+def test_ending_without_an_ended_at_stamps_one(uow: UnitOfWork) -> None:
+    project = factories.project(uow)
+    session = uow.interaction_sessions.start(project.id, INTERVIEW)
+    session.status = SessionStatus.ABANDONED
+    ended = uow.interaction_sessions.update(session)
+    assert ended.ended_at is not None and ended.ended_at > ended.started_at
+
+
+@pytest.mark.parametrize("end", ["started", "before"])
+def test_an_ended_at_before_started_at_is_refused(uow: UnitOfWork, end: str) -> None:
+    project = factories.project(uow)
+    session = uow.interaction_sessions.start(project.id, INTERVIEW)
+    session.status = SessionStatus.COMPLETED
+    session.ended_at = session.started_at - timedelta(microseconds=1)
+    with pytest.raises(InvalidValue, match="must not be before started_at") as caught:
+        uow.interaction_sessions.update(session)
+    assert caught.value.field == "ended_at"
+    stored = uow.interaction_sessions.get(session.id)
+    assert (stored.status, stored.ended_at) == (SessionStatus.ACTIVE, None)
+    if end == "started":  # the very moment it started is no earlier
+        stored.status = SessionStatus.COMPLETED
+        stored.ended_at = stored.started_at
+        assert uow.interaction_sessions.update(stored).ended_at == stored.started_at
+    else:  # an ended session cannot be moved before its start either
+        ended = uow.interaction_sessions.complete(session.id)
+        ended.ended_at = ended.started_at - timedelta(days=1)
+        with pytest.raises(InvalidValue, match="must not be before started_at"):
+            uow.interaction_sessions.update(ended)
 
 
 def test_a_session_is_stored_active(uow: UnitOfWork) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from agentkeel.domain.agents import Conversation
 from agentkeel.domain.backlog import Checkpoint, FeatureStatus
-from agentkeel.domain.errors import Conflict, InvalidValue, NotFound, Protected
+from agentkeel.domain.errors import InvalidValue, NotFound, Protected, ReferenceMissing
 from agentkeel.domain.planning import TaskStatus
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services.backlog import create_checkpoint, latest_checkpoint, restore_checkpoint
@@ -221,9 +221,12 @@ def test_restore_outside_the_snapshot(uow: UnitOfWork) -> None:
     assert uow.tasks.get(made["first"].id).assigned_agent_id is None
     (entry,) = uow.audit_logs.list(event_type="checkpoint.restored")
     assert "1 task(s) unassigned" in entry.message
-    # An initiative deleted since: its tasks cannot come back alone.
+    # An initiative deleted since: its tasks cannot come back alone (no retry would bring
+    # it back: not a Conflict).
     uow.initiatives.delete(initiative.id)
-    with pytest.raises(Conflict, match="initiative"):
+    with pytest.raises(ReferenceMissing) as caught:
         restore_checkpoint(uow, checkpoint.id)
+    assert (caught.value.entity, caught.value.field) == ("task", "initiative_id")
+    assert (caught.value.value, caught.value.target) == (initiative.id, "initiative")
     with pytest.raises(NotFound):
         restore_checkpoint(uow, "missing")

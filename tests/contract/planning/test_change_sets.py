@@ -136,8 +136,11 @@ def test_revert_restores_creates_updates_and_deletes(uow: UnitOfWork) -> None:
     assert uow.pages.find(created.id) is None
     assert _content(uow.pages.get(root.id)) == before_root
     assert _content(uow.pages.get(doomed.id)) == before_doomed
-    with pytest.raises(Conflict, match="was already reverted"):
+    # Not a Conflict: retrying cannot revert it twice.
+    with pytest.raises(Protected, match="was already reverted") as refused:
         uow.change_sets.revert(change_set.id)
+    assert (refused.value.entity, refused.value.key) == ("change_set", change_set.id)
+    assert not isinstance(refused.value, Conflict)
     # A reverted change set takes no new entries.
     late = _entry(ChangedEntity.PAGE, ChangeAction.CREATE, None, root)
     late.change_set_id = change_set.id
@@ -156,16 +159,18 @@ def test_revert_is_refused_when_a_later_change_touched_an_entity(uow: UnitOfWork
     later = uow.tasks.get(task.id)
     later.name = "Later"
     uow.tasks.update(later)
-    with pytest.raises(Conflict) as caught:
+    # Not a Conflict: only reverting the later change first lets it through.
+    with pytest.raises(Protected) as caught:
         uow.change_sets.revert(accepted.change_set.id)
-    assert caught.value.entity == "task"
+    assert not isinstance(caught.value, Conflict)
+    assert (caught.value.entity, caught.value.key) == ("task", task.id)
     assert "was changed after change set" in str(caught.value)
     assert uow.tasks.get(task.id).name == "Later"
     assert not uow.change_sets.get(accepted.change_set.id).is_reverted
     # A created entity edited later is refused too; one deleted later as well.
     phase = uow.phases.get(new.target.id)
     uow.phases.delete(phase.id)
-    with pytest.raises(Conflict, match="phase"):
+    with pytest.raises(Protected, match="phase"):
         uow.change_sets.revert(new.change_set.id)
     assert uow.phases.find(phase.id) is None
 

@@ -70,8 +70,19 @@ def test_a_plan_stays_with_its_workflow(uow: UnitOfWork) -> None:
 def test_approve(db: Database) -> None:
     with db.unit_of_work() as uow:
         plan = data.plan(uow)
-        with pytest.raises(Conflict, match="no steps"):
+        with pytest.raises(InvalidValue, match="no steps") as caught:
             uow.implementation_plans.approve(plan.id)
+        assert caught.value.field == "approved_at"
+        # A new plan has no steps: it cannot be added approved either.
+        with pytest.raises(InvalidValue, match="no steps"):
+            uow.implementation_plans.add(
+                ImplementationPlan(
+                    workflow_id=data.workflow(uow).id,
+                    title="Approved at once",
+                    raw_plan_text="1. do it",
+                    approved_at=uow.clock.now(),
+                )
+            )
         data.plan_step(uow, plan)
         uow.commit()
     with db.unit_of_work(source=EventSource.USER) as uow:
@@ -192,13 +203,15 @@ def test_start_implementation_refusals(uow: UnitOfWork) -> None:
         start_implementation(uow, "gone")
     pending = data.plan(uow)
     data.plan_step(uow, pending)
-    with pytest.raises(Conflict, match="not approved"):
+    # Refusals a retry cannot lift: not Conflicts.
+    with pytest.raises(Protected, match="not approved"):
         start_implementation(uow, pending.id)
     plan, _ = _approved_plan(uow)
     first = start_implementation(uow, plan.id)
     workflows = uow.workflows.count()
-    with pytest.raises(Conflict, match="implemented already"):
+    with pytest.raises(Protected, match="implemented already") as caught:
         start_implementation(uow, plan.id)
+    assert not isinstance(caught.value, Conflict)
     assert uow.workflows.count() == workflows
     first.status = WorkflowStatus.CANCELLED
     uow.workflows.update(first)

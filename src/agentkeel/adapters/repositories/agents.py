@@ -58,7 +58,6 @@ from agentkeel.domain.agents import (
 from agentkeel.domain.agents.profiles import ANY
 from agentkeel.domain.errors import (
     AlreadyExists,
-    Conflict,
     InvalidTransition,
     InvalidValue,
     Protected,
@@ -388,7 +387,9 @@ class AgentRepository(TableRepository[Agent]):
             alias = names.new_alias()
             if attempt + 1 >= _ALIAS_DRAWS:
                 alias = f"{alias}-{random.randint(2, 9999)}"
-        raise Conflict("agent", agent.id, "no free alias was found; give the agent a name")
+        # Every draw was taken: drawing again (a retry) is no better. The caller names it.
+        problem = "was not given, and no free alias was found to give it: give the agent a name"
+        raise InvalidValue("agent", "name", agent.name, problem)
 
     def list(
         self,
@@ -605,9 +606,6 @@ class AgentLogChunkRepository(TableRepository[AgentLogChunk]):
             self._table, [Max("session_number")], [Eq("agent_id", key)]
         )
         return int(highest or 0)
-
-    def update(self, entity: AgentLogChunk) -> AgentLogChunk:
-        raise Protected(self._label, entity.id, "cannot be changed: log chunks are append-only")
 
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(self._label, key, "cannot be deleted alone: an agent's chunks go together")
@@ -912,9 +910,6 @@ class MetricRepository(TableRepository[Metric]):
         rows = self._store.aggregate(self._table, aggregates, self._query(where), ["project_id"])
         return {row[0]: dict(zip(wanted, row[1:], strict=True)) for row in rows}
 
-    def update(self, entity: Metric) -> Metric:
-        raise Protected(self._label, entity.id, "cannot be changed: metrics are append-only")
-
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(self._label, key, "cannot be deleted: metrics leave with their project")
 
@@ -1012,11 +1007,25 @@ class InteractionSessionRepository(TableRepository[InteractionSession]):
                 session.status.value,
                 "must be active when the session is stored (it starts now)",
             )
-        # `ended_at` is the repository's stamp, like `started_at`: a caller's value is not
-        # taken. It is set when the session leaves `active` and kept from then on.
         if active:
-            session.ended_at = None
-        elif stored is not None and stored["ended_at"] is not None:
-            session.ended_at = stored["ended_at"]
-        else:
-            session.ended_at = self._store.clock.now()
+            if session.ended_at is not None:
+                raise InvalidValue(
+                    self._label,
+                    "ended_at",
+                    session.ended_at,
+                    "must be empty while the session is active (end it to set it)",
+                )
+            return
+        # Ended (only an update can end a session: it is stored active). A caller's own end
+        # time is kept; without one, the time it was first ended, else now.
+        assert stored is not None
+        started = stored["started_at"]
+        if session.ended_at is None:
+            session.ended_at = stored["ended_at"] or self._store.clock.now()
+        elif session.ended_at < started:
+            raise InvalidValue(
+                self._label,
+                "ended_at",
+                session.ended_at,
+                f"must not be before started_at ({started.isoformat()})",
+            )

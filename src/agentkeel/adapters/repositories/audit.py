@@ -37,9 +37,6 @@ class AuditLogRepository(TableRepository[AuditEntry]):
     def purge_before(self, cutoff: datetime) -> int:
         return self._store.delete(self._table, self._query([Before("timestamp", cutoff)]))
 
-    def update(self, entity: AuditEntry) -> AuditEntry:
-        raise Protected("audit_entry", entity.id, "cannot be changed: the audit log is append-only")
-
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(
             "audit_entry", key, "cannot be deleted: only the retention purge removes entries"

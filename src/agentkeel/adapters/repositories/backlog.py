@@ -44,10 +44,10 @@ from agentkeel.domain.backlog.snapshots import (
 )
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import (
-    Conflict,
     InvalidValue,
     NotFound,
     Protected,
+    ReferenceMissing,
     StillReferenced,
 )
 from agentkeel.domain.planning import Initiative, Phase, Task, TaskStatus
@@ -269,9 +269,6 @@ class CheckpointRepository(TableRepository[Checkpoint]):
     def latest(self, project_id: str) -> Checkpoint | None:
         return self._first([Eq("project_id", project_id)], _NEWEST_FIRST)
 
-    def update(self, entity: Checkpoint) -> Checkpoint:
-        raise Protected(self._label, entity.id, "cannot be changed: checkpoints are append-only")
-
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(self._label, key, "cannot be deleted: checkpoints leave with their project")
 
@@ -337,21 +334,17 @@ class CheckpointRepository(TableRepository[Checkpoint]):
 
     def _check_outside(self, key: str, tasks: dict[str, Entity]) -> int:
         """The checkpoint's tasks' links outside the snapshot: an initiative or phase gone
-        since is Conflict (the task went with it, and cannot come back alone); an agent gone
-        since leaves the task unassigned (as its SET NULL did). Returns how many tasks lost
-        their agent so."""
+        since is ReferenceMissing naming the task's column (the task went with it, and
+        cannot come back alone; no retry brings it back, so it is no Conflict); an agent
+        gone since leaves the task unassigned (as its SET NULL did). Returns how many tasks
+        lost their agent so."""
         unassigned = 0
         for task in tasks.values():
             assert isinstance(task, Task)
             for column, entity in (("initiative_id", Initiative), ("phase_id", Phase)):
                 value = getattr(task, column)
                 if value is not None and self._store.get(table_of(entity), value) is None:
-                    raise Conflict(
-                        self._label,
-                        key,
-                        f"cannot be restored: its task {task.id!r} belongs to {column[:-3]} "
-                        f"{value!r}, which was deleted since (and its tasks with it)",
-                    )
+                    raise ReferenceMissing("task", column, value, entity.label())
             agent = task.assigned_agent_id
             if agent is not None and self._store.get(metadata.tables["agents"], agent) is None:
                 task.assigned_agent_id = None

@@ -39,7 +39,14 @@ from agentkeel.adapters.store import (
 )
 from agentkeel.domain.audit import AuditEntry, CommandRecord, EventCategory, EventSource
 from agentkeel.domain.entity import Entity
-from agentkeel.domain.errors import Conflict, InvalidValue, NotFound
+from agentkeel.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidValue,
+    NotFound,
+    Protected,
+    ReferenceMissing,
+)
 from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
 from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
@@ -225,47 +232,60 @@ class TableRepository(Generic[E]):
         return None if row is None else self._entity(row)
 
     def update(self, entity: E) -> E:
+        if self.entity.append_only:
+            # Declared on the entity, enforced here for every such table: its rows are
+            # written once (a log, a record, a snapshot) and have no row version to guard.
+            key = getattr(entity, "id", None)
+            raise Protected(self._label, key, "is append-only: it cannot be changed once stored")
+        version = self._version
+        # Every other table has one (tests/contract/test_row_versions.py walks the schema).
+        assert version is not None, f"{self._label}: neither versioned nor append-only"
         entity = self._checked(entity)
         stored, read_version = self._as_read(entity)
-        first_seen = self._state.seen.get((self._table.name, entity.id), read_version)
-        if self._version is not None and first_seen != read_version:
+        if self._state.seen.get((self._table.name, entity.id), read_version) != read_version:
             # Read again after another unit of work changed it: what this unit decided from
             # its first read may be stale (the lost update of read-modify-write), even if
             # the write now happens to change nothing.
             raise self._stale(entity.id)
         entity.check_transitions()
-        self._before_write(entity, stored)
+        try:
+            self._before_write(entity, stored)
+        except (ReferenceMissing, NotFound) as error:
+            # A rule that reads the parent finds it gone: so may the row be, with it.
+            raise self._gone_or(entity.id, error) from None
         changes = entity.changed_columns()
         changes.pop("id", None)
         for column in entity.stamped_on_insert:
             if column not in entity.stamped_on_update:
                 changes.pop(column, None)
-        if self._version is not None:
-            changes.pop(self._version, None)
+        changes.pop(version, None)
         if not changes:
             return self.get(entity.id)
         now = self._store.clock.now()
         for column in entity.stamped_on_update:
             changes[column] = now
-        guard = self._unchanged_since_read(entity, changes, read_version)
-        if self._version is not None:
-            changes[self._version] = read_version + 1
+        changes[version] = read_version + 1
         written = {**entity.to_row(), **changes}
         raised = self._raised_exclusive_flags(written, entity)
+        guard = [Eq("id", entity.id), Eq(version, read_version)]
         with self._store.atomic() if raised or self._counters else nullcontext():
             self._clear_others(raised, written)
-            row = self._store.update_one(self._table, [Eq("id", entity.id), *guard], changes)
+            row = self._store.update_one(self._table, guard, changes)
             if row is None:
-                if self._store.get(self._table, entity.id) is None:
-                    raise NotFound(self._label, entity.id)
-                raise self._stale(entity.id)
+                raise self._gone_or(entity.id, self._stale(entity.id))
             # The guard held: the row was exactly `stored` when it was written.
             self._count(stored, row)
-        if self._version is not None:
-            self._state.seen[(self._table.name, entity.id)] = row[self._version]
+        self._state.seen[(self._table.name, entity.id)] = row[version]
         result = self._entity(row)
         self._after_write(result, stored)
         return result
+
+    def _gone_or(self, key: str, error: DomainError) -> DomainError:
+        """NotFound if the row `key` is no longer stored (deleted since it was read, maybe
+        with its parent by a cascade, which is why a rule reading the parent failed), else
+        `error`: an update of a missing row is NotFound on every table, whatever else
+        the write would have broken."""
+        return NotFound(self._label, key) if self._store.get(self._table, key) is None else error
 
     def delete(self, key: str) -> dict[str, int]:
         key = self._key(key)
@@ -363,20 +383,6 @@ class TableRepository(Generic[E]):
             read_version = stored[self._version] if self._version else 0
         return stored, read_version
 
-    def _unchanged_since_read(
-        self, entity: E, changes: dict[str, Any], read_version: int
-    ) -> list[Where]:
-        """What the UPDATE requires of the row, so that a stale read is refused: the row
-        version it was read at, or, for an entity without one, the state-machine fields it
-        moves still in the state they were read in."""
-        if self._version is not None:
-            return [Eq(self._version, read_version)]
-        return [
-            Eq(name, entity.stored_value(name))
-            for name in entity.transitions
-            if name in changes and entity.stored_value(name) is not None
-        ]
-
     def _increment(self, key: str, column: str, by: int = 1) -> E:
         """Add `by` to a counter in one statement (safe under concurrent writers; the row
         version is left alone, as counters commute). Raises NotFound, and InvalidValue with
@@ -408,6 +414,7 @@ class TableRepository(Generic[E]):
         read them again and write from the new read."""
         # Counters follow single writes; a set-based write would have to count each row.
         assert not self._counters, f"{self._label}: counted rows are written one by one"
+        assert not self.entity.append_only, f"{self._label}: append-only rows never change"
         where = self._query(where)
         values = {name: self.entity.query_value(name, value) for name, value in values.items()}
         now = self._store.clock.now()

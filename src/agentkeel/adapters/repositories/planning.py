@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar, assert_never
@@ -34,7 +34,6 @@ from agentkeel.adapters.store import (
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import (
     AlreadyExists,
-    Conflict,
     DependencyCycle,
     InvalidTransition,
     InvalidValue,
@@ -1112,9 +1111,6 @@ class ChatMessageRepository(TableRepository[ChatMessage]):
     def find_messages_by_session(self, session_id: str) -> builtins.list[ChatMessage]:
         return self._select([Eq("chat_session_id", session_id)], [Asc("sequence")])
 
-    def update(self, message: ChatMessage) -> ChatMessage:
-        raise Protected("chat_message", message.id, "is append-only: messages are never changed")
-
     def _before_delete(self, message: ChatMessage) -> None:
         raise Protected("chat_message", message.id, "is append-only: it goes with its session")
 
@@ -1157,6 +1153,13 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
         change_set: ChangeSet,
         changes: builtins.list[ChangeSetEntry],
     ) -> ChangeSet:
+        if isinstance(changes, str | bytes) or not isinstance(changes, Sequence):
+            problem = "must be a list of change set entries"
+            raise InvalidValue("change_set", "changes", changes, problem)
+        for position, entry in enumerate(changes):
+            if not isinstance(entry, ChangeSetEntry):
+                problem = f"must be a change set entry, not {type(entry).__name__}"
+                raise InvalidValue("change_set", f"changes[{position}]", entry, problem)
         with self._store.atomic():
             stored = self.add(change_set)
             entries = ChangeSetEntryRepository(self._state)
@@ -1177,8 +1180,10 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
             if row is None:
                 raise NotFound("change_set", change_set_id)
             change_set = self._entity(row)
+            # Refusals a retry cannot lift (the change set's state, a later change): no
+            # Conflict.
             if change_set.is_reverted:
-                raise Conflict(
+                raise Protected(
                     "change_set",
                     change_set.id,
                     f"was already reverted at {change_set.reverted_at.isoformat()}",  # type: ignore[union-attr]
@@ -1193,7 +1198,7 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
                 current = _repository_for(self, entry.entity_type).find(entry.entity_id)
                 now = None if current is None else current.audit_state()
                 if now != entry.after_state:
-                    raise Conflict(
+                    raise Protected(
                         entry.entity_type.value,
                         entry.entity_id,
                         f"was changed after change set {change_set.id!r}: "
@@ -1254,9 +1259,6 @@ class ChangeSetEntryRepository(TableRepository[ChangeSetEntry]):
 
     def find_by_change_set(self, change_set_id: str) -> builtins.list[ChangeSetEntry]:
         return self._select([Eq("change_set_id", change_set_id)], [Asc("position")])
-
-    def update(self, entry: ChangeSetEntry) -> ChangeSetEntry:
-        raise Protected("change_set_entry", entry.id, "is append-only: entries are never changed")
 
     def _before_delete(self, entry: ChangeSetEntry) -> None:
         raise Protected("change_set_entry", entry.id, "is append-only: it goes with its change set")

@@ -26,7 +26,6 @@ from agentkeel.adapters.store import (
 from agentkeel.domain.audit import AuditEntry, EventCategory
 from agentkeel.domain.errors import (
     AlreadyExists,
-    Conflict,
     InvalidTransition,
     InvalidValue,
     LimitReached,
@@ -880,6 +879,12 @@ def _plan_row(repository: TableRepository[Any], plan_id: str, *, for_update: boo
     return repository._store.get(table_of(ImplementationPlan), plan_id, for_update=for_update)
 
 
+def _stepless(plan: ImplementationPlan) -> InvalidValue:
+    """A plan without steps given `approved_at` (a new plan has none yet)."""
+    problem = "cannot be set while the plan has no steps: add its steps first"
+    return InvalidValue("implementation_plan", "approved_at", plan.approved_at, problem)
+
+
 def _refuse_approved(plan: Row) -> None:
     if plan["approved_at"] is not None:
         raise Protected(
@@ -911,7 +916,8 @@ class ImplementationPlanRepository(TableRepository[ImplementationPlan]):
             raise NotFound(self._label, key)
         plan = self._entity(row)
         if not plan.is_approved:
-            raise Conflict(self._label, key, "is not approved: approve it before implementing it")
+            # Its state, not a race: approving it is the fix, not a retry.
+            raise Protected(self._label, key, "is not approved: approve it before implementing it")
         started = self._store.select(
             table_of(Workflow),
             [
@@ -922,7 +928,9 @@ class ImplementationPlanRepository(TableRepository[ImplementationPlan]):
             limit=1,
         )
         if started:
-            raise Conflict(
+            # Also the answer to the second of two racing units of work, once the first
+            # committed: retrying gets the same, so it is no Conflict.
+            raise Protected(
                 self._label,
                 key,
                 f"is being implemented already (workflow {started[0]['id']!r}); "
@@ -941,7 +949,7 @@ class ImplementationPlanRepository(TableRepository[ImplementationPlan]):
                     "is an implementation workflow: plans belong to planning workflows",
                 )
             if plan.approved_at is not None:
-                raise Conflict(self._label, plan.id, "has no steps: it cannot be approved")
+                raise _stepless(plan)
             return
         if plan.workflow_id != stored["workflow_id"]:
             raise InvalidValue(
@@ -958,7 +966,7 @@ class ImplementationPlanRepository(TableRepository[ImplementationPlan]):
             self._store.get(self._table, plan.id, for_update=True)
             steps = self._store.count(table_of(ImplementationPlanStep), [Eq("plan_id", plan.id)])
             if not steps:
-                raise Conflict(self._label, plan.id, "has no steps: it cannot be approved")
+                raise _stepless(plan)
 
     def _after_write(self, plan: ImplementationPlan, stored: Row | None) -> None:
         if stored is not None and stored["approved_at"] is None and plan.is_approved:

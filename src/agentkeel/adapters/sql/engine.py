@@ -49,8 +49,9 @@ def create_database_engine(
     which holds `pool_size` connections (by default SQLAlchemy's 5, and 10 more under load).
     Deadlocks and serialization failures are `Busy` too.
 
-    SQLite: `journal_mode=WAL` (files), `foreign_keys=ON`, `busy_timeout`,
-    `synchronous=NORMAL` on every connection, and every transaction starts with
+    SQLite: `busy_timeout`, `journal_mode=WAL` (files; switched only when a file is not in
+    WAL yet, since it persists), `foreign_keys=ON`, `synchronous=NORMAL` on every
+    connection, and every transaction starts with
     `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing midway
     (read-only units of work begin with a plain `BEGIN`).
     An in-memory SQLite database lives on one shared connection (no pool to size).
@@ -124,10 +125,16 @@ def _set_sqlite_pragmas(engine: Engine, wait_ms: int, memory: bool) -> None:
         # Let SQLAlchemy, not pysqlite, decide where transactions begin (savepoints need it).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        # First, so that everything after it waits for the database as long as the rest.
         cursor.execute(f"PRAGMA busy_timeout={wait_ms}")
+        if not memory:
+            # WAL is kept in the file: a database already in WAL needs no switch, and asking
+            # for one would want a lock (under load, a Busy on opening a connection). Only a
+            # file not in WAL yet (a new one) is switched.
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from agentkeel.adapters.constraints import (
     TableRules,
@@ -102,15 +102,28 @@ def domain_error(
     if getattr(original, "sqlstate", None) == _ABORTED_SQLSTATE:
         # A statement that failed outside a savepoint (writes run in one; a read that hit
         # the lock timeout does not) aborts the whole PostgreSQL transaction.
-        return Conflict(
-            "unit_of_work",
-            None,
-            "an earlier statement failed and aborted its transaction; retry the unit of work",
-        )
+        return aborted()
     return None
 
 
+def aborted() -> Conflict:
+    """The error of every call in a transaction an earlier failure ended."""
+    return Conflict(
+        "unit_of_work",
+        None,
+        "an earlier statement failed and aborted its transaction; retry the unit of work",
+    )
+
+
 _ABORTED_SQLSTATE = "25P02"  # in_failed_sql_transaction
+
+
+def database_message(exc: DBAPIError) -> str:
+    """What the database said, in its own words: PostgreSQL's primary message (without the
+    CONTEXT lines a PL/pgSQL trigger adds), SQLite's message."""
+    orig = exc.orig
+    primary = getattr(getattr(orig, "diag", None), "message_primary", None)
+    return str(primary if primary else orig).strip()
 
 
 def unique_rule(rules: TableRules, broken: Broken) -> UniqueRule | None:

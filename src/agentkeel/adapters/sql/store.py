@@ -3,16 +3,21 @@ transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy import Executable, Integer, Table
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from agentkeel.adapters.constraints import UniqueRule, rules_of
 from agentkeel.adapters.sql import statements as sql
-from agentkeel.adapters.sql.errors import broken_rule, unique_rule, value_error
+from agentkeel.adapters.sql.errors import (
+    broken_rule,
+    database_message,
+    unique_rule,
+    value_error,
+)
 from agentkeel.adapters.sql.prepared import Fetched, prepare
 from agentkeel.adapters.sql.transaction import DriverTransaction
 from agentkeel.adapters.store import (
@@ -29,7 +34,7 @@ from agentkeel.adapters.store import (
     covered,
 )
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import Conflict, DomainError
+from agentkeel.domain.errors import Conflict, DomainError, RefusedByDatabase
 from agentkeel.schema import label_of
 from agentkeel.schema.graph import edges_into, plan_delete
 
@@ -50,7 +55,8 @@ class SqlStore:
 
     def _run(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Fetched:
         """Run a statement prepared on the driver's cursor. A lock wait that ran out comes
-        out as Busy, a refused write as SQLAlchemy's IntegrityError."""
+        out as Busy, a refused write as SQLAlchemy's error (`IntegrityError`, or another
+        `DBAPIError` for a trigger's exception), which the write methods translate."""
         return self.transaction.run(prepare(statement, self._dialect), params or {})
 
     # -- reads -----------------------------------------------------------------------------
@@ -169,8 +175,10 @@ class SqlStore:
             return
         try:
             self._run(sql.insert_statement(table), row)
-        except IntegrityError as exc:
-            raise self._translate(exc, table, row, inserting=True) from exc
+        except DBAPIError as exc:
+            raise self._refused(
+                exc, table, row.get("id"), lambda e: self._ours(e, table, row, inserting=True)
+            ) from exc
 
     def insert_many(self, table: Table, rows: Sequence[Row]) -> None:
         if len(rows) <= 1:
@@ -191,8 +199,10 @@ class SqlStore:
             try:
                 with self._savepoint():
                     self.transaction.run_many(prepared, rows)
-            except IntegrityError as exc:
-                raise self._refusal_of(exc, table, rows) from exc
+            except DBAPIError as exc:
+                raise self._refused(
+                    exc, table, None, lambda e: self._batch(e, table, rows)
+                ) from exc
             return
         # sqlite3's executemany steps the statement once per row, and SQLite undoes only
         # the failing step. A savepoint would keep the whole batch or none, but costs 10-30%
@@ -203,17 +213,17 @@ class SqlStore:
         before = driver.total_changes
         try:
             self.transaction.run_many(prepared, rows)
-        except IntegrityError as exc:
-            written = driver.total_changes - before
-            keys = [row["id"] for row in rows[:written]]
-            for start in range(0, len(keys), _CHUNK):
-                self.delete(table, [In("id", frozenset(keys[start : start + _CHUNK]))])
-            raise self._refusal_of(exc, table, rows) from exc
+        except DBAPIError as exc:
+            if not self.transaction.aborted:  # else all of it is undone already
+                written = driver.total_changes - before
+                keys = [row["id"] for row in rows[:written]]
+                for start in range(0, len(keys), _CHUNK):
+                    self.delete(table, [In("id", frozenset(keys[start : start + _CHUNK]))])
+            raise self._refused(exc, table, None, lambda e: self._batch(e, table, rows)) from exc
 
-    def _refusal_of(self, exc: IntegrityError, table: Table, rows: Sequence[Row]) -> DomainError:
-        return self._first_refusal(table, rows) or self._translate(
-            exc, table, rows[0], inserting=True
-        )
+    def _batch(self, exc: IntegrityError, table: Table, rows: Sequence[Row]) -> DomainError | None:
+        """The error of the rule of ours a refused batch broke (as the fakes name it)."""
+        return self._first_refusal(table, rows) or self._ours(exc, table, rows[0], inserting=True)
 
     def _insert_skipping(self, table: Table, row: Row) -> None:
         """PostgreSQL: an insert that skips a row breaking a unique rule (ON CONFLICT DO
@@ -231,14 +241,20 @@ class SqlStore:
             statement = sql.insert_statement(table, skip_clashes=True)
         try:
             inserted = self._run(statement, row).rows
-        except IntegrityError as exc:
-            # The row referred to existed when the statement began and was deleted by a
-            # transaction that committed before the check: the transaction is aborted.
-            raise Conflict(
-                label_of(table), row.get("id"), "a row it refers to was deleted meanwhile; retry"
-            ) from exc
+        except DBAPIError as exc:
+            # Either way the transaction is aborted (no savepoint): nothing more is asked.
+            if isinstance(exc, IntegrityError) and broken_rule(exc).kind == "foreign_key":
+                # The row referred to existed when the statement began and was deleted by
+                # a transaction that committed before the check.
+                raise Conflict(
+                    label_of(table),
+                    row.get("id"),
+                    "a row it refers to was deleted meanwhile; retry",
+                ) from exc
+            # A trigger's exception or a constraint added to the database by hand.
+            raise RefusedByDatabase(label_of(table), row.get("id"), database_message(exc)) from exc
         if not inserted:
-            raise self._skipped(table, row)
+            self._insert_skipped(table, row)
 
     def update(
         self,
@@ -255,8 +271,13 @@ class SqlStore:
         try:
             with self._guard(self._may_break_a_rule(table, values, increments)):
                 return int(self._run(statement, params).rowcount)
-        except IntegrityError as exc:
-            raise self._translate(exc, table, self._merged(table, where, values)) from exc
+        except DBAPIError as exc:
+            raise self._refused(
+                exc,
+                table,
+                _key_of(where),
+                lambda e: self._ours(e, table, self._merged(table, where, values)),
+            ) from exc
 
     def update_one(
         self,
@@ -273,8 +294,13 @@ class SqlStore:
         try:
             with self._guard(self._may_break_a_rule(table, values, increments)):
                 rows = self._run(statement, params).rows
-        except IntegrityError as exc:
-            raise self._translate(exc, table, self._merged(table, where, values)) from exc
+        except DBAPIError as exc:
+            raise self._refused(
+                exc,
+                table,
+                _key_of(where),
+                lambda e: self._ours(e, table, self._merged(table, where, values)),
+            ) from exc
         return rows[0] if rows else None
 
     def claim(
@@ -291,8 +317,13 @@ class SqlStore:
         try:
             with self._guard(self._may_break_a_rule(table, values, {})):
                 rows = self._run(statement, params).rows
-        except IntegrityError as exc:
-            raise self._translate(exc, table, self._merged(table, where, values)) from exc
+        except DBAPIError as exc:
+            raise self._refused(
+                exc,
+                table,
+                _key_of(where),
+                lambda e: self._ours(e, table, self._merged(table, where, values)),
+            ) from exc
         return rows[0] if rows else None
 
     def delete(self, table: Table, where: Sequence[Where]) -> int:
@@ -301,8 +332,10 @@ class SqlStore:
         try:
             with self._guard(self._postgres and refusable):
                 return int(self._run(statement, sql.where_params(where)).rowcount)
-        except IntegrityError as exc:
-            raise self._translate_delete(exc, table, where) from exc
+        except DBAPIError as exc:
+            raise self._refused(
+                exc, table, _key_of(where), lambda _: self._ours_delete(table, where)
+            ) from exc
 
     def atomic(self) -> AbstractContextManager[None]:
         return self._savepoint()
@@ -325,7 +358,10 @@ class SqlStore:
             # commit: held until this transaction ends, the lock makes the two the same.
             self._run(sql.advisory_lock_statement(), {"name": f"log:{table.name}"})
         prepared = prepare(sql.append_statement(table), self._dialect)
-        self.transaction.run_many(prepared, rows)
+        try:
+            self.transaction.run_many(prepared, rows)
+        except DBAPIError as exc:  # a trigger or constraint added to the log by hand
+            raise RefusedByDatabase(label_of(table), None, database_message(exc)) from exc
 
     def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
         statement = sql.read_log_statement(table)
@@ -349,18 +385,26 @@ class SqlStore:
         rules.check_written(values)
         return self._postgres and not rules.keyed_columns.isdisjoint([*values, *increments])
 
-    def _skipped(self, table: Table, row: Row) -> DomainError:
-        """The error for an insert that PostgreSQL skipped: the first unique rule it
-        breaks, else the first reference to a missing row, as the fakes check them."""
+    def _insert_skipped(self, table: Table, row: Row) -> None:
+        """An insert that PostgreSQL skipped: refused with the first unique rule it breaks,
+        else the first reference to a missing row, as the fakes check them. If neither
+        holds (what it clashed with went away since, or a unique index agentkeel does not
+        know of), it is tried once more as a plain insert, in a savepoint, and whatever
+        the database says then is the answer."""
         rule = self._first_clash(table, row, inserting=True)
         if rule is not None:
-            return rule.error(table, row)
+            raise rule.error(table, row)
         for fk in rules_of(table.name).foreign_keys:
             value = row.get(fk.column)
             if value is not None and self.get(fk.target, value) is None:
-                return fk.error(table, value)
-        # What it clashed with went away between the insert and this look.
-        return Conflict(label_of(table), row.get("id"), "clashed with a concurrent write; retry")
+                raise fk.error(table, value)
+        try:
+            with self._savepoint():
+                self._run(sql.insert_statement(table), row)
+        except DBAPIError as exc:
+            raise self._refused(
+                exc, table, row.get("id"), lambda e: self._ours(e, table, row, inserting=True)
+            ) from exc
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -368,9 +412,31 @@ class SqlStore:
         current = self.select(table, where, limit=1)
         return {**(current[0] if current else {}), **values}
 
-    def _translate(
-        self, exc: IntegrityError, table: Table, row: Row, *, inserting: bool = False
+    def _refused(
+        self,
+        exc: DBAPIError,
+        table: Table,
+        key: object,
+        ours: Callable[[IntegrityError], DomainError | None],
     ) -> DomainError:
+        """The domain error for a write the database refused: the error of the rule of ours
+        it broke (found by `ours`, which may ask the database, so only while the
+        transaction can still answer), else RefusedByDatabase with the database's words: a
+        trigger's exception (not an IntegrityError on PostgreSQL) or a constraint added by
+        hand. Our rules that a statement run without a savepoint could break (NOT NULL,
+        CHECK) are checked before it is sent, so an aborted transaction means the
+        database's own."""
+        if isinstance(exc, IntegrityError) and not self.transaction.aborted:
+            error = ours(exc)
+            if error is not None:
+                return error
+        return RefusedByDatabase(label_of(table), key, database_message(exc))
+
+    def _ours(
+        self, exc: IntegrityError, table: Table, row: Row, *, inserting: bool = False
+    ) -> DomainError | None:
+        """The error of the rule of ours that the refused write of `row` broke, named as
+        the fakes name it; None if it broke none of ours."""
         broken = broken_rule(exc)
         rules = rules_of(table.name)
         if broken.kind == "unique":
@@ -384,9 +450,7 @@ class SqlStore:
                 value = row.get(fk.column)
                 if value is not None and self.get(fk.target, value) is None:
                     return fk.error(table, value)
-        if (error := value_error(table, broken, row)) is not None:
-            return error
-        return Conflict(label_of(table), row.get("id"), f"refused by the database: {exc.orig}")
+        return value_error(table, broken, row)
 
     def _first_refusal(self, table: Table, rows: Sequence[Row]) -> DomainError | None:
         """The error the fakes give for the first of `rows` they would refuse, inserting them
@@ -432,13 +496,16 @@ class SqlStore:
             where.append(covered(rule.only))
         return bool(self.count(table, where))
 
-    def _translate_delete(
-        self, exc: IntegrityError, table: Table, where: Sequence[Where]
-    ) -> DomainError:
+    def _ours_delete(self, table: Table, where: Sequence[Where]) -> DomainError | None:
+        """The error of the rule of ours (a RESTRICT or NO ACTION reference) that a refused
+        delete broke; None if none."""
         keys = {row["id"] for row in self.select(table, where)}
-        plan = plan_delete(table, keys, self.referrers)
-        if (refusal := plan.refusal()) is not None:
-            return refusal
-        return Conflict(
-            label_of(table), min(keys, default=None), f"refused by the database: {exc.orig}"
-        )
+        return plan_delete(table, keys, self.referrers).refusal()
+
+
+def _key_of(where: Sequence[Where]) -> object:
+    """The id a write names (`Eq("id", ...)`), or None for a write of a set of rows."""
+    for term in where:
+        if isinstance(term, Eq) and term.column == "id":
+            return term.value
+    return None

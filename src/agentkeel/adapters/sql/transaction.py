@@ -27,8 +27,9 @@ from typing import Any, cast
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from agentkeel.adapters.sql.errors import domain_error
+from agentkeel.adapters.sql.errors import aborted, database_message, domain_error
 from agentkeel.adapters.sql.prepared import Fetched, Prepared
+from agentkeel.domain.errors import RefusedByDatabase
 
 
 class DriverTransaction:
@@ -48,6 +49,10 @@ class DriverTransaction:
         self._begun = False
         self._isolated = False
         self._lost = False
+        # SQLite: a failure rolled the whole transaction back (a trigger's RAISE(ROLLBACK)):
+        # every statement is refused until the unit of work rolls back, so that none runs
+        # outside a transaction, committing at once.
+        self._ended = False
         self._savepoints = 0
 
     @property
@@ -55,12 +60,23 @@ class DriverTransaction:
         """Whether a transaction is open (it begins with the first statement)."""
         return self._begun
 
+    @property
+    def aborted(self) -> bool:
+        """Whether a failed statement ended the transaction (PostgreSQL: one outside a
+        savepoint; SQLite: one that rolled it all back): nothing more can be asked in it
+        until it is rolled back."""
+        if self._sqlite:
+            return self._ended
+        return self._begun and self.driver.info.transaction_status.name == "INERROR"
+
     # -- statements ------------------------------------------------------------------------
 
     def run(self, prepared: Prepared, params: Any) -> Fetched:
         """Run a prepared statement in the transaction (begun first if need be)."""
         if not self._begun:
             self._begin()
+        elif self._ended:
+            raise aborted()
         sql, parameters = prepared.expanded(params)
         return self._execute(sql, parameters, prepared)
 
@@ -70,6 +86,8 @@ class DriverTransaction:
         the rows it changed."""
         if not self._begun:
             self._begin()
+        elif self._ended:
+            raise aborted()
         sql, parameters = prepared.sql, prepared.parameters_many(rows)
         cursor = self.driver.cursor()
         try:
@@ -116,22 +134,38 @@ class DriverTransaction:
         self._begun = True
 
     def commit(self) -> None:
+        """Commit. One that fails leaves nothing of the transaction (rolled back), and the
+        next statement begins a new one."""
         if not self._begun:
             return
+        if self._ended:
+            self._begun, self._ended, self._savepoints = False, False, 0
+            raise aborted()
         if self._dispatch.commit:
             self._dispatch.commit(None)
         try:
             self.driver.commit()
         except self._error as exc:
-            raise self._translated(exc, "COMMIT", (), None) from exc
+            error = self._translated(exc, "COMMIT", (), None)
+            if not self._lost and self._sqlite and self.driver.in_transaction:
+                # SQLite keeps the transaction open after a refused COMMIT (a deferred
+                # foreign key): it is ended here, as PostgreSQL ends it.
+                self.driver.rollback()
+            if isinstance(error, DBAPIError):
+                # A deferred trigger or constraint of the database's own (ours are checked
+                # as each statement runs).
+                raise RefusedByDatabase("unit_of_work", None, database_message(error)) from exc
+            raise error from exc
         finally:
             self._begun = False
+            self._ended = False
             self._savepoints = 0
 
     def rollback(self) -> None:
         if not self._begun:
             return
         self._begun = False
+        self._ended = False
         self._savepoints = 0
         if self._lost:
             return
@@ -154,7 +188,7 @@ class DriverTransaction:
         try:
             yield
         except BaseException:
-            if not self._lost and self._begun:
+            if not self._lost and self._begun and not self._ended:
                 self._execute(f"ROLLBACK TO SAVEPOINT {name}", ())
             raise
         self._execute(f"RELEASE SAVEPOINT {name}", ())
@@ -193,4 +227,6 @@ class DriverTransaction:
         )
         if disconnect:
             self._lost = True
+        elif self._sqlite and self._begun and not self.driver.in_transaction:
+            self._ended = True
         return domain_error(wrapped, exc, disconnect) or wrapped

@@ -20,6 +20,7 @@ class AgentLogChunk(Entity):
     for every resume; `chunk_number` orders an agent's chunks. Append-only."""
 
     stamped_on_insert = ("created_at",)
+    append_only = True
 
     agent_id: Id
     agent_name: Name

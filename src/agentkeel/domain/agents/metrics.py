@@ -23,6 +23,8 @@ class Metric(Entity):
     """One measurement of a project. `agent_id` and `task_id` have no foreign key: metrics
     outlive the agents and tasks they measure. Append-only; `timestamp` defaults to now."""
 
+    append_only = True
+
     project_id: Id
     agent_id: Id | None = None
     task_id: Id | None = None

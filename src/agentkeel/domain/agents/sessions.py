@@ -29,8 +29,9 @@ class InteractionSession(Timestamped):
     """An interview, planning or execution session of a project, with its JSON `data`.
 
     Status: active -> completed | abandoned, both final. `started_at` is stamped when the
-    session is stored; `ended_at` when it completes or is abandoned, and is empty while it
-    is active (the repository keeps both true on every path)."""
+    session is stored. `ended_at` is empty while it is active; when it completes or is
+    abandoned it is the caller's time if one is given (never before `started_at`), else
+    stamped then (the repository keeps all of this true on every path)."""
 
     stamped_on_insert = ("created_at", "updated_at", "started_at")
 

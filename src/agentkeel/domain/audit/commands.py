@@ -16,6 +16,7 @@ class CommandRecord(Entity):
     its meaning after the row is gone)."""
 
     stamped_on_insert = ("created_at",)
+    append_only = True
 
     entity_type: Label
     entity_id: Id

@@ -41,6 +41,7 @@ class AuditEntry(Entity):
     so the record of a deletion survives the deletion. `timestamp` is set on insert."""
 
     stamped_on_insert = ("timestamp",)
+    append_only = True
 
     entity_type: Label | None = None
     entity_id: Id | None = None

@@ -19,6 +19,7 @@ class Checkpoint(Entity):
     it matches. Append-only."""
 
     stamped_on_insert = ("created_at",)
+    append_only = True
 
     project_id: Id
     name: Name | None = None

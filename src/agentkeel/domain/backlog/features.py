@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from agentkeel.domain.clock import utc_now
-from agentkeel.domain.entity import Entity, Timestamped
+from agentkeel.domain.entity import Entity, RowVersion, Timestamped
 from agentkeel.domain.fields import Count, Description, Id, Name, UtcDateTime
 
 
@@ -67,6 +67,7 @@ class SubFeature(Entity):
     """A part of a feature (Nexus: `created_at` only); its status moves as a feature's."""
 
     stamped_on_insert = ("created_at",)
+    version_field = "row_version"
     transitions = {"status": STATUS_TRANSITIONS}
 
     feature_id: Id
@@ -74,3 +75,4 @@ class SubFeature(Entity):
     description: Description | None = None
     status: FeatureStatus = FeatureStatus.BACKLOG
     created_at: UtcDateTime = Field(default_factory=utc_now)
+    row_version: RowVersion = 1

@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from agentkeel.domain.clock import utc_now
-from agentkeel.domain.entity import Entity, Flag
+from agentkeel.domain.entity import Entity, Flag, RowVersion
 from agentkeel.domain.fields import Description, Id, Label, ShortText, UtcDateTime
 
 
@@ -23,6 +23,7 @@ class Requirement(Entity):
     """A requirement of a project; `validated_at` replaces Nexus' `validated` boolean."""
 
     stamped_on_insert = ("created_at",)
+    version_field = "row_version"
 
     project_id: Id
     category: Label
@@ -31,6 +32,7 @@ class Requirement(Entity):
     source: ShortText | None = None
     validated_at: UtcDateTime | None = None
     created_at: UtcDateTime = Field(default_factory=utc_now)
+    row_version: RowVersion = 1
 
     is_validated: ClassVar[Flag] = Flag("validated_at")
 
@@ -40,7 +42,9 @@ class RequirementFeature(Entity):
     is unique and both are in the same project."""
 
     stamped_on_insert = ("created_at",)
+    version_field = "row_version"
 
     requirement_id: Id
     feature_id: Id
     created_at: UtcDateTime = Field(default_factory=utc_now)
+    row_version: RowVersion = 1

@@ -53,6 +53,7 @@ class ChatMessage(Entity):
     messages even when they share a `created_at` instant."""
 
     stamped_on_insert = ("created_at",)
+    append_only = True
 
     chat_session_id: Id
     role: ChatRole
@@ -95,6 +96,7 @@ class ChangeSetEntry(Entity):
     repository) is the order the changes were made in; a revert undoes them backwards."""
 
     stamped_on_insert = ("created_at",)
+    append_only = True
 
     change_set_id: Id
     entity_type: ChangedEntity

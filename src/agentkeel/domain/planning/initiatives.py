@@ -11,7 +11,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from agentkeel.domain.clock import utc_now
-from agentkeel.domain.entity import Entity, Flag, Timestamped
+from agentkeel.domain.entity import Entity, Flag, RowVersion, Timestamped
 from agentkeel.domain.fields import BranchName, Id, Name, UtcDateTime
 
 
@@ -102,7 +102,9 @@ class InitiativeRepositoryLink(Entity):
     and the repository belongs to the initiative's project."""
 
     stamped_on_insert = ("created_at",)
+    version_field = "row_version"
 
     initiative_id: Id
     repository_id: Id
     created_at: UtcDateTime = Field(default_factory=utc_now)
+    row_version: RowVersion = 1

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, Strict
 
 from agentkeel.domain.clock import utc_now
-from agentkeel.domain.entity import Entity, Timestamped
+from agentkeel.domain.entity import Entity, RowVersion, Timestamped
 from agentkeel.domain.fields import Id, Json, Name, TextRule, UtcDateTime
 
 # A git commit hash (SHA-1 or SHA-256), as `git merge-base` prints it.
@@ -63,7 +63,9 @@ class PhaseDependency(Entity):
     pair is unique, and the dependencies form a DAG."""
 
     stamped_on_insert = ("created_at",)
+    version_field = "row_version"
 
     phase_id: Id
     depends_on_phase_id: Id
     created_at: UtcDateTime = Field(default_factory=utc_now)
+    row_version: RowVersion = 1

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, Strict
 
 from agentkeel.domain.clock import utc_now
-from agentkeel.domain.entity import Entity, Timestamped
+from agentkeel.domain.entity import Entity, RowVersion, Timestamped
 from agentkeel.domain.fields import (
     BranchName,
     Count,
@@ -125,7 +125,9 @@ class TaskDependency(Entity):
     unique, and the dependencies form a DAG."""
 
     stamped_on_insert = ("created_at",)
+    version_field = "row_version"
 
     task_id: Id
     depends_on_task_id: Id
     created_at: UtcDateTime = Field(default_factory=utc_now)
+    row_version: RowVersion = 1

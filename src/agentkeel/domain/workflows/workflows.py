@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar
 from pydantic import Field, Strict
 
 from agentkeel.domain.clock import utc_now
-from agentkeel.domain.entity import Entity, Flag, Timestamped
+from agentkeel.domain.entity import Entity, Flag, RowVersion, Timestamped
 from agentkeel.domain.fields import Count, Description, Id, IntRule, LongText, Name, UtcDateTime
 
 Milliseconds = Annotated[int, Strict(), IntRule(minimum=0)]
@@ -106,10 +106,12 @@ class WorkflowRepositoryLink(Entity):
     its primary (`set_primary_at`) whenever any is linked."""
 
     stamped_on_insert = ("created_at",)
+    version_field = "row_version"
 
     workflow_id: Id
     repository_id: Id
     set_primary_at: UtcDateTime | None = None
     created_at: UtcDateTime = Field(default_factory=utc_now)
+    row_version: RowVersion = 1
 
     is_primary: ClassVar[Flag] = Flag("set_primary_at")

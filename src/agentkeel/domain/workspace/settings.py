@@ -13,6 +13,7 @@ from pydantic import Strict, model_validator
 from agentkeel.domain.entity import Flag, Timestamped
 from agentkeel.domain.errors import InvalidValue
 from agentkeel.domain.fields import (
+    JSON_MAX_DEPTH,
     Description,
     Name,
     TextRule,
@@ -89,6 +90,11 @@ class Setting(Timestamped):
                 decoded = json.loads(text)
             except ValueError:
                 raise InvalidValue(self.label(), field_name, text, "must be JSON text") from None
+            except RecursionError:
+                # Nested past what Python's parser can read, and so far past what a value
+                # may be (JSON_MAX_DEPTH, which `setting_problem` checks of what it reads).
+                too_deep = f"must not nest lists and objects more than {JSON_MAX_DEPTH} deep"
+                raise InvalidValue(self.label(), field_name, text, too_deep) from None
             problem = setting_problem(self.value_type, decoded)
             if problem is not None:
                 raise InvalidValue(self.label(), field_name, decoded, problem)
