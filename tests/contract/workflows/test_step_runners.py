@@ -271,7 +271,7 @@ def test_no_step_of_an_ended_workflow_moves_by_any_path(
             tried += 1
         for target in WorkflowStep.transitions["status"][status]:
             changed = uow.workflow_steps.get(step.id)
-            changed.status = target
+            changed.status = StepStatus(target)
             with pytest.raises(InvalidTransition) as error:
                 uow.workflow_steps.update(changed)
             assert error.value.reason is not None
