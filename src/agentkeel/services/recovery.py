@@ -37,10 +37,6 @@ _MESSAGES = {
     "recovery.task_needs_attention": "needs a person (its agent crashed too often)",
 }
 
-LivePids = Iterable[int] | Callable[[int], bool]
-"""What `recover` is told about processes: the ids of the live ones, or a question asked of
-each pid when its row is checked (`pid_is_alive`, or a coordinator's own)."""
-
 
 @dataclass
 class Recovery:
@@ -97,7 +93,7 @@ def pid_is_alive(pid: int) -> bool:
     return True
 
 
-def recover(uow: UnitOfWork, live_pids: LivePids) -> Recovery:
+def recover(uow: UnitOfWork, live_pids: Iterable[int] | Callable[[int], bool]) -> Recovery:
     """Reconcile the database with the processes that are really alive. It touches only
     what belonged to a process that is gone, and takes nothing without a recorded owner for
     dead, so a coordinator may call it at start-up or at any moment while it runs, as often
@@ -143,7 +139,7 @@ def recover(uow: UnitOfWork, live_pids: LivePids) -> Recovery:
     return done
 
 
-def _liveness(live_pids: LivePids) -> Callable[[int], bool]:
+def _liveness(live_pids: Iterable[int] | Callable[[int], bool]) -> Callable[[int], bool]:
     """One question for both forms of `live_pids`, its answers checked."""
     if callable(live_pids):
         ask = live_pids
