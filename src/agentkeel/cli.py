@@ -1,5 +1,5 @@
-"""The `agentkeel` command: a demo, migrations, backups, checks, and the schema and API
-references. A database agentkeel cannot use, or any other domain error, ends the command
+"""The `agentkeel` command: a demo, migrations, backups, checks, recovery, and the schema and
+API references. A database agentkeel cannot use, or any other domain error, ends the command
 with its message on stderr and exit status 2 (`check` finding problems: status 1)."""
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="check a database's schema, pages and references (exit status 1 on a problem)",
     )
     check.add_argument("url", nargs="?", help=where)
+    recover = commands.add_parser(
+        "recover",
+        help="mend what processes of this host that are gone left behind (crashed agents, "
+        "their tasks, steps whose runner is gone); live work is left alone",
+    )
+    recover.add_argument("url", nargs="?", help=where)
     commands.add_parser("schema-doc", help="print the schema reference (docs/schema.md)")
     commands.add_parser("api-doc", help="print the API reference (docs/api.md)")
     args = parser.parse_args(argv)
@@ -72,6 +78,18 @@ def _run(args: argparse.Namespace) -> int:
         if problems:
             return 1
         print(f"{url}: ok")
+    elif args.command == "recover":
+        from agentkeel.services.recovery import pid_is_alive, recover
+
+        with Database.open(args.url) as db, db.unit_of_work() as uow:
+            done = recover(uow, pid_is_alive)
+            uow.commit()
+        url = args.url or default_url()
+        if not done.changed:
+            print(f"{url}: nothing to recover")
+        for name, keys in vars(done).items():
+            if keys:
+                print(f"{url}: {name.replace('_', ' ')}: {len(keys)} ({', '.join(keys)})")
     elif args.command == "schema-doc":
         from agentkeel.schema.reference import render_markdown
 

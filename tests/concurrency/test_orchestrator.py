@@ -39,7 +39,7 @@ from agentkeel.domain.planning import ExecutionMode, Initiative, Phase, Task, Ta
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services import planning
-from agentkeel.services.recovery import recover
+from agentkeel.services.recovery import pid_is_alive, recover
 from tests.conftest import POSTGRES_URL, truncate_all, url_of
 from tests.figures import Figures
 
@@ -156,17 +156,13 @@ def coordinate(url: str, stop: Path, ledger: Path) -> None:
     to stop."""
     with Database.open(url, migrate_schema=False, seed=False) as db, ledger.open("a") as out:
         while not stop.exists():
-            done = retried(db, lambda uow: recover(uow, _live_pids()))
+            done = retried(db, lambda uow: recover(uow, pid_is_alive))
             for agent in done.crashed_agents:
                 out.write(f"crashed {agent}\n")
             for task in done.retried_tasks + done.tasks_needing_attention:
                 out.write(f"recovered {task}\n")
             out.flush()
             time.sleep(1.0)
-
-
-def _live_pids() -> list[int]:  # TEMPORARY until recover takes a predicate
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
 def plan(db: Database) -> dict[str, str]:
@@ -268,11 +264,13 @@ def test_an_orchestrator_in_processes_finishes_or_shows_what_needs_a_person(
     elapsed = time.monotonic() - started
 
     ledgers = {p.name: p.read_text().splitlines() for p in tmp_path.glob("worker-*.log")}
-    with Database.open(url, migrate_schema=False, seed=False) as db:
-        with db.unit_of_work(read_only=True) as uow:
-            tasks = {task.id: task for task in uow.tasks.list("project")}
-            attention = [t.id for t in uow.tasks.needing_attention(initiative_id="initiative")]
-            logged = uow.event_log.read_after(0, 10_000)
+    with (
+        Database.open(url, migrate_schema=False, seed=False) as db,
+        db.unit_of_work(read_only=True) as uow,
+    ):
+        tasks = {task.id: task for task in uow.tasks.list("project")}
+        attention = [t.id for t in uow.tasks.needing_attention(initiative_id="initiative")]
+        logged = uow.event_log.read_after(0, 10_000)
 
     # Every task is completed, or blocked with its dependents listed by the finder.
     poison, after = tasks[ids[POISON]], tasks[ids[AFTER_POISON]]
@@ -343,8 +341,9 @@ def test_an_orchestrator_in_processes_finishes_or_shows_what_needs_a_person(
         assert agent_of[agent_id][-1].startswith("claim"), agent_of[agent_id]
     if not coordinated:
         assert recovered == [] and crashed == []
+    mode = "coordinated" if coordinated else "leases alone"
     figures.set(
-        f"orchestrator in processes ({backend}, {'coordinated' if coordinated else 'leases alone'})",
+        f"orchestrator in processes ({backend}, {mode})",
         tasks=len(tasks),
         claims=sum(claims.values()),
         worker_deaths=deaths,

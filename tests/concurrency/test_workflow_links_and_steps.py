@@ -1,5 +1,6 @@
 """Writes of one workflow's links and steps take turns: two first links at once leave one
-primary, and steps added at once all count in the workflow's `total_steps`."""
+primary, steps added at once all count in the workflow's `total_steps`, and a step does not
+complete in a workflow cancelled meanwhile."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from agentkeel.database import Database
-from agentkeel.domain.errors import Conflict
-from agentkeel.domain.workflows import StepType, WorkflowStep
+from agentkeel.domain.errors import Conflict, InvalidTransition
+from agentkeel.domain.workflows import StepStatus, StepType, WorkflowStatus, WorkflowStep
 from tests import factories
 
 
@@ -98,3 +99,40 @@ def test_steps_added_at_once_all_count(db: Database) -> None:
         list(pool.map(add, numbers))
     with db.unit_of_work() as uow:
         assert uow.workflows.get(workflow).total_steps == len(numbers)
+
+
+def test_a_step_does_not_complete_in_a_workflow_cancelled_meanwhile(db: Database) -> None:
+    """The cancel has written and not yet committed when the step's runner completes it:
+    the completion waits for the cancel (on PostgreSQL, on the workflow's row, which the
+    step's write locks) and is then refused."""
+    with db.unit_of_work() as uow:
+        workflow = uow.workflows.start(factories.workflow(uow, factories.project(uow)).id).id
+        step = factories.step(uow, uow.workflows.get(workflow), 1).id
+        uow.workflow_steps.start(step, pid=4242)
+        uow.commit()
+    cancelled = threading.Event()
+
+    def cancel() -> None:
+        with db.unit_of_work() as uow:
+            uow.workflows.cancel(workflow)
+            cancelled.set()
+            time.sleep(0.5)  # the step completes meanwhile
+            uow.commit()
+
+    def complete() -> str:
+        assert cancelled.wait(10)
+        with db.unit_of_work() as uow:
+            try:
+                uow.workflow_steps.complete(step, output_text="late")
+            except InvalidTransition as refused:
+                return str(refused)
+            uow.commit()
+            return "completed"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a, b = pool.submit(cancel), pool.submit(complete)
+        a.result()
+        assert "is cancelled" in b.result()
+    with db.unit_of_work() as uow:
+        assert uow.workflows.get(workflow).status is WorkflowStatus.CANCELLED
+        assert uow.workflow_steps.get(step).status is StepStatus.RUNNING

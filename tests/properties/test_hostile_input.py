@@ -208,6 +208,8 @@ class Known:
     step = "step-1"
     pending_step = "step-2"
     worktree = "worktree-1"
+    paused_step = "step-3"
+    failed_step = "step-4"
 
 
 class OnDatabase:
@@ -868,6 +870,10 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
         Known.busy_task, Known.agent, x
     ),
     "recover(live_pids)": lambda uow, x: recovery.recover(uow, [x]),
+    "recover(live_pids answer)": lambda uow, x: recovery.recover(uow, lambda pid: x),
+    # Whether a pid is alive depends on this host, not on the backend: only its kind is
+    # compared.
+    "pid_is_alive": lambda uow, x: type(recovery.pid_is_alive(x)).__name__,
     "claim_next_ready_task(agent_id)": lambda uow, x: planning.claim_next_ready_task(
         uow, x, project_id=Known.project
     ),
@@ -1077,12 +1083,36 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     "workflow_steps.timeout_seconds(step_type)": lambda uow, x: uow.workflow_steps.timeout_seconds(
         x
     ),
+    "workflow_steps.list(workflow_id)": lambda uow, x: uow.workflow_steps.list(workflow_id=x),
+    "workflow_steps.list(status)": lambda uow, x: uow.workflow_steps.list(status=x),
+    "workflow_steps.list(runner_agent_id)": lambda uow, x: uow.workflow_steps.list(
+        runner_agent_id=x
+    ),
+    "workflow_steps.list(limit)": lambda uow, x: uow.workflow_steps.list(limit=x),
+    "workflow_steps.list(offset)": lambda uow, x: uow.workflow_steps.list(offset=x),
     "workflow_steps.start": lambda uow, x: uow.workflow_steps.start(x),
+    "workflow_steps.start(agent_id)": lambda uow, x: uow.workflow_steps.start(
+        Known.pending_step, agent_id=x
+    ),
+    "workflow_steps.start(pid)": lambda uow, x: uow.workflow_steps.start(Known.pending_step, pid=x),
     "workflow_steps.pause": lambda uow, x: uow.workflow_steps.pause(x),
     "workflow_steps.edit": lambda uow, x: uow.workflow_steps.edit(x),
     "workflow_steps.resume": lambda uow, x: uow.workflow_steps.resume(x),
+    "workflow_steps.resume(agent_id)": lambda uow, x: uow.workflow_steps.resume(
+        Known.paused_step, agent_id=x
+    ),
+    "workflow_steps.resume(pid)": lambda uow, x: uow.workflow_steps.resume(
+        Known.paused_step, pid=x
+    ),
     "workflow_steps.skip": lambda uow, x: uow.workflow_steps.skip(x),
     "workflow_steps.retry": lambda uow, x: uow.workflow_steps.retry(x),
+    "workflow_steps.retry(agent_id)": lambda uow, x: uow.workflow_steps.retry(
+        Known.failed_step, agent_id=x
+    ),
+    "workflow_steps.retry(pid)": lambda uow, x: uow.workflow_steps.retry(Known.failed_step, pid=x),
+    "workflow_steps.update(runner_pid)": lambda uow, x: update(
+        uow.workflow_steps, Known.step, "runner_pid", x
+    ),
     "workflow_steps.complete(key)": lambda uow, x: uow.workflow_steps.complete(x),
     "workflow_steps.complete(output_text)": lambda uow, x: uow.workflow_steps.complete(
         Known.step, output_text=x
@@ -1574,8 +1604,14 @@ def populate_workflows(uow: UnitOfWork) -> None:
     uow.workflows.start(Known.workflow)
     uow.workflow_repositories.link(Known.workflow, Known.repository)
     uow.workflow_steps.add(new_step(id=Known.step, step_number=1))
-    uow.workflow_steps.start(Known.step)
+    uow.workflow_steps.start(Known.step, agent_id=Known.agent, pid=4242)
     uow.workflow_steps.add(new_step(id=Known.pending_step, step_number=2))
+    # A paused and a failed step, of a workflow that is running (the first step failing
+    # pauses it: resumed), for the moves that name a runner.
+    uow.workflow_steps.add(new_step(id=Known.paused_step, step_number=3, status="paused"))
+    uow.workflow_steps.add(new_step(id=Known.failed_step, step_number=4, status="running"))
+    uow.workflow_steps.fail(Known.failed_step, "exit 1")
+    uow.workflows.resume(Known.workflow)
 
 
 @pytest.fixture

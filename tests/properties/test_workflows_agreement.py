@@ -3,12 +3,16 @@
 A hypothesis state machine creates planning and implementation workflows (with parents and
 pause behaviours), moves them at random (start, pause, edit, resume, complete, fail,
 cancel, retry, archive), adds, moves, renumbers and deletes their steps (start, pause,
-edit, resume, complete, fail, skip, retry, output edits), links, unlinks and promotes
-repositories and turns the CLI-output setting on and off, each in its own unit of work, on
-every backend. After each step: the same result or error everywhere, the same contents
-everywhere, `total_steps` / `current_step_number` equal to a recount, exactly one primary
-repository per workflow with repositories, never more implementation workflows running,
-paused or editing than the cap, and the stamps consistent with the statuses.
+edit, resume, complete, fail, skip, retry, with or without a runner pid, output edits,
+status changes by `update`), links, unlinks and promotes repositories, turns the
+CLI-output setting on and off and runs recovery with some pids alive, each in its own unit
+of work, on every backend. After each step: the same result or error everywhere, the same
+contents everywhere, `total_steps` / `current_step_number` equal to a recount, exactly one
+primary repository per workflow with repositories, never more implementation workflows
+running, paused or editing than the cap, the stamps consistent with the statuses, no step
+of a completed, failed or cancelled workflow moved since the workflow ended (a move of one
+is refused with InvalidTransition), and after recovery no step of a workflow still going
+runs for a pid that is not alive.
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
+    initialize,
     invariant,
+    multiple,
     rule,
 )
 
 from agentkeel.database import Database
 from agentkeel.domain.workflows import (
     PauseBehavior,
+    StepStatus,
     StepType,
     Workflow,
     WorkflowStep,
@@ -36,6 +43,7 @@ from agentkeel.domain.workflows import (
 )
 from agentkeel.domain.workspace import Project, Repository
 from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.services import recovery
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
@@ -85,6 +93,11 @@ STEP_ACTIONS = [
     "fail",
     "skip",
     "retry",
+    "start_by_pid",
+    "resume_by_pid",
+    "retry_by_pid",
+    "to_running",
+    "to_completed",
     "edit_output",
     "edit_output",
     "renumber",
@@ -93,6 +106,24 @@ STEP_ACTIONS = [
     "cli_off",
 ]
 ACTIVE = {"running", "paused", "editing"}
+ENDED = {"completed", "failed", "cancelled"}
+# The step actions that ask for a change of status.
+MOVES = {
+    "start",
+    "pause",
+    "edit",
+    "resume",
+    "complete",
+    "complete_with_cli",
+    "fail",
+    "skip",
+    "retry",
+    "start_by_pid",
+    "resume_by_pid",
+    "retry_by_pid",
+    "to_running",
+    "to_completed",
+}
 # The tables these operations write (comparing only them keeps each step quick).
 TABLES = ("workflows", "workflow_repositories", "workflow_steps", "audit_logs", "settings")
 
@@ -103,6 +134,9 @@ class WorkflowsAgreement(AgreementMachine):
 
     def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
         super().__init__(open_backends)
+        # The status each step of an ended workflow had when the workflow was first seen
+        # ended.
+        self.frozen: dict[str, str] = {}
 
         def setup(uow: UnitOfWork) -> None:
             uow.settings.set_value("workflow.maxConcurrentImplementations", CAP)
@@ -115,6 +149,28 @@ class WorkflowsAgreement(AgreementMachine):
 
         outcome = self.run(setup)
         assert outcome[0] == "ok", outcome
+
+    @initialize(target=steps)
+    def a_workflow_with_steps(self) -> Any:
+        """Every run starts with a planning workflow of two steps, so that steps are moved
+        in most runs."""
+        workflow = self.created(
+            lambda: Workflow(
+                project_id=PROJECTS[0],
+                type=WorkflowType.PLANNING,
+                feature_name="Steps",
+                feature_request="Build it",
+            ),
+            lambda uow, workflow: uow.workflows.add(workflow),
+        )
+        assert isinstance(workflow, str)
+        return multiple(*(self._add_step(workflow, n) for n in (1, 2)))
+
+    def _add_step(self, workflow: str, number: int) -> Any:
+        step = WorkflowStep(
+            workflow_id=workflow, step_type=StepType.DISCOVERY, step_number=number, title="s"
+        )
+        return self.made(lambda uow: uow.workflow_steps.add(step))
 
     # -- workflows --------------------------------------------------------------------------
 
@@ -200,9 +256,53 @@ class WorkflowsAgreement(AgreementMachine):
 
     @rule(step=steps, action=st.sampled_from(STEP_ACTIONS), number=st.integers(1, 5))
     def act_on_step(self, step: str, action: str, number: int) -> None:
+        self._act_on_step(step, action, number)
+
+    @rule(
+        step=steps,
+        end=st.sampled_from(["complete", "fail", "cancel"]),
+        action=st.sampled_from(sorted(MOVES)),
+        number=st.integers(1, 5),
+    )
+    def end_the_workflow_then_act_on_its_step(
+        self, step: str, end: str, action: str, number: int
+    ) -> None:
+        """Steps are few and workflows end rarely at random: this makes the case."""
+
+        def end_it(uow: UnitOfWork) -> Any:
+            workflow = uow.workflows.get(uow.workflow_steps.get(step).workflow_id)
+            match workflow.status.value:
+                case "created":
+                    uow.workflows.start(workflow.id)
+                case "paused" | "editing":
+                    uow.workflows.resume(workflow.id)
+            if end == "fail":
+                return uow.workflows.fail(workflow.id, "over")
+            return getattr(uow.workflows, end)(workflow.id)
+
+        self.run(end_it)
+        self._act_on_step(step, action, number)
+
+    def _act_on_step(self, step: str, action: str, number: int) -> None:
+        with self.dbs["memory"].unit_of_work() as uow:
+            found = uow.workflow_steps.find(step)
+            ended = found is not None and uow.workflows.get(found.workflow_id).status in ENDED
+            # An update to the status the step has already is no move.
+            moves = action in MOVES and (found is None or f"to_{found.status.value}" != action)
+
         def act(uow: UnitOfWork) -> Any:
             steps = uow.workflow_steps
             match action:
+                case "start_by_pid":
+                    return steps.start(step, pid=number)
+                case "resume_by_pid":
+                    return steps.resume(step, pid=number)
+                case "retry_by_pid":
+                    return steps.retry(step, pid=number)
+                case "to_running" | "to_completed":
+                    found = steps.get(step)
+                    found.status = StepStatus(action.removeprefix("to_"))
+                    return steps.update(found)
                 case "complete":
                     return steps.complete(step, output_text="out", output_structured={"n": 1})
                 case "complete_with_cli":
@@ -222,7 +322,17 @@ class WorkflowsAgreement(AgreementMachine):
                 case _:
                     return getattr(steps, action)(step)
 
-        self.run(act)
+        outcome = self.run(act)
+        if ended and moves:
+            assert outcome[:2] == ("error", "InvalidTransition"), outcome
+
+    @rule(live=st.frozensets(st.integers(1, 5), max_size=3))
+    def recover(self, live: frozenset[int]) -> None:
+        self.run(lambda uow: recovery.recover(uow, live))
+        with self.dbs["memory"].unit_of_work() as uow:
+            for step in uow.workflow_steps.list(status=StepStatus.RUNNING):
+                if uow.workflows.get(step.workflow_id).status not in ENDED:
+                    assert step.runner_pid is None or step.runner_pid in live
 
     # -- what must always hold --------------------------------------------------------------
 
@@ -259,6 +369,12 @@ class WorkflowsAgreement(AgreementMachine):
                 parent = workflows[workflow["parent_workflow_id"]]
                 assert parent["type"] == "planning" and workflow["type"] == "implementation"
                 assert parent["project_id"] == workflow["project_id"]
+        for step in contents["workflow_steps"]:
+            if workflows[step["workflow_id"]]["status"] in ENDED:
+                was = self.frozen.setdefault(step["id"], step["status"])
+                assert step["status"] == was, f"a step of an ended workflow moved: {step}"
+            else:
+                self.frozen.pop(step["id"], None)  # a retried workflow reopens its steps
         numbers = Counter((s["workflow_id"], s["step_number"]) for s in contents["workflow_steps"])
         assert all(n == 1 for n in numbers.values())
         links: dict[str, list[dict[str, Any]]] = {}

@@ -147,14 +147,23 @@ class InvalidValue(DomainError):
 
 
 class InvalidTransition(DomainError):
-    """`entity.field` may not move from `current` to `requested`."""
+    """`entity.field` may not move from `current` to `requested`; `reason`, when given, says
+    why (a move the state machine allows may still be refused, e.g. for a step of an ended
+    workflow)."""
 
-    def __init__(self, entity: str, field: str, current: object, requested: object) -> None:
+    def __init__(
+        self,
+        entity: str,
+        field: str,
+        current: object,
+        requested: object,
+        *,
+        reason: str | None = None,
+    ) -> None:
         self.entity, self.field = entity, field
-        self.current, self.requested = current, requested
-        super().__init__(
-            f"{entity}.{field} cannot change from {shown(current)} to {shown(requested)}"
-        )
+        self.current, self.requested, self.reason = current, requested, reason
+        message = f"{entity}.{field} cannot change from {shown(current)} to {shown(requested)}"
+        super().__init__(message if reason is None else f"{message}: {reason}")
 
 
 class LeaseLost(DomainError):

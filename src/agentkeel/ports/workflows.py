@@ -14,6 +14,7 @@ from agentkeel.domain.workflows import (
     ImplementationPlan,
     ImplementationPlanStep,
     ImplementationPlanStepFile,
+    StepStatus,
     StepType,
     Workflow,
     WorkflowRepositoryLink,
@@ -137,7 +138,8 @@ class WorkflowRepositories(EntityRepository[WorkflowRepositoryLink], Protocol):
     the others in the same transaction, clearing the flag of the primary is refused
     (InvalidValue), and deleting the primary link makes the oldest remaining link (ties by
     id) the primary. Changes of one workflow's links take turns across units of work.
-    (Deleting a repository itself removes its links by cascade, without a promotion.)"""
+    Deleting a repository itself removes its links by cascade, and each workflow that lost
+    its primary that way gets one the same way: the oldest link left becomes it."""
 
     def link(
         self, workflow_id: str, repository_id: str, *, primary: bool = False
@@ -171,6 +173,27 @@ class WorkflowSteps(EntityRepository[WorkflowStep], Protocol):
       move below also refuses a start it does not name. `started_at` is stamped when it
       first runs; `completed_at` and `duration_ms` when it completes or fails (cleared,
       with `error_message`, by a retry).
+    - The steps of a completed, failed or cancelled workflow do not change status: every
+      write that would (a named move, an `update`, or an `add` of a step that is not
+      pending) raises InvalidTransition saying so, and writes nothing. A retry of the
+      failed workflow (failed -> running) reopens them. Other fields may still change (an
+      output edit, a renumbering), and steps may still be added pending or deleted. A
+      step moving and its workflow ending at once take turns (the workflow's row is
+      locked by the step's write).
+    - The runner: who runs the step's current run, an agent (`runner_agent_id`, a row of
+      `agents`; deleting the agent clears it) or a process of the host (`runner_pid`), or
+      both. Each run names its own when it starts: `start`, `resume` and `retry` take
+      `agent_id=` and `pid=` (none given: a run without a recorded runner, which recovery
+      never takes for dead). An `update` or `add` that puts a step into running takes the
+      runner it writes; one that leaves the runner columns as they were stored starts a
+      run without one, so a runner of an earlier run is never carried into a new run.
+      While the step runs, an `update` may hand it to another runner. Once the step has
+      left running, the runner stays as the record of who ran its last run and no longer
+      changes (InvalidValue naming the field); an `add` of a step that is not running
+      with a runner is refused alike. A runner agent must exist (ReferenceMissing naming
+      `runner_agent_id`) and, when a run starts or the runner changes, must not be
+      stopped or crashed (InvalidValue naming `runner_agent_id`); a pid is a whole number
+      from 1 to 2**31 - 1 (InvalidValue naming `runner_pid`).
     - Every add, delete, status change or renumbering recounts, in the same transaction,
       the workflow's `total_steps` (its steps) and `current_step_number` (the highest
       number of a step that has left pending; 0 when none has); such writes for one
@@ -193,14 +216,33 @@ class WorkflowSteps(EntityRepository[WorkflowStep], Protocol):
         """The workflow's steps by `step_number`."""
         ...
 
+    def list(
+        self,
+        *,
+        workflow_id: str | None = None,
+        status: StepStatus | None = None,
+        runner_agent_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[WorkflowStep]:
+        """Steps of every workflow, filtered by whatever is given (`runner_agent_id`: the
+        steps the agent runs, or ran last), by workflow id, then `step_number`. Raises
+        InvalidValue for a filter no step could match (an unknown status) or a bad page."""
+        ...
+
     def timeout_seconds(self, step_type: StepType) -> int:
         """The timeout of a step of this type, in seconds, from CO's timeout settings
         (`workflow.<type>Timeout`); `routing`, which CO gives none, runs under
         `workflow.planningTimeout`. Raises InvalidValue for an unknown type."""
         ...
 
-    def start(self, key: str) -> WorkflowStep:
-        """pending -> running. Raises NotFound, InvalidTransition."""
+    def start(
+        self, key: str, *, agent_id: str | None = None, pid: int | None = None
+    ) -> WorkflowStep:
+        """pending -> running, run by the agent `agent_id` and/or the process `pid` (the
+        runner, see above; none given: no recorded runner). Raises NotFound,
+        InvalidTransition, InvalidValue (a bad pid or agent id, a stopped or crashed
+        agent), ReferenceMissing (no such agent)."""
         ...
 
     def pause(self, key: str) -> WorkflowStep:
@@ -211,8 +253,12 @@ class WorkflowSteps(EntityRepository[WorkflowStep], Protocol):
         """running -> editing. Raises NotFound, InvalidTransition."""
         ...
 
-    def resume(self, key: str) -> WorkflowStep:
-        """paused or editing -> running. Raises NotFound, InvalidTransition."""
+    def resume(
+        self, key: str, *, agent_id: str | None = None, pid: int | None = None
+    ) -> WorkflowStep:
+        """paused or editing -> running: a new run, with the runner given (as `start`;
+        none given: no recorded runner, whoever ran it before). Raises NotFound,
+        InvalidTransition, InvalidValue, ReferenceMissing."""
         ...
 
     def complete(
@@ -245,8 +291,12 @@ class WorkflowSteps(EntityRepository[WorkflowStep], Protocol):
         """pending -> skipped. Raises NotFound, InvalidTransition."""
         ...
 
-    def retry(self, key: str) -> WorkflowStep:
-        """failed -> running with `retry_count` + 1. Raises NotFound, InvalidTransition."""
+    def retry(
+        self, key: str, *, agent_id: str | None = None, pid: int | None = None
+    ) -> WorkflowStep:
+        """failed -> running with `retry_count` + 1: a new run, with the runner given (as
+        `start`). The step of a failed workflow is retried after the workflow's own retry.
+        Raises NotFound, InvalidTransition, InvalidValue, ReferenceMissing."""
         ...
 
     def edit_output(self, key: str, output_text: str) -> WorkflowStep:

@@ -36,6 +36,8 @@ workflow_steps = entity_table(
     "workflow_steps",
     references("workflow_id", "workflows", on_delete="CASCADE", index=False),
     references("agent_id", "agent_profiles", on_delete="SET NULL"),
+    # The agent running the step (a row of `agents`; `agent_id` is a profile).
+    references("runner_agent_id", "agents", on_delete="SET NULL"),
     # CO's (workflow_id, step_number) index is not unique; ours makes step order unambiguous.
     unique("workflow_id", "step_number"),
     index("status"),

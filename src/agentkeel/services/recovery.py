@@ -1,24 +1,35 @@
-"""Recovery after a crash of the orchestrator: one call at application start-up mends
-what the crash left behind."""
+"""Recovery: mend what a process that is gone left behind (a crash of the orchestrator, of an
+agent's process, of a worker), at start-up or at any moment while the orchestrator runs,
+without touching live work."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 from agentkeel.domain.agents import Agent, AgentStatus
 from agentkeel.domain.audit import AuditEntry, EventCategory
-from agentkeel.domain.errors import InvalidValue
+from agentkeel.domain.errors import InvalidValue, NotSupported
 from agentkeel.domain.planning import Task, TaskStatus
-from agentkeel.domain.workflows import StepStatus, Workflow, WorkflowStatus, pauses_on_failure
+from agentkeel.domain.workflows import (
+    ENDED_WORKFLOW_STATUSES,
+    StepStatus,
+    WorkflowStatus,
+    WorkflowStep,
+)
 from agentkeel.ports.unit_of_work import UnitOfWork
 
 # Agents in these states have a process that should be alive.
 _LIVE = (AgentStatus.RUNNING, AgentStatus.WAITING_FOR_INPUT)
+# A step's runner agent in one of these has no process running the step any more.
+_GONE = frozenset({AgentStatus.STOPPED, AgentStatus.CRASHED})
 _PAGE = 500
-_STOPPED = "the orchestrator stopped while it ran (found at recovery)"
+# The largest process id (`pid_t` is a C int).
+_MAX_PID = 2**31 - 1
 T = TypeVar("T")
 _MESSAGES = {
     "recovery.agent_crashed": "crashed (its process is gone)",
@@ -52,69 +63,157 @@ class Recovery:
         )
 
 
-def recover(uow: UnitOfWork, live_pids: Iterable[int]) -> Recovery:
-    """Reconcile the database with the processes that are really alive, after a crash of
-    the orchestrator; meant for application start-up, in one unit of work (commit it).
+def pid_is_alive(pid: int) -> bool:
+    """Whether a process with id `pid` exists on this host now, as `kill(pid, 0)` says (no
+    signal is sent): one owned by another user (PermissionError) is alive; 0, negative ids
+    (process groups, to `kill`) and ids past `pid_t`'s range never are. A process that has
+    exited but that its parent has not reaped yet (a zombie) still counts as alive: a
+    coordinator reaps the agents it starts. Pass it to `recover` on the host where the
+    agents run.
 
-    - An agent marked running or waiting for input whose `pid` is not in `live_pids` (or
-      that has none) becomes crashed, with the reason "process gone at recovery".
-    - Its in-progress task follows the crash rule (`tasks.record_crash`): back to pending
-      while retries are left, else blocked for a person (`blocked_by` says why); either
-      way it is released (neither it nor the agent points at the other any more) and its
-      lease is gone, so no claim hands the task to the dead.
-    - A step left running fails ("the orchestrator stopped while it ran"), and its workflow
-      follows as its pause behaviour says: paused for a person, or failed under
-      `continuous`. A workflow left running between steps goes the same way.
-    - Every change writes an audit entry (the workflows' and steps' own, with before and
-      after state). Running it again changes nothing.
+    Raises InvalidValue for a pid that is not a whole number; NotSupported on Windows, where
+    `os.kill(pid, 0)` would end the process (tell `recover` the live pids instead)."""
+    if not isinstance(pid, int) or isinstance(pid, bool):
+        raise InvalidValue("process", "pid", pid, "must be a whole number (a process id)")
+    if sys.platform == "win32":
+        raise NotSupported(
+            "pid_is_alive",
+            "Windows",
+            "os.kill(pid, 0) ends the process there; pass recover() the ids of the live "
+            "processes instead",
+        )
+    if not 0 < pid <= _MAX_PID:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, and belongs to another user
+    return True
 
-    Raises InvalidValue for a pid that is not a whole number."""
+
+def recover(uow: UnitOfWork, live_pids: Iterable[int] | Callable[[int], bool]) -> Recovery:
+    """Reconcile the database with the processes that are really alive. It touches only
+    what belonged to a process that is gone, and takes nothing without a recorded owner for
+    dead, so a coordinator may call it at start-up or at any moment while it runs, as often
+    as it likes, without harming live work. One unit of work: commit it.
+
+    `live_pids` is either the ids of the live processes, or a function answering, for one
+    pid, whether that process is alive (`pid_is_alive`, on the host where the agents run).
+    The function is asked when each row is checked, just after the row is read again: a
+    list of this host's processes taken before the rows are read misses an agent started
+    in between and takes it for dead, while a process whose pid is in a row read first,
+    and that is asked about afterwards, existed before the question.
+
+    - An agent marked running or waiting for input whose `pid` is not alive becomes
+      crashed, with the reason "process gone at recovery". An agent without a pid is left
+      as it is: nothing says whose process it would be.
+    - That agent's in-progress task follows the crash rule (`tasks.record_crash`): back to
+      pending while retries are left, else blocked for a person (`blocked_by` says why);
+      either way it is released (neither it nor the agent points at the other any more)
+      and its lease is gone, so no claim hands the task to the dead.
+    - A running step whose runner is gone fails ("its runner is gone ..."): its runner
+      agent is stopped or crashed (also crashed by this very call), or its runner pid is
+      not alive. Its workflow follows as the step repository says: a running workflow
+      pauses for a person, or fails under `continuous`. A running step without a recorded
+      runner is left alone, and so is one of a completed, failed or cancelled workflow
+      (its steps do not move). A workflow running between steps has no recorded owner
+      and is left alone.
+    - Every change writes an audit entry (`recovery.*` for agents and tasks, the steps' and
+      workflows' own, with before and after state); when nothing is gone nothing is
+      written, not even an `updated_at`. Running it again changes nothing.
+
+    Raises InvalidValue for a pid in `live_pids` that is not a whole number (before
+    anything is written), or an answer of the function that is not True or False (roll the
+    unit of work back); Conflict when a row it changes was changed meanwhile by another
+    unit of work, or InvalidTransition when a step's workflow ended meanwhile (retry the
+    unit of work)."""
+    alive = _liveness(live_pids)
+    done = Recovery()
+    listed = partial(uow.agents.list, include_dismissed=True)
+    for agent in [a for status in _LIVE for a in _all(partial(listed, status=status))]:
+        _recover_agent(uow, agent.id, alive, done)
+    for step in _all(partial(uow.workflow_steps.list, status=StepStatus.RUNNING)):
+        _recover_step(uow, step.id, alive, done)
+    return done
+
+
+def _liveness(live_pids: Iterable[int] | Callable[[int], bool]) -> Callable[[int], bool]:
+    """One question for both forms of `live_pids`, its answers checked."""
+    if callable(live_pids):
+        ask = live_pids
+
+        def answer(pid: int) -> bool:
+            said = ask(pid)
+            if not isinstance(said, bool):
+                raise InvalidValue(
+                    "recovery", "live_pids", said, f"must answer True or False (for pid {pid})"
+                )
+            return said
+
+        return answer
     pids = set()
     for pid in live_pids:
         if not isinstance(pid, int) or isinstance(pid, bool):
             raise InvalidValue("agent", "pid", pid, "must be a whole number (a process id)")
         pids.add(pid)
-    done = Recovery()
-    for agent in _agents_gone(uow, pids):
-        crashed = uow.agents.move_to(agent.id, AgentStatus.CRASHED, "process gone at recovery")
-        done.crashed_agents.append(crashed.id)
-        _audit(uow, "agent", crashed.id, "recovery.agent_crashed", agent, crashed)
-        task = None if agent.task_id is None else uow.tasks.find(agent.task_id)
-        if task is not None and _held_by(task, agent):
-            _crash_task(uow, task, agent, done)
-    running = partial(uow.workflows.list, status=WorkflowStatus.RUNNING, include_archived=True)
-    for workflow in _all(running):
-        _stop_workflow(uow, workflow, done)
-    return done
+    return pids.__contains__
 
 
-def _stop_workflow(uow: UnitOfWork, workflow: Workflow, done: Recovery) -> None:
-    for step in uow.workflow_steps.find_by_workflow(workflow.id):
-        if step.status is StepStatus.RUNNING:
-            uow.workflow_steps.fail(step.id, _STOPPED)
-            done.failed_steps.append(step.id)
+def _recover_agent(uow: UnitOfWork, key: str, alive: Callable[[int], bool], done: Recovery) -> None:
+    agent = uow.agents.find(key)  # as it is now: the listing may be older than the answer
+    if agent is None or agent.status not in _LIVE or agent.pid is None or alive(agent.pid):
+        return
+    crashed = uow.agents.move_to(agent.id, AgentStatus.CRASHED, "process gone at recovery")
+    done.crashed_agents.append(crashed.id)
+    _audit(uow, "agent", crashed.id, "recovery.agent_crashed", agent, crashed)
+    task = None if agent.task_id is None else uow.tasks.find(agent.task_id)
+    if task is not None and _held_by(task, agent):
+        _crash_task(uow, task, agent, done)
+
+
+def _recover_step(uow: UnitOfWork, key: str, alive: Callable[[int], bool], done: Recovery) -> None:
+    step = uow.workflow_steps.find(key)
+    if step is None or step.status is not StepStatus.RUNNING:
+        return
+    gone = _gone_runner(uow, step, alive)
+    if gone is None:
+        return
+    workflow = uow.workflows.get(step.workflow_id)
+    if workflow.status in ENDED_WORKFLOW_STATUSES:
+        return  # its steps do not move
+    uow.workflow_steps.fail(step.id, f"its runner is gone ({gone}), found at recovery")
+    done.failed_steps.append(step.id)
+    if workflow.status is not WorkflowStatus.RUNNING:
+        return  # a paused or editing workflow waits for a person already
     after = uow.workflows.get(workflow.id)
-    if after.status is WorkflowStatus.RUNNING:  # between steps: no step failed for it
-        if pauses_on_failure(after.pause_behavior):
-            after = uow.workflows.pause(after.id)
-        else:
-            after = uow.workflows.fail(after.id, _STOPPED)
     match after.status:
         case WorkflowStatus.PAUSED:
             done.paused_workflows.append(after.id)
         case WorkflowStatus.FAILED:
             done.failed_workflows.append(after.id)
+        case (
+            WorkflowStatus.CREATED
+            | WorkflowStatus.RUNNING
+            | WorkflowStatus.EDITING
+            | WorkflowStatus.COMPLETED
+            | WorkflowStatus.CANCELLED
+        ):
+            raise AssertionError(f"a running workflow whose step failed is {after.status}")
         case _:
-            raise AssertionError(f"a stopped workflow is {after.status}")
+            assert_never(after.status)
 
 
-def _agents_gone(uow: UnitOfWork, pids: set[int]) -> list[Agent]:
-    return [
-        agent
-        for status in _LIVE
-        for agent in _all(partial(uow.agents.list, status=status, include_dismissed=True))
-        if agent.pid is None or agent.pid not in pids
-    ]
+def _gone_runner(uow: UnitOfWork, step: WorkflowStep, alive: Callable[[int], bool]) -> str | None:
+    """Why the step's recorded runner is gone, or None if it is not (or none is recorded)."""
+    if step.runner_agent_id is not None:
+        agent = uow.agents.find(step.runner_agent_id)
+        if agent is not None and agent.status in _GONE:
+            return f"agent {agent.name!r} is {agent.status.value}"
+    if step.runner_pid is not None and not alive(step.runner_pid):
+        return f"process {step.runner_pid} is not alive"
+    return None
 
 
 def _all(page: Callable[..., list[T]]) -> list[T]:

@@ -98,6 +98,8 @@ def test_the_named_moves_follow_the_machine_and_stamp_times(uow: UnitOfWork) -> 
     assert failed.completed_at is not None and failed.duration_ms == 1500
     with pytest.raises(InvalidTransition):
         uow.workflow_steps.skip(step.id)
+    assert uow.workflows.get(workflow.id).status == W.FAILED  # continuous: the step failed it
+    uow.workflows.retry(workflow.id)  # which reopens its steps
     retried = uow.workflow_steps.retry(step.id)
     assert retried.status == S.RUNNING and retried.retry_count == 1
     assert (retried.completed_at, retried.duration_ms, retried.error_message) == (None,) * 3

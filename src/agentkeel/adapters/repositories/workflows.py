@@ -23,6 +23,7 @@ from agentkeel.adapters.store import (
     Since,
     Where,
 )
+from agentkeel.domain.agents import Agent, AgentStatus
 from agentkeel.domain.audit import AuditEntry, EventCategory
 from agentkeel.domain.errors import (
     AlreadyExists,
@@ -75,6 +76,8 @@ _SLOTS = "implementation-slots"
 
 _W = WorkflowStatus
 _St = StepStatus
+# A step's runner agent in one of these has no process running it.
+_GONE_AGENT_STATUSES = frozenset({AgentStatus.STOPPED.value, AgentStatus.CRASHED.value})
 
 
 def setting_value(store: RowStore, key: str) -> SettingValue:
@@ -445,11 +448,28 @@ class WorkflowRepositoryLinkRepository(TableRepository[WorkflowRepositoryLink]):
 
 class WorkflowStepRepository(TableRepository[WorkflowStep]):
     entity = WorkflowStep
+    # True while a named move that starts a run (`start`, `resume`, `retry`) writes: the
+    # runner on the entity is the one the move names, even if it equals the last run's.
+    _runner_named = False
 
     # -- finders ---------------------------------------------------------------------------
 
     def find_by_workflow(self, workflow_id: str) -> builtins.list[WorkflowStep]:
         return self._select([Eq("workflow_id", workflow_id)], [Asc("step_number")])
+
+    def list(
+        self,
+        *,
+        workflow_id: str | None = None,
+        status: StepStatus | None = None,
+        runner_agent_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[WorkflowStep]:
+        where = self._eq_filters(
+            workflow_id=workflow_id, status=status, runner_agent_id=runner_agent_id
+        )
+        return self._select(where, [Asc("workflow_id"), Asc("step_number")], limit, offset)
 
     def timeout_seconds(self, step_type: StepType) -> int:
         step_type = self.entity.required_value("step_type", step_type)
@@ -458,8 +478,10 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
 
     # -- the status machine ----------------------------------------------------------------
 
-    def start(self, key: str) -> WorkflowStep:
-        return self._move(key, _St.RUNNING, {_St.PENDING})
+    def start(
+        self, key: str, *, agent_id: str | None = None, pid: int | None = None
+    ) -> WorkflowStep:
+        return self._move(key, _St.RUNNING, {_St.PENDING}, runner=(agent_id, pid))
 
     def pause(self, key: str) -> WorkflowStep:
         return self._move(key, _St.PAUSED, {_St.RUNNING})
@@ -467,8 +489,10 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
     def edit(self, key: str) -> WorkflowStep:
         return self._move(key, _St.EDITING, {_St.RUNNING})
 
-    def resume(self, key: str) -> WorkflowStep:
-        return self._move(key, _St.RUNNING, {_St.PAUSED, _St.EDITING})
+    def resume(
+        self, key: str, *, agent_id: str | None = None, pid: int | None = None
+    ) -> WorkflowStep:
+        return self._move(key, _St.RUNNING, {_St.PAUSED, _St.EDITING}, runner=(agent_id, pid))
 
     def complete(
         self,
@@ -513,13 +537,16 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
     def skip(self, key: str) -> WorkflowStep:
         return self._move(key, _St.SKIPPED, {_St.PENDING})
 
-    def retry(self, key: str) -> WorkflowStep:
+    def retry(
+        self, key: str, *, agent_id: str | None = None, pid: int | None = None
+    ) -> WorkflowStep:
         step = self.get(key)
+        step.runner_agent_id, step.runner_pid = agent_id, pid
         if step.status != _St.FAILED:
             raise InvalidTransition("workflow_step", "status", step.status.value, _St.RUNNING.value)
         step.status = _St.RUNNING
         step.retry_count += 1
-        return self.update(step)
+        return self._start_run(step)
 
     def edit_output(self, key: str, output_text: str) -> WorkflowStep:
         step = self.get(key)
@@ -550,16 +577,33 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
         return edited
 
     def _move(
-        self, key: str, status: StepStatus, sources: Collection[StepStatus], **values: Any
+        self,
+        key: str,
+        status: StepStatus,
+        sources: Collection[StepStatus],
+        *,
+        runner: tuple[str | None, int | None] | None = None,
+        **values: Any,
     ) -> WorkflowStep:
         step = self.get(key)
+        if runner is not None:
+            # Assigned first: a bad runner is an InvalidValue naming its field.
+            step.runner_agent_id, step.runner_pid = runner
         if step.status not in sources:
             raise InvalidTransition("workflow_step", "status", step.status.value, status.value)
         step.status = status
         for name, value in values.items():
             if value is not None:
                 setattr(step, name, value)
-        return self.update(step)
+        return self.update(step) if runner is None else self._start_run(step)
+
+    def _start_run(self, step: WorkflowStep) -> WorkflowStep:
+        """Write a move into running whose runner the move named."""
+        self._runner_named = True
+        try:
+            return self.update(step)
+        finally:
+            self._runner_named = False
 
     def _pause_workflow_after(self, step: WorkflowStep) -> None:
         workflows = WorkflowRepository(self._state)
@@ -606,6 +650,13 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
 
     def _before_write(self, step: WorkflowStep, stored: Row | None) -> None:
         _unchanged(step, stored, "workflow_step", ("workflow_id",))
+        was = None if stored is None else StepStatus(stored["status"])
+        if stored is None or was != step.status or stored["step_number"] != step.step_number:
+            # The workflow's counters are recounted after the write: in turns per workflow.
+            self._store.serialize(table_of(Workflow), step.workflow_id)
+        if step.status != (_St.PENDING if was is None else was):
+            self._refuse_ended_workflow(step, was)
+        self._check_runner(step, stored, was)
         if setting_value(self._store, INCLUDE_CLI_OUTPUT) is not True:
             # Not recorded while the setting is off (what was kept before stays).
             step.cli_output = None if stored is None else stored["cli_output"]
@@ -621,7 +672,6 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
                 step.original_output_text,
                 "keeps the output as it was before its first edit",
             )
-        was = None if stored is None else StepStatus(stored["status"])
         if step.status != was:
             now = self._store.clock.now()
             if step.status == _St.RUNNING and step.started_at is None:
@@ -632,9 +682,60 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
             elif was in ENDED_STEP_STATUSES:
                 step.completed_at = step.duration_ms = None
                 step.error_message = None
-        if stored is None or was != step.status or stored["step_number"] != step.step_number:
-            # The workflow's counters are recounted after the write: in turns per workflow.
-            self._store.serialize(table_of(Workflow), step.workflow_id)
+
+    def _refuse_ended_workflow(self, step: WorkflowStep, was: StepStatus | None) -> None:
+        """The steps of a completed, failed or cancelled workflow keep their statuses (a
+        retry of a failed workflow reopens them). The workflow is read locked, so that a
+        step moving and its workflow ending at once take turns."""
+        workflow = self._store.get(table_of(Workflow), step.workflow_id, for_update=True)
+        if workflow is None:
+            return  # its foreign key refuses it (ReferenceMissing)
+        status = WorkflowStatus(workflow["status"])
+        if status not in ENDED_WORKFLOW_STATUSES:
+            return
+        after = "retry the workflow to reopen them" if status is _W.FAILED else "it is final"
+        raise InvalidTransition(
+            "workflow_step",
+            "status",
+            (was or _St.PENDING).value,
+            step.status.value,
+            reason=f"its workflow {workflow['id']!r} is {status.value}, and the steps of a "
+            f"completed, failed or cancelled workflow do not move ({after})",
+        )
+
+    def _check_runner(self, step: WorkflowStep, stored: Row | None, was: StepStatus | None) -> None:
+        """Each run names its own runner; once the step has left running, the runner stays
+        as the record of who ran the last run."""
+        runner = (step.runner_agent_id, step.runner_pid)
+        before = (
+            (None, None) if stored is None else (stored["runner_agent_id"], stored["runner_pid"])
+        )
+        if step.status is not _St.RUNNING:
+            if runner == before:
+                return
+            name = "runner_agent_id" if runner[0] != before[0] else "runner_pid"
+            problem = (
+                "can be given only to a running step: a step gets its runner when it runs"
+                if stored is None
+                else "is the record of who ran the step last: it changes only when a run "
+                "starts or while the step runs"
+            )
+            raise InvalidValue("workflow_step", name, getattr(step, name), problem)
+        starting = was is not _St.RUNNING
+        if starting and stored is not None and runner == before and not self._runner_named:
+            # A run that names no runner has none: the last run's is never carried over.
+            step.runner_agent_id = step.runner_pid = None
+            return
+        if (starting or runner[0] != before[0]) and step.runner_agent_id is not None:
+            agent = self._store.get(table_of(Agent), step.runner_agent_id)
+            if agent is not None and agent["status"] in _GONE_AGENT_STATUSES:
+                raise InvalidValue(
+                    "workflow_step",
+                    "runner_agent_id",
+                    step.runner_agent_id,
+                    f"names an agent that is {agent['status']}: a stopped or crashed agent "
+                    "runs nothing",
+                )
 
     def _after_write(self, step: WorkflowStep, stored: Row | None) -> None:
         before = None if stored is None else WorkflowStep.from_row(stored)

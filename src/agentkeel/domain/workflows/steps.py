@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar, assert_never
+from typing import Annotated, ClassVar, assert_never
+
+from pydantic import Strict
 
 from agentkeel.domain.entity import Flag, Timestamped
 from agentkeel.domain.fields import (
@@ -12,6 +14,7 @@ from agentkeel.domain.fields import (
     Id,
     IndexedPath,
     Integer,
+    IntRule,
     Json,
     LongText,
     Name,
@@ -42,6 +45,10 @@ class StepStatus(StrEnum):
 
 
 _S = StepStatus
+
+# A process id as the operating system hands them out: a positive C `int` (`pid_t`). 0 and
+# negative numbers name process groups to `kill`, never one process.
+ProcessId = Annotated[int, Strict(), IntRule(minimum=1, maximum=2**31 - 1)]
 
 # Steps that have run their course (`completed_at` is stamped on completion and failure).
 ENDED_STEP_STATUSES = frozenset({_S.COMPLETED, _S.FAILED, _S.SKIPPED})
@@ -96,14 +103,21 @@ def pauses_on_failure(behavior: PauseBehavior) -> bool:
 
 
 class WorkflowStep(Timestamped):
-    """A step of a workflow, run by an agent profile (`agent_id`). Status (DESIGN.md):
-    pending -> running | skipped; running -> paused | editing | completed | failed; paused ->
-    running; editing -> running | completed; failed -> running (a retry, `retry_count` + 1).
-    Editing the output keeps the first `original_output_text` and stamps
-    `output_edited_at`. `step_number` is unique within the workflow. `started_at` is
-    stamped when it first runs; `completed_at` and `duration_ms` when it completes or
-    fails (cleared by a retry); `cli_output` and `cli_exit_code` are kept only while the
-    setting `logging.includeCliOutput` is true."""
+    """A step of a workflow, done by an agent profile (`agent_id`: what kind of agent, not
+    which process). Status (DESIGN.md): pending -> running | skipped; running -> paused |
+    editing | completed | failed; paused -> running; editing -> running | completed; failed
+    -> running (a retry, `retry_count` + 1). No step of an ended workflow (completed,
+    failed, cancelled) changes status. Editing the output keeps the first
+    `original_output_text` and stamps `output_edited_at`. `step_number` is unique within
+    the workflow. `started_at` is stamped when it first runs; `completed_at` and
+    `duration_ms` when it completes or fails (cleared by a retry); `cli_output` and
+    `cli_exit_code` are kept only while the setting `logging.includeCliOutput` is true.
+
+    The runner says who runs the step's current run: an agent (`runner_agent_id`, a row of
+    `agents`), a process of the host (`runner_pid`), or both. Each run names its own when it
+    starts; once the step has left running the runner stays, as the record of who ran the
+    last run. Recovery fails a running step whose runner is gone and never touches one
+    without a runner."""
 
     transitions = {
         "status": {
@@ -136,6 +150,8 @@ class WorkflowStep(Timestamped):
     started_at: UtcDateTime | None = None
     completed_at: UtcDateTime | None = None
     duration_ms: Milliseconds | None = None
+    runner_agent_id: Id | None = None
+    runner_pid: ProcessId | None = None
 
     is_output_edited: ClassVar[Flag] = Flag("output_edited_at")
 
