@@ -43,7 +43,10 @@ def test_a_reader_with_a_bad_position_or_batch_is_refused_naming_it(db: Database
         EventLogReader(db, after=-1).read()
     assert refused.value.field == "sequence"
     with pytest.raises(InvalidValue) as refused:
-        EventLogReader(db, batch=0).read()
+        EventLogReader(db, batch=0)
+    assert refused.value.field == "batch"
+    with pytest.raises(InvalidValue) as refused:
+        EventLogReader(db).read(limit="3")  # type: ignore[arg-type]
     assert refused.value.field == "limit"
 
 

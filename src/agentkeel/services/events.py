@@ -36,6 +36,8 @@ from typing import Protocol
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.errors import AlreadyExists, InvalidValue
 from agentkeel.domain.events import LoggedEvent
+from agentkeel.domain.fields import INT64_MAX
+from agentkeel.ports.events import READ_LIMIT
 from agentkeel.ports.unit_of_work import UnitOfWork
 
 LABEL = "event_log_reader"
@@ -69,9 +71,10 @@ class EventLogReader:
     silently. The reader decides what to do about them, then moves on with
     `start_at_oldest()` (everything kept) or `start_at_end()`.
 
-    Raises InvalidValue when `after` and `consumer` are both given, or for a bad consumer
-    name; constructing a consumer's reader opens a unit of work (Busy if the database
-    stays locked past its wait limit)."""
+    Raises InvalidValue when `after` and `consumer` are both given, for a bad consumer name
+    and for a `batch` (events read per query) that is not a whole number from 1 to 10,000;
+    constructing a consumer's reader opens a unit of work (Busy if the database stays
+    locked past its wait limit)."""
 
     def __init__(
         self,
@@ -84,6 +87,7 @@ class EventLogReader:
         if after is not None and consumer is not None:
             problem = "cannot be given with a consumer: a consumer starts at its saved position"
             raise InvalidValue(LABEL, "after", after, problem)
+        _check_whole("batch", batch, 1, READ_LIMIT)
         self._db = db
         self._batch = batch
         self.consumer = consumer
@@ -109,8 +113,10 @@ class EventLogReader:
         """Every event committed after `position` (at most `limit`), oldest first; then
         `position` is the last one's sequence number. Raises EventsPurged when the purge
         has removed events after `position` (nothing is handed out and `position` stays);
-        InvalidValue for a bad `after`, `batch` or `limit` (as `EventLog.read_after` names
-        them)."""
+        InvalidValue naming `limit` (None, or a whole number >= 0) or `sequence` (a bad
+        `after`, as `EventLog.read_after` names it)."""
+        if limit is not None:
+            _check_whole("limit", limit, 0, INT64_MAX)
         found: list[LoggedEvent] = []
         position = self.position
         with self._db.unit_of_work(read_only=True) as uow:
@@ -151,3 +157,8 @@ class EventLogReader:
         that got `EventsPurged` and has dealt with what it missed."""
         with self._db.unit_of_work(read_only=True) as uow:
             self.position = uow.event_log.purged_through()
+
+
+def _check_whole(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidValue(LABEL, name, value, f"must be a whole number from {low} to {high:,}")

@@ -183,12 +183,20 @@ def purge_expired(
     return RetentionReport(tuple(report))
 
 
+def _member(kind: object) -> RetentionKind | None:
+    # Only text is looked up: the enum's own lookup writes out (repr) whatever it is given
+    # when it fails, which never ends for a value nested deep enough.
+    if isinstance(kind, str) and kind in RetentionKind._value2member_map_:
+        return RetentionKind(kind)
+    return None
+
+
 def _kind(kind: object) -> RetentionKind:
-    try:
-        return RetentionKind(kind)  # type: ignore[arg-type]  # checked here
-    except (ValueError, TypeError):
+    member = _member(kind)
+    if member is None:
         problem = f"must be one of {', '.join(RetentionKind)}"
-        raise InvalidValue(LABEL, "kind", kind, problem) from None
+        raise InvalidValue(LABEL, "kind", kind, problem)
+    return member
 
 
 def _kinds(kinds: object) -> list[RetentionKind]:
@@ -197,11 +205,10 @@ def _kinds(kinds: object) -> list[RetentionKind]:
         raise InvalidValue(LABEL, "kinds", kinds, problem)
     chosen: list[RetentionKind] = []
     for kind in kinds:
-        try:
-            member = RetentionKind(kind)
-        except (ValueError, TypeError):
+        member = _member(kind)
+        if member is None:
             problem = f"must hold only kinds: {', '.join(RetentionKind)}"
-            raise InvalidValue(LABEL, "kinds", kind, problem) from None
+            raise InvalidValue(LABEL, "kinds", kind, problem)
         if member not in chosen:
             chosen.append(member)
     return chosen
