@@ -48,7 +48,9 @@ class UnitsOfWork(Protocol):
 
     def unit_of_work(
         self, *, source: EventSource = EventSource.SYSTEM, read_only: bool = False
-    ) -> UnitOfWork: ...
+    ) -> UnitOfWork:
+        """A new unit of work (see `Database.unit_of_work`)."""
+        ...
 
 
 class EventLogReader:
