@@ -349,8 +349,9 @@ class RowStore(Protocol):
         leaving a hole: it stops at the first row that is too new."""
         ...
 
-    def trim_log(self, table: Table, through: int) -> int:
-        """Delete the rows of a log table numbered `through` or lower (one statement);
+    def trim_log(self, table: Table, after: int, through: int) -> int:
+        """Delete the rows of a log table numbered after `after` and up to `through` (one
+        statement: a range of the primary key, so rows already gone are not walked again);
         return how many went."""
         ...
 
@@ -418,5 +419,5 @@ class ReadOnlyStore:
     def append_log(self, table: Table, rows: Sequence[Row]) -> None:
         raise ReadOnly()
 
-    def trim_log(self, table: Table, through: int) -> int:
+    def trim_log(self, table: Table, after: int, through: int) -> int:
         raise ReadOnly()

@@ -539,9 +539,9 @@ class MemoryStore:
         keys = sorted(key for key, row in rows.items() if after < row["sequence"] <= upto)
         return older_run([rows[key] for key in keys[:limit]], before)
 
-    def trim_log(self, table: Table, through: int) -> int:
+    def trim_log(self, table: Table, after: int, through: int) -> int:
         rows = self.db.rows[table.name]
-        gone = [key for key, row in rows.items() if row["sequence"] <= through]
+        gone = [key for key, row in rows.items() if after < row["sequence"] <= through]
         for key in gone:
             self.db._drop(table.name, key)
         return len(gone)

@@ -128,7 +128,7 @@ class EventLogRepository:
             return 0
         now = self._store.clock.now()
         with self._store.atomic():
-            removed = self._store.trim_log(event_log, through)
+            removed = self._store.trim_log(event_log, horizon, through)
             mark = {"purged_through": through, "purged_at": now}
             if self._store.get(log_horizons, event_log.name) is None:
                 self._store.insert(log_horizons, {"id": event_log.name, **mark})

@@ -469,5 +469,8 @@ def log_times_statement(table: Table) -> Select[Any]:
 
 @lru_cache(maxsize=8)
 def trim_log_statement(table: Table) -> Delete:
-    """DELETE a log table's rows numbered up to a number."""
-    return delete(table).where(table.c.sequence <= bindparam("through", type_=BigInteger()))
+    """DELETE a log table's rows numbered after a number and up to another."""
+    return delete(table).where(
+        table.c.sequence > bindparam("after", type_=BigInteger()),
+        table.c.sequence <= bindparam("through", type_=BigInteger()),
+    )

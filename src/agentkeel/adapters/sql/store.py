@@ -357,9 +357,9 @@ class SqlStore:
         params = {"after": after, "upto": upto, "limit": limit}
         return older_run(self._run(statement, params).rows, before)
 
-    def trim_log(self, table: Table, through: int) -> int:
+    def trim_log(self, table: Table, after: int, through: int) -> int:
         statement = sql.trim_log_statement(table)
-        return int(self._run(statement, {"through": through}).rowcount)
+        return int(self._run(statement, {"after": after, "through": through}).rowcount)
 
     def _savepoint(self) -> AbstractContextManager[None]:
         return self.transaction.savepoint()
