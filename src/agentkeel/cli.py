@@ -1,6 +1,7 @@
-"""The `agentkeel` command: a demo, migrations, backups, checks, recovery, and the schema and
-API references. A database agentkeel cannot use, or any other domain error, ends the command
-with its message on stderr and exit status 2 (`check` finding problems: status 1)."""
+"""The `agentkeel` command: a demo, migrations, backups, checks, recovery, the retention
+purge, and the schema and API references. A database agentkeel cannot use, or any other
+domain error, ends the command with its message on stderr and exit status 2 (`check`
+finding problems: status 1)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 from agentkeel.database import Database, default_url
 from agentkeel.domain.errors import DatabaseUnusable, DomainError
+from agentkeel.services.retention import DEFAULT_BATCH_SIZE, purge_expired
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +42,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "their tasks, steps whose runner is gone); live work is left alone",
     )
     recover.add_argument("url", nargs="?", help=where)
+    purge = commands.add_parser(
+        "purge",
+        help="remove what is past its retention (audit trail, event log, idempotency keys, "
+        "agent logs, metrics), in bounded batches",
+    )
+    purge.add_argument("url", nargs="?", help=where)
+    purge.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"most rows a batch (one transaction) removes (default {DEFAULT_BATCH_SIZE})",
+    )
     commands.add_parser("schema-doc", help="print the schema reference (docs/schema.md)")
     commands.add_parser("api-doc", help="print the API reference (docs/api.md)")
     args = parser.parse_args(argv)
@@ -90,6 +104,19 @@ def _run(args: argparse.Namespace) -> int:
         for name, keys in vars(done).items():
             if keys:
                 print(f"{url}: {name.replace('_', ' ')}: {len(keys)} ({', '.join(keys)})")
+    elif args.command == "purge":
+        url = args.url or default_url()
+        with Database.open(args.url) as db:
+            report = purge_expired(db, batch_size=args.batch_size)
+        for purged in report.kinds:
+            if purged.cutoff is None:
+                print(f"{url}: {purged.kind}: kept forever")
+                continue
+            batches = f"{purged.batches} batch{'es' * (purged.batches != 1)}"
+            print(
+                f"{url}: {purged.kind}: {purged.removed} removed in {batches} "
+                f"(older than {purged.days} days: before {purged.cutoff.isoformat()})"
+            )
     elif args.command == "schema-doc":
         from agentkeel.schema.reference import render_markdown
 

@@ -17,6 +17,9 @@ import pytest
 from sqlalchemy import event
 
 from agentkeel.database import Database
+from agentkeel.domain.agents import Metric, MetricType
+from agentkeel.domain.audit import AuditEntry, EventCategory
+from agentkeel.domain.planning import Task
 from agentkeel.domain.workspace import Project, Repository
 from agentkeel.domain.workspace.events import ProjectArchived
 from tests import factories
@@ -246,3 +249,70 @@ def test_a_commits_events_are_one_bulk_insert_and_no_events_cost_nothing(
             uow.record(ProjectArchived(f"p{n}"))
         uow.commit()
         assert counts.take() == {"statement": 2 if postgres else 1, "commit": 1}
+
+
+def test_a_purge_batch_is_one_delete_whatever_it_removes(
+    counted: tuple[Database, Counted],
+) -> None:
+    """Every retention purge deletes set-based: one DELETE per call (the rows chosen by a
+    subquery with ORDER BY ... LIMIT, or the event log's number range), and the same
+    statements whether it removes two rows or five."""
+    db, counts = counted
+    deletes: list[str] = []
+
+    def delete(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if sql.lstrip().upper().startswith("DELETE"):
+            deletes.append(sql)
+
+    assert db.engine is not None
+    event.listen(db.engine, "before_cursor_execute", delete)
+    purges: dict[str, Callable[..., int]] = {
+        "audit_logs": lambda uow, **k: uow.audit_logs.purge_before(uow.clock.now(), **k),
+        "idempotency_keys": lambda uow, **k: uow.idempotency_keys.purge_before(
+            uow.clock.now(), **k
+        ),
+        "agent_log_chunks": lambda uow, **k: uow.agent_log_chunks.purge_before(
+            uow.clock.now(), **k
+        ),
+        "metrics": lambda uow, **k: uow.metrics.purge_before(uow.clock.now(), **k),
+        "event_log": lambda uow, **k: uow.event_log.purge_before(uow.clock.now(), **k),
+    }
+    try:
+        for rows in (2, 5):
+            with db.unit_of_work() as uow:
+                project = factories.project(uow, f"P{rows}")
+                for n in range(rows):
+                    uow.audit_logs.add(
+                        AuditEntry(event_type="t", event_category=EventCategory.RECORD, message="m")
+                    )
+                    uow.tasks.add(
+                        Task(project_id=project.id, name=f"t{n}"), idempotency_key=f"k{rows}-{n}"
+                    )
+                    uow.agent_log_chunks.append("agent-1", "otter", 1, [f"c{n}"])
+                    uow.metrics.record(
+                        Metric(
+                            project_id=project.id,
+                            type=MetricType.TOKEN_USAGE,
+                            value=n,
+                            timestamp=uow.clock.now(),
+                        )
+                    )
+                    uow.record(ProjectArchived(f"p{n}"))
+                    uow.commit()
+            seen = {}
+            for name, purge in purges.items():
+                for bounded in (False, True):
+                    with db.unit_of_work() as uow:
+                        uow.projects.count()  # the transaction begins
+                        counts.take()
+                        deletes.clear()
+                        removed = purge(uow, **({"limit": 100} if bounded else {}))
+                        seen[(name, bounded)] = counts.take()
+                        assert len(deletes) == 1, (name, bounded, deletes)
+                        assert removed >= rows, name  # (the audit trail: and earlier purges')
+                        uow.rollback()
+            if rows == 2:
+                two = seen
+        assert seen == two
+    finally:
+        event.remove(db.engine, "before_cursor_execute", delete)

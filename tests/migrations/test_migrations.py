@@ -254,3 +254,22 @@ def test_downgrading_keeps_payloads_readable_by_the_older_version(tmp_path: Path
     migrate.upgrade(engine)
     assert differences(engine) == []
     engine.dispose()
+
+
+def test_an_upgrade_back_to_a_schema_this_process_knows_at_head_is_not_refused(
+    tmp_path: Path,
+) -> None:
+    """A process remembers schemas it found at head and reads them again without their
+    columns; the check after an upgrade must not take that short read for a schema with no
+    columns (a downgrade and upgrade that rebuild the very same schema made it refuse)."""
+    path = str(tmp_path / "known.db")
+    for _ in range(2):  # created, then found at head: this process knows its schema now
+        Database.open(path).close()
+    engine = create_database_engine(path)
+    try:
+        migrate.downgrade(engine, revisions()[-2])
+        migrate.upgrade(engine)
+        assert differences(engine) == []
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()

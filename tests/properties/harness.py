@@ -7,7 +7,6 @@ import random
 import shutil
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ from sqlalchemy import Engine
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
 from agentkeel.domain import ids
+from agentkeel.domain.audit import AuditEntry
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, Setting
@@ -113,9 +113,10 @@ class EqualBackends:
         seeded = [definition.new_setting() for definition in DEFAULT_SETTINGS]
         for db in dbs.values():
             with db.unit_of_work() as uow:
-                # Default settings cannot be deleted through the port: clear them below it.
+                # Default settings cannot be deleted through the port, and the audit trail
+                # only by a purge that leaves an entry: clear them below it.
                 store_of(uow).delete(table_of(Setting), [])
-                uow.audit_logs.purge_before(uow.clock.now() + timedelta(days=1))
+                store_of(uow).delete(table_of(AuditEntry), [])
                 uow.commit()
             db.clock = FakeClock()
             with db.unit_of_work() as uow:

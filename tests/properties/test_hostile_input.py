@@ -39,9 +39,9 @@ from agentkeel.domain.agents import (
     Party,
     SessionType,
 )
-from agentkeel.domain.audit import AuditEntry
+from agentkeel.domain.audit import AuditEntry, EventConsumer
 from agentkeel.domain.backlog import Checkpoint, Feature, Requirement, SubFeature
-from agentkeel.domain.errors import DomainError, shown
+from agentkeel.domain.errors import DomainError, EventsPurged, InvalidValue, shown
 from agentkeel.domain.events import LoggedEvent
 from agentkeel.domain.planning import (
     ChangeAction,
@@ -78,7 +78,16 @@ from agentkeel.domain.workspace import (
     Worktree,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services import audit, backlog, planning, recovery, workflows, workspace
+from agentkeel.services import (
+    audit,
+    backlog,
+    planning,
+    recovery,
+    retention,
+    workflows,
+    workspace,
+)
+from agentkeel.services.events import EventLogReader
 from tests.conftest import POSTGRES_URL
 from tests.figures import Figures
 from tests.properties.harness import (
@@ -1294,6 +1303,85 @@ CALLS.update(
 )
 
 
+# The retention purges and the event log's consumers. A cutoff past everything populated
+# (every row goes, the same count everywhere), and positions compared as "where it is"
+# (PostgreSQL's sequence numbers run on across tests).
+LATER = datetime(2030, 1, 1, tzinfo=UTC)
+CALLS.update(
+    {
+        "audit_logs.purge_before(limit)": lambda uow, x: uow.audit_logs.purge_before(
+            LATER, limit=x
+        ),
+        "idempotency_keys.purge_before": lambda uow, x: uow.idempotency_keys.purge_before(x),
+        "idempotency_keys.purge_before(limit)": lambda uow, x: uow.idempotency_keys.purge_before(
+            LATER, limit=x
+        ),
+        "agent_log_chunks.purge_before": lambda uow, x: uow.agent_log_chunks.purge_before(x),
+        "agent_log_chunks.purge_before(limit)": lambda uow, x: uow.agent_log_chunks.purge_before(
+            LATER, limit=x
+        ),
+        "metrics.purge_before": lambda uow, x: uow.metrics.purge_before(x),
+        "metrics.purge_before(limit)": lambda uow, x: uow.metrics.purge_before(LATER, limit=x),
+        "event_log.purge_before": lambda uow, x: uow.event_log.purge_before(x),
+        "event_log.purge_before(limit)": lambda uow, x: purged_then_read(uow, x),
+        "event_log.purged_through": lambda uow, x: uow.event_log.purged_through(),
+        "event_consumers.register(name)": lambda uow, x: without_id(
+            uow.event_consumers.register(x)
+        ),
+        "event_consumers.register(position)": lambda uow, x: registered_at(uow, x),
+        "event_consumers.find_by_name": lambda uow, x: uow.event_consumers.find_by_name(x),
+        "event_consumers.list": lambda uow, x: uow.event_consumers.list(),
+        "event_consumers.acknowledge(name)": lambda uow, x: uow.event_consumers.acknowledge(x, 0),
+        "event_consumers.acknowledge(position)": lambda uow, x: acknowledged_at(uow, x),
+        "event_consumers.unregister": lambda uow, x: uow.event_consumers.unregister(x),
+        "purge_audit_logs(limit)": lambda uow, x: audit.purge_audit_logs(uow, limit=x),
+        "retention.purge_batch(kind)": lambda uow, x: retention.purge_batch(uow, x),
+        "retention.purge_batch(cutoff)": lambda uow, x: retention.purge_batch(
+            uow, retention.RetentionKind.AUDIT_LOGS, cutoff=x
+        ),
+        "retention.purge_batch(limit)": lambda uow, x: retention.purge_batch(
+            uow, retention.RetentionKind.EVENT_LOG, cutoff=LATER, limit=x
+        ),
+        "retention.retention_cutoff": lambda uow, x: retention.retention_cutoff(uow, x),
+        "settings.set_value(retention)": lambda uow, x: workspace.change_setting(
+            uow, "retention.eventLogDays", x
+        ),
+    }
+)
+
+
+def purged_then_read(uow: UnitOfWork, limit: Any) -> object:
+    """A bounded purge of the event log, and what a reader at 0 gets afterwards (the
+    error's numbers differ per backend: PostgreSQL's sequence runs on across tests)."""
+    removed = uow.event_log.purge_before(LATER, limit=limit)
+    try:
+        uow.event_log.read_after(0)
+    except EventsPurged as behind:
+        return removed, "fell behind", behind.position
+    return removed, "read"
+
+
+def registered_at(uow: UnitOfWork, position: Any) -> object:
+    try:
+        consumer = uow.event_consumers.register("hostile", position=position)
+    except InvalidValue as refused:
+        if refused.field == "position" and "past the newest event" in refused.problem:
+            return "past the newest event"  # how far that is differs per backend
+        raise
+    return consumer.position == position
+
+
+def acknowledged_at(uow: UnitOfWork, position: Any) -> object:
+    uow.event_consumers.register("hostile", position=0)
+    try:
+        consumer = uow.event_consumers.acknowledge("hostile", position)
+    except InvalidValue as refused:
+        if refused.field == "position" and "past the newest event" in refused.problem:
+            return "past the newest event"
+        raise
+    return consumer.position == position
+
+
 def events_of(logged: list[LoggedEvent]) -> list[tuple[str, dict[str, Any]]]:
     return [(event.event_type, event.payload) for event in logged]
 
@@ -1303,9 +1391,10 @@ def last_sequence_is_the_newest(uow: UnitOfWork) -> bool:
     return uow.event_log.last_sequence() == newest
 
 
-def without_id(chunk: AgentLogChunk) -> dict[str, object]:
-    """A chunk appended inside the library has a random id: compared without it."""
-    return chunk.model_dump(exclude={"id"})
+def without_id(entity: AgentLogChunk | EventConsumer) -> dict[str, object]:
+    """A chunk appended inside the library (or a consumer it registered) has a random id:
+    compared without it."""
+    return entity.model_dump(exclude={"id"})
 
 
 def _fresh_root(uow: UnitOfWork, title: Any) -> object:
@@ -1738,6 +1827,51 @@ def test_every_call_gets_a_domain_error_or_round_trips_each_sweep_value(
     )
 
 
+# Calls that take the Database and open (and commit) units of work of their own: swept
+# with the same values in the same order on backends that start out equal, so that they
+# stay equal. A report is compared without its cutoffs (each backend's clock).
+DB_CALLS: dict[str, Callable[[Database, Any], object]] = {
+    "purge_expired(batch_size)": lambda db, x: report_of(retention.purge_expired(db, batch_size=x)),
+    "purge_expired(kinds)": lambda db, x: report_of(retention.purge_expired(db, kinds=x)),
+    "EventLogReader(consumer)": lambda db, x: events_of(EventLogReader(db, consumer=x).read()),
+    "EventLogReader(after)": lambda db, x: events_of(EventLogReader(db, after=x).read()),
+    "EventLogReader(batch)": lambda db, x: events_of(EventLogReader(db, batch=x).read()),
+    "EventLogReader.read(limit)": lambda db, x: events_of(EventLogReader(db).read(x)),
+    "EventLogReader.acknowledge": lambda db, x: EventLogReader(db, consumer="c").acknowledge(x),
+}
+
+
+def report_of(report: retention.RetentionReport) -> list[tuple[str, int, int, int]]:
+    return [(p.kind.value, p.days, p.removed, p.batches) for p in report.kinds]
+
+
+@on_every_backend
+def test_every_database_call_gets_a_domain_error_or_round_trips_each_sweep_value(
+    backends: dict[str, Database], figures: Figures
+) -> None:
+    outcomes_seen: Counter[str] = Counter()
+    for call in sorted(DB_CALLS):
+        for value in SWEEP:
+            outcomes: dict[str, Outcome] = {}
+            for name, db in backends.items():
+                with numbered_ids(0):
+                    try:
+                        outcomes[name] = ("ok", DB_CALLS[call](db, value))
+                    except DomainError as error:
+                        outcomes[name] = ("error", type(error).__name__, str(error))
+            try:
+                agreed = assert_agree(outcomes)
+            except AssertionError as disagreement:
+                raise AssertionError(f"{call} with {shown(value)}: {disagreement}") from None
+            outcomes_seen.update(["domain error" if agreed[0] == "error" else "succeeded"])
+    figures.set(
+        "hostile input (database calls)",
+        calls=len(DB_CALLS),
+        values=len(SWEEP),
+        **{kind.replace(" ", "_"): n for kind, n in sorted(outcomes_seen.items())},
+    )
+
+
 def test_every_call_is_tried() -> None:
     """Each port method of the workspace, audit and agents contexts has an entry above: every
     port's own methods, and the generic ones (shared by all ports) on one port at least."""
@@ -1753,7 +1887,7 @@ def test_every_call_is_tried() -> None:
         Messages,
         Metrics,
     )
-    from agentkeel.ports.audit import AuditLogs
+    from agentkeel.ports.audit import AuditLogs, IdempotencyKeys
     from agentkeel.ports.backlog import (
         Checkpoints,
         Features,
@@ -1762,7 +1896,7 @@ def test_every_call_is_tried() -> None:
         SubFeatures,
     )
     from agentkeel.ports.base import EntityRepository
-    from agentkeel.ports.events import EventLog
+    from agentkeel.ports.events import EventConsumers, EventLog
     from agentkeel.ports.planning import (
         ChangeSetEntries,
         ChangeSets,
@@ -1842,6 +1976,8 @@ def test_every_call_is_tried() -> None:
         "workflow_repositories": WorkflowRepositories,
         "workflow_steps": WorkflowSteps,
         "event_log": EventLog,
+        "event_consumers": EventConsumers,
+        "idempotency_keys": IdempotencyKeys,
     }
     tried = {name.split("(")[0] for name in CALLS}
     generic = {name for name in dir(EntityRepository) if not name.startswith("_")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from agentkeel.domain.audit import EventCategory
 from agentkeel.domain.clock import FakeClock
@@ -25,7 +25,11 @@ def test_purge_keeps_entries_within_the_retention_period(uow: UnitOfWork) -> Non
     entries = uow.audit_logs.list()
     assert [e.entity_id for e in entries] == [None, recent.id]
     assert entries[0].event_category is EventCategory.RECORD
-    assert entries[0].message == "Purged 1 audit entries older than 30 days"
+    data = entries[0].event_data
+    assert isinstance(data, dict) and data["removed"] == 1
+    cutoff = datetime.fromisoformat(str(data["cutoff"]))
+    assert timedelta(days=30) <= entries[0].timestamp - cutoff < timedelta(days=30, seconds=1)
+    assert entries[0].message == f"Purged 1 audit entries older than {data['cutoff']}"
 
 
 def test_purge_follows_the_setting(uow: UnitOfWork) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, assert_never
 
 from sqlalchemy import Table
@@ -223,6 +224,18 @@ class Referenced:
     columns: tuple[str, ...]
 
 
+def older_run(rows: Sequence[Row], before: datetime) -> int | None:
+    """The `sequence` of the last of a log table's `rows` (in sequence order) in the run,
+    from the first, of rows whose `recorded_at` is before `before`; None when the first is
+    not, or there are no rows (see `RowStore.log_prefix`)."""
+    last = None
+    for row in rows:
+        if row["recorded_at"] >= before:
+            break
+        last = int(row["sequence"])
+    return last
+
+
 class RowStore(Protocol):
     """Storage for one unit of work's transaction.
 
@@ -325,6 +338,14 @@ class RowStore(Protocol):
         """Delete matching rows with the schema's ON DELETE effects; return how many matched."""
         ...
 
+    def delete_first(
+        self, table: Table, where: Sequence[Where], order_by: Sequence[Order], limit: int
+    ) -> int:
+        """Delete the first `limit` rows matching `where`, in `order_by` order, with the
+        schema's ON DELETE effects, in one statement (`DELETE ... WHERE id IN (SELECT id ...
+        ORDER BY ... LIMIT n)`); return how many went. For purges in bounded batches."""
+        ...
+
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
         """(key, `column` value) of each row of `table` whose `column` is one of `keys`."""
         ...
@@ -356,6 +377,22 @@ class RowStore(Protocol):
         in sequence order."""
         ...
 
+    def log_prefix(
+        self, table: Table, after: int, upto: int, before: datetime, limit: int
+    ) -> int | None:
+        """Among the first `limit` rows of a log table numbered after `after` and up to
+        `upto`, in sequence order: the number of the last row of the run, from the first,
+        whose `recorded_at` is before `before`; None when the first is not (or there is no
+        row). Reads only the two columns (one statement). What a purge may remove without
+        leaving a hole: it stops at the first row that is too new."""
+        ...
+
+    def trim_log(self, table: Table, after: int, through: int) -> int:
+        """Delete the rows of a log table numbered after `after` and up to `through` (one
+        statement: a range of the primary key, so rows already gone are not walked again);
+        return how many went."""
+        ...
+
 
 class ReadOnlyStore:
     """A store that reads through to another and refuses every write with `ReadOnly`."""
@@ -371,6 +408,7 @@ class ReadOnlyStore:
         self.referrers = inner.referrers
         self.atomic = inner.atomic
         self.read_log = inner.read_log
+        self.log_prefix = inner.log_prefix
 
     def insert(self, table: Table, row: Row) -> None:
         raise ReadOnly()
@@ -408,8 +446,16 @@ class ReadOnlyStore:
     def delete(self, table: Table, where: Sequence[Where]) -> int:
         raise ReadOnly()
 
+    def delete_first(
+        self, table: Table, where: Sequence[Where], order_by: Sequence[Order], limit: int
+    ) -> int:
+        raise ReadOnly()
+
     def serialize(self, table: Table, key: str) -> None:
         raise ReadOnly()
 
     def append_log(self, table: Table, rows: Sequence[Row]) -> None:
+        raise ReadOnly()
+
+    def trim_log(self, table: Table, after: int, through: int) -> int:
         raise ReadOnly()

@@ -25,7 +25,7 @@ from agentkeel.adapters.repositories.agents import (
     MessageRepository,
     MetricRepository,
 )
-from agentkeel.adapters.repositories.audit import AuditLogRepository
+from agentkeel.adapters.repositories.audit import AuditLogRepository, IdempotencyKeyRepository
 from agentkeel.adapters.repositories.backlog import (
     CheckpointRepository,
     FeatureRepository,
@@ -34,7 +34,11 @@ from agentkeel.adapters.repositories.backlog import (
     SubFeatureRepository,
 )
 from agentkeel.adapters.repositories.base import UnitState
-from agentkeel.adapters.repositories.events import EventLogRepository, log_rows
+from agentkeel.adapters.repositories.events import (
+    EventConsumerRepository,
+    EventLogRepository,
+    log_rows,
+)
 from agentkeel.adapters.repositories.planning import (
     ChangeSetEntryRepository,
     ChangeSetRepository,
@@ -152,7 +156,9 @@ class BaseUnitOfWork:
     requirement_features = OnFirstUse(RequirementFeatureRepository)
     checkpoints = OnFirstUse(CheckpointRepository)
     audit_logs = OnFirstUse(AuditLogRepository)
+    idempotency_keys = OnFirstUse(IdempotencyKeyRepository)
     event_log = OnFirstUse(EventLogRepository)
+    event_consumers = OnFirstUse(EventConsumerRepository)
 
     def __init__(
         self, clock: Clock, bus: EventBus, source: EventSource, read_only: bool = False

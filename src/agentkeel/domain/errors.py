@@ -269,6 +269,26 @@ class RefusedByDatabase(DomainError):
         super().__init__(f"the database refused a write of {subject}: {message}")
 
 
+class EventsPurged(DomainError):
+    """A reader of the event log asked for the events after `position`, but the retention
+    purge has removed every event numbered up to `purged_through`, which is past it: some
+    events the reader has not read are gone, and reading on would skip them without a word.
+    Not retryable: the reader decides what to do about the events it missed, then starts
+    again from `purged_through` (reading what is kept; `first_kept` is the first of it,
+    None when nothing is kept) or from the end. A registered consumer never gets it: the
+    purge keeps every event after its position."""
+
+    def __init__(self, position: int, purged_through: int, first_kept: int | None) -> None:
+        self.entity, self.field = "event_log", "sequence"
+        self.position, self.purged_through, self.first_kept = position, purged_through, first_kept
+        kept = "none is kept" if first_kept is None else f"the first kept is {first_kept}"
+        super().__init__(
+            f"event_log: a reader at position {position} has fallen behind: the events up to "
+            f"{purged_through} were purged ({kept}); start again from {purged_through}, "
+            "knowing that events were missed, or from the end"
+        )
+
+
 class DatabaseUnusable(DomainError):
     """`Database.open` refused the database before working on it: `problem` says why (not a
     database, damaged, another application's, out of reach, not writable, its schema

@@ -255,7 +255,8 @@ class Accounts(EntityRepository[Account], Protocol):
 
 class AgentLogChunks(Protocol):
     """Agents' output (CW `LogChunkRepository`), in chunks that outlive their agent:
-    append-only; chunks leave only all together, by agent (`delete_by_agent`).
+    append-only; chunks leave all together, by agent (`delete_by_agent`), or the oldest
+    first, by the retention purge (`purge_before`).
 
     An agent's chunks are numbered 1, 2, 3... in the order they were appended
     (`chunk_number`, unique per agent). On PostgreSQL, two units of work appending to the
@@ -306,6 +307,17 @@ class AgentLogChunks(Protocol):
     def delete_by_agent(self, agent_id: str) -> int:
         """Hard-delete the agent's chunks (CW `deleteByAgentId`); return how many went.
         Writes one audit entry with the count when any went. Raises InvalidValue."""
+        ...
+
+    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
+        """The retention purge: delete the chunks appended before `cutoff`, the oldest
+        first (an agent's chunks of one moment in their order, so an agent's log loses its
+        beginning, never a piece in the middle), at most `limit` (1 to 100,000; None: all)
+        in one statement; return how many went. An agent keeps numbering after its last
+        chunk kept; one whose chunks all went starts again at 1, as after
+        `delete_by_agent`. Writes one audit entry (`agent_log_chunks.purged`) and records
+        `RecordsPurged` when any went. Raises InvalidValue naming `created_at` for a
+        cutoff that is not a timezone-aware datetime, `limit` for a bad bound."""
         ...
 
     def session_count(self, agent_id: str) -> int:
@@ -412,7 +424,9 @@ class Messages(EntityRepository[Message], Protocol):
 
 
 class Metrics(Protocol):
-    """Measurements of a project (NX `metrics`): append-only; they leave with their project.
+    """Measurements of a project (NX `metrics`): append-only; they leave with their project,
+    or by the retention purge (`purge_before`), after which the aggregates no longer count
+    them.
 
     The aggregates are computed by the database, one statement each, over the metrics whose
     `timestamp` falls in [since, until) (either bound may be left out). Sums of whole
@@ -451,6 +465,14 @@ class Metrics(Protocol):
 
     def count(self) -> int:
         """How many metrics are stored."""
+        ...
+
+    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
+        """The retention purge: delete the metrics whose `timestamp` is before `cutoff`, the
+        oldest first, at most `limit` (1 to 100,000; None: all) in one statement; return
+        how many went. Writes one audit entry (`metrics.purged`) and records
+        `RecordsPurged` when any went. Raises InvalidValue naming `timestamp` for a cutoff
+        that is not a timezone-aware datetime, `limit` for a bad bound."""
         ...
 
     def tokens_by_agent(
@@ -498,7 +520,7 @@ class Metrics(Protocol):
         ...
 
     def delete(self, key: str) -> dict[str, int]:
-        """Always raises Protected: metrics leave only with their project."""
+        """Always raises Protected: metrics leave only with their project or by the purge."""
         ...
 
 

@@ -10,7 +10,7 @@ from agentkeel.domain.audit import AuditEntry, EventCategory
 
 
 class AuditLogs(Protocol):
-    """The audit trail: append-only, except for the retention purge."""
+    """The audit trail: append-only, except for the retention purge (`purge_before`)."""
 
     def add(self, entry: AuditEntry) -> AuditEntry:
         """Append an entry; its `timestamp` is set now. Raises InvalidValue."""
@@ -50,7 +50,29 @@ class AuditLogs(Protocol):
         purge)."""
         ...
 
-    def purge_before(self, cutoff: datetime) -> int:
-        """Delete entries older than `cutoff`; return how many went. Raises InvalidValue for
-        a naive datetime."""
+    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
+        """The retention purge: delete the entries older than `cutoff`, the oldest first, at
+        most `limit` (1 to 100,000; None: all) in one statement; return how many went. The
+        purge leaves one entry of its own (`audit_logs.purged`, category record: how many
+        went and the cutoff) and records `AuditLogsPurged`, when any went, so the trail
+        says it was cut. Raises InvalidValue naming `timestamp` for a cutoff that is not a
+        timezone-aware datetime, `limit` for a bad bound."""
+        ...
+
+
+class IdempotencyKeys(Protocol):
+    """The idempotency keys that `add(..., idempotency_key=...)` has used, each with what
+    it created. A key is remembered until the retention purge removes it: a command
+    repeated with a purged key runs again and creates anew."""
+
+    def count(self) -> int:
+        """How many keys are remembered."""
+        ...
+
+    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
+        """The retention purge: forget the keys used before `cutoff`, the oldest first, at
+        most `limit` (1 to 100,000; None: all) in one statement; return how many went.
+        Writes one audit entry (`idempotency_keys.purged`) and records `RecordsPurged` when
+        any went. Raises InvalidValue naming `created_at` for a cutoff that is not a
+        timezone-aware datetime, `limit` for a bad bound."""
         ...

@@ -8,6 +8,9 @@ from agentkeel.domain.entity import Entity
 
 E = TypeVar("E", bound=Entity)
 
+PURGE_LIMIT = 100_000
+"""The most rows one bounded retention purge (`purge_before(..., limit=n)`) removes."""
+
 
 class EntityRepository(Protocol[E]):
     """Storage of one kind of entity. Entities in and out are detached values."""

@@ -20,7 +20,7 @@ from agentkeel.ports.agents import (
     Messages,
     Metrics,
 )
-from agentkeel.ports.audit import AuditLogs
+from agentkeel.ports.audit import AuditLogs, IdempotencyKeys
 from agentkeel.ports.backlog import (
     Checkpoints,
     Features,
@@ -28,7 +28,7 @@ from agentkeel.ports.backlog import (
     Requirements,
     SubFeatures,
 )
-from agentkeel.ports.events import EventLog
+from agentkeel.ports.events import EventConsumers, EventLog
 from agentkeel.ports.planning import (
     ChangeSetEntries,
     ChangeSets,
@@ -205,7 +205,13 @@ class UnitOfWork(Protocol):
     def audit_logs(self) -> AuditLogs: ...
 
     @property
+    def idempotency_keys(self) -> IdempotencyKeys: ...
+
+    @property
     def event_log(self) -> EventLog: ...
+
+    @property
+    def event_consumers(self) -> EventConsumers: ...
 
     def __enter__(self) -> Self: ...
 

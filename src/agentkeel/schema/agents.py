@@ -60,6 +60,7 @@ agent_log_chunks = entity_table(
     AgentLogChunk,
     "agent_log_chunks",
     unique("agent_id", "chunk_number"),
+    index("created_at"),  # the retention purge, oldest first
 )
 
 conversations = entity_table(
@@ -92,6 +93,7 @@ metrics = entity_table(
     index("project_id", "type", "timestamp"),
     index("agent_id"),
     index("task_id"),
+    index("timestamp"),  # the retention purge, oldest first
 )
 
 interaction_sessions = entity_table(

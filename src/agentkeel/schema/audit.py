@@ -15,6 +15,7 @@ audit_logs = entity_table(
     index("workflow_id", "timestamp"),
 )
 
-# What each idempotency key created (see adapters/repositories/commands.py). No foreign key:
+# What each idempotency key created (see TableRepository._once). No foreign key:
 # a key stays used after what it created is deleted.
-idempotency_keys = entity_table(CommandRecord, "idempotency_keys")
+# The retention purge removes keys by age (index on created_at).
+idempotency_keys = entity_table(CommandRecord, "idempotency_keys", index("created_at"))

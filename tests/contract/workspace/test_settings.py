@@ -26,8 +26,14 @@ from tests.factories import store_of
 def test_the_sixteen_defaults_and_ours_are_seeded(uow: UnitOfWork) -> None:
     settings = {s.key: s for s in uow.settings.list()}
     assert len(CO_SETTINGS) == 16
-    assert [d.key for d in OWN_SETTINGS] == ["tasks.maxCrashRetries"]
-    assert len(settings) == 17
+    assert [d.key for d in OWN_SETTINGS] == [
+        "tasks.maxCrashRetries",
+        "retention.eventLogDays",
+        "retention.idempotencyKeyDays",
+        "retention.agentLogDays",
+        "retention.metricsDays",
+    ]
+    assert len(settings) == 21
     for definition in DEFAULT_SETTINGS:
         setting = settings[definition.key]
         assert setting.typed_value == definition.default
@@ -45,7 +51,7 @@ def test_the_sixteen_defaults_and_ours_are_seeded(uow: UnitOfWork) -> None:
 def test_seeding_again_adds_nothing_and_keeps_user_values(uow: UnitOfWork) -> None:
     uow.settings.set_value("logging.retentionDays", 7)
     assert seed_default_settings(uow) == []
-    assert uow.settings.count() == 17
+    assert uow.settings.count() == 21
     assert uow.settings.value("logging.retentionDays") == 7
 
 

@@ -14,6 +14,7 @@ import copy
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from operator import itemgetter
 from typing import Any, Protocol, assert_never
 
@@ -45,6 +46,7 @@ from agentkeel.adapters.store import (
     Sum,
     Where,
     covered,
+    older_run,
     referenced_table,
 )
 from agentkeel.adapters.writers import busy
@@ -523,6 +525,14 @@ class MemoryStore:
                     self.db._drop(name, key)
         return len(keys)
 
+    def delete_first(
+        self, table: Table, where: Sequence[Where], order_by: Sequence[Order], limit: int
+    ) -> int:
+        chosen = self.select(table, where, order_by, limit)
+        if not chosen:
+            return 0
+        return self.delete(table, [In("id", frozenset(row["id"] for row in chosen))])
+
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
         index = self.tables.referrer_index(table.name, column)
         if index is not None:
@@ -552,6 +562,20 @@ class MemoryStore:
         rows = self.tables.rows[table.name]
         newer = sorted(key for key, row in rows.items() if row["sequence"] > after)
         return [dict(rows[key]) for key in newer[:limit]]
+
+    def log_prefix(
+        self, table: Table, after: int, upto: int, before: datetime, limit: int
+    ) -> int | None:
+        rows = self.tables.rows[table.name]
+        keys = sorted(key for key, row in rows.items() if after < row["sequence"] <= upto)
+        return older_run([rows[key] for key in keys[:limit]], before)
+
+    def trim_log(self, table: Table, after: int, through: int) -> int:
+        rows = self.db.rows[table.name]
+        gone = [key for key, row in rows.items() if after < row["sequence"] <= through]
+        for key in gone:
+            self.db._drop(table.name, key)
+        return len(gone)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:

@@ -600,6 +600,11 @@ class AgentLogChunkRepository(TableRepository[AgentLogChunk]):
             self._record(RecordDeleted(self._label, key, {self._table.name: removed}))
         return removed
 
+    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
+        # Oldest first, and an agent's chunks of one moment in their order: a batch never
+        # leaves a hole in the middle of an agent's log.
+        return self._purge_before("created_at", cutoff, limit, [Asc("chunk_number")])
+
     def session_count(self, agent_id: str) -> int:
         key = self._agent_key(agent_id)
         ((highest,),) = self._store.aggregate(
@@ -910,8 +915,15 @@ class MetricRepository(TableRepository[Metric]):
         rows = self._store.aggregate(self._table, aggregates, self._query(where), ["project_id"])
         return {row[0]: dict(zip(wanted, row[1:], strict=True)) for row in rows}
 
+    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
+        return self._purge_before("timestamp", cutoff, limit)
+
     def delete(self, key: str) -> dict[str, int]:
-        raise Protected(self._label, key, "cannot be deleted: metrics leave with their project")
+        raise Protected(
+            self._label,
+            key,
+            "cannot be deleted: metrics leave with their project or by the retention purge",
+        )
 
     def _totals(
         self,

@@ -1,4 +1,5 @@
-"""The audit log repository: append and read; entries leave only by the retention purge."""
+"""The audit log repository: append and read; entries leave only by the retention purge. And
+the idempotency keys' records, which leave the same way."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import builtins
 from datetime import datetime
 
 from agentkeel.adapters.repositories.base import TableRepository
-from agentkeel.adapters.store import Before, Desc, Since
-from agentkeel.domain.audit import AuditEntry, EventCategory
+from agentkeel.adapters.store import Desc, Since
+from agentkeel.domain.audit import AuditEntry, AuditLogsPurged, CommandRecord, EventCategory
 from agentkeel.domain.errors import Protected
 
 
 class AuditLogRepository(TableRepository[AuditEntry]):
     entity = AuditEntry
+    purged_noun = "audit entries"
 
     def list(
         self,
@@ -34,10 +36,23 @@ class AuditLogRepository(TableRepository[AuditEntry]):
             where.append(Since("timestamp", since))
         return self._select(where, [Desc("timestamp")], limit)
 
-    def purge_before(self, cutoff: datetime) -> int:
-        return self._store.delete(self._table, self._query([Before("timestamp", cutoff)]))
+    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
+        return self._purge_before("timestamp", cutoff, limit)
+
+    def _purged(self, removed: int, cutoff: datetime) -> None:
+        self._record(AuditLogsPurged(removed))
 
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(
             "audit_entry", key, "cannot be deleted: only the retention purge removes entries"
         )
+
+
+class IdempotencyKeyRepository(TableRepository[CommandRecord]):
+    """The records of the commands run under an idempotency key (written by every
+    repository's `add`, see `TableRepository._once`): here only counted and purged."""
+
+    entity = CommandRecord
+
+    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
+        return self._purge_before("created_at", cutoff, limit)

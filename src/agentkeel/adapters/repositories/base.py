@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar, assert_never
 
@@ -19,6 +20,7 @@ from sqlalchemy import Table
 from agentkeel.adapters.repositories.counters import COUNTERS, Counter
 from agentkeel.adapters.store import (
     AnyRelated,
+    Asc,
     Before,
     Count,
     Eq,
@@ -37,7 +39,13 @@ from agentkeel.adapters.store import (
     Since,
     Where,
 )
-from agentkeel.domain.audit import AuditEntry, CommandRecord, EventCategory, EventSource
+from agentkeel.domain.audit import (
+    AuditEntry,
+    CommandRecord,
+    EventCategory,
+    EventSource,
+    RecordsPurged,
+)
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import (
     Conflict,
@@ -50,12 +58,51 @@ from agentkeel.domain.errors import (
 from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
 from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
+from agentkeel.ports.base import PURGE_LIMIT
 from agentkeel.schema import entity_of, label_of, metadata, table_of
 from agentkeel.schema.graph import plan_delete
 
 E = TypeVar("E", bound=Entity)
 
 _COMMANDS = table_of(CommandRecord)
+
+
+def purge_limit(label: str, limit: object) -> int | None:
+    """`limit` of a purge, checked: None (no bound) or a whole number from 1 to
+    `PURGE_LIMIT`; anything else is an InvalidValue naming `limit`."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PURGE_LIMIT:
+        problem = f"must be a whole number from 1 to {PURGE_LIMIT:,}, or None for no bound"
+        raise InvalidValue(label, "limit", limit, problem)
+    return limit
+
+
+def purge_entry(
+    state: UnitState,
+    table: Table,
+    noun: str,
+    removed: int,
+    cutoff: datetime,
+    **data: JsonValue,
+) -> AuditEntry:
+    """The one audit entry of a retention purge's batch of `table` (`<table>.purged`): how
+    many went (`noun`: what they are, plural) and up to when."""
+    return AuditEntry(
+        entity_type=label_of(table),
+        event_type=f"{table.name}.purged",
+        event_category=EventCategory.RECORD,
+        message=f"Purged {removed} {noun} older than {cutoff.isoformat()}",
+        event_data={"removed": removed, "cutoff": cutoff.isoformat(), **data},
+        source=state.source,
+    )
+
+
+def append_audit_entry(state: UnitState, entry: AuditEntry) -> None:
+    """Append `entry` to the audit trail in the unit of work's transaction, stamped now."""
+    row = entry.to_row()
+    row["timestamp"] = state.store.clock.now()
+    state.store.insert(table_of(AuditEntry), row)
 
 
 @dataclass
@@ -126,6 +173,8 @@ def _query_term(entity: type[Entity], term: Where) -> Where:
 
 class TableRepository(Generic[E]):
     entity: ClassVar[type[Entity]]
+    # What the rows are, plural, in a purge's audit entry (default: the table's name).
+    purged_noun: ClassVar[str | None] = None
 
     def __init__(self, state: UnitState) -> None:
         self._state = state
@@ -308,6 +357,37 @@ class TableRepository(Generic[E]):
 
     def count(self) -> int:
         return self._store.count(self._table)
+
+    def _purge_before(
+        self, column: str, cutoff: datetime, limit: int | None, then: Sequence[Order] = ()
+    ) -> int:
+        """The retention purge of an append-only table: delete the rows whose `column` (a
+        time, indexed) is before `cutoff`, the oldest first (ties in `then` order, then by
+        id), at most `limit` of them (None: all) in one statement, with one audit entry
+        saying how many went and up to when; then `_purged` records the event. Returns how
+        many went. InvalidValue names `column` for a cutoff that is not an aware datetime,
+        `limit` for a bad bound."""
+        [older] = self._query([Before(column, cutoff)])
+        assert isinstance(older, Before)
+        cutoff = older.value  # in UTC
+        bound = purge_limit(self._label, limit)
+        with self._store.atomic():
+            if bound is None:
+                removed = self._store.delete(self._table, [older])
+            else:
+                order = [Asc(column), *then]
+                removed = self._store.delete_first(self._table, [older], order, bound)
+            if removed:
+                noun = self.purged_noun or self._table.name.replace("_", " ")
+                entry = purge_entry(self._state, self._table, noun, removed, cutoff)
+                append_audit_entry(self._state, entry)
+        if removed:
+            self._purged(removed, cutoff)
+        return removed
+
+    def _purged(self, removed: int, cutoff: datetime) -> None:
+        """Record the event a purge of `removed` rows older than `cutoff` means."""
+        self._record(RecordsPurged(self._label, removed, cutoff))
 
     def _clear_doubly_linked(self, cleared: dict[tuple[str, str], set[str]]) -> None:
         """Clear, before a delete, the references of a surviving row that points at two or
@@ -598,7 +678,7 @@ class TableRepository(Generic[E]):
 
     def _audit(
         self,
-        entity_id: str,
+        entity_id: str | None,
         event_type: str,
         category: EventCategory,
         message: str,
@@ -625,6 +705,4 @@ class TableRepository(Generic[E]):
             workflow_id=workflow_id,
             workflow_step_id=workflow_step_id,
         )
-        row = entry.to_row()
-        row["timestamp"] = self._store.clock.now()
-        self._store.insert(table_of(AuditEntry), row)
+        append_audit_entry(self._state, entry)

@@ -360,6 +360,22 @@ def delete_statement(table: Table, shape: Shape) -> Delete:
     return delete(table).where(*_clauses(table, shape))
 
 
+@lru_cache(maxsize=1024)
+def delete_first_statement(
+    table: Table, shape: Shape, order: tuple[tuple[str, bool], ...], postgres: bool
+) -> Delete:
+    """DELETE the first `limit` rows matching, in `order`: one statement, whose subquery
+    chooses the rows' ids (ORDER BY ... LIMIT, served by an index on the order's columns)."""
+    chosen = (
+        select(table.c.id)
+        .where(*_clauses(table, shape))
+        .order_by(*_ordering(table, order, postgres))
+        .limit(bindparam("limit", type_=BigInteger()))
+    )
+    # Not correlated: the subquery reads the table the DELETE removes from.
+    return delete(table).where(table.c.id.in_(chosen.correlate(None)))
+
+
 def aggregates_shape(aggregates: Sequence[Aggregate]) -> tuple[Aggregate, ...]:
     """The aggregates with their values (a percentile's fraction) left out."""
     return tuple(
@@ -466,4 +482,28 @@ def read_log_statement(table: Table) -> Select[Any]:
         .where(table.c.sequence > bindparam("after", type_=BigInteger()))
         .order_by(table.c.sequence)
         .limit(bindparam("limit", type_=BigInteger()))
+    )
+
+
+@lru_cache(maxsize=8)
+def log_times_statement(table: Table) -> Select[Any]:
+    """The numbers and times of a log table's rows after a number and up to another, in
+    order, up to a limit (the purge's look at what it may remove)."""
+    return (
+        select(table.c.sequence, table.c.recorded_at)
+        .where(
+            table.c.sequence > bindparam("after", type_=BigInteger()),
+            table.c.sequence <= bindparam("upto", type_=BigInteger()),
+        )
+        .order_by(table.c.sequence)
+        .limit(bindparam("limit", type_=BigInteger()))
+    )
+
+
+@lru_cache(maxsize=8)
+def trim_log_statement(table: Table) -> Delete:
+    """DELETE a log table's rows numbered after a number and up to another."""
+    return delete(table).where(
+        table.c.sequence > bindparam("after", type_=BigInteger()),
+        table.c.sequence <= bindparam("through", type_=BigInteger()),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Executable, Integer, Table
@@ -32,6 +33,7 @@ from agentkeel.adapters.store import (
     Sum,
     Where,
     covered,
+    older_run,
 )
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.errors import Conflict, DomainError, RefusedByDatabase
@@ -337,6 +339,25 @@ class SqlStore:
                 exc, table, _key_of(where), lambda _: self._ours_delete(table, where)
             ) from exc
 
+    def delete_first(
+        self, table: Table, where: Sequence[Where], order_by: Sequence[Order], limit: int
+    ) -> int:
+        statement = sql.delete_first_statement(
+            table, sql.shape_of(where), sql.order_of(order_by), self._postgres
+        )
+        refusable = any(edge.on_delete not in _FOLLOWED for edge in edges_into(table.name))
+        params = {**sql.where_params(where), "limit": limit}
+        try:
+            with self._guard(self._postgres and refusable):
+                return int(self._run(statement, params).rowcount)
+        except DBAPIError as exc:
+
+            def ours(_: IntegrityError) -> DomainError | None:
+                chosen = self.select(table, where, order_by, limit)
+                return self._ours_delete(table, [In("id", frozenset(r["id"] for r in chosen))])
+
+            raise self._refused(exc, table, None, ours) from exc
+
     def atomic(self) -> AbstractContextManager[None]:
         return self._savepoint()
 
@@ -366,6 +387,17 @@ class SqlStore:
     def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
         statement = sql.read_log_statement(table)
         return self._run(statement, {"after": after, "limit": limit}).rows
+
+    def log_prefix(
+        self, table: Table, after: int, upto: int, before: datetime, limit: int
+    ) -> int | None:
+        statement = sql.log_times_statement(table)
+        params = {"after": after, "upto": upto, "limit": limit}
+        return older_run(self._run(statement, params).rows, before)
+
+    def trim_log(self, table: Table, after: int, through: int) -> int:
+        statement = sql.trim_log_statement(table)
+        return int(self._run(statement, {"after": after, "through": through}).rowcount)
 
     def _savepoint(self) -> AbstractContextManager[None]:
         return self.transaction.savepoint()

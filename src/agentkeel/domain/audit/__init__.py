@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agentkeel.domain.audit.commands import CommandRecord
+from agentkeel.domain.audit.consumers import EventConsumer
 from agentkeel.domain.audit.entries import (
     AuditEntry,
     EventCategory,
@@ -11,6 +12,8 @@ from agentkeel.domain.audit.entries import (
 )
 from agentkeel.domain.audit.events import (
     AuditLogsPurged,
+    EventLogPurged,
+    RecordsPurged,
 )
 
 __all__ = [
@@ -18,6 +21,9 @@ __all__ = [
     "AuditLogsPurged",
     "CommandRecord",
     "EventCategory",
+    "EventConsumer",
+    "EventLogPurged",
     "EventSource",
+    "RecordsPurged",
     "Severity",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from agentkeel.domain.events import DomainEvent
 
@@ -11,4 +12,23 @@ from agentkeel.domain.events import DomainEvent
 class AuditLogsPurged(DomainEvent):
     """The retention purge removed `removed` audit entries."""
 
+    removed: int
+
+
+@dataclass(frozen=True)
+class RecordsPurged(DomainEvent):
+    """The retention purge removed `removed` rows of `entity_type` (agent log chunks,
+    metrics, idempotency keys) older than `before`."""
+
+    entity_type: str
+    removed: int
+    before: datetime
+
+
+@dataclass(frozen=True)
+class EventLogPurged(DomainEvent):
+    """The retention purge removed `removed` events from the event log: it now holds no
+    event numbered `through` or below (a reader at a lower position gets `EventsPurged`)."""
+
+    through: int
     removed: int

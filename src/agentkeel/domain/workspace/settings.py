@@ -283,7 +283,30 @@ CO_SETTINGS: tuple[SettingDefinition, ...] = (
         "Export location",
     ),
 )
-# What agentkeel adds (DESIGN.md): the crash-retry limit of tasks (later CW code's 3).
+
+# The most days a retention may be: a hundred years, as `logging.retentionDays` allows.
+MAX_RETENTION_DAYS = 36_500
+
+
+def _retention(key: str, default: int, name: str, description: str) -> SettingDefinition:
+    """A retention in whole days, 0 meaning "keep forever" (see docs/retention.md)."""
+    return SettingDefinition(
+        key,
+        default,
+        SettingValueType.NUMBER,
+        SettingCategory.LOGGING,
+        name,
+        f"{description} (days; 0 keeps them forever)",
+        minimum=0,
+        maximum=MAX_RETENTION_DAYS,
+        whole=True,
+    )
+
+
+# What agentkeel adds (DESIGN.md): the crash-retry limit of tasks (later CW code's 3), and
+# how long what grows with time is kept (the retention purge, `services.retention`; the
+# audit trail keeps CO's `logging.retentionDays`). Defaults and why: docs/decisions.md,
+# "Retention".
 OWN_SETTINGS: tuple[SettingDefinition, ...] = (
     SettingDefinition(
         "tasks.maxCrashRetries",
@@ -295,6 +318,30 @@ OWN_SETTINGS: tuple[SettingDefinition, ...] = (
         minimum=0,
         maximum=1000,
         whole=True,
+    ),
+    _retention(
+        "retention.eventLogDays",
+        7,
+        "Event log retention (days)",
+        "How long the event log keeps an event no registered consumer still needs",
+    ),
+    _retention(
+        "retention.idempotencyKeyDays",
+        30,
+        "Idempotency key retention (days)",
+        "How long a command's idempotency key is remembered: a retry after that creates again",
+    ),
+    _retention(
+        "retention.agentLogDays",
+        30,
+        "Agent log retention (days)",
+        "How long agents' output (log chunks) is kept",
+    ),
+    _retention(
+        "retention.metricsDays",
+        365,
+        "Metrics retention (days)",
+        "How long metrics (token usage, durations, QA iterations) are kept",
     ),
 )
 DEFAULT_SETTINGS = CO_SETTINGS + OWN_SETTINGS
