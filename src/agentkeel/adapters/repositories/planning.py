@@ -224,6 +224,8 @@ class PhaseRepository(TableRepository[Phase]):
         (it goes in progress, or leaves completed), the initiative is active again."""
         if phase.status not in (_P.COMPLETED, _P.IN_PROGRESS) and was != _P.COMPLETED:
             return  # nothing for the initiative (and no read)
+        # The last two phases completing at once: in turns, as the tasks of a phase.
+        self._store.serialize(table_of(Initiative), phase.initiative_id)
         initiatives = InitiativeRepository(self._state)
         initiative = initiatives.get(phase.initiative_id)
         if phase.status is PhaseStatus.COMPLETED:
@@ -810,6 +812,9 @@ class TaskRepository(TableRepository[Task]):
         `emptied`: an unfinished task left it (deleted or moved out), so the phase moves
         on only if it still has a completed task: a phase left with no task waits for
         one."""
+        # Two units of work completing a phase's last two tasks at once would each find the
+        # other's task unfinished (PostgreSQL reads what is committed): they take turns.
+        self._store.serialize(table_of(Phase), phase_id)
         phases = PhaseRepository(self._state)
         phase = phases.get(phase_id)
         if phase.status is not _P.IN_PROGRESS:
