@@ -197,7 +197,7 @@ def _blamed(proposal: Proposal, error: InvalidValue) -> InvalidValue:
 
 def assign_task(uow: UnitOfWork, task_id: str, agent_id: str) -> Task:
     """The agent takes the task: `tasks.assigned_agent_id` and `agents.task_id` are written
-    together, in the unit of work's transaction (DESIGN: one truth, written in one place).
+    together, in the unit of work's transaction (one truth, written in one place).
     The task's previous agent lets go of it, and the task the agent held before is
     released, so an agent holds at most one task and a task one agent. Records
     `TaskAssigned`. Raises NotFound; InvalidValue for a completed task; Conflict when

@@ -39,7 +39,7 @@ class Counter:
 
 # counted table -> the counters counting its rows.
 COUNTERS: dict[str, tuple[Counter, ...]] = {
-    # DESIGN.md: `completed_tasks` always equals a recount of the feature's completed tasks
+    # `completed_tasks` always equals a recount of the feature's completed tasks
     # (its sub-features' included: a task of a sub-feature holds the sub-feature's feature).
     "tasks": (
         Counter("features", "completed_tasks", "feature_id", "status", TaskStatus.COMPLETED.value),

@@ -15,7 +15,7 @@ GitCommit = Annotated[str, Strict(), TextRule(64, pattern=r"[0-9a-f]{4,64}")]
 
 class Checkpoint(Entity):
     """A snapshot of a project's features, sub-features, requirements and their links, and
-    every task with its dependencies, status and assignment (DESIGN.md), with the git commit
+    every task with its dependencies, status and assignment, with the git commit
     it matches. Append-only."""
 
     stamped_on_insert = ("created_at",)

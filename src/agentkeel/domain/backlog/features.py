@@ -21,7 +21,7 @@ class FeaturePriority(StrEnum):
 
 
 class FeatureStatus(StrEnum):
-    """DESIGN.md's vocabulary (Nexus names only the default, `backlog`)."""
+    """The statuses of features and sub-features (Nexus names only the default, `backlog`)."""
 
     BACKLOG = "backlog"
     PLANNED = "planned"
@@ -32,7 +32,7 @@ class FeatureStatus(StrEnum):
 
 _F = FeatureStatus
 
-# DESIGN.md names the vocabulary; the moves are ours: forward through the backlog, back one
+# The moves: forward through the backlog, back one
 # step while planning, a done feature reopened into progress, a cancelled one revived.
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     _F.BACKLOG: frozenset({_F.PLANNED, _F.IN_PROGRESS, _F.CANCELLED}),

@@ -1,4 +1,4 @@
-"""The JSON a checkpoint holds: a snapshot of one project's backlog and tasks (DESIGN.md).
+"""The JSON a checkpoint holds: a snapshot of one project's backlog and tasks.
 
     {"format": 1, "project_id": "...",
      "features": [...], "sub_features": [...], "requirements": [...],

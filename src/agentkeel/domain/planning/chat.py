@@ -1,5 +1,5 @@
 """Chat sessions refining a phase or task (Codewalkers), their messages, and the change
-sets a refinement applied (which Codewalkers references and DESIGN.md defines)."""
+sets a refinement applied (Codewalkers references them without defining them; agentkeel defines them)."""
 
 from __future__ import annotations
 

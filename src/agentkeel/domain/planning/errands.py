@@ -24,7 +24,7 @@ class Errand(Timestamped):
     """An errand on `branch` of a repository (CW's `projectId`, a git repository), optionally
     assigned to an agent. The caller may supply its id (CW).
 
-    Status (DESIGN.md): active <-> pending_review; active | pending_review -> conflict ->
+    Status: active <-> pending_review; active | pending_review -> conflict ->
     active | pending_review; pending_review -> merged; anything not final -> abandoned;
     merged and abandoned are final.
     """

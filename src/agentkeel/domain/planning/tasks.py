@@ -69,7 +69,7 @@ _S = TaskStatus
 class Task(Timestamped):
     """A task of a project, optionally in an initiative, a phase and under a parent task.
 
-    Status (DESIGN.md): pending -> in_progress -> completed; in_progress -> pending (a crash
+    Status (see docs/lifecycle.md): pending -> in_progress -> completed; in_progress -> pending (a crash
     retry); pending | in_progress -> blocked (`blocked_by` says why) -> pending; completed ->
     pending (reopened). `started_at` is stamped when it first starts, `completed_at` when it
     completes (and cleared when it is reopened); leaving blocked clears `blocked_by`.

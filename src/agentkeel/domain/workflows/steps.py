@@ -104,7 +104,7 @@ def pauses_on_failure(behavior: PauseBehavior) -> bool:
 
 class WorkflowStep(Timestamped):
     """A step of a workflow, done by an agent profile (`agent_id`: what kind of agent, not
-    which process). Status (DESIGN.md): pending -> running | skipped; running -> paused |
+    which process). Status: pending -> running | skipped; running -> paused |
     editing | completed | failed; paused -> running; editing -> running | completed; failed
     -> running (a retry, `retry_count` + 1). No step of an ended workflow (completed,
     failed, cancelled) changes status. Editing the output keeps the first

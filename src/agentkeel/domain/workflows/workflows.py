@@ -50,7 +50,7 @@ ENDED_WORKFLOW_STATUSES = frozenset({_S.COMPLETED, _S.FAILED, _S.CANCELLED})
 
 
 class Workflow(Timestamped):
-    """A pipeline run for a feature request. Status (DESIGN.md): created -> running |
+    """A pipeline run for a feature request. Status: created -> running |
     cancelled; running -> paused | editing | completed | failed | cancelled; paused ->
     running | editing | cancelled; editing -> running | paused | cancelled; failed -> running
     (a retry) | cancelled; completed and cancelled are final. Its worktree is found through

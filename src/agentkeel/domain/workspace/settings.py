@@ -303,7 +303,7 @@ def _retention(key: str, default: int, name: str, description: str) -> SettingDe
     )
 
 
-# What agentkeel adds (DESIGN.md): the crash-retry limit of tasks (later CW code's 3), and
+# What agentkeel adds: the crash-retry limit of tasks (later CW code's 3), and
 # how long what grows with time is kept (the retention purge, `services.retention`; the
 # audit trail keeps CO's `logging.retentionDays`). Defaults and why: docs/decisions.md,
 # "Retention".
