@@ -780,7 +780,8 @@ class TaskRepository(TableRepository[Task]):
         return removed
 
     def _phase_follows(self, task: Task, phase_id: str, was: str | None) -> None:
-        """The phase follows its tasks both ways (docs/lifecycle.md); `was` is the task's status before, None for a task new to the phase.
+        """The phase follows its tasks both ways (docs/lifecycle.md); `was` is the task's
+        status before, None for a task new to the phase.
         - A task that starts moves a pending, approved, pending_review or completed phase
           to in_progress (a blocked phase stays blocked: a person blocked it).
         - An unfinished task new to a pending_review or completed phase, or reopened in
@@ -925,8 +926,8 @@ _TARGET_TABLES = {
 def _release_targets(repository: TableRepository[Any], key: str) -> None:
     """Before a page, phase or task is deleted: dismiss the pending proposals and close the
     active chat sessions that name it, or any page, phase or task its delete cascades to
-    (a phase's tasks, a task's subtasks), in the same transaction (docs/decisions.md, "Targets without a
-    foreign key"). Called from the `_before_delete` hook, so no delete path skips it."""
+    (a phase's tasks, a task's subtasks), in the same transaction (docs/decisions.md,
+    "Targets without a foreign key"). Called from the `_before_delete` hook, so no delete path skips it."""
     plan = plan_delete(repository._table, {key}, repository._store.referrers)
     proposals = ProposalRepository(repository._state)
     sessions = ChatSessionRepository(repository._state)

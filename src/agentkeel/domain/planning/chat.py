@@ -1,5 +1,6 @@
 """Chat sessions refining a phase or task (Codewalkers), their messages, and the change
-sets a refinement applied (Codewalkers references them without defining them; agentkeel defines them)."""
+sets a refinement applied (Codewalkers refers to them without defining them: agentkeel
+defines them)."""
 
 from __future__ import annotations
 

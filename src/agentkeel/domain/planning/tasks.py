@@ -69,14 +69,15 @@ _S = TaskStatus
 class Task(Timestamped):
     """A task of a project, optionally in an initiative, a phase and under a parent task.
 
-    Status (see docs/lifecycle.md): pending -> in_progress -> completed; in_progress -> pending (a crash
-    retry); pending | in_progress -> blocked (`blocked_by` says why) -> pending; completed ->
-    pending (reopened). `started_at` is stamped when it first starts, `completed_at` when it
-    completes (and cleared when it is reopened); leaving blocked clears `blocked_by`.
-    `summary` is what its agent reported; dependents read it as context. `retry_count`
-    counts crash retries since the last manual retry; `qa_iterations` never exceeds
-    `max_iterations`. `claimed_until` is the claiming agent's lease, cleared when the task
-    leaves in_progress or its agent.
+    Status (docs/lifecycle.md): pending -> in_progress -> completed; in_progress -> pending
+    or blocked (an attempt that ended without completing it: a crash, a lease taken over, a
+    failure; blocked past `tasks.maxCrashRetries`); pending -> blocked (`blocked_by` says
+    why) -> pending; completed -> pending (reopened). `started_at` is stamped when it first
+    starts, `completed_at` when it completes (and cleared when it is reopened); leaving
+    blocked clears `blocked_by`. `summary` is what its agent reported; dependents read it as
+    context. `retry_count` counts the attempts that ended without completing it since the
+    last manual retry; `qa_iterations` never exceeds `max_iterations`. `claimed_until` is
+    the claiming agent's lease, cleared when the task leaves in_progress or its agent.
     """
 
     transitions = {
