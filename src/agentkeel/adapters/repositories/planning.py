@@ -927,7 +927,8 @@ def _release_targets(repository: TableRepository[Any], key: str) -> None:
     """Before a page, phase or task is deleted: dismiss the pending proposals and close the
     active chat sessions that name it, or any page, phase or task its delete cascades to
     (a phase's tasks, a task's subtasks), in the same transaction (docs/decisions.md,
-    "Targets without a foreign key"). Called from the `_before_delete` hook, so no delete path skips it."""
+    "Targets without a foreign key"). Called from the `_before_delete` hook, so no delete
+    path skips it."""
     plan = plan_delete(repository._table, {key}, repository._store.referrers)
     proposals = ProposalRepository(repository._state)
     sessions = ChatSessionRepository(repository._state)
