@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("purged_through", sa.BigInteger(), nullable=False),
         sa.Column("purged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("row_version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_log_horizons")),
     )
     with op.batch_alter_table("agent_log_chunks", schema=None) as batch_op:

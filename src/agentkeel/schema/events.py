@@ -46,6 +46,9 @@ log_horizons = Table(
     # Every row of the log numbered up to this was purged (0: none yet).
     Column("purged_through", BigInteger(), nullable=False),
     Column("purged_at", UtcDateTime(), nullable=False),
+    # One more on every move of the horizon, as every changing row has (its writes take
+    # turns on the log anyway).
+    Column("row_version", BigInteger(), nullable=False),
     info={
         "doc": "how far each log table (`id`: its name; today only `event_log`) has been "
         "purged: every row numbered up to `purged_through` is gone, so a reader whose "

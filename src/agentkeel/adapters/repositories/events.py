@@ -131,9 +131,10 @@ class EventLogRepository:
             removed = self._store.trim_log(event_log, horizon, through)
             mark = {"purged_through": through, "purged_at": now}
             if self._store.get(log_horizons, event_log.name) is None:
-                self._store.insert(log_horizons, {"id": event_log.name, **mark})
+                self._store.insert(log_horizons, {"id": event_log.name, **mark, "row_version": 1})
             else:
-                self._store.update(log_horizons, [Eq("id", event_log.name)], mark)
+                where = [Eq("id", event_log.name)]
+                self._store.update(log_horizons, where, mark, {"row_version": 1})
             entry = purge_entry(self._state, event_log, "events", removed, cutoff, through=through)
             append_audit_entry(self._state, entry)
         self._state.events.append(EventLogPurged(through, removed))
