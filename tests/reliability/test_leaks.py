@@ -1,6 +1,6 @@
 """No leaks: opening and closing a database 1,000 times, and 10,000 units of work that raise
 inside, leave the process's file descriptors (/proc/self/fd), threads and traced memory
-(tracemalloc) where they were after a warm-up. On PostgreSQL, where every open is a new
+(tracemalloc) where they were after a warm-up, in the smaller of two such windows. On PostgreSQL, where every open is a new
 server connection, fewer iterations (200 opens, 2,000 units of work) keep the run short.
 
 Memory is compared after a full garbage collection; the allowance (256 kB and 100 bytes an
@@ -67,32 +67,53 @@ def traced() -> tuple[int, int]:
     return tracemalloc.get_traced_memory()[0], sum(s.count for s in snapshot.statistics("filename"))
 
 
+def window(work: Callable[[], None], times: int) -> dict[str, int | float]:
+    """Run `work` `times` times; how descriptors, threads and traced memory moved, and how
+    long it took."""
+    gc.collect()
+    fds, threads = descriptors(), threading.active_count()
+    memory, blocks = traced()
+    started = time.perf_counter()
+    for _ in range(times):
+        work()
+    seconds = time.perf_counter() - started
+    gc.collect()
+    memory_after, blocks_after = traced()
+    return {
+        "fd_growth": descriptors() - fds,
+        "thread_growth": threading.active_count() - threads,
+        "memory_growth_bytes": memory_after - memory,
+        "block_growth": blocks_after - blocks,
+        "seconds": round(seconds, 2),
+    }
+
+
 def measured(work: Callable[[], None], times: int) -> dict[str, int | float]:
-    """Run `work` WARM_UP times, then `times` times; how descriptors, threads and traced
-    memory moved over the second run, and how long it took."""
+    """Run `work` WARM_UP times, then two windows of `times` runs each; the figures of the
+    window that grew less.
+
+    A leak grows every window alike. A table of the interpreter's that doubles once (the
+    interned strings, after the tests before this one filled it) adds megabytes in one
+    block to one window only: the suite saw 4 MB in one window of opens that, run again,
+    grew by 16 kB. Taking the smaller window keeps the first out and still catches the
+    second."""
     for _ in range(WARM_UP):
         work()
-    gc.collect()
     tracemalloc.start()
     try:
-        fds, threads = descriptors(), threading.active_count()
-        memory, blocks = traced()
-        started = time.perf_counter()
-        for _ in range(times):
-            work()
-        seconds = time.perf_counter() - started
-        gc.collect()
-        memory_after, blocks_after = traced()
-        return {
-            "iterations": times,
-            "fd_growth": descriptors() - fds,
-            "thread_growth": threading.active_count() - threads,
-            "memory_growth_bytes": memory_after - memory,
-            "block_growth": blocks_after - blocks,
-            "seconds": round(seconds, 2),
-        }
+        first, second = window(work, times), window(work, times)
     finally:
         tracemalloc.stop()
+    smaller = min(first, second, key=lambda figures: figures["memory_growth_bytes"])
+    return {
+        "iterations": times,
+        **smaller,
+        "fd_growth": max(first["fd_growth"], second["fd_growth"]),
+        "thread_growth": max(first["thread_growth"], second["thread_growth"]),
+        "memory_growth_bytes_of_the_other_window": max(
+            first["memory_growth_bytes"], second["memory_growth_bytes"]
+        ),
+    }
 
 
 def assert_flat(figures: dict[str, int | float]) -> None:
@@ -136,3 +157,14 @@ def test_units_of_work_that_raise_leak_nothing_and_write_nothing(
             assert uow.projects.count() == 0
     figures.set(f"no leaks: units of work that raise ({backend})", **result)
     assert_flat(result)
+
+
+def test_the_measure_catches_a_leak_of_a_kilobyte_an_iteration() -> None:
+    kept: list[bytes] = []
+
+    def leak() -> None:
+        kept.append(bytes(1024))
+
+    figures = measured(leak, 1_000)
+    with pytest.raises(AssertionError):
+        assert_flat(figures)
