@@ -1,7 +1,8 @@
 """No leaks: opening and closing a database 1,000 times, and 10,000 units of work that raise
 inside, leave the process's file descriptors (/proc/self/fd), threads and traced memory
-(tracemalloc) where they were after a warm-up, in the smaller of two such windows. On PostgreSQL, where every open is a new
-server connection, fewer iterations (200 opens, 2,000 units of work) keep the run short.
+(tracemalloc) where they were after a warm-up, in the smaller of two such windows. On
+PostgreSQL, where every open is a new server connection, fewer iterations (200 opens, 2,000
+units of work) keep the run short.
 
 Memory is compared after a full garbage collection; the allowance (256 kB and 100 bytes an
 iteration, far below what a leaked connection, engine or unit of work holds) absorbs caches
