@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentkeel.adapters.store import RowStore
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.agents import (
     Agent,
     AgentProfile,
@@ -25,7 +23,9 @@ from agentkeel.domain.workspace import (
     TemplatePlaceholder,
     Worktree,
 )
+from agentkeel.ports.store import RowStore
 from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.repositories.unit_of_work import BaseUnitOfWork
 
 
 def store_of(uow: UnitOfWork) -> RowStore:

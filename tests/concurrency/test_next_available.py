@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from agentkeel.adapters.store import Eq
 from agentkeel.database import Database
 from agentkeel.domain.agents import Account
 from agentkeel.domain.errors import Busy
+from agentkeel.ports.store import Eq
 from agentkeel.schema import table_of
 from tests.conftest import POSTGRES_URL, truncate_all, url_of
 from tests.factories import store_of

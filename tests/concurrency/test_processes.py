@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from agentkeel.adapters.store import Eq
 from agentkeel.database import Database
 from agentkeel.domain.errors import Conflict
 from agentkeel.domain.workspace import Setting, SettingCategory, SettingValueType
+from agentkeel.ports.store import Eq
 from agentkeel.schema import table_of
 from agentkeel.services import workspace
 from tests.conftest import POSTGRES_URL, truncate_all, url_of

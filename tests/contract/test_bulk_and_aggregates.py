@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from agentkeel.adapters.store import Aggregate, Count, Eq, Max, NotNull, Percentile, Since, Sum
 from agentkeel.domain.agents import AgentLogChunk, Metric, MetricType
 from agentkeel.domain.errors import AlreadyExists, InvalidValue, ReferenceMissing
 from agentkeel.domain.workspace import Repository
+from agentkeel.ports.store import Aggregate, Count, Eq, Max, NotNull, Percentile, Since, Sum
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from tests import factories
@@ -169,7 +169,7 @@ def test_counts_and_sums_of_whole_numbers_are_ints(uow: UnitOfWork) -> None:
 def test_add_many_obeys_exclusive_flags_as_add_does(uow: UnitOfWork) -> None:
     """Two repositories of one project both added as its default: the second's flag clears
     the first's, as two `add` calls would."""
-    from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+    from agentkeel.repositories.unit_of_work import BaseUnitOfWork
 
     assert isinstance(uow, BaseUnitOfWork)
     project = factories.project(uow)
@@ -186,8 +186,8 @@ def test_add_many_obeys_exclusive_flags_as_add_does(uow: UnitOfWork) -> None:
 
 
 def test_a_read_only_unit_of_work_refuses_a_bulk_insert(uow: UnitOfWork) -> None:
-    from agentkeel.adapters.store import ReadOnlyStore
     from agentkeel.domain.errors import ReadOnly
+    from agentkeel.repositories.read_only import ReadOnlyStore
 
     project = factories.project(uow)
     with pytest.raises(ReadOnly):

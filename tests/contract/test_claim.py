@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agentkeel.adapters.store import Asc, Desc, Eq, IsNull, NotNull
 from agentkeel.database import Database
 from agentkeel.domain.errors import AlreadyExists, ReadOnly
 from agentkeel.domain.workspace import Project, Template
+from agentkeel.ports.store import Asc, Desc, Eq, IsNull, NotNull
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from tests import factories

@@ -13,7 +13,11 @@ from datetime import timedelta
 
 import pytest
 
-from agentkeel.adapters.store import (
+from agentkeel.domain.audit import AuditEntry, EventCategory
+from agentkeel.domain.errors import InvalidValue
+from agentkeel.domain.planning import Task
+from agentkeel.domain.workspace import Project, Repository
+from agentkeel.ports.store import (
     AnyRelated,
     Before,
     Eq,
@@ -28,10 +32,6 @@ from agentkeel.adapters.store import (
     Since,
     Where,
 )
-from agentkeel.domain.audit import AuditEntry, EventCategory
-from agentkeel.domain.errors import InvalidValue
-from agentkeel.domain.planning import Task
-from agentkeel.domain.workspace import Project, Repository
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from tests import factories

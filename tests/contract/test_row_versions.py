@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import BigInteger
 
-from agentkeel.adapters.repositories.base import TableRepository, UnitState
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork, OnFirstUse
 from agentkeel.database import Database
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import Conflict, Protected
 from agentkeel.domain.planning import InitiativeRepositoryLink
 from agentkeel.domain.workflows import WorkflowType
 from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.repositories.base import TableRepository, UnitState
+from agentkeel.repositories.unit_of_work import BaseUnitOfWork, OnFirstUse
 from agentkeel.schema import metadata
 from agentkeel.schema.base import ENTITIES
 from tests import factories

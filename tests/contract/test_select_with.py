@@ -3,11 +3,11 @@ in the same query, alike in every store (a LEFT JOIN: None where the key is NULL
 
 from __future__ import annotations
 
-from agentkeel.adapters.store import Asc, Desc, Eq, Referenced
 from agentkeel.database import Database
 from agentkeel.domain.agents import Agent
 from agentkeel.domain.planning import Errand
 from agentkeel.domain.workspace import Repository
+from agentkeel.ports.store import Asc, Desc, Eq, Referenced
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from tests import factories

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from agentkeel.adapters.store import Eq
 from agentkeel.domain.errors import NotFound
 from agentkeel.domain.planning import InitiativeRepositoryLink, ReviewComment
 from agentkeel.domain.workflows import DiscoveredFile
+from agentkeel.ports.store import Eq
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from tests import factories, factories_tree

@@ -1,4 +1,4 @@
-"""Seeds 001/003, Codewalkers: the behaviours of its ProjectRepository (git repositories,
+"""Seeds 001/003, Codewalkers: the behaviours of its ProjectsTable (git repositories,
 now `uow.repositories`). Initiatives, tasks, agents and the rest arrive with later contexts."""
 
 from __future__ import annotations

@@ -339,7 +339,7 @@ class AgentLogChunks(Protocol):
 
 
 class Conversations(EntityRepository[Conversation], Protocol):
-    """Questions one agent asks another (CW `ConversationRepository`). By every path
+    """Questions one agent asks another (CW `ConversationsTable`). By every path
     (`add`, `update`, the methods below): the question and an answer are never blank; the
     answer is empty while pending and required once answered; an agent cannot ask itself
     (InvalidValue naming the field); an answered conversation is final (InvalidTransition
@@ -382,7 +382,7 @@ class Conversations(EntityRepository[Conversation], Protocol):
 
 
 class Messages(EntityRepository[Message], Protocol):
-    """Threaded messages between agents and the user (CW `MessageRepository`). By every
+    """Threaded messages between agents and the user (CW `MessagesTable`). By every
     path: an `agent` party names its agent and the `user` party names none (InvalidValue
     naming `sender_agent_id` / `recipient_agent_id`); nobody writes to themselves; a reply's
     parent exists (ReferenceMissing) and the reply goes back from the parent's recipient to

@@ -38,7 +38,7 @@ event_log = Table(
 )
 
 # How far each log table has been purged: a reader at a lower position has missed events
-# (see EventLogRepository.read_after). One row per log table, `id` its name.
+# (see EventLogTable.read_after). One row per log table, `id` its name.
 log_horizons = Table(
     "log_horizons",
     metadata,

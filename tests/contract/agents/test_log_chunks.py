@@ -194,7 +194,7 @@ def test_chunks_survive_their_agent(uow: UnitOfWork) -> None:
 def test_a_batch_refused_by_a_unique_rule_leaves_nothing_written(uow: UnitOfWork) -> None:
     """Below the port: a bulk insert whose third row clashes with the first writes none of
     them, and names the same rule everywhere (the generic `add_many` path)."""
-    from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+    from agentkeel.repositories.unit_of_work import BaseUnitOfWork
 
     assert isinstance(uow, BaseUnitOfWork)
     repository = uow.agent_log_chunks

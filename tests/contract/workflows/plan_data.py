@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.workflows import (
     ImplementationPlan,
     ImplementationPlanStep,
@@ -20,6 +19,7 @@ from agentkeel.domain.workflows import (
 )
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.repositories.unit_of_work import BaseUnitOfWork
 from agentkeel.schema import table_of
 
 

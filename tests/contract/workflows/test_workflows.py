@@ -209,7 +209,7 @@ def test_at_most_max_concurrent_implementations_hold_a_slot(uow: UnitOfWork) -> 
 
 def test_add_many_counts_the_slots_its_own_workflows_take(uow: UnitOfWork) -> None:
     """The adapters' bulk `add_many` (below the port) keeps the cap too."""
-    from agentkeel.adapters.unit_of_work import BaseUnitOfWork
+    from agentkeel.repositories.unit_of_work import BaseUnitOfWork
 
     assert isinstance(uow, BaseUnitOfWork)
     uow.settings.set_value("workflow.maxConcurrentImplementations", 1)

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from agentkeel.adapters.store import Eq
 from agentkeel.database import Database
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, NotFound
 from agentkeel.domain.events import DomainEvent
 from agentkeel.domain.workspace import Project, ProjectArchived, ProjectMode, ProjectUnarchived
+from agentkeel.ports.store import Eq
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from agentkeel.services import workspace

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from agentkeel.adapters.store import Eq
 from agentkeel.database import Database
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
 from agentkeel.domain.workspace import (
@@ -17,6 +16,7 @@ from agentkeel.domain.workspace import (
     SettingValueType,
     encode_setting,
 )
+from agentkeel.ports.store import Eq
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
 from agentkeel.services.workspace import seed_default_settings

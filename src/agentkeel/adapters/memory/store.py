@@ -21,7 +21,8 @@ from typing import Any, Protocol, assert_never
 from sqlalchemy import Table
 
 from agentkeel.adapters.constraints import TableRules, rules_of
-from agentkeel.adapters.store import (
+from agentkeel.domain.clock import Clock
+from agentkeel.ports.store import (
     Aggregate,
     AnyRelated,
     Asc,
@@ -49,8 +50,7 @@ from agentkeel.adapters.store import (
     older_run,
     referenced_table,
 )
-from agentkeel.adapters.writers import busy
-from agentkeel.domain.clock import Clock
+from agentkeel.repositories.writers import busy
 from agentkeel.schema import metadata
 from agentkeel.schema.graph import plan_delete
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from agentkeel.adapters.memory.store import MemoryDatabase, MemoryStore
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import EventBus
+from agentkeel.repositories.unit_of_work import BaseUnitOfWork
 
 
 class MemoryUnitOfWork(BaseUnitOfWork):

@@ -21,8 +21,8 @@ from agentkeel.adapters.constraints import (
     not_null_error,
     rules_of,
 )
-from agentkeel.adapters.writers import busy
 from agentkeel.domain.errors import Conflict, DomainError
+from agentkeel.repositories.writers import busy
 from agentkeel.schema import label_of
 
 

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from agentkeel.adapters.store import (
+from agentkeel.ports.store import (
     Aggregate,
     AnyRelated,
     Asc,

@@ -21,7 +21,9 @@ from agentkeel.adapters.sql.errors import (
 )
 from agentkeel.adapters.sql.prepared import Fetched, prepare
 from agentkeel.adapters.sql.transaction import DriverTransaction
-from agentkeel.adapters.store import (
+from agentkeel.domain.clock import Clock
+from agentkeel.domain.errors import Conflict, DomainError, RefusedByDatabase
+from agentkeel.ports.store import (
     Aggregate,
     Count,
     Eq,
@@ -35,8 +37,6 @@ from agentkeel.adapters.store import (
     covered,
     older_run,
 )
-from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import Conflict, DomainError, RefusedByDatabase
 from agentkeel.schema import label_of
 from agentkeel.schema.graph import edges_into, plan_delete
 

@@ -6,10 +6,10 @@ from sqlalchemy import Engine
 
 from agentkeel.adapters.sql.store import SqlStore
 from agentkeel.adapters.sql.transaction import DriverTransaction
-from agentkeel.adapters.unit_of_work import BaseUnitOfWork
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.events import EventBus
+from agentkeel.repositories.unit_of_work import BaseUnitOfWork
 
 
 class SqlUnitOfWork(BaseUnitOfWork):

@@ -10,20 +10,6 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from agentkeel.adapters.repositories.base import TableRepository
-from agentkeel.adapters.store import (
-    AnyRelated,
-    Asc,
-    Desc,
-    Eq,
-    In,
-    IsNull,
-    NotNull,
-    RefersTo,
-    Row,
-    RowStore,
-    Where,
-)
 from agentkeel.domain.audit import EventCategory
 from agentkeel.domain.backlog import (
     Checkpoint,
@@ -52,6 +38,20 @@ from agentkeel.domain.errors import (
 )
 from agentkeel.domain.planning import Initiative, Phase, Task, TaskStatus
 from agentkeel.domain.workspace import Project
+from agentkeel.ports.store import (
+    AnyRelated,
+    Asc,
+    Desc,
+    Eq,
+    In,
+    IsNull,
+    NotNull,
+    RefersTo,
+    Row,
+    RowStore,
+    Where,
+)
+from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import metadata, table_of
 from agentkeel.schema.graph import plan_delete
 
@@ -105,7 +105,7 @@ def _refuse_if_held(repository: TableRepository[Any], key: str, column: str) -> 
         raise StillReferenced(repository._label, key, "task", column, count=held)
 
 
-class FeatureRepository(TableRepository[Feature]):
+class FeaturesTable(TableRepository[Feature]):
     entity = Feature
 
     def find_by_project(
@@ -152,7 +152,7 @@ class FeatureRepository(TableRepository[Feature]):
         _refuse_if_held(self, feature.id, "feature_id")
 
 
-class SubFeatureRepository(TableRepository[SubFeature]):
+class SubFeaturesTable(TableRepository[SubFeature]):
     entity = SubFeature
 
     def find_by_feature(
@@ -181,7 +181,7 @@ class SubFeatureRepository(TableRepository[SubFeature]):
         _refuse_if_held(self, sub_feature.id, "sub_feature_id")
 
 
-class RequirementRepository(TableRepository[Requirement]):
+class RequirementsTable(TableRepository[Requirement]):
     entity = Requirement
 
     def find_by_project(
@@ -220,7 +220,7 @@ class RequirementRepository(TableRepository[Requirement]):
         _stays(self._label, requirement, stored, "project_id")
 
 
-class RequirementFeatureRepository(TableRepository[RequirementFeature]):
+class RequirementFeaturesTable(TableRepository[RequirementFeature]):
     entity = RequirementFeature
 
     def link(self, requirement_id: str, feature_id: str) -> RequirementFeature:
@@ -234,12 +234,12 @@ class RequirementFeatureRepository(TableRepository[RequirementFeature]):
         self.delete(link.id)
 
     def features_of(self, requirement_id: str) -> builtins.list[Feature]:
-        features = FeatureRepository(self._state)
+        features = FeaturesTable(self._state)
         linked = AnyRelated(self._table.name, "feature_id", (Eq("requirement_id", requirement_id),))
         return features._select([linked], OLDEST_FIRST)
 
     def requirements_of(self, feature_id: str) -> builtins.list[Requirement]:
-        requirements = RequirementRepository(self._state)
+        requirements = RequirementsTable(self._state)
         linked = AnyRelated(self._table.name, "requirement_id", (Eq("feature_id", feature_id),))
         return requirements._select([linked], OLDEST_FIRST)
 
@@ -260,7 +260,7 @@ class RequirementFeatureRepository(TableRepository[RequirementFeature]):
             )
 
 
-class CheckpointRepository(TableRepository[Checkpoint]):
+class CheckpointsTable(TableRepository[Checkpoint]):
     entity = Checkpoint
 
     def list(self, project_id: str, *, limit: int | None = None) -> builtins.list[Checkpoint]:
@@ -389,9 +389,9 @@ class CheckpointRepository(TableRepository[Checkpoint]):
         their SET NULL clears, per `table.column` (agents' and conversations' task links)."""
         if not keys:
             return {}
-        from agentkeel.adapters.repositories.planning import TaskRepository, _release_targets
+        from agentkeel.repositories.planning import TasksTable, _release_targets
 
-        tasks = TaskRepository(self._state)
+        tasks = TasksTable(self._state)
         for task_key in sorted(keys):
             _release_targets(tasks, task_key)
         plan = plan_delete(table_of(Task), keys, self._store.referrers)

@@ -9,28 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar, assert_never
 
-from agentkeel.adapters.repositories.agents import AgentRepository
-from agentkeel.adapters.repositories.backlog import check_task_links
-from agentkeel.adapters.repositories.base import TableRepository
-from agentkeel.adapters.repositories.workspace import GitRepositoryRepository
-from agentkeel.adapters.store import (
-    AnyRelated,
-    Asc,
-    Before,
-    Desc,
-    Eq,
-    In,
-    IsNull,
-    Ne,
-    NoneRelated,
-    NotRefersTo,
-    Order,
-    Reaches,
-    Referenced,
-    RefersTo,
-    Row,
-    Where,
-)
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import (
     AlreadyExists,
@@ -81,6 +59,28 @@ from agentkeel.domain.planning.events import (
 )
 from agentkeel.domain.planning.phases import PhaseStatus
 from agentkeel.domain.workspace import SETTING_DEFINITIONS, Repository, Setting
+from agentkeel.ports.store import (
+    AnyRelated,
+    Asc,
+    Before,
+    Desc,
+    Eq,
+    In,
+    IsNull,
+    Ne,
+    NoneRelated,
+    NotRefersTo,
+    Order,
+    Reaches,
+    Referenced,
+    RefersTo,
+    Row,
+    Where,
+)
+from agentkeel.repositories.agents import AgentsTable
+from agentkeel.repositories.backlog import check_task_links
+from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.workspace import RepositoriesTable
 from agentkeel.schema import label_of, metadata, table_of
 from agentkeel.schema.graph import plan_delete
 
@@ -91,7 +91,7 @@ MAX_CRASH_RETRIES = "tasks.maxCrashRetries"
 TASK_ORDER: tuple[Order, ...] = (Asc("order_index"), Asc("created_at"))
 
 
-class InitiativeRepository(TableRepository[Initiative]):
+class InitiativesTable(TableRepository[Initiative]):
     entity = Initiative
 
     def list(
@@ -129,7 +129,7 @@ def _unarchived(include_archived: bool) -> builtins.list[Where]:
     return [] if include_archived else [IsNull("archived_at")]
 
 
-class InitiativeRepositoryLinkRepository(TableRepository[InitiativeRepositoryLink]):
+class InitiativeRepositoriesTable(TableRepository[InitiativeRepositoryLink]):
     entity = InitiativeRepositoryLink
 
     def set_for_initiative(
@@ -163,7 +163,7 @@ class InitiativeRepositoryLinkRepository(TableRepository[InitiativeRepositoryLin
     def of_initiative(self, initiative_id: str) -> builtins.list[Repository]:
         links = self._select([Eq("initiative_id", initiative_id)])
         ids = frozenset(link.repository_id for link in links)
-        return GitRepositoryRepository(self._state)._select([In("id", ids)], [Asc("name")])
+        return RepositoriesTable(self._state)._select([In("id", ids)], [Asc("name")])
 
     def _before_write(self, link: InitiativeRepositoryLink, stored: Row | None) -> None:
         initiative = self._store.get(table_of(Initiative), link.initiative_id)
@@ -188,7 +188,7 @@ def _changed(entity: Entity, stored: Row | None, column: str) -> bool:
 _P = PhaseStatus
 
 
-class PhaseRepository(TableRepository[Phase]):
+class PhasesTable(TableRepository[Phase]):
     entity = Phase
 
     def find_by_initiative(self, initiative_id: str) -> builtins.list[Phase]:
@@ -226,7 +226,7 @@ class PhaseRepository(TableRepository[Phase]):
             return  # nothing for the initiative (and no read)
         # The last two phases completing at once: in turns, as the tasks of a phase.
         self._store.serialize(table_of(Initiative), phase.initiative_id)
-        initiatives = InitiativeRepository(self._state)
+        initiatives = InitiativesTable(self._state)
         initiative = initiatives.get(phase.initiative_id)
         if phase.status is PhaseStatus.COMPLETED:
             if initiative.status is not InitiativeStatus.ACTIVE:
@@ -247,7 +247,7 @@ class PhaseRepository(TableRepository[Phase]):
             initiatives.update(initiative)
 
 
-class DependencyRepository(TableRepository[D]):
+class DependenciesTable(TableRepository[D]):
     """The edges of a dependency graph between rows of one table (`node`), kept a DAG
     within one scope (the initiative of phases, the project of tasks): `source` waits for
     `target`. Written once for phases and tasks."""
@@ -341,13 +341,13 @@ class DependencyRepository(TableRepository[D]):
         return None
 
 
-class PhaseDependencyRepository(DependencyRepository[PhaseDependency]):
+class PhaseDependenciesTable(DependenciesTable[PhaseDependency]):
     entity = PhaseDependency
     node = Phase
     source, target, scope = "phase_id", "depends_on_phase_id", "initiative_id"
 
 
-class TaskDependencyRepository(DependencyRepository[TaskDependency]):
+class TaskDependenciesTable(DependenciesTable[TaskDependency]):
     entity = TaskDependency
     node = Task
     source, target, scope = "task_id", "depends_on_task_id", "project_id"
@@ -428,7 +428,7 @@ def _checked_reason(reason: object) -> str:
     return reason
 
 
-class TaskRepository(TableRepository[Task]):
+class TasksTable(TableRepository[Task]):
     entity = Task
     # The phase row this write's own checks read (`_check_links`), if they read it.
     _phase_read: Row | None = None
@@ -604,7 +604,7 @@ class TaskRepository(TableRepository[Task]):
             task.status = _T.BLOCKED
             task.blocked_by = ending.blocked_by(task.retry_count, limit)
         task = self.update(task)
-        AgentRepository(self._state)._update_many([Eq("task_id", task.id)], {"task_id": None})
+        AgentsTable(self._state)._update_many([Eq("task_id", task.id)], {"task_id": None})
         match ending:
             case _Crash():
                 self._record(TaskCrashed(task.id, task.retry_count, retried, holder))
@@ -788,7 +788,7 @@ class TaskRepository(TableRepository[Task]):
           one, moves it back to in_progress: the phase has work left again.
         - The last unfinished task of an in-progress phase to complete moves the phase to
           pending_review (its initiative reviews each phase) or completed (yolo).
-        The phase's initiative follows the phase in turn (`PhaseRepository`)."""
+        The phase's initiative follows the phase in turn (`PhasesTable`)."""
         status = task.status
         if status == was:
             return  # nothing for the phase (and no read)
@@ -803,9 +803,9 @@ class TaskRepository(TableRepository[Task]):
         if was is None and self._phase_read is not None and self._phase_read["id"] == phase_id:
             current = _P(self._phase_read["status"])  # read by this write's own checks
         else:
-            current = PhaseRepository(self._state).get(phase_id).status
+            current = PhasesTable(self._state).get(phase_id).status
         if current in moving:
-            PhaseRepository(self._state).move_to(phase_id, _P.IN_PROGRESS)
+            PhasesTable(self._state).move_to(phase_id, _P.IN_PROGRESS)
 
     def _phase_may_finish(self, phase_id: str, *, emptied: bool = False) -> None:
         """An in-progress phase none of whose tasks is unfinished any more moves on.
@@ -815,7 +815,7 @@ class TaskRepository(TableRepository[Task]):
         # Two units of work completing a phase's last two tasks at once would each find the
         # other's task unfinished (PostgreSQL reads what is committed): they take turns.
         self._store.serialize(table_of(Phase), phase_id)
-        phases = PhaseRepository(self._state)
+        phases = PhasesTable(self._state)
         phase = phases.get(phase_id)
         if phase.status is not _P.IN_PROGRESS:
             return
@@ -824,12 +824,12 @@ class TaskRepository(TableRepository[Task]):
             return
         if emptied and not self._store.select(self._table, of_phase, limit=1):
             return
-        initiative = InitiativeRepository(self._state).get(phase.initiative_id)
+        initiative = InitiativesTable(self._state).get(phase.initiative_id)
         reviewed = initiative.execution_mode is ExecutionMode.REVIEW_PER_PHASE
         phases.move_to(phase_id, _P.PENDING_REVIEW if reviewed else _P.COMPLETED)
 
 
-class PageRepository(TableRepository[Page]):
+class PagesTable(TableRepository[Page]):
     entity = Page
 
     def find_root_page(self, initiative_id: str) -> Page | None:
@@ -930,8 +930,8 @@ def _release_targets(repository: TableRepository[Any], key: str) -> None:
     "Targets without a foreign key"). Called from the `_before_delete` hook, so no delete
     path skips it."""
     plan = plan_delete(repository._table, {key}, repository._store.referrers)
-    proposals = ProposalRepository(repository._state)
-    sessions = ChatSessionRepository(repository._state)
+    proposals = ProposalsTable(repository._state)
+    sessions = ChatSessionsTable(repository._state)
     for table, kind in _TARGET_TABLES.items():
         ids = plan.removed.get(table)
         if not ids:
@@ -969,7 +969,7 @@ def _check_target(
         )
 
 
-class ProposalRepository(TableRepository[Proposal]):
+class ProposalsTable(TableRepository[Proposal]):
     entity = Proposal
 
     def find_by_agent_and_status(
@@ -1017,7 +1017,7 @@ class ProposalRepository(TableRepository[Proposal]):
             )
 
 
-class ReviewCommentRepository(TableRepository[ReviewComment]):
+class ReviewCommentsTable(TableRepository[ReviewComment]):
     entity = ReviewComment
 
     def find_by_phase(
@@ -1043,7 +1043,7 @@ class ReviewCommentRepository(TableRepository[ReviewComment]):
 _KEEP: Any = object()
 
 
-class ChatSessionRepository(TableRepository[ChatSession]):
+class ChatSessionsTable(TableRepository[ChatSession]):
     entity = ChatSession
 
     def create_session(self, session: ChatSession) -> ChatSession:
@@ -1103,7 +1103,7 @@ class ChatSessionRepository(TableRepository[ChatSession]):
             )
 
 
-class ChatMessageRepository(TableRepository[ChatMessage]):
+class ChatMessagesTable(TableRepository[ChatMessage]):
     entity = ChatMessage
 
     def create_message(
@@ -1151,7 +1151,7 @@ class ChatMessageRepository(TableRepository[ChatMessage]):
         message.sequence = 1 if last is None else last.sequence + 1
 
 
-class ChangeSetRepository(TableRepository[ChangeSet]):
+class ChangeSetsTable(TableRepository[ChangeSet]):
     entity = ChangeSet
 
     def record(
@@ -1168,14 +1168,14 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
                 raise InvalidValue("change_set", f"changes[{position}]", entry, problem)
         with self._store.atomic():
             stored = self.add(change_set)
-            entries = ChangeSetEntryRepository(self._state)
+            entries = ChangeSetEntriesTable(self._state)
             for entry in changes:
                 entry.change_set_id = stored.id
                 entries.add(entry)
         return stored
 
     def entries(self, change_set_id: str) -> builtins.list[ChangeSetEntry]:
-        return ChangeSetEntryRepository(self._state).find_by_change_set(change_set_id)
+        return ChangeSetEntriesTable(self._state).find_by_change_set(change_set_id)
 
     def find_by_initiative(self, initiative_id: str) -> builtins.list[ChangeSet]:
         return self._select([Eq("initiative_id", initiative_id)], [Asc("created_at")])
@@ -1219,11 +1219,11 @@ class ChangeSetRepository(TableRepository[ChangeSet]):
 def _repository_for(repository: TableRepository[Any], kind: ChangedEntity) -> TableRepository[Any]:
     match kind:
         case ChangedEntity.PAGE:
-            return PageRepository(repository._state)
+            return PagesTable(repository._state)
         case ChangedEntity.PHASE:
-            return PhaseRepository(repository._state)
+            return PhasesTable(repository._state)
         case ChangedEntity.TASK:
-            return TaskRepository(repository._state)
+            return TasksTable(repository._state)
         case _:
             assert_never(kind)
 
@@ -1260,7 +1260,7 @@ def _as_entity(repository: TableRepository[Any], state: Any) -> Any:
     return repository.entity.model_validate_json(json.dumps(state))
 
 
-class ChangeSetEntryRepository(TableRepository[ChangeSetEntry]):
+class ChangeSetEntriesTable(TableRepository[ChangeSetEntry]):
     entity = ChangeSetEntry
 
     def find_by_change_set(self, change_set_id: str) -> builtins.list[ChangeSetEntry]:
@@ -1300,7 +1300,7 @@ class ChangeSetEntryRepository(TableRepository[ChangeSetEntry]):
         entry.position = 1 if last is None else last.position + 1
 
 
-class ErrandRepository(TableRepository[Errand]):
+class ErrandsTable(TableRepository[Errand]):
     entity = Errand
 
     # The agent's alias, read in the same query (a LEFT JOIN).

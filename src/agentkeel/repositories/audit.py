@@ -6,13 +6,13 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from agentkeel.adapters.repositories.base import TableRepository
-from agentkeel.adapters.store import Desc, Since
 from agentkeel.domain.audit import AuditEntry, AuditLogsPurged, CommandRecord, EventCategory
 from agentkeel.domain.errors import Protected
+from agentkeel.ports.store import Desc, Since
+from agentkeel.repositories.base import TableRepository
 
 
-class AuditLogRepository(TableRepository[AuditEntry]):
+class AuditLogsTable(TableRepository[AuditEntry]):
     entity = AuditEntry
     purged_noun = "audit entries"
 
@@ -48,7 +48,7 @@ class AuditLogRepository(TableRepository[AuditEntry]):
         )
 
 
-class IdempotencyKeyRepository(TableRepository[CommandRecord]):
+class IdempotencyKeysTable(TableRepository[CommandRecord]):
     """The records of the commands run under an idempotency key (written by every
     repository's `add`, see `TableRepository._once`): here only counted and purged."""
 

@@ -1,7 +1,7 @@
 """The unit of work, written once: an adapter supplies only how a transaction begins, commits
 and rolls back, and the store to use inside it.
 
-Repositories are declared here, one line each (`projects = OnFirstUse(ProjectRepository)`),
+Repositories are declared here, one line each (`projects = OnFirstUse(ProjectsTable)`),
 and built the first time a unit of work uses them: a unit of work that touches two
 repositories builds two, however many exist.
 """
@@ -12,72 +12,73 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast, overload
 
-from agentkeel.adapters import writers
-from agentkeel.adapters.repositories.agents import (
-    AccountRepository,
-    AgentLogChunkRepository,
-    AgentProfileRepository,
-    AgentProfileSkillRepository,
-    AgentProfileToolRepository,
-    AgentRepository,
-    ConversationRepository,
-    InteractionSessionRepository,
-    MessageRepository,
-    MetricRepository,
-)
-from agentkeel.adapters.repositories.audit import AuditLogRepository, IdempotencyKeyRepository
-from agentkeel.adapters.repositories.backlog import (
-    CheckpointRepository,
-    FeatureRepository,
-    RequirementFeatureRepository,
-    RequirementRepository,
-    SubFeatureRepository,
-)
-from agentkeel.adapters.repositories.base import UnitState
-from agentkeel.adapters.repositories.events import (
-    EventConsumerRepository,
-    EventLogRepository,
-    log_rows,
-)
-from agentkeel.adapters.repositories.planning import (
-    ChangeSetEntryRepository,
-    ChangeSetRepository,
-    ChatMessageRepository,
-    ChatSessionRepository,
-    ErrandRepository,
-    InitiativeRepository,
-    InitiativeRepositoryLinkRepository,
-    PageRepository,
-    PhaseDependencyRepository,
-    PhaseRepository,
-    ProposalRepository,
-    ReviewCommentRepository,
-    TaskDependencyRepository,
-    TaskRepository,
-)
-from agentkeel.adapters.repositories.workflows import (
-    DiscoveredFileRepository,
-    ImplementationPlanRepository,
-    ImplementationPlanStepFileRepository,
-    ImplementationPlanStepRepository,
-    WorkflowRepository,
-    WorkflowRepositoryLinkRepository,
-    WorkflowStepRepository,
-)
-from agentkeel.adapters.repositories.workspace import (
-    GitRepositoryRepository,
-    PlaceholderRepository,
-    ProjectRepository,
-    SettingRepository,
-    TemplateRepository,
-    WorktreeRepository,
-)
-from agentkeel.adapters.store import ReadOnlyStore, RowStore
 from agentkeel.domain.audit import EventSource
 from agentkeel.domain.clock import Clock
 from agentkeel.domain.entity import member_of
 from agentkeel.domain.errors import RefusedByDatabase
 from agentkeel.domain.events import DomainEvent, EventBus, HandlerFailure
+from agentkeel.ports.store import RowStore
+from agentkeel.repositories import writers
+from agentkeel.repositories.agents import (
+    AccountsTable,
+    AgentLogChunksTable,
+    AgentProfileSkillsTable,
+    AgentProfilesTable,
+    AgentProfileToolsTable,
+    AgentsTable,
+    ConversationsTable,
+    InteractionSessionsTable,
+    MessagesTable,
+    MetricsTable,
+)
+from agentkeel.repositories.audit import AuditLogsTable, IdempotencyKeysTable
+from agentkeel.repositories.backlog import (
+    CheckpointsTable,
+    FeaturesTable,
+    RequirementFeaturesTable,
+    RequirementsTable,
+    SubFeaturesTable,
+)
+from agentkeel.repositories.base import UnitState
+from agentkeel.repositories.events import (
+    EventConsumersTable,
+    EventLogTable,
+    log_rows,
+)
+from agentkeel.repositories.planning import (
+    ChangeSetEntriesTable,
+    ChangeSetsTable,
+    ChatMessagesTable,
+    ChatSessionsTable,
+    ErrandsTable,
+    InitiativeRepositoriesTable,
+    InitiativesTable,
+    PagesTable,
+    PhaseDependenciesTable,
+    PhasesTable,
+    ProposalsTable,
+    ReviewCommentsTable,
+    TaskDependenciesTable,
+    TasksTable,
+)
+from agentkeel.repositories.read_only import ReadOnlyStore
+from agentkeel.repositories.workflows import (
+    DiscoveredFilesTable,
+    ImplementationPlansTable,
+    ImplementationPlanStepFilesTable,
+    ImplementationPlanStepsTable,
+    WorkflowRepositoriesTable,
+    WorkflowsTable,
+    WorkflowStepsTable,
+)
+from agentkeel.repositories.workspace import (
+    ProjectsTable,
+    RepositoriesTable,
+    SettingsTable,
+    TemplatePlaceholdersTable,
+    TemplatesTable,
+    WorktreesTable,
+)
 from agentkeel.schema.events import event_log as event_log_table
 
 R = TypeVar("R")
@@ -113,52 +114,52 @@ class OnFirstUse(Generic[R]):
 class BaseUnitOfWork:
     """What every adapter's unit of work shares; it satisfies the `UnitOfWork` port."""
 
-    projects = OnFirstUse(ProjectRepository)
-    repositories = OnFirstUse(GitRepositoryRepository)
-    worktrees = OnFirstUse(WorktreeRepository)
-    settings = OnFirstUse(SettingRepository)
-    templates = OnFirstUse(TemplateRepository)
-    template_placeholders = OnFirstUse(PlaceholderRepository)
-    agent_profiles = OnFirstUse(AgentProfileRepository)
-    agent_profile_tools = OnFirstUse(AgentProfileToolRepository)
-    agent_profile_skills = OnFirstUse(AgentProfileSkillRepository)
-    agents = OnFirstUse(AgentRepository)
-    accounts = OnFirstUse(AccountRepository)
-    agent_log_chunks = OnFirstUse(AgentLogChunkRepository)
-    conversations = OnFirstUse(ConversationRepository)
-    messages = OnFirstUse(MessageRepository)
-    metrics = OnFirstUse(MetricRepository)
-    interaction_sessions = OnFirstUse(InteractionSessionRepository)
-    initiatives = OnFirstUse(InitiativeRepository)
-    initiative_repositories = OnFirstUse(InitiativeRepositoryLinkRepository)
-    phases = OnFirstUse(PhaseRepository)
-    phase_dependencies = OnFirstUse(PhaseDependencyRepository)
-    tasks = OnFirstUse(TaskRepository)
-    task_dependencies = OnFirstUse(TaskDependencyRepository)
-    pages = OnFirstUse(PageRepository)
-    proposals = OnFirstUse(ProposalRepository)
-    review_comments = OnFirstUse(ReviewCommentRepository)
-    chat_sessions = OnFirstUse(ChatSessionRepository)
-    chat_messages = OnFirstUse(ChatMessageRepository)
-    change_sets = OnFirstUse(ChangeSetRepository)
-    change_set_entries = OnFirstUse(ChangeSetEntryRepository)
-    errands = OnFirstUse(ErrandRepository)
-    workflows = OnFirstUse(WorkflowRepository)
-    workflow_repositories = OnFirstUse(WorkflowRepositoryLinkRepository)
-    workflow_steps = OnFirstUse(WorkflowStepRepository)
-    discovered_files = OnFirstUse(DiscoveredFileRepository)
-    implementation_plans = OnFirstUse(ImplementationPlanRepository)
-    implementation_plan_steps = OnFirstUse(ImplementationPlanStepRepository)
-    implementation_plan_step_files = OnFirstUse(ImplementationPlanStepFileRepository)
-    features = OnFirstUse(FeatureRepository)
-    sub_features = OnFirstUse(SubFeatureRepository)
-    requirements = OnFirstUse(RequirementRepository)
-    requirement_features = OnFirstUse(RequirementFeatureRepository)
-    checkpoints = OnFirstUse(CheckpointRepository)
-    audit_logs = OnFirstUse(AuditLogRepository)
-    idempotency_keys = OnFirstUse(IdempotencyKeyRepository)
-    event_log = OnFirstUse(EventLogRepository)
-    event_consumers = OnFirstUse(EventConsumerRepository)
+    projects = OnFirstUse(ProjectsTable)
+    repositories = OnFirstUse(RepositoriesTable)
+    worktrees = OnFirstUse(WorktreesTable)
+    settings = OnFirstUse(SettingsTable)
+    templates = OnFirstUse(TemplatesTable)
+    template_placeholders = OnFirstUse(TemplatePlaceholdersTable)
+    agent_profiles = OnFirstUse(AgentProfilesTable)
+    agent_profile_tools = OnFirstUse(AgentProfileToolsTable)
+    agent_profile_skills = OnFirstUse(AgentProfileSkillsTable)
+    agents = OnFirstUse(AgentsTable)
+    accounts = OnFirstUse(AccountsTable)
+    agent_log_chunks = OnFirstUse(AgentLogChunksTable)
+    conversations = OnFirstUse(ConversationsTable)
+    messages = OnFirstUse(MessagesTable)
+    metrics = OnFirstUse(MetricsTable)
+    interaction_sessions = OnFirstUse(InteractionSessionsTable)
+    initiatives = OnFirstUse(InitiativesTable)
+    initiative_repositories = OnFirstUse(InitiativeRepositoriesTable)
+    phases = OnFirstUse(PhasesTable)
+    phase_dependencies = OnFirstUse(PhaseDependenciesTable)
+    tasks = OnFirstUse(TasksTable)
+    task_dependencies = OnFirstUse(TaskDependenciesTable)
+    pages = OnFirstUse(PagesTable)
+    proposals = OnFirstUse(ProposalsTable)
+    review_comments = OnFirstUse(ReviewCommentsTable)
+    chat_sessions = OnFirstUse(ChatSessionsTable)
+    chat_messages = OnFirstUse(ChatMessagesTable)
+    change_sets = OnFirstUse(ChangeSetsTable)
+    change_set_entries = OnFirstUse(ChangeSetEntriesTable)
+    errands = OnFirstUse(ErrandsTable)
+    workflows = OnFirstUse(WorkflowsTable)
+    workflow_repositories = OnFirstUse(WorkflowRepositoriesTable)
+    workflow_steps = OnFirstUse(WorkflowStepsTable)
+    discovered_files = OnFirstUse(DiscoveredFilesTable)
+    implementation_plans = OnFirstUse(ImplementationPlansTable)
+    implementation_plan_steps = OnFirstUse(ImplementationPlanStepsTable)
+    implementation_plan_step_files = OnFirstUse(ImplementationPlanStepFilesTable)
+    features = OnFirstUse(FeaturesTable)
+    sub_features = OnFirstUse(SubFeaturesTable)
+    requirements = OnFirstUse(RequirementsTable)
+    requirement_features = OnFirstUse(RequirementFeaturesTable)
+    checkpoints = OnFirstUse(CheckpointsTable)
+    audit_logs = OnFirstUse(AuditLogsTable)
+    idempotency_keys = OnFirstUse(IdempotencyKeysTable)
+    event_log = OnFirstUse(EventLogTable)
+    event_consumers = OnFirstUse(EventConsumersTable)
 
     def __init__(
         self, clock: Clock, bus: EventBus, source: EventSource, read_only: bool = False

@@ -11,23 +11,6 @@ from typing import Any, ClassVar, TypeVar, assert_never
 
 from pydantic import JsonValue
 
-from agentkeel.adapters.repositories.base import TableRepository, UnitState
-from agentkeel.adapters.store import (
-    Aggregate,
-    Asc,
-    Before,
-    Desc,
-    Eq,
-    In,
-    IsNull,
-    Max,
-    NotNull,
-    Percentile,
-    Row,
-    Since,
-    Sum,
-    Where,
-)
 from agentkeel.domain.agents import (
     Account,
     AccountExhausted,
@@ -66,6 +49,23 @@ from agentkeel.domain.errors import (
 from agentkeel.domain.events import RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, TextRule
 from agentkeel.domain.ids import new_id
+from agentkeel.ports.store import (
+    Aggregate,
+    Asc,
+    Before,
+    Desc,
+    Eq,
+    In,
+    IsNull,
+    Max,
+    NotNull,
+    Percentile,
+    Row,
+    Since,
+    Sum,
+    Where,
+)
+from agentkeel.repositories.base import TableRepository, UnitState
 from agentkeel.schema import table_of
 
 # The columns that make up a profile's definition: changing one is an edit (`version` + 1).
@@ -80,7 +80,7 @@ NAME_LENGTH = next(
 )
 
 
-class AgentProfileRepository(TableRepository[AgentProfile]):
+class AgentProfilesTable(TableRepository[AgentProfile]):
     entity = AgentProfile
 
     def __init__(self, state: UnitState) -> None:
@@ -212,7 +212,7 @@ class AgentProfileRepository(TableRepository[AgentProfile]):
 P = TypeVar("P", bound=AgentProfileTool | AgentProfileSkill)
 
 
-class _ProfilePartRepository(TableRepository[P]):
+class _ProfilePartsTable(TableRepository[P]):
     """What tools and skills share: they are part of their profile's definition, so a write
     of one counts as an edit of the profile (and of the profile it leaves, if moved), and
     those of a built-in profile cannot change. The write and its count happen together."""
@@ -221,7 +221,7 @@ class _ProfilePartRepository(TableRepository[P]):
 
     def __init__(self, state: UnitState, *, counts_edits: bool = True) -> None:
         super().__init__(state)
-        self._profiles = AgentProfileRepository(state)
+        self._profiles = AgentProfilesTable(state)
         self._profiles_table = table_of(AgentProfile)
         # A copy made by `customize` is a new profile, not an edit of one.
         self._counts_edits = counts_edits
@@ -265,7 +265,7 @@ class _ProfilePartRepository(TableRepository[P]):
             )
 
 
-class AgentProfileToolRepository(_ProfilePartRepository[AgentProfileTool]):
+class AgentProfileToolsTable(_ProfilePartsTable[AgentProfileTool]):
     entity = AgentProfileTool
     part = "tools"
 
@@ -295,7 +295,7 @@ class AgentProfileToolRepository(_ProfilePartRepository[AgentProfileTool]):
         return [t for t in tools if not t.is_disallowed and t.tool_name not in denied]
 
 
-class AgentProfileSkillRepository(_ProfilePartRepository[AgentProfileSkill]):
+class AgentProfileSkillsTable(_ProfilePartsTable[AgentProfileSkill]):
     entity = AgentProfileSkill
     part = "skills"
 
@@ -324,8 +324,8 @@ class AgentProfilePartsCopier:
     copies as edits of it."""
 
     def __init__(self, state: UnitState) -> None:
-        self._tools = AgentProfileToolRepository(state, counts_edits=False)
-        self._skills = AgentProfileSkillRepository(state, counts_edits=False)
+        self._tools = AgentProfileToolsTable(state, counts_edits=False)
+        self._skills = AgentProfileSkillsTable(state, counts_edits=False)
 
     def copy(self, source_id: str, copy_id: str) -> None:
         for tool in self._tools.list(profile_id=source_id):
@@ -367,7 +367,7 @@ _ALIAS_DRAWS = 10
 _NUMBERED_DRAWS = 100
 
 
-class AgentRepository(TableRepository[Agent]):
+class AgentsTable(TableRepository[Agent]):
     entity = Agent
 
     def _add(self, agent: Agent) -> Agent:
@@ -469,7 +469,7 @@ class AgentRepository(TableRepository[Agent]):
                 assert_never(agent.status)
 
 
-class AccountRepository(TableRepository[Account]):
+class AccountsTable(TableRepository[Account]):
     entity = Account
 
     def list(self, *, provider: str | None = None) -> builtins.list[Account]:
@@ -523,7 +523,7 @@ def _content_rule() -> TextRule:
     )
 
 
-class AgentLogChunkRepository(TableRepository[AgentLogChunk]):
+class AgentLogChunksTable(TableRepository[AgentLogChunk]):
     """The hot write path: `append` validates the batch's shared fields once (through an
     entity) and each content with the content field's own rule, builds the rows itself
     rather than an entity per chunk, and writes them with one bulk insert."""
@@ -646,7 +646,7 @@ class AgentLogChunkRepository(TableRepository[AgentLogChunk]):
         return int(last or 0)
 
 
-class ConversationRepository(TableRepository[Conversation]):
+class ConversationsTable(TableRepository[Conversation]):
     entity = Conversation
 
     def ask(self, from_agent_id: str, to_agent_id: str, question: str) -> Conversation:
@@ -730,7 +730,7 @@ _FIXED_MESSAGE_FIELDS = (
 )
 
 
-class MessageRepository(TableRepository[Message]):
+class MessagesTable(TableRepository[Message]):
     entity = Message
 
     def _add(self, entity: Message) -> Message:
@@ -860,7 +860,7 @@ class MessageRepository(TableRepository[Message]):
 MAX_PERCENTILES = 20
 
 
-class MetricRepository(TableRepository[Metric]):
+class MetricsTable(TableRepository[Metric]):
     entity = Metric
 
     def record(self, metric: Metric) -> Metric:
@@ -969,7 +969,7 @@ class MetricRepository(TableRepository[Metric]):
         return wanted
 
 
-class InteractionSessionRepository(TableRepository[InteractionSession]):
+class InteractionSessionsTable(TableRepository[InteractionSession]):
     entity = InteractionSession
 
     def start(

@@ -17,28 +17,6 @@ from typing import Any, ClassVar, Generic, TypeVar, assert_never
 from pydantic import JsonValue
 from sqlalchemy import Table
 
-from agentkeel.adapters.repositories.counters import COUNTERS, Counter
-from agentkeel.adapters.store import (
-    AnyRelated,
-    Asc,
-    Before,
-    Count,
-    Eq,
-    In,
-    IsNull,
-    Ne,
-    NoneRelated,
-    NotNull,
-    NotRefersTo,
-    Order,
-    Reaches,
-    Referenced,
-    RefersTo,
-    Row,
-    RowStore,
-    Since,
-    Where,
-)
 from agentkeel.domain.audit import (
     AuditEntry,
     CommandRecord,
@@ -59,6 +37,28 @@ from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
 from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
 from agentkeel.ports.base import PURGE_LIMIT
+from agentkeel.ports.store import (
+    AnyRelated,
+    Asc,
+    Before,
+    Count,
+    Eq,
+    In,
+    IsNull,
+    Ne,
+    NoneRelated,
+    NotNull,
+    NotRefersTo,
+    Order,
+    Reaches,
+    Referenced,
+    RefersTo,
+    Row,
+    RowStore,
+    Since,
+    Where,
+)
+from agentkeel.repositories.counters import COUNTERS, Counter
 from agentkeel.schema import entity_of, label_of, metadata, table_of
 from agentkeel.schema.graph import plan_delete
 

@@ -7,22 +7,6 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from agentkeel.adapters.repositories.base import TableRepository
-from agentkeel.adapters.repositories.workspace import GitRepositoryRepository, WorktreeRepository
-from agentkeel.adapters.store import (
-    Asc,
-    Desc,
-    Eq,
-    In,
-    IsNull,
-    Max,
-    Ne,
-    NotNull,
-    Row,
-    RowStore,
-    Since,
-    Where,
-)
 from agentkeel.domain.agents import Agent, AgentStatus
 from agentkeel.domain.audit import AuditEntry, EventCategory
 from agentkeel.domain.errors import (
@@ -64,6 +48,22 @@ from agentkeel.domain.workspace import (
     Worktree,
     WorktreeStatus,
 )
+from agentkeel.ports.store import (
+    Asc,
+    Desc,
+    Eq,
+    In,
+    IsNull,
+    Max,
+    Ne,
+    NotNull,
+    Row,
+    RowStore,
+    Since,
+    Where,
+)
+from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.workspace import RepositoriesTable, WorktreesTable
 from agentkeel.schema import table_of
 
 DEFAULT_PAUSE_BEHAVIOR = "workflow.defaultPauseBehavior"
@@ -103,7 +103,7 @@ def _unchanged(entity: Any, stored: Row | None, label: str, columns: Collection[
             )
 
 
-class WorkflowRepository(TableRepository[Workflow]):
+class WorkflowsTable(TableRepository[Workflow]):
     entity = Workflow
 
     # -- finders ---------------------------------------------------------------------------
@@ -128,7 +128,7 @@ class WorkflowRepository(TableRepository[Workflow]):
 
     def worktree_of(self, key: str) -> Worktree | None:
         key = self._key(key)
-        worktree = WorktreeRepository(self._state)._first([Eq("workflow_id", key)])
+        worktree = WorktreesTable(self._state)._first([Eq("workflow_id", key)])
         if worktree is None:
             self.get(key)  # NotFound for a workflow that does not exist
         return worktree
@@ -334,7 +334,7 @@ class WorkflowRepository(TableRepository[Workflow]):
 
     def _clean_up_worktree(self, workflow: Workflow) -> None:
         """`worktree.autoCleanup`: the completed workflow's active worktree goes to cleaning."""
-        worktrees = WorktreeRepository(self._state)
+        worktrees = WorktreesTable(self._state)
         worktree = worktrees._first(
             [Eq("workflow_id", workflow.id), Eq("status", WorktreeStatus.ACTIVE)]
         )
@@ -354,7 +354,7 @@ class WorkflowRepository(TableRepository[Workflow]):
         )
 
 
-class WorkflowRepositoryLinkRepository(TableRepository[WorkflowRepositoryLink]):
+class WorkflowRepositoriesTable(TableRepository[WorkflowRepositoryLink]):
     entity = WorkflowRepositoryLink
 
     def link(
@@ -381,9 +381,7 @@ class WorkflowRepositoryLinkRepository(TableRepository[WorkflowRepositoryLink]):
 
     def primary_of(self, workflow_id: str) -> Repository | None:
         link = self._first([Eq("workflow_id", workflow_id), NotNull("set_primary_at")])
-        return (
-            None if link is None else GitRepositoryRepository(self._state).get(link.repository_id)
-        )
+        return None if link is None else RepositoriesTable(self._state).get(link.repository_id)
 
     def delete(self, key: str) -> dict[str, int]:
         link = self.get(key)
@@ -446,7 +444,7 @@ class WorkflowRepositoryLinkRepository(TableRepository[WorkflowRepositoryLink]):
             link.set_primary_at = self._store.clock.now()
 
 
-class WorkflowStepRepository(TableRepository[WorkflowStep]):
+class WorkflowStepsTable(TableRepository[WorkflowStep]):
     entity = WorkflowStep
     # True while a named move that starts a run (`start`, `resume`, `retry`) writes: the
     # runner on the entity is the one the move names, even if it equals the last run's.
@@ -606,7 +604,7 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
             self._runner_named = False
 
     def _pause_workflow_after(self, step: WorkflowStep) -> None:
-        workflows = WorkflowRepository(self._state)
+        workflows = WorkflowsTable(self._state)
         workflow = workflows.get(step.workflow_id)
         if workflow.status != _W.RUNNING:
             return
@@ -625,7 +623,7 @@ class WorkflowStepRepository(TableRepository[WorkflowStep]):
             workflows.update(workflow)
 
     def _stop_workflow_after(self, step: WorkflowStep) -> None:
-        workflows = WorkflowRepository(self._state)
+        workflows = WorkflowsTable(self._state)
         workflow = workflows.get(step.workflow_id)
         if workflow.status != _W.RUNNING:
             return
@@ -783,7 +781,7 @@ def _flag_argument(entity: str, name: str, value: object) -> bool:
     return value
 
 
-class DiscoveredFileRepository(TableRepository[DiscoveredFile]):
+class DiscoveredFilesTable(TableRepository[DiscoveredFile]):
     entity = DiscoveredFile
     # True while `discover` writes: discovery's own update, not a user edit.
     _discovering = False
@@ -993,7 +991,7 @@ def _refuse_approved(plan: Row) -> None:
         )
 
 
-class ImplementationPlanRepository(TableRepository[ImplementationPlan]):
+class ImplementationPlansTable(TableRepository[ImplementationPlan]):
     entity = ImplementationPlan
 
     def find_by_workflow(self, workflow_id: str) -> ImplementationPlan | None:
@@ -1082,7 +1080,7 @@ class ImplementationPlanRepository(TableRepository[ImplementationPlan]):
             )
 
 
-class ImplementationPlanStepRepository(TableRepository[ImplementationPlanStep]):
+class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
     entity = ImplementationPlanStep
 
     # -- adding and deleting keep the numbers dense ----------------------------------------
@@ -1320,7 +1318,7 @@ class ImplementationPlanStepRepository(TableRepository[ImplementationPlanStep]):
         }
 
 
-class ImplementationPlanStepFileRepository(TableRepository[ImplementationPlanStepFile]):
+class ImplementationPlanStepFilesTable(TableRepository[ImplementationPlanStepFile]):
     entity = ImplementationPlanStepFile
 
     def find_by_plan_step(self, plan_step_id: str) -> builtins.list[ImplementationPlanStepFile]:

@@ -17,7 +17,6 @@ from typing import Any, Protocol, assert_never
 from sqlalchemy import Table
 
 from agentkeel.domain.clock import Clock
-from agentkeel.domain.errors import ReadOnly
 from agentkeel.schema.base import Only
 
 Row = dict[str, Any]
@@ -249,7 +248,11 @@ class RowStore(Protocol):
 
     clock: Clock
 
-    def insert(self, table: Table, row: Row) -> None: ...
+    def insert(self, table: Table, row: Row) -> None:
+        """Insert one row (every column given). A duplicate key or unique value raises
+        `AlreadyExists`, a reference to a missing row `ReferenceMissing`, a value a check
+        refuses `InvalidValue`, each naming the rule; nothing is written then."""
+        ...
 
     def insert_many(self, table: Table, rows: Sequence[Row]) -> None:
         """Insert the rows, checked as `insert` checks one, in one bulk statement (the
@@ -267,7 +270,10 @@ class RowStore(Protocol):
         order_by: Sequence[Order] = (),
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[Row]: ...
+    ) -> list[Row]:
+        """The rows matching every term of `where`, in `order_by` order (then by key, so
+        that paging is stable), from `offset`, at most `limit` of them."""
+        ...
 
     def select_with(
         self,
@@ -282,7 +288,9 @@ class RowStore(Protocol):
         (None where the foreign key is NULL)."""
         ...
 
-    def count(self, table: Table, where: Sequence[Where] = ()) -> int: ...
+    def count(self, table: Table, where: Sequence[Where] = ()) -> int:
+        """How many rows match every term of `where`."""
+        ...
 
     def aggregate(
         self,
@@ -392,70 +400,3 @@ class RowStore(Protocol):
         statement: a range of the primary key, so rows already gone are not walked again);
         return how many went."""
         ...
-
-
-class ReadOnlyStore:
-    """A store that reads through to another and refuses every write with `ReadOnly`."""
-
-    def __init__(self, inner: RowStore) -> None:
-        self._inner = inner
-        self.clock = inner.clock
-        self.get = inner.get
-        self.select = inner.select
-        self.select_with = inner.select_with
-        self.count = inner.count
-        self.aggregate = inner.aggregate
-        self.referrers = inner.referrers
-        self.atomic = inner.atomic
-        self.read_log = inner.read_log
-        self.log_prefix = inner.log_prefix
-
-    def insert(self, table: Table, row: Row) -> None:
-        raise ReadOnly()
-
-    def insert_many(self, table: Table, rows: Sequence[Row]) -> None:
-        raise ReadOnly()
-
-    def update(
-        self,
-        table: Table,
-        where: Sequence[Where],
-        values: Mapping[str, Any],
-        increments: Mapping[str, int] | None = None,
-    ) -> int:
-        raise ReadOnly()
-
-    def update_one(
-        self,
-        table: Table,
-        where: Sequence[Where],
-        values: Mapping[str, Any],
-        increments: Mapping[str, int] | None = None,
-    ) -> Row | None:
-        raise ReadOnly()
-
-    def claim(
-        self,
-        table: Table,
-        where: Sequence[Where],
-        order_by: Sequence[Order],
-        values: Mapping[str, Any],
-    ) -> Row | None:
-        raise ReadOnly()
-
-    def delete(self, table: Table, where: Sequence[Where]) -> int:
-        raise ReadOnly()
-
-    def delete_first(
-        self, table: Table, where: Sequence[Where], order_by: Sequence[Order], limit: int
-    ) -> int:
-        raise ReadOnly()
-
-    def serialize(self, table: Table, key: str) -> None:
-        raise ReadOnly()
-
-    def append_log(self, table: Table, rows: Sequence[Row]) -> None:
-        raise ReadOnly()
-
-    def trim_log(self, table: Table, after: int, through: int) -> int:
-        raise ReadOnly()

@@ -20,19 +20,20 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from agentkeel.adapters.repositories.base import (
+from agentkeel.domain.audit import EventConsumer, EventLogPurged
+from agentkeel.domain.errors import EventsPurged, InvalidValue, NotFound
+from agentkeel.domain.events import DomainEvent, LoggedEvent, encode_event
+from agentkeel.domain.fields import INT64_MAX
+from agentkeel.ports.events import READ_LIMIT
+from agentkeel.ports.store import Asc, Eq, Max, Row, RowStore
+from agentkeel.repositories.base import (
     TableRepository,
     UnitState,
     append_audit_entry,
     purge_entry,
     purge_limit,
 )
-from agentkeel.adapters.store import Asc, Eq, Max, ReadOnlyStore, Row, RowStore
-from agentkeel.domain.audit import EventConsumer, EventLogPurged
-from agentkeel.domain.errors import EventsPurged, InvalidValue, NotFound
-from agentkeel.domain.events import DomainEvent, LoggedEvent, encode_event
-from agentkeel.domain.fields import INT64_MAX
-from agentkeel.ports.events import READ_LIMIT
+from agentkeel.repositories.read_only import ReadOnlyStore
 from agentkeel.schema.events import event_consumers, event_log, log_horizons
 
 LABEL = "event_log"
@@ -73,7 +74,7 @@ def _fallen_behind(store: RowStore, position: int, horizon: int) -> EventsPurged
     return EventsPurged(position, horizon, int(first[0]["sequence"]) if first else None)
 
 
-class EventLogRepository:
+class EventLogTable:
     def __init__(self, state: UnitState) -> None:
         self._state = state
         self._store = state.store
@@ -141,7 +142,7 @@ class EventLogRepository:
         return removed
 
 
-class EventConsumerRepository(TableRepository[EventConsumer]):
+class EventConsumersTable(TableRepository[EventConsumer]):
     """Consumers by name. Their rules hold on every path, `add` and `update` included: a
     position is never below the purge's horizon when a consumer is added (`EventsPurged`),
     never past the newest event, and only moves forward; a name is fixed once stored."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 import builtins
 from typing import TypeVar
 
-from agentkeel.adapters.repositories.base import TableRepository
-from agentkeel.adapters.store import Asc, Eq, IsNull, NotNull, Row, Where
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected
 from agentkeel.domain.workspace import (
     SETTING_DEFINITIONS,
@@ -33,6 +31,8 @@ from agentkeel.domain.workspace import (
     encode_setting,
     setting_problem,
 )
+from agentkeel.ports.store import Asc, Eq, IsNull, NotNull, Row, Where
+from agentkeel.repositories.base import TableRepository
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ def _was_set(stored: Row | None, flag: str) -> bool:
     return stored is not None and stored[flag] is not None
 
 
-class ProjectRepository(TableRepository[Project]):
+class ProjectsTable(TableRepository[Project]):
     entity = Project
 
     def list(
@@ -68,7 +68,7 @@ class ProjectRepository(TableRepository[Project]):
             self._record(ProjectUnarchived(project.id))
 
 
-class GitRepositoryRepository(TableRepository[Repository]):
+class RepositoriesTable(TableRepository[Repository]):
     entity = Repository
 
     def list(self, *, project_id: str | None = None) -> builtins.list[Repository]:
@@ -97,9 +97,9 @@ class GitRepositoryRepository(TableRepository[Repository]):
         # The workflows whose primary repository this is keep one: their oldest link left
         # becomes it, as `workflow_repositories.unlink` does. (Imported here: the workflows
         # repositories build on this module.)
-        from agentkeel.adapters.repositories.workflows import WorkflowRepositoryLinkRepository
+        from agentkeel.repositories.workflows import WorkflowRepositoriesTable
 
-        links = WorkflowRepositoryLinkRepository(self._state)
+        links = WorkflowRepositoriesTable(self._state)
         primary: list[Where] = [Eq("repository_id", self._key(key)), NotNull("set_primary_at")]
         with self._store.atomic():
             held = [row["workflow_id"] for row in self._store.select(links._table, primary)]
@@ -116,7 +116,7 @@ class GitRepositoryRepository(TableRepository[Repository]):
             self._record(DefaultRepositoryChanged(repository.project_id, repository.id))
 
 
-class WorktreeRepository(TableRepository[Worktree]):
+class WorktreesTable(TableRepository[Worktree]):
     entity = Worktree
 
     def list(
@@ -134,7 +134,7 @@ class WorktreeRepository(TableRepository[Worktree]):
         return self.update(worktree)
 
 
-class SettingRepository(TableRepository[Setting]):
+class SettingsTable(TableRepository[Setting]):
     entity = Setting
 
     def list(self, *, category: SettingCategory | None = None) -> builtins.list[Setting]:
@@ -216,7 +216,7 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
-class TemplateRepository(TableRepository[Template]):
+class TemplatesTable(TableRepository[Template]):
     entity = Template
 
     def list(
@@ -241,7 +241,7 @@ class TemplateRepository(TableRepository[Template]):
             )
 
 
-class PlaceholderRepository(TableRepository[TemplatePlaceholder]):
+class TemplatePlaceholdersTable(TableRepository[TemplatePlaceholder]):
     entity = TemplatePlaceholder
 
     def list(self, *, template_id: str) -> builtins.list[TemplatePlaceholder]:
