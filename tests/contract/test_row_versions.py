@@ -17,7 +17,8 @@ from agentkeel.domain.errors import Conflict, Protected
 from agentkeel.domain.planning import InitiativeRepositoryLink
 from agentkeel.domain.workflows import WorkflowType
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.repositories.base import TableRepository, UnitState
+from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.state import UnitState
 from agentkeel.repositories.unit_of_work import BaseUnitOfWork, OnFirstUse
 from agentkeel.schema import metadata
 from agentkeel.schema.base import ENTITIES

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cache
-from typing import Any, ClassVar, Generic, TypeVar, assert_never
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import JsonValue
 from sqlalchemy import Table
@@ -21,7 +19,6 @@ from agentkeel.domain.audit import (
     AuditEntry,
     CommandRecord,
     EventCategory,
-    EventSource,
     RecordsPurged,
 )
 from agentkeel.domain.entity import Entity
@@ -36,139 +33,31 @@ from agentkeel.domain.errors import (
 from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
 from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
-from agentkeel.ports.base import PURGE_LIMIT
 from agentkeel.ports.store import (
-    AnyRelated,
     Asc,
     Before,
-    Count,
     Eq,
-    In,
-    IsNull,
     Ne,
-    NoneRelated,
     NotNull,
-    NotRefersTo,
     Order,
-    Reaches,
     Referenced,
-    RefersTo,
     Row,
-    RowStore,
     Since,
     Where,
 )
-from agentkeel.repositories.counters import COUNTERS, Counter
-from agentkeel.schema import entity_of, label_of, metadata, table_of
+from agentkeel.repositories.counting import count_move, uncount
+from agentkeel.repositories.queries import layout, query_term
+from agentkeel.repositories.state import UnitState, append_audit_entry, purge_entry, purge_limit
+from agentkeel.schema import metadata, table_of
+from agentkeel.schema.counters import COUNTERS
 from agentkeel.schema.graph import plan_delete
+
+if TYPE_CHECKING:
+    from agentkeel.repositories.unit_of_work import BaseUnitOfWork
 
 E = TypeVar("E", bound=Entity)
 
 _COMMANDS = table_of(CommandRecord)
-
-
-def purge_limit(label: str, limit: object) -> int | None:
-    """`limit` of a purge, checked: None (no bound) or a whole number from 1 to
-    `PURGE_LIMIT`; anything else is an InvalidValue naming `limit`."""
-    if limit is None:
-        return None
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PURGE_LIMIT:
-        problem = f"must be a whole number from 1 to {PURGE_LIMIT:,}, or None for no bound"
-        raise InvalidValue(label, "limit", limit, problem)
-    return limit
-
-
-def purge_entry(
-    state: UnitState,
-    table: Table,
-    noun: str,
-    removed: int,
-    cutoff: datetime,
-    **data: JsonValue,
-) -> AuditEntry:
-    """The one audit entry of a retention purge's batch of `table` (`<table>.purged`): how
-    many went (`noun`: what they are, plural) and up to when."""
-    return AuditEntry(
-        entity_type=label_of(table),
-        event_type=f"{table.name}.purged",
-        event_category=EventCategory.RECORD,
-        message=f"Purged {removed} {noun} older than {cutoff.isoformat()}",
-        event_data={"removed": removed, "cutoff": cutoff.isoformat(), **data},
-        source=state.source,
-    )
-
-
-def append_audit_entry(state: UnitState, entry: AuditEntry) -> None:
-    """Append `entry` to the audit trail in the unit of work's transaction, stamped now."""
-    row = entry.to_row()
-    row["timestamp"] = state.store.clock.now()
-    state.store.insert(table_of(AuditEntry), row)
-
-
-@dataclass
-class UnitState:
-    """The state of one open unit of work, which it lends its repositories: its store, who
-    acts, the events recorded, and the row version at which this transaction first saw each
-    versioned row."""
-
-    store: RowStore
-    source: EventSource = EventSource.SYSTEM
-    events: list[DomainEvent] = field(default_factory=list)
-    seen: dict[tuple[str, str], int] = field(default_factory=dict)
-    # The repositories built so far, by attribute name (see OnFirstUse).
-    repositories: dict[str, object] = field(default_factory=dict)
-
-    def end_transaction(self) -> None:
-        self.events.clear()
-        self.seen.clear()
-
-
-@cache
-def _layout(
-    entity: type[Entity],
-) -> tuple[Table, str, str | None, tuple[tuple[str, str], ...]]:
-    """What a repository needs to know of its table, worked out once per entity (a
-    repository is built in every unit of work that uses it): the table, its label, the
-    row-version column, and the exclusive flags as (flag, the column grouping them)."""
-    table = table_of(entity)
-    flags = tuple(
-        (str(index.info["exclusive_flag"]), index.columns.keys()[0])
-        for index in table.indexes
-        if index.info.get("exclusive_flag")
-    )
-    return table, label_of(table), entity.version_field, flags
-
-
-def _query_term(entity: type[Entity], term: Where) -> Where:
-    """`term` with its value as `entity`'s field holds it; the terms nested in a
-    `NoneRelated` or `RefersTo` as the related table's entity holds them."""
-    held = entity.query_value
-    match term:
-        case Eq() | Ne():
-            return replace(term, value=held(term.column, term.value))
-        case Before() | Since():
-            # Nothing is before or since None (SQL would match no row, the fakes could not
-            # compare): the caller forgot the bound.
-            if term.value is None:
-                problem = "must be given: a bound to compare with, not None"
-                raise InvalidValue(entity.label(), term.column, None, problem)
-            return replace(term, value=held(term.column, term.value))
-        case In():
-            return In(term.column, frozenset(held(term.column, v) for v in term.values))
-        case IsNull() | NotNull():
-            return term
-        case AnyRelated() | NoneRelated() | RefersTo() | NotRefersTo():
-            related = entity_of(metadata.tables[term.table])
-            return replace(term, where=tuple(_query_term(related, t) for t in term.where))
-        case Reaches():
-            # `where` and `through` are about rows of this row's own table.
-            return replace(
-                term,
-                where=tuple(_query_term(entity, t) for t in term.where),
-                through=tuple(_query_term(entity, t) for t in term.through),
-            )
-        case _:
-            assert_never(term)
 
 
 class TableRepository(Generic[E]):
@@ -179,8 +68,17 @@ class TableRepository(Generic[E]):
     def __init__(self, state: UnitState) -> None:
         self._state = state
         self._store = state.store
-        self._table, self._label, self._version, self._exclusive_flags = _layout(self.entity)
+        self._table, self._label, self._version, self._exclusive_flags = layout(self.entity)
         self._counters = COUNTERS.get(self._table.name, ())
+
+    @property
+    def _uow(self) -> BaseUnitOfWork:
+        """The unit of work this repository belongs to, the one way to another aggregate's
+        repository (`self._uow.phases`): built once per unit of work, sharing its state,
+        never constructed here."""
+        uow = self._state.uow
+        assert uow is not None, f"{self._label}: a repository reaches others through its uow"
+        return uow
 
     # -- the generic port ------------------------------------------------------------------
 
@@ -197,7 +95,7 @@ class TableRepository(Generic[E]):
         with self._store.atomic() if raised or self._counters else nullcontext():
             self._clear_others(raised, row)
             self._store.insert(self._table, row)
-            self._count(None, row)
+            count_move(self._store, self._counters, None, row)
         self._stored(stored, row)
         return stored
 
@@ -323,7 +221,7 @@ class TableRepository(Generic[E]):
             if row is None:
                 raise self._gone_or(entity.id, self._stale(entity.id))
             # The guard held: the row was exactly `stored` when it was written.
-            self._count(stored, row)
+            count_move(self._store, self._counters, stored, row)
         self._state.seen[(self._table.name, entity.id)] = row[version]
         result = self._entity(row)
         self._after_write(result, stored)
@@ -347,7 +245,7 @@ class TableRepository(Generic[E]):
             plan = plan_delete(self._table, {key}, self._store.referrers)
             if (refusal := plan.refusal()) is not None:
                 raise refusal
-            self._uncount(plan.removed)
+            uncount(self._store, plan.removed)
             self._clear_doubly_linked(plan.cleared)
             self._store.delete(self._table, [Eq("id", key)])
             removed = plan.counts()
@@ -509,50 +407,6 @@ class TableRepository(Generic[E]):
             }
         return changed
 
-    # -- counters (see counters.py) ----------------------------------------------------------
-
-    def _count(self, before: Row | None, after: Row | None) -> None:
-        """Move the counters this row counts towards from its state `before` to `after`
-        (None: not stored), in the caller's savepoint."""
-        for counter in self._counters:
-            was, now = counter.holder(before), counter.holder(after)
-            if was == now:
-                continue
-            if was is not None:
-                self._bump(counter, was, -1)
-            if now is not None:
-                self._bump(counter, now, 1)
-
-    def _uncount(self, removed: dict[str, set[str]]) -> None:
-        """Before a delete: take the rows it removes (its own and those it cascades to) off
-        the counters of the holders that survive it, one aggregate and one UPDATE per
-        holder."""
-        for name, keys in removed.items():
-            counters = COUNTERS.get(name, ())
-            if not keys or not counters:
-                continue
-            table = metadata.tables[name]
-            for counter in counters:
-                counted: list[Where] = [
-                    In("id", frozenset(keys)),
-                    NotNull(counter.via),
-                    Eq(counter.when_column, counter.when_value),
-                ]
-                gone = removed.get(counter.holder_table, set())
-                for holder, many in self._store.aggregate(
-                    table, [Count()], counted, group_by=[counter.via]
-                ):
-                    if holder not in gone:
-                        self._bump(counter, holder, -many)
-
-    def _bump(self, counter: Counter, holder: str, by: int) -> None:
-        table = metadata.tables[counter.holder_table]
-        stamps = {name: self._store.clock.now() for name in entity_of(table).stamped_on_update}
-        row = self._store.update_one(table, [Eq("id", holder)], stamps, {counter.column: by})
-        # The counted row's foreign key guarantees the holder, and the counter never falls
-        # below zero while every write goes through here.
-        assert row is not None and row[counter.column] >= 0, (counter, holder, row)
-
     def _bounds(self, column: str) -> tuple[int, int]:
         for rule in self.entity.model_fields[column].metadata:
             if isinstance(rule, IntRule):
@@ -597,6 +451,26 @@ class TableRepository(Generic[E]):
         found = self._store.select_with(self._table, referenced, where, order_by, limit, offset)
         return [(self._entity(row), other) for row, other in found]
 
+    # -- for the other repositories of the unit of work (no port has these) ---------------
+
+    @property
+    def table(self) -> Table:
+        """The table this repository keeps."""
+        return self._table
+
+    def matching(self, where: Sequence[Where], order_by: Sequence[Order] = ()) -> list[E]:
+        """The entities whose rows match every term of `where`, in `order_by` order."""
+        return self._select(where, order_by)
+
+    def first_matching(self, where: Sequence[Where], order_by: Sequence[Order] = ()) -> E | None:
+        """The first entity whose row matches every term of `where`, or None."""
+        return self._first(where, order_by)
+
+    def set_where(self, where: Sequence[Where], values: dict[str, Any]) -> int:
+        """Set `values` on every row matching `where` in one statement (see `_update_many`:
+        no rules run, so only a column no rule reads may be set); how many changed."""
+        return self._update_many(where, values)
+
     def _check_page(self, limit: int | None, offset: int) -> None:
         # SQLite reads LIMIT -1 as "no limit", PostgreSQL refuses it and rounds 1.5: only
         # whole numbers >= 0 are taken, everywhere.
@@ -612,7 +486,7 @@ class TableRepository(Generic[E]):
         (wrong type, NUL, an unknown enum value, a naive datetime) is refused with the
         same InvalidValue everywhere: it could match nothing, and some backends cannot
         even be sent it."""
-        return [_query_term(self.entity, term) for term in where]
+        return [query_term(self.entity, term) for term in where]
 
     def _first(self, where: Sequence[Where], order_by: Sequence[Order] = ()) -> E | None:
         found = self._select(where, order_by, limit=1)

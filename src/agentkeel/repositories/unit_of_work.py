@@ -31,19 +31,19 @@ from agentkeel.repositories.agents import (
     MessagesTable,
     MetricsTable,
 )
-from agentkeel.repositories.audit import AuditLogsTable, IdempotencyKeysTable
+from agentkeel.repositories.audit import (
+    AuditLogsTable,
+    EventConsumersTable,
+    EventLogTable,
+    IdempotencyKeysTable,
+    log_rows,
+)
 from agentkeel.repositories.backlog import (
     CheckpointsTable,
     FeaturesTable,
     RequirementFeaturesTable,
     RequirementsTable,
     SubFeaturesTable,
-)
-from agentkeel.repositories.base import UnitState
-from agentkeel.repositories.events import (
-    EventConsumersTable,
-    EventLogTable,
-    log_rows,
 )
 from agentkeel.repositories.planning import (
     ChangeSetEntriesTable,
@@ -62,6 +62,7 @@ from agentkeel.repositories.planning import (
     TasksTable,
 )
 from agentkeel.repositories.read_only import ReadOnlyStore
+from agentkeel.repositories.state import UnitState
 from agentkeel.repositories.workflows import (
     DiscoveredFilesTable,
     ImplementationPlansTable,
@@ -200,7 +201,8 @@ class BaseUnitOfWork:
             if not self.read_only:
                 writers.closed()
             raise
-        self._state = UnitState(ReadOnlyStore(store) if self.read_only else store, self.source)
+        store = ReadOnlyStore(store) if self.read_only else store
+        self._state = UnitState(store, self.source, uow=self)
         return self
 
     def __exit__(

@@ -1,9 +1,4 @@
-"""Repositories of the backlog context: only what is particular to each aggregate.
-
-`features.completed_tasks` is kept by the generic repository's counters (`counters.py`),
-on every path that writes tasks; the task's own links to a feature and a sub-feature are
-checked here (`check_task_links`), called from the task repository's rules.
-"""
+"""Checkpoints: a snapshot of a project's planning, and its restore."""
 
 from __future__ import annotations
 
@@ -13,13 +8,6 @@ from typing import Any
 from agentkeel.domain.audit import EventCategory
 from agentkeel.domain.backlog import (
     Checkpoint,
-    Feature,
-    FeaturePriority,
-    FeatureStatus,
-    Requirement,
-    RequirementFeature,
-    RequirementPriority,
-    SubFeature,
 )
 from agentkeel.domain.backlog.snapshots import (
     SNAPSHOT_TABLES,
@@ -30,234 +18,24 @@ from agentkeel.domain.backlog.snapshots import (
 )
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import (
-    InvalidValue,
     NotFound,
     Protected,
     ReferenceMissing,
-    StillReferenced,
 )
-from agentkeel.domain.planning import Initiative, Phase, Task, TaskStatus
+from agentkeel.domain.planning import Initiative, Phase, Task
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.store import (
-    AnyRelated,
-    Asc,
     Desc,
     Eq,
     In,
-    IsNull,
-    NotNull,
     RefersTo,
     Row,
-    RowStore,
     Where,
 )
 from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.planning.targets import release_targets
 from agentkeel.schema import metadata, table_of
 from agentkeel.schema.graph import plan_delete
-
-OLDEST_FIRST = (Asc("created_at"),)
-
-
-def _stays(label: str, entity: Any, stored: Row | None, column: str) -> None:
-    """Refuse moving a stored row to another parent (InvalidValue naming the column)."""
-    if stored is not None and stored[column] != getattr(entity, column):
-        was = stored[column]
-        raise InvalidValue(label, column, getattr(entity, column), f"cannot change (was {was!r})")
-
-
-def check_task_links(store: RowStore, task: Task, stored: Row | None) -> None:
-    """A task's feature is of the task's project, its sub-feature of its feature (a task
-    given a sub-feature and no feature takes the sub-feature's). A missing row is left to
-    the foreign key (ReferenceMissing). Called by the task repository on every write."""
-
-    def changed(column: str) -> bool:
-        return stored is None or stored[column] != getattr(task, column)
-
-    if task.sub_feature_id is not None and (changed("sub_feature_id") or changed("feature_id")):
-        sub_feature = store.get(table_of(SubFeature), task.sub_feature_id)
-        if sub_feature is not None:
-            if task.feature_id is None:
-                task.feature_id = sub_feature["feature_id"]
-            elif sub_feature["feature_id"] != task.feature_id:
-                raise InvalidValue(
-                    "task",
-                    "sub_feature_id",
-                    task.sub_feature_id,
-                    f"is a sub-feature of feature {sub_feature['feature_id']!r}, "
-                    f"not of the task's feature {task.feature_id!r}",
-                )
-    if task.feature_id is not None and changed("feature_id"):
-        feature = store.get(table_of(Feature), task.feature_id)
-        if feature is not None and feature["project_id"] != task.project_id:
-            raise InvalidValue(
-                "task",
-                "feature_id",
-                task.feature_id,
-                f"is a feature of project {feature['project_id']!r}, "
-                f"not of the task's project {task.project_id!r}",
-            )
-
-
-def _refuse_if_held(repository: TableRepository[Any], key: str, column: str) -> None:
-    """StillReferenced, with how many tasks hold the row, if any task does."""
-    held = repository._store.count(table_of(Task), [Eq(column, key)])
-    if held:
-        raise StillReferenced(repository._label, key, "task", column, count=held)
-
-
-class FeaturesTable(TableRepository[Feature]):
-    entity = Feature
-
-    def find_by_project(
-        self,
-        project_id: str,
-        *,
-        status: FeatureStatus | None = None,
-        priority: FeaturePriority | None = None,
-    ) -> builtins.list[Feature]:
-        filters = self._eq_filters(status=status, priority=priority)
-        return self._select([Eq("project_id", project_id), *filters], OLDEST_FIRST)
-
-    def find_by_status(
-        self, status: FeatureStatus, *, project_id: str | None = None
-    ) -> builtins.list[Feature]:
-        filters = self._eq_filters(status=status, project_id=project_id)
-        if not any(isinstance(term, Eq) and term.column == "status" for term in filters):
-            raise InvalidValue(self._label, "status", status, "must be a feature status")
-        return self._select(filters, OLDEST_FIRST)
-
-    def move_to(self, key: str, status: FeatureStatus) -> Feature:
-        feature = self.get(key)
-        feature.status = status
-        return self.update(feature)
-
-    def recount(self, key: str) -> int:
-        key = self._key(key)
-        self.get(key)
-        completed = [Eq("feature_id", key), Eq("status", TaskStatus.COMPLETED.value)]
-        return self._store.count(table_of(Task), completed)
-
-    def _before_write(self, feature: Feature, stored: Row | None) -> None:
-        _stays(self._label, feature, stored, "project_id")
-        counted = 0 if stored is None else stored["completed_tasks"]
-        if feature.completed_tasks != counted:
-            raise InvalidValue(
-                self._label,
-                "completed_tasks",
-                feature.completed_tasks,
-                f"is counted from the feature's tasks and cannot be written (it is {counted})",
-            )
-
-    def _before_delete(self, feature: Feature) -> None:
-        _refuse_if_held(self, feature.id, "feature_id")
-
-
-class SubFeaturesTable(TableRepository[SubFeature]):
-    entity = SubFeature
-
-    def find_by_feature(
-        self, feature_id: str, *, status: FeatureStatus | None = None
-    ) -> builtins.list[SubFeature]:
-        filters = self._eq_filters(status=status)
-        return self._select([Eq("feature_id", feature_id), *filters], OLDEST_FIRST)
-
-    def find_by_status(
-        self, status: FeatureStatus, *, feature_id: str | None = None
-    ) -> builtins.list[SubFeature]:
-        filters = self._eq_filters(status=status, feature_id=feature_id)
-        if not any(isinstance(term, Eq) and term.column == "status" for term in filters):
-            raise InvalidValue(self._label, "status", status, "must be a feature status")
-        return self._select(filters, OLDEST_FIRST)
-
-    def move_to(self, key: str, status: FeatureStatus) -> SubFeature:
-        sub_feature = self.get(key)
-        sub_feature.status = status
-        return self.update(sub_feature)
-
-    def _before_write(self, sub_feature: SubFeature, stored: Row | None) -> None:
-        _stays(self._label, sub_feature, stored, "feature_id")
-
-    def _before_delete(self, sub_feature: SubFeature) -> None:
-        _refuse_if_held(self, sub_feature.id, "sub_feature_id")
-
-
-class RequirementsTable(TableRepository[Requirement]):
-    entity = Requirement
-
-    def find_by_project(
-        self,
-        project_id: str,
-        *,
-        category: str | None = None,
-        priority: RequirementPriority | None = None,
-        validated: bool | None = None,
-    ) -> builtins.list[Requirement]:
-        filters = self._eq_filters(category=category, priority=priority)
-        match validated:
-            case None:
-                pass
-            case True:
-                filters.append(NotNull("validated_at"))
-            case False:
-                filters.append(IsNull("validated_at"))
-            case _:
-                raise InvalidValue(
-                    self._label, "validated", validated, "must be True, False or None"
-                )
-        return self._select([Eq("project_id", project_id), *filters], OLDEST_FIRST)
-
-    def validate(self, key: str) -> Requirement:
-        requirement = self.get(key)
-        requirement._raise_flag("validated_at", self._store.clock.now())
-        return self.update(requirement)
-
-    def invalidate(self, key: str) -> Requirement:
-        requirement = self.get(key)
-        requirement._lower_flag("validated_at")
-        return self.update(requirement)
-
-    def _before_write(self, requirement: Requirement, stored: Row | None) -> None:
-        _stays(self._label, requirement, stored, "project_id")
-
-
-class RequirementFeaturesTable(TableRepository[RequirementFeature]):
-    entity = RequirementFeature
-
-    def link(self, requirement_id: str, feature_id: str) -> RequirementFeature:
-        return self.add(RequirementFeature(requirement_id=requirement_id, feature_id=feature_id))
-
-    def unlink(self, requirement_id: str, feature_id: str) -> None:
-        pair = [Eq("requirement_id", requirement_id), Eq("feature_id", feature_id)]
-        link = self._first(pair)
-        if link is None:
-            raise NotFound(self._label, f"{requirement_id}->{feature_id}")
-        self.delete(link.id)
-
-    def features_of(self, requirement_id: str) -> builtins.list[Feature]:
-        features = FeaturesTable(self._state)
-        linked = AnyRelated(self._table.name, "feature_id", (Eq("requirement_id", requirement_id),))
-        return features._select([linked], OLDEST_FIRST)
-
-    def requirements_of(self, feature_id: str) -> builtins.list[Requirement]:
-        requirements = RequirementsTable(self._state)
-        linked = AnyRelated(self._table.name, "requirement_id", (Eq("feature_id", feature_id),))
-        return requirements._select([linked], OLDEST_FIRST)
-
-    def _before_write(self, link: RequirementFeature, stored: Row | None) -> None:
-        requirement = self._store.get(table_of(Requirement), link.requirement_id)
-        feature = self._store.get(table_of(Feature), link.feature_id)
-        if (
-            requirement is not None
-            and feature is not None
-            and requirement["project_id"] != feature["project_id"]
-        ):
-            raise InvalidValue(
-                self._label,
-                "feature_id",
-                link.feature_id,
-                f"is a feature of project {feature['project_id']!r}, not of the "
-                f"requirement's project {requirement['project_id']!r}",
-            )
 
 
 class CheckpointsTable(TableRepository[Checkpoint]):
@@ -389,11 +167,8 @@ class CheckpointsTable(TableRepository[Checkpoint]):
         their SET NULL clears, per `table.column` (agents' and conversations' task links)."""
         if not keys:
             return {}
-        from agentkeel.repositories.planning import TasksTable, _release_targets
-
-        tasks = TasksTable(self._state)
         for task_key in sorted(keys):
-            _release_targets(tasks, task_key)
+            release_targets(self._uow, table_of(Task), task_key)
         plan = plan_delete(table_of(Task), keys, self._store.referrers)
         self._remove("tasks", keys, changes)
         return {

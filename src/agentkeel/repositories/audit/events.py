@@ -1,42 +1,26 @@
-"""The event log's repository: reads, for consumers, and the retention purge; and the named
-consumers whose positions the purge respects. Appending is the unit of work's own business
-(`BaseUnitOfWork.commit`), done with `log_rows` in the committing transaction.
-
-How a purge and the readers stay honest with each other:
-- A purge removes a prefix of the log, in sequence order: from the oldest event up to the
-  first one recorded at or after its cutoff, and never past the lowest position of a
-  registered consumer. Sequence numbers are given in commit order (`RowStore.append_log`),
-  so no event still to be committed can be numbered inside that prefix.
-- It records how far it went (`log_horizons`): a reader whose position is below that has
-  missed events and gets `EventsPurged` instead of the events after the hole.
-- Purges and registrations of consumers take turns (`_hold_the_log`), so a consumer cannot
-  register at a position that a concurrent purge is removing.
+"""The event log: the events of every committed unit of work, numbered in commit order, read by
+position, purged from the oldest.
 """
 
 from __future__ import annotations
 
-import builtins
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from agentkeel.domain.audit import EventConsumer, EventLogPurged
-from agentkeel.domain.errors import EventsPurged, InvalidValue, NotFound
+from agentkeel.domain.audit import EventLogPurged
+from agentkeel.domain.errors import EventsPurged, InvalidValue
 from agentkeel.domain.events import DomainEvent, LoggedEvent, encode_event
 from agentkeel.domain.fields import INT64_MAX
 from agentkeel.ports.events import READ_LIMIT
 from agentkeel.ports.store import Asc, Eq, Max, Row, RowStore
-from agentkeel.repositories.base import (
-    TableRepository,
-    UnitState,
-    append_audit_entry,
-    purge_entry,
-    purge_limit,
-)
 from agentkeel.repositories.read_only import ReadOnlyStore
+from agentkeel.repositories.state import UnitState, append_audit_entry, purge_entry, purge_limit
 from agentkeel.schema.events import event_consumers, event_log, log_horizons
 
 LABEL = "event_log"
+
+
 # An unbounded purge looks at the log this many events at a time.
 _PAGE = 10_000
 
@@ -63,13 +47,13 @@ def last_sequence(store: RowStore) -> int:
     return max(int(last or 0), purged_through(store))
 
 
-def _hold_the_log(store: RowStore) -> None:
+def hold_the_log(store: RowStore) -> None:
     """Take turns, until the transaction ends, with every purge of the event log and every
     registration of a consumer."""
     store.serialize(event_log, "purge")
 
 
-def _fallen_behind(store: RowStore, position: int, horizon: int) -> EventsPurged:
+def fallen_behind(store: RowStore, position: int, horizon: int) -> EventsPurged:
     first = store.read_log(event_log, horizon, 1)
     return EventsPurged(position, horizon, int(first[0]["sequence"]) if first else None)
 
@@ -81,12 +65,12 @@ class EventLogTable:
         self._snapshot = isinstance(state.store, ReadOnlyStore)
 
     def read_after(self, sequence: int = 0, limit: int = 1000) -> list[LoggedEvent]:
-        _check_whole(LABEL, "sequence", sequence, 0, INT64_MAX)
-        _check_whole(LABEL, "limit", limit, 1, READ_LIMIT)
+        check_whole(LABEL, "sequence", sequence, 0, INT64_MAX)
+        check_whole(LABEL, "limit", limit, 1, READ_LIMIT)
         while True:
             horizon = purged_through(self._store)
             if sequence < horizon:
-                raise _fallen_behind(self._store, sequence, horizon)
+                raise fallen_behind(self._store, sequence, horizon)
             rows = self._store.read_log(event_log, sequence, limit)
             # A read-only unit of work reads one snapshot: a purge is in both reads or in
             # neither. A writing one on PostgreSQL (READ COMMITTED) may see a purge commit
@@ -113,7 +97,7 @@ class EventLogTable:
     def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
         cutoff = _utc(cutoff)
         bound = purge_limit(LABEL, limit)
-        _hold_the_log(self._store)
+        hold_the_log(self._store)
         horizon = purged_through(self._store)
         lowest = self._store.select(event_consumers, order_by=[Asc("position")], limit=1)
         upto = int(lowest[0]["position"]) if lowest else INT64_MAX
@@ -142,70 +126,7 @@ class EventLogTable:
         return removed
 
 
-class EventConsumersTable(TableRepository[EventConsumer]):
-    """Consumers by name. Their rules hold on every path, `add` and `update` included: a
-    position is never below the purge's horizon when a consumer is added (`EventsPurged`),
-    never past the newest event, and only moves forward; a name is fixed once stored."""
-
-    entity = EventConsumer
-
-    def register(self, name: str, *, position: int | None = None) -> EventConsumer:
-        if position is not None:
-            _check_whole(self._label, "position", position, 0, INT64_MAX)
-        consumer = EventConsumer(name=name)
-        _hold_the_log(self._store)
-        consumer.position = purged_through(self._store) if position is None else position
-        return self.add(consumer)
-
-    def find_by_name(self, name: str) -> EventConsumer | None:
-        return self._first([Eq("name", self.entity.required_value("name", name))])
-
-    def list(self) -> builtins.list[EventConsumer]:
-        return self._select(order_by=[Asc("name")])
-
-    def acknowledge(self, name: str, position: int) -> EventConsumer:
-        _check_whole(self._label, "position", position, 0, INT64_MAX)
-        consumer = self._named(name)
-        if position == consumer.position:
-            return consumer
-        consumer.position = position
-        return self.update(consumer)
-
-    def unregister(self, name: str) -> EventConsumer:
-        consumer = self._named(name)
-        self.delete(consumer.id)
-        return consumer
-
-    def _named(self, name: str) -> EventConsumer:
-        consumer = self.find_by_name(name)
-        if consumer is None:
-            raise NotFound(self._label, name, field="name")
-        return consumer
-
-    def _before_write(self, consumer: EventConsumer, stored: Row | None) -> None:
-        if stored is None:
-            _hold_the_log(self._store)
-            horizon = purged_through(self._store)
-            if consumer.position < horizon:
-                raise _fallen_behind(self._store, consumer.position, horizon)
-        else:
-            if consumer.name != stored["name"]:
-                was = stored["name"]
-                problem = f"cannot change once the consumer is registered (was {was!r})"
-                raise InvalidValue(self._label, "name", consumer.name, problem)
-            if consumer.position < stored["position"]:
-                problem = (
-                    f"cannot move back from {stored['position']}: a consumer's position "
-                    "only moves forward"
-                )
-                raise InvalidValue(self._label, "position", consumer.position, problem)
-        newest = last_sequence(self._store)
-        if consumer.position > newest:
-            problem = f"must not be past the newest event, {newest}"
-            raise InvalidValue(self._label, "position", consumer.position, problem)
-
-
-def _check_whole(label: str, name: str, value: object, low: int, high: int) -> None:
+def check_whole(label: str, name: str, value: object, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidValue(label, name, value, f"must be a whole number from {low} to {high:,}")
 

@@ -1,12 +1,11 @@
-"""The audit log repository: append and read; entries leave only by the retention purge. And
-the idempotency keys' records, which leave the same way."""
+"""The audit trail: appended, read by entity, workflow or time, purged by age."""
 
 from __future__ import annotations
 
 import builtins
 from datetime import datetime
 
-from agentkeel.domain.audit import AuditEntry, AuditLogsPurged, CommandRecord, EventCategory
+from agentkeel.domain.audit import AuditEntry, AuditLogsPurged, EventCategory
 from agentkeel.domain.errors import Protected
 from agentkeel.ports.store import Desc, Since
 from agentkeel.repositories.base import TableRepository
@@ -46,13 +45,3 @@ class AuditLogsTable(TableRepository[AuditEntry]):
         raise Protected(
             "audit_entry", key, "cannot be deleted: only the retention purge removes entries"
         )
-
-
-class IdempotencyKeysTable(TableRepository[CommandRecord]):
-    """The records of the commands run under an idempotency key (written by every
-    repository's `add`, see `TableRepository._once`): here only counted and purged."""
-
-    entity = CommandRecord
-
-    def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
-        return self._purge_before("created_at", cutoff, limit)

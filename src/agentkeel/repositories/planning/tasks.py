@@ -1,0 +1,540 @@
+"""Tasks: readiness, claims with leases, the crash rule, and the phase that follows its tasks."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, assert_never, cast
+
+from agentkeel.domain.errors import (
+    InvalidTransition,
+    InvalidValue,
+    LeaseLost,
+)
+from agentkeel.domain.planning import (
+    ExecutionMode,
+    Initiative,
+    Phase,
+    Task,
+    TaskStatus,
+)
+from agentkeel.domain.planning.events import (
+    TaskCompleted,
+    TaskCrashed,
+    TaskFailed,
+    TaskNeedsAttention,
+    TaskReopened,
+    TaskStarted,
+)
+from agentkeel.domain.planning.phases import PhaseStatus
+from agentkeel.ports.store import (
+    AnyRelated,
+    Asc,
+    Before,
+    Eq,
+    In,
+    Ne,
+    NoneRelated,
+    NotRefersTo,
+    Order,
+    Reaches,
+    RefersTo,
+    Row,
+    Where,
+)
+from agentkeel.repositories.backlog.features import check_task_links
+from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.rules import changed
+from agentkeel.schema import table_of
+
+if TYPE_CHECKING:
+    pass
+from agentkeel.repositories.planning.targets import release_targets
+
+MAX_CRASH_RETRIES = "tasks.maxCrashRetries"
+
+
+# Tasks come in the order a planner gave them, then in the order they were created.
+TASK_ORDER: tuple[Order, ...] = (Asc("order_index"), Asc("created_at"))
+
+
+_T = TaskStatus
+_P = PhaseStatus
+
+
+# A task none of whose dependencies is unfinished.
+_NOTHING_UNFINISHED = NoneRelated(
+    "task_dependencies",
+    "task_id",
+    (RefersTo("depends_on_task_id", "tasks", (Ne("status", _T.COMPLETED),)),),
+)
+
+
+# A task whose phase (if it has one) is neither blocked nor completed...
+_PHASE_OPEN = NotRefersTo(
+    "phase_id", "phases", (In("status", frozenset({_P.BLOCKED, _P.COMPLETED})),)
+)
+
+
+# ...and waits for no phase that is not completed.
+_PHASE_UNHELD = NotRefersTo(
+    "phase_id",
+    "phases",
+    (
+        AnyRelated(
+            "phase_dependencies",
+            "phase_id",
+            (RefersTo("depends_on_phase_id", "phases", (Ne("status", _P.COMPLETED),)),),
+        ),
+    ),
+)
+
+
+# What makes a task ready (docs/lifecycle.md), in one query.
+_READY: tuple[Where, ...] = (
+    Eq("status", _T.PENDING),
+    _NOTHING_UNFINISHED,
+    _PHASE_OPEN,
+    _PHASE_UNHELD,
+)
+
+
+# A task that is blocked, or waits (directly or not, through unfinished tasks) for one.
+_WAITING_FOR_A_PERSON = Reaches(
+    "task_dependencies",
+    "task_id",
+    "depends_on_task_id",
+    (Eq("status", _T.BLOCKED),),
+    (Ne("status", _T.COMPLETED),),
+)
+
+
+# What a claim writes on a task whose lease ran out, to take it before crashing it.
+_NO_LEASE = {"claimed_until": None}
+
+
+@dataclass(frozen=True)
+class _Crash:
+    """An attempt that ended because its agent crashed (or its lease was taken over)."""
+
+    def blocked_by(self, attempts: int, limit: int) -> str:
+        return f"crashed {attempts} times ({MAX_CRASH_RETRIES} is {limit})"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An attempt its agent gave up, saying why."""
+
+    reason: str
+
+    def blocked_by(self, attempts: int, limit: int) -> str:
+        ending = f" (after {attempts} crashes and failures; {MAX_CRASH_RETRIES} is {limit})"
+        return f"failed: {self.reason[: 10_000 - len(ending) - 8]}{ending}"
+
+
+def _checked_lease(lease: object) -> timedelta:
+    if not isinstance(lease, timedelta) or lease <= timedelta(0):
+        raise InvalidValue("task", "lease", lease, "must be a positive timedelta")
+    return lease
+
+
+def _checked_reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidValue("task", "reason", reason, "must be a non-blank text")
+    return reason
+
+
+class TasksTable(TableRepository[Task]):
+    entity = Task
+    # The phase row this write's own checks read (`_check_links`), if they read it.
+    _phase_read: Row | None = None
+
+    def list(
+        self,
+        project_id: str,
+        *,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+        status: TaskStatus | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[Task]:
+        filters = self._eq_filters(initiative_id=initiative_id, phase_id=phase_id, status=status)
+        return self._select([Eq("project_id", project_id), *filters], TASK_ORDER, limit, offset)
+
+    def _before_delete(self, task: Task) -> None:
+        release_targets(self._uow, self._table, task.id)
+
+    def find_by_parent_task(self, parent_task_id: str) -> builtins.list[Task]:
+        return self._select([Eq("parent_task_id", parent_task_id)], TASK_ORDER)
+
+    def find_by_phase(self, phase_id: str) -> builtins.list[Task]:
+        return self._select([Eq("phase_id", phase_id)], TASK_ORDER)
+
+    def ready_tasks(
+        self,
+        *,
+        project_id: str | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+    ) -> builtins.list[Task]:
+        scope = self._scope(project_id, initiative_id, phase_id, "ready_tasks")
+        return self._select([*scope, *_READY], TASK_ORDER)
+
+    def needing_attention(
+        self,
+        *,
+        project_id: str | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+    ) -> builtins.list[Task]:
+        scope = self._scope(project_id, initiative_id, phase_id, "needing_attention")
+        return self._select([*scope, _WAITING_FOR_A_PERSON], TASK_ORDER)
+
+    def _scope(
+        self, project_id: str | None, initiative_id: str | None, phase_id: str | None, asked: str
+    ) -> builtins.list[Where]:
+        scope = self._eq_filters(
+            project_id=project_id, initiative_id=initiative_id, phase_id=phase_id
+        )
+        if not scope:
+            problem = f"{asked} needs a project, an initiative or a phase"
+            raise InvalidValue("task", "project_id", None, problem)
+        return scope
+
+    # -- a worker's task: claimed with a lease, renewed, completed, failed or crashed ----
+
+    def claim_next_ready(
+        self,
+        agent_id: str,
+        lease: timedelta,
+        *,
+        project_id: str | None = None,
+        initiative_id: str | None = None,
+        phase_id: str | None = None,
+    ) -> Task | None:
+        scope = self._query(self._scope(project_id, initiative_id, phase_id, "claim_next_ready"))
+        agent_id = Task.query_value("assigned_agent_id", agent_id)
+        now = self._store.clock.now()
+        until = now + _checked_lease(lease)
+        # Leases that ran out first: their holders crashed, as far as these tasks go. Each
+        # is taken (its lease cleared, so no other claim takes it too) and crashed by the
+        # crash rule: back to pending, or blocked past the limit.
+        run_out = [*scope, Eq("status", _T.IN_PROGRESS), Before("claimed_until", now)]
+        while (row := self._store.claim(self._table, run_out, TASK_ORDER, _NO_LEASE)) is not None:
+            self._attempt_ended(self._entity(row), _Crash())
+        ready = self._query([*scope, *_READY])
+        held = {"assigned_agent_id": agent_id, "claimed_until": until}
+        row = self._store.claim(self._table, ready, TASK_ORDER, held)
+        if row is None:
+            return None
+        # The claim reserved the row; the update writes the start through every rule
+        # (transition, stamps, row version, events, the phase that follows).
+        task = self._entity(row)
+        task.status = _T.IN_PROGRESS
+        return self.update(task)
+
+    def renew_lease(self, key: str, agent_id: str, lease: timedelta) -> Task:
+        key = self._key(key)
+        agent_id = Task.query_value("assigned_agent_id", agent_id)
+        until = self._store.clock.now() + _checked_lease(lease)
+        held = [Eq("id", key), Eq("status", _T.IN_PROGRESS), Eq("assigned_agent_id", agent_id)]
+        stamps = dict.fromkeys(self.entity.stamped_on_update, self._store.clock.now())
+        row = self._store.update_one(self._table, held, {"claimed_until": until, **stamps})
+        if row is None:
+            raise self._lost(self.get(key), agent_id)
+        return self._entity(row)
+
+    def dependency_context(self, key: str) -> builtins.list[Task]:
+        key = self._key(key)
+        waited_for = AnyRelated("task_dependencies", "depends_on_task_id", (Eq("task_id", key),))
+        found = self._select([waited_for], TASK_ORDER)
+        if not found:
+            self.get(key)  # NotFound for a task that does not exist
+        return found
+
+    def move_to(self, key: str, status: TaskStatus, *, blocked_by: str | None = None) -> Task:
+        task = self.get(key)
+        task.status = status
+        if blocked_by is not None:
+            task.blocked_by = blocked_by
+        return self.update(task)
+
+    def complete(
+        self, key: str, summary: str | None = None, *, agent_id: str | None = None
+    ) -> Task:
+        task = self.get(key) if agent_id is None else self._held(key, agent_id)
+        if task.status == _T.COMPLETED:  # a second completion would overwrite the summary
+            raise InvalidTransition("task", "status", task.status.value, _T.COMPLETED.value)
+        task.status = _T.COMPLETED
+        task.summary = summary
+        return self.update(task)
+
+    def record_crash(self, key: str, *, agent_id: str | None = None) -> Task:
+        task = self._in_progress(key, agent_id, "for a crash to be recorded")
+        return self._attempt_ended(task, _Crash())
+
+    def record_failure(self, key: str, reason: str, *, agent_id: str | None = None) -> Task:
+        reason = _checked_reason(reason)
+        task = self._in_progress(key, agent_id, "for a failure to be recorded")
+        return self._attempt_ended(task, _Failure(reason))
+
+    def retry(self, key: str) -> Task:
+        task = self.get(key)
+        task.status = _T.PENDING
+        task.retry_count = 0
+        return self.update(task)
+
+    def _held(self, key: str, agent_id: str) -> Task:
+        """The task, in progress and held by the agent; LeaseLost otherwise."""
+        agent_id = Task.query_value("assigned_agent_id", agent_id)
+        task = self.get(key)
+        if task.status is not _T.IN_PROGRESS or task.assigned_agent_id != agent_id:
+            raise self._lost(task, agent_id)
+        return task
+
+    def _in_progress(self, key: str, agent_id: str | None, purpose: str) -> Task:
+        task = self.get(key) if agent_id is None else self._held(key, agent_id)
+        if task.status is not _T.IN_PROGRESS:
+            problem = f"must be 'in_progress' {purpose}"
+            raise InvalidValue("task", "status", task.status.value, problem)
+        return task
+
+    def _lost(self, task: Task, agent_id: str) -> LeaseLost:
+        return LeaseLost(task.id, agent_id, task.assigned_agent_id, task.status.value)
+
+    def _attempt_ended(self, task: Task, ending: _Crash | _Failure) -> Task:
+        """The crash rule, for a crash, a lease taken over and a failure alike: the attempt
+        counts (`retry_count` + 1); the task goes back to pending while the count is within
+        `tasks.maxCrashRetries`, else it is blocked, `blocked_by` saying why. Either way
+        nobody holds it any more: its lease and both agent links are cleared."""
+        limit = self._crash_limit()
+        holder = task.assigned_agent_id
+        task.retry_count += 1
+        task.assigned_agent_id = None
+        task.claimed_until = None
+        retried = task.retry_count <= limit
+        if retried:
+            task.status = _T.PENDING
+        else:
+            task.status = _T.BLOCKED
+            task.blocked_by = ending.blocked_by(task.retry_count, limit)
+        task = self.update(task)
+        self._uow.agents.set_where([Eq("task_id", task.id)], {"task_id": None})
+        match ending:
+            case _Crash():
+                self._record(TaskCrashed(task.id, task.retry_count, retried, holder))
+            case _Failure():
+                self._record(
+                    TaskFailed(
+                        task.id, task.project_id, holder, ending.reason, task.retry_count, retried
+                    )
+                )
+            case _:
+                assert_never(ending)
+        if not retried:
+            assert task.blocked_by is not None
+            self._record(
+                TaskNeedsAttention(task.id, task.project_id, task.retry_count, task.blocked_by)
+            )
+        return task
+
+    def record_qa_iteration(self, key: str) -> Task:
+        key = self._key(key)
+        current = self.get(key)
+        stamps = {name: self._store.clock.now() for name in self.entity.stamped_on_update}
+        # In SQL, so that concurrent iterations all count, and never past the maximum.
+        below_maximum: builtins.list[Where] = [
+            Eq("id", key),
+            Eq("max_iterations", current.max_iterations),
+            Before("qa_iterations", current.max_iterations),
+        ]
+        row = self._store.update_one(self._table, below_maximum, stamps, {"qa_iterations": 1})
+        if row is not None:
+            return self._entity(row)
+        now = self.get(key)
+        if now.max_iterations != current.max_iterations:
+            raise self._stale(key)
+        raise InvalidValue(
+            "task",
+            "qa_iterations",
+            now.qa_iterations + 1,
+            f"must not exceed max_iterations ({now.max_iterations})",
+        )
+
+    def _crash_limit(self) -> int:
+        return int(cast(int, self._uow.settings.value_or_default(MAX_CRASH_RETRIES)))
+
+    # -- the rules, on every path ----------------------------------------------------------
+
+    def _before_write(self, task: Task, stored: Row | None) -> None:
+        if stored is not None and stored["project_id"] != task.project_id:
+            was = stored["project_id"]
+            raise InvalidValue(
+                "task", "project_id", task.project_id, f"cannot change (was {was!r})"
+            )
+        if task.qa_iterations > task.max_iterations:
+            raise InvalidValue(
+                "task",
+                "qa_iterations",
+                task.qa_iterations,
+                f"must not exceed max_iterations ({task.max_iterations})",
+            )
+        self._phase_read = None
+        self._check_links(task, stored)
+        check_task_links(self._store, task, stored)  # its feature and sub-feature (backlog)
+        self._stamp(task, stored)
+
+    def _check_links(self, task: Task, stored: Row | None) -> None:
+        """A task's phase belongs to its initiative (a task given only a phase takes the
+        phase's initiative), and its initiative and parent to its project. A missing row is
+        left to its foreign key (ReferenceMissing)."""
+        if task.phase_id is not None and (
+            changed(task, stored, "phase_id") or changed(task, stored, "initiative_id")
+        ):
+            phase = self._phase_read = self._store.get(table_of(Phase), task.phase_id)
+            if phase is not None:
+                if task.initiative_id is None:
+                    task.initiative_id = phase["initiative_id"]
+                elif phase["initiative_id"] != task.initiative_id:
+                    raise InvalidValue(
+                        "task",
+                        "phase_id",
+                        task.phase_id,
+                        f"is a phase of initiative {phase['initiative_id']!r}, "
+                        f"not of the task's initiative {task.initiative_id!r}",
+                    )
+        if task.initiative_id is not None and changed(task, stored, "initiative_id"):
+            initiative = self._store.get(table_of(Initiative), task.initiative_id)
+            if initiative is not None and initiative["project_id"] != task.project_id:
+                raise InvalidValue(
+                    "task",
+                    "initiative_id",
+                    task.initiative_id,
+                    f"is an initiative of project {initiative['project_id']!r}, "
+                    f"not of the task's project {task.project_id!r}",
+                )
+        if task.parent_task_id is not None and changed(task, stored, "parent_task_id"):
+            self._check_parent(task, stored)
+
+    def _check_parent(self, task: Task, stored: Row | None) -> None:
+        assert task.parent_task_id is not None
+        parent = self._store.get(self._table, task.parent_task_id)
+        if parent is None:
+            return
+        if parent["project_id"] != task.project_id:
+            raise InvalidValue(
+                "task",
+                "parent_task_id",
+                task.parent_task_id,
+                f"is a task of project {parent['project_id']!r}, "
+                f"not of the task's project {task.project_id!r}",
+            )
+        # A stored task may not move under itself or its own subtasks.
+        ancestor: Row | None = parent if stored is not None else None
+        while ancestor is not None:
+            if ancestor["id"] == task.id:
+                raise InvalidValue(
+                    "task",
+                    "parent_task_id",
+                    task.parent_task_id,
+                    "would make the task its own ancestor",
+                )
+            above = ancestor["parent_task_id"]
+            ancestor = None if above is None else self._store.get(self._table, above)
+
+    def _stamp(self, task: Task, stored: Row | None) -> None:
+        if task.status != _T.IN_PROGRESS or task.assigned_agent_id is None:
+            task.claimed_until = None  # a lease is an in-progress task's, held by an agent
+        was = None if stored is None else stored["status"]
+        if task.status == was:
+            return
+        now = self._store.clock.now()
+        if task.status == _T.IN_PROGRESS and task.started_at is None:
+            task.started_at = now
+        if task.status == _T.COMPLETED and (was is not None or task.completed_at is None):
+            task.completed_at = now
+        if was == _T.COMPLETED:
+            task.completed_at = None  # reopened: not completed any more
+        if was == _T.BLOCKED:
+            task.blocked_by = None
+
+    def _after_write(self, task: Task, stored: Row | None) -> None:
+        was = None if stored is None else stored["status"]
+        if stored is not None and was != task.status:
+            match task.status:
+                case _T.IN_PROGRESS:
+                    self._record(TaskStarted(task.id, task.project_id))
+                case _T.COMPLETED:
+                    self._record(
+                        TaskCompleted(task.id, task.project_id, task.initiative_id, task.phase_id)
+                    )
+                case _T.PENDING if was == _T.COMPLETED:
+                    self._record(TaskReopened(task.id, task.project_id))
+                case _T.PENDING | _T.BLOCKED:
+                    pass
+                case _:
+                    assert_never(task.status)
+        left = None if stored is None else stored["phase_id"]
+        if left is not None and left != task.phase_id and was != _T.COMPLETED:
+            self._phase_may_finish(left, emptied=True)  # its last unfinished task moved out
+        if task.phase_id is not None:
+            self._phase_follows(task, task.phase_id, None if left != task.phase_id else was)
+
+    def delete(self, key: str) -> dict[str, int]:
+        task = self.get(key)
+        with self._store.atomic():
+            removed = super().delete(key)
+            if task.phase_id is not None and task.status is not _T.COMPLETED:
+                self._phase_may_finish(task.phase_id, emptied=True)
+        return removed
+
+    def _phase_follows(self, task: Task, phase_id: str, was: str | None) -> None:
+        """The phase follows its tasks both ways (docs/lifecycle.md); `was` is the task's
+        status before, None for a task new to the phase.
+        - A task that starts moves a pending, approved, pending_review or completed phase
+          to in_progress (a blocked phase stays blocked: a person blocked it).
+        - An unfinished task new to a pending_review or completed phase, or reopened in
+          one, moves it back to in_progress: the phase has work left again.
+        - The last unfinished task of an in-progress phase to complete moves the phase to
+          pending_review (its initiative reviews each phase) or completed (yolo).
+        The phase's initiative follows the phase in turn (`PhasesTable`)."""
+        status = task.status
+        if status == was:
+            return  # nothing for the phase (and no read)
+        if status is _T.COMPLETED:
+            self._phase_may_finish(phase_id)
+            return
+        started = status is _T.IN_PROGRESS
+        if not started and was not in (None, _T.COMPLETED):
+            return  # pending <-> blocked, a crash: the phase's state does not change
+        reopening = {_P.PENDING_REVIEW, _P.COMPLETED}
+        moving = reopening | {_P.PENDING, _P.APPROVED} if started else reopening
+        if was is None and self._phase_read is not None and self._phase_read["id"] == phase_id:
+            current = _P(self._phase_read["status"])  # read by this write's own checks
+        else:
+            current = self._uow.phases.get(phase_id).status
+        if current in moving:
+            self._uow.phases.move_to(phase_id, _P.IN_PROGRESS)
+
+    def _phase_may_finish(self, phase_id: str, *, emptied: bool = False) -> None:
+        """An in-progress phase none of whose tasks is unfinished any more moves on.
+        `emptied`: an unfinished task left it (deleted or moved out), so the phase moves
+        on only if it still has a completed task: a phase left with no task waits for
+        one."""
+        # Two units of work completing a phase's last two tasks at once would each find the
+        # other's task unfinished (PostgreSQL reads what is committed): they take turns.
+        self._store.serialize(table_of(Phase), phase_id)
+        phases = self._uow.phases
+        phase = phases.get(phase_id)
+        if phase.status is not _P.IN_PROGRESS:
+            return
+        of_phase: builtins.list[Where] = [Eq("phase_id", phase_id)]
+        if self._store.select(self._table, [*of_phase, Ne("status", _T.COMPLETED.value)], limit=1):
+            return
+        if emptied and not self._store.select(self._table, of_phase, limit=1):
+            return
+        initiative = self._uow.initiatives.get(phase.initiative_id)
+        reviewed = initiative.execution_mode is ExecutionMode.REVIEW_PER_PHASE
+        phases.move_to(phase_id, _P.PENDING_REVIEW if reviewed else _P.COMPLETED)
