@@ -5,7 +5,6 @@ its project.
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 from agentkeel.domain.backlog import (
     Feature,
@@ -61,11 +60,11 @@ def check_task_links(store: RowStore, task: Task, stored: Row | None) -> None:
             )
 
 
-def _refuse_if_held(repository: TableRepository[Any], key: str, column: str) -> None:
+def _refuse_if_held(store: RowStore, label: str, key: str, column: str) -> None:
     """StillReferenced, with how many tasks hold the row, if any task does."""
-    held = repository._store.count(table_of(Task), [Eq(column, key)])
+    held = store.count(table_of(Task), [Eq(column, key)])
     if held:
-        raise StillReferenced(repository._label, key, "task", column, count=held)
+        raise StillReferenced(label, key, "task", column, count=held)
 
 
 class FeaturesTable(TableRepository[Feature]):
@@ -112,7 +111,7 @@ class FeaturesTable(TableRepository[Feature]):
             )
 
     def _before_delete(self, feature: Feature) -> None:
-        _refuse_if_held(self, feature.id, "feature_id")
+        _refuse_if_held(self._store, self._label, feature.id, "feature_id")
 
 
 class SubFeaturesTable(TableRepository[SubFeature]):
@@ -141,4 +140,4 @@ class SubFeaturesTable(TableRepository[SubFeature]):
         fixed(self._label, sub_feature, stored, ("feature_id",))
 
     def _before_delete(self, sub_feature: SubFeature) -> None:
-        _refuse_if_held(self, sub_feature.id, "sub_feature_id")
+        _refuse_if_held(self._store, self._label, sub_feature.id, "sub_feature_id")

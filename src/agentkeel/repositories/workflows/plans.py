@@ -28,6 +28,7 @@ from agentkeel.ports.store import (
     Max,
     Ne,
     Row,
+    RowStore,
     Since,
     Where,
 )
@@ -35,8 +36,8 @@ from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import table_of
 
 
-def _plan_row(repository: TableRepository[Any], plan_id: str, *, for_update: bool) -> Row | None:
-    return repository._store.get(table_of(ImplementationPlan), plan_id, for_update=for_update)
+def _plan_row(store: RowStore, plan_id: str, *, for_update: bool) -> Row | None:
+    return store.get(table_of(ImplementationPlan), plan_id, for_update=for_update)
 
 
 def _stepless(plan: ImplementationPlan) -> InvalidValue:
@@ -220,7 +221,7 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
     ) -> builtins.list[ImplementationPlanStep]:
         plan_key = self.entity.query_value("plan_id", plan_id)
         with self._store.atomic():
-            plan = _plan_row(self, plan_key, for_update=True) if plan_key else None
+            plan = _plan_row(self._store, plan_key, for_update=True) if plan_key else None
             if plan is None:
                 raise NotFound("implementation_plan", plan_id)
             _refuse_approved(plan)
@@ -326,7 +327,7 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
             self._audit_step(step, "edited", f"Edited step {step.step_number}", before)
 
     def _audit_deletion(self, step: Any, removed: dict[str, int]) -> None:
-        plan = _plan_row(self, step.plan_id, for_update=False)
+        plan = _plan_row(self._store, step.plan_id, for_update=False)
         self._audit(
             step.id,
             f"{self._label}.deleted",
@@ -344,7 +345,7 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
         message: str,
         before: ImplementationPlanStep | None,
     ) -> None:
-        plan = _plan_row(self, step.plan_id, for_update=False)
+        plan = _plan_row(self._store, step.plan_id, for_update=False)
         self._audit(
             step.id,
             f"{self._label}.{what}",
@@ -358,7 +359,7 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
     def _writable_plan(self, plan_id: str, field: str) -> Row:
         """The step's plan, held until the transaction ends (writers of one plan take
         turns); refused if it is missing or approved."""
-        plan = _plan_row(self, plan_id, for_update=True)
+        plan = _plan_row(self._store, plan_id, for_update=True)
         if plan is None:
             raise ReferenceMissing(self._label, field, plan_id, "implementation_plan")
         _refuse_approved(plan)
@@ -404,6 +405,6 @@ class ImplementationPlanStepFilesTable(TableRepository[ImplementationPlanStepFil
         step = self._store.get(table_of(ImplementationPlanStep), plan_step_id)
         if step is None:
             return  # the foreign key refuses it
-        plan = _plan_row(self, step["plan_id"], for_update=True)
+        plan = _plan_row(self._store, step["plan_id"], for_update=True)
         if plan is not None:
             _refuse_approved(plan)
