@@ -1,8 +1,8 @@
 """`keel-sqlite`, `keel-memory`, `keel-postgres`: agentkeel through its public API.
 
 `Database.open` (migrate to head, seed the default settings), units of work, the
-repositories' `add` / `get` / `update` / `list`, `services.workspace.set_default_repository`
-and `services.workspace.delete_project`: the code an application writes. Every unit of work
+repositories' `add` / `get` / `update` / `list`, `uow.repositories.set_default`
+and `uow.projects.delete`: the code an application writes. Every unit of work
 is the default one (`db.unit_of_work()`), reads included, as the README writes them.
 
 Beyond the others' work, agentkeel validates every entity it is given and builds one for
@@ -16,7 +16,6 @@ from __future__ import annotations
 from agentkeel.database import Database
 from agentkeel.domain.planning import Initiative, Task, TaskStatus
 from agentkeel.domain.workspace import Project, Repository, Worktree
-from agentkeel.services import workspace
 from bench.contenders.base import (
     LOG_AGENT_NAME,
     RENAMED,
@@ -159,7 +158,7 @@ class Keel(Contender):
         def work() -> None:
             for i in range(n):
                 with self.db.unit_of_work() as uow:
-                    workspace.set_default_repository(uow, keys[i % len(keys)])
+                    uow.repositories.set_default(keys[i % len(keys)])
                     uow.commit()
 
         return work
@@ -174,7 +173,7 @@ class Keel(Contender):
 
         def work() -> None:
             with self.db.unit_of_work() as uow:
-                workspace.delete_project(uow, project_id)
+                uow.projects.delete(project_id)
                 uow.commit()
 
         return work

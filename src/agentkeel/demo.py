@@ -60,8 +60,8 @@ def run_demo(path: str) -> None:
         web = uow.repositories.add(
             Repository(project_id=keel.id, name="web", url="https://git.example/web.git")
         )
-        workspace.set_default_repository(uow, api.id)
-        workspace.set_default_repository(uow, web.id)
+        uow.repositories.set_default(api.id)
+        uow.repositories.set_default(web.id)
         default = uow.repositories.default_of(keel.id)
         say(
             f"project {keel.name!r} ({keel.id}); default repository now: {default and default.name}"
@@ -94,7 +94,7 @@ def run_demo(path: str) -> None:
 
     print("\n4. Settings are typed and validated")
     with db.unit_of_work() as uow:
-        workspace.change_setting(uow, "logging.retentionDays", 7)
+        uow.settings.set_value("logging.retentionDays", 7)
         say(
             f"logging.retentionDays = {uow.settings.value('logging.retentionDays')} "
             f"(user modified: {uow.settings.by_key('logging.retentionDays').is_user_modified})"
@@ -103,7 +103,7 @@ def run_demo(path: str) -> None:
             "retentionDays = 'seven'",
             lambda: uow.settings.set_value("logging.retentionDays", "seven"),
         )
-        reset = workspace.reset_setting(uow, "logging.retentionDays")
+        reset = uow.settings.reset("logging.retentionDays")
         say(f"after reset: {reset.typed_value} (user modified: {reset.is_user_modified})")
         uow.commit()
 
@@ -179,12 +179,12 @@ def run_demo(path: str) -> None:
     print("\n7. Archiving hides a project from listings; a hard delete is audited")
     with db.unit_of_work() as uow:
         old = uow.projects.add(Project(name="Old experiment"))
-        workspace.archive_project(uow, old.id)
+        uow.projects.archive(old.id)
         say(
             f"listed: {[p.name for p in uow.projects.list()]}; "
             f"with archived: {[p.name for p in uow.projects.list(include_archived=True)]}"
         )
-        removed = workspace.delete_project(uow, keel.id)
+        removed = uow.projects.delete(keel.id)
         say(f"deleted project Keel, rows removed per table: {removed}")
         [entry] = uow.audit_logs.list(entity_type="project", entity_id=keel.id)
         say(f"audit entry {entry.event_type}: {entry.message}")

@@ -25,7 +25,6 @@ from agentkeel.database import Database
 from agentkeel.domain.clock import FakeClock
 from agentkeel.domain.errors import Busy, Conflict, InvalidValue
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, Project
-from agentkeel.services.workspace import change_setting
 from tests.conftest import BACKENDS, POSTGRES_URL, url_of
 from tests.factories import store_of
 
@@ -37,16 +36,16 @@ def test_a_writer_waiting_past_the_busy_timeout_gets_busy(backend: str, tmp_path
     """The holder has the row (PostgreSQL), the writer lock (SQLite) or the lock (memory)."""
     with Database.open(url_of(backend, tmp_path), busy_timeout=0.2) as db:
         with db.unit_of_work() as holder:
-            change_setting(holder, KEY, 7)
+            holder.settings.set_value(KEY, 7)
             started = time.monotonic()
             with pytest.raises(Busy, match="database is busy") as caught, db.unit_of_work() as uow:
-                change_setting(uow, KEY, 8)
+                uow.settings.set_value(KEY, 8)
             waited = time.monotonic() - started
         assert isinstance(caught.value, Conflict)
         assert "a nested unit of work waits for itself" in str(caught.value)
         assert 0.1 <= waited < 2
         with db.unit_of_work() as uow:  # nothing is left held
-            assert change_setting(uow, KEY, 9).typed_value == 9
+            assert uow.settings.set_value(KEY, 9).typed_value == 9
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -58,7 +57,7 @@ def test_a_wait_for_another_thread_does_not_claim_to_be_nested(
 
         def hold() -> None:
             with db.unit_of_work() as holder:
-                change_setting(holder, KEY, 7)
+                holder.settings.set_value(KEY, 7)
                 held.set()
                 release.wait(10)
 
@@ -67,7 +66,7 @@ def test_a_wait_for_another_thread_does_not_claim_to_be_nested(
         try:
             held.wait(10)
             with pytest.raises(Busy) as caught, db.unit_of_work() as uow:
-                change_setting(uow, KEY, 8)
+                uow.settings.set_value(KEY, 8)
         finally:
             release.set()
             thread.join()
@@ -93,9 +92,9 @@ def test_a_unit_of_work_used_after_busy_still_writes_only_in_its_transaction(
         before = _count_projects(db)
         with db.unit_of_work() as uow:
             with db.unit_of_work() as holder:
-                change_setting(holder, KEY, 7)
+                holder.settings.set_value(KEY, 7)
                 with pytest.raises(Busy):
-                    change_setting(uow, KEY, 8)
+                    uow.settings.set_value(KEY, 8)
             if backend == "postgres":
                 with pytest.raises(Conflict, match="retry the unit of work"):
                     uow.projects.add(Project(name="Never committed"))

@@ -55,7 +55,7 @@ def test_concurrent_default_switches_leave_exactly_one_default(db: Database) -> 
         for _ in range(20):  # a Conflict means another switch won the race: retry
             try:
                 with db.unit_of_work() as uow:
-                    workspace.set_default_repository(uow, repos[i].id)
+                    uow.repositories.set_default(repos[i].id)
                     uow.commit()
                     return "ok"
             except Conflict:

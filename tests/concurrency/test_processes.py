@@ -18,7 +18,6 @@ from agentkeel.domain.errors import Conflict
 from agentkeel.domain.workspace import Setting, SettingCategory, SettingValueType
 from agentkeel.ports.store import Eq
 from agentkeel.schema import table_of
-from agentkeel.services import workspace
 from tests.conftest import POSTGRES_URL, truncate_all, url_of
 from tests.factories import store_of
 
@@ -40,7 +39,7 @@ def count_up(url: str, units: int) -> int:
                 try:
                     with db.unit_of_work() as uow:
                         current = uow.settings.value_as(KEY, int)
-                        workspace.change_setting(uow, KEY, current + 1)
+                        uow.settings.set_value(KEY, current + 1)
                         uow.commit()
                     break
                 except Conflict:  # Busy is a Conflict too

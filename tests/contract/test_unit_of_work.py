@@ -10,7 +10,6 @@ from agentkeel.database import Database
 from agentkeel.domain.errors import AlreadyExists, ReadOnly
 from agentkeel.domain.events import DomainEvent
 from agentkeel.domain.workspace import DEFAULT_SETTINGS, ProjectArchived
-from agentkeel.services.workspace import archive_project
 from tests import factories
 
 
@@ -67,11 +66,11 @@ def test_events_reach_subscribers_only_after_commit(db: Database) -> None:
     with db.unit_of_work() as uow:
         project = factories.project(uow)
         uow.commit()
-        archive_project(uow, project.id)
+        uow.projects.archive(project.id)
         assert seen == []
     assert seen == []  # rolled back: never published
     with db.unit_of_work() as uow:
-        archive_project(uow, project.id)
+        uow.projects.archive(project.id)
         uow.commit()
     assert seen == [ProjectArchived(project.id)]
 

@@ -32,7 +32,6 @@ from agentkeel.domain.agents import (
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services import workspace
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
@@ -73,7 +72,7 @@ class AgentProfilesAgreement(AgreementMachine):
     def delete_project(self, project: str, now: bool) -> None:
         # Rarely: a project's delete takes its profiles, and the steps on them with it.
         if now:
-            self.run(lambda uow: workspace.delete_project(uow, project))
+            self.run(lambda uow: uow.projects.delete(project))
 
     # -- profiles ---------------------------------------------------------------------------
 

@@ -39,7 +39,6 @@ from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata
 from agentkeel.services import planning
-from agentkeel.services.backlog import restore_checkpoint
 from tests.factories import store_of
 from tests.properties.harness import AgreementMachine, check_agreement, on_every_backend
 
@@ -239,7 +238,7 @@ class BacklogAgreement(AgreementMachine):
     @rule(checkpoint=checkpoints)
     def restore(self, checkpoint: str) -> None:
         def restore_and_compare(uow: UnitOfWork) -> Any:
-            changes = restore_checkpoint(uow, checkpoint)
+            changes = uow.checkpoints.restore(checkpoint)
             saved = uow.checkpoints.get(checkpoint)
             # Exact: the snapshot taken now is the one the checkpoint holds.
             assert uow.checkpoints.snapshot(saved.project_id) == saved.state

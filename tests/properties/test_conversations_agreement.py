@@ -45,7 +45,6 @@ from agentkeel.domain.agents import (
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services import workspace
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
@@ -95,7 +94,7 @@ class ConversationsAgreement(AgreementMachine):
 
     @rule(project=consumes(projects))
     def delete_project(self, project: str) -> None:
-        self.run(lambda uow: workspace.delete_project(uow, project))
+        self.run(lambda uow: uow.projects.delete(project))
 
     @rule(target=agents, name=AGENT_NAMES)
     def create_agent(self, name: str) -> Any:

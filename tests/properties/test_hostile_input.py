@@ -293,8 +293,8 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     "settings.value": lambda uow, x: uow.settings.value(x),
     "settings.value_as": lambda uow, x: uow.settings.value_as("logging.retentionDays", x),
     "settings.set_value(value: json)": lambda uow, x: uow.settings.set_value("advanced.payload", x),
-    "change_setting(value: number)": lambda uow, x: workspace.change_setting(
-        uow, "logging.retentionDays", x
+    "change_setting(value: number)": lambda uow, x: uow.settings.set_value(
+        "logging.retentionDays", x
     ),
     "settings.set_value(value: string)": lambda uow, x: uow.settings.set_value(
         "logging.exportLocation", x
@@ -1012,8 +1012,8 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     "create_checkpoint(git_commit)": lambda uow, x: content_of(
         backlog.create_checkpoint(uow, Known.project, git_commit=x)
     ),
-    "restore_checkpoint": lambda uow, x: backlog.restore_checkpoint(uow, x),
-    "latest_checkpoint": lambda uow, x: backlog.latest_checkpoint(uow, x),
+    "restore_checkpoint": lambda uow, x: uow.checkpoints.restore(x),
+    "latest_checkpoint": lambda uow, x: uow.checkpoints.latest(x),
     # -- workflows (the workflow and its running step are running) --
     "workflows.add(feature_name)": Built(
         lambda x: new_workflow(feature_name=x), lambda uow, e: uow.workflows.add(e)
@@ -1343,8 +1343,8 @@ CALLS.update(
             uow, retention.RetentionKind.EVENT_LOG, cutoff=LATER, limit=x
         ),
         "retention.retention_cutoff": lambda uow, x: retention.retention_cutoff(uow, x),
-        "settings.set_value(retention)": lambda uow, x: workspace.change_setting(
-            uow, "retention.eventLogDays", x
+        "settings.set_value(retention)": lambda uow, x: uow.settings.set_value(
+            "retention.eventLogDays", x
         ),
     }
 )
@@ -1410,7 +1410,7 @@ def _fresh_root(uow: UnitOfWork, title: Any) -> object:
 def crash_with_limit(uow: UnitOfWork, limit: Any) -> object:
     """A crash under whatever limit the setting could be given (a refused limit is the
     outcome)."""
-    workspace.change_setting(uow, "tasks.maxCrashRetries", limit)
+    uow.settings.set_value("tasks.maxCrashRetries", limit)
     return uow.tasks.record_crash(Known.busy_task)
 
 

@@ -29,7 +29,6 @@ from hypothesis.stateful import (
 from agentkeel.domain.agents import Agent, Metric, MetricType
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.workspace import Project
-from agentkeel.services import workspace
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
@@ -60,7 +59,7 @@ class LogsAndMetricsAgreement(AgreementMachine):
 
     @rule(project=consumes(projects))
     def delete_project(self, project: str) -> None:
-        self.run(lambda uow: workspace.delete_project(uow, project))
+        self.run(lambda uow: uow.projects.delete(project))
 
     @rule(target=agents, name=st.sampled_from(["brave-otter", "calm-heron"]))
     def create_agent(self, name: str) -> Any:

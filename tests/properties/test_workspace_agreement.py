@@ -97,15 +97,15 @@ class WorkspaceAgreement(AgreementMachine):
 
     @rule(project=projects)
     def archive_project(self, project: str) -> None:
-        self.run(lambda uow: workspace.archive_project(uow, project))
+        self.run(lambda uow: uow.projects.archive(project))
 
     @rule(project=projects)
     def unarchive_project(self, project: str) -> None:
-        self.run(lambda uow: workspace.unarchive_project(uow, project))
+        self.run(lambda uow: uow.projects.unarchive(project))
 
     @rule(project=consumes(projects))
     def delete_project(self, project: str) -> None:
-        self.run(lambda uow: workspace.delete_project(uow, project))
+        self.run(lambda uow: uow.projects.delete(project))
 
     @rule(include_archived=st.booleans())
     def list_projects(self, include_archived: bool) -> None:
@@ -134,7 +134,7 @@ class WorkspaceAgreement(AgreementMachine):
 
     @rule(repository=repositories)
     def set_default_repository(self, repository: str) -> None:
-        self.run(lambda uow: workspace.set_default_repository(uow, repository))
+        self.run(lambda uow: uow.repositories.set_default(repository))
 
     @rule(repository=repositories, name=NAMES)
     def rename_repository(self, repository: str, name: str) -> None:
@@ -182,11 +182,11 @@ class WorkspaceAgreement(AgreementMachine):
 
     @rule(key=SETTING_KEYS, value=SETTING_VALUES)
     def change_setting(self, key: str, value: Any) -> None:
-        self.run(lambda uow: workspace.change_setting(uow, key, value))
+        self.run(lambda uow: uow.settings.set_value(key, value))
 
     @rule(key=SETTING_KEYS)
     def reset_setting(self, key: str) -> None:
-        self.run(lambda uow: workspace.reset_setting(uow, key))
+        self.run(lambda uow: uow.settings.reset(key))
 
     @rule(
         key=SETTING_KEYS,
@@ -281,7 +281,7 @@ class WorkspaceAgreement(AgreementMachine):
 
     @rule(template=templates)
     def delete_template(self, template: str) -> None:
-        self.run(lambda uow: workspace.delete_template(uow, template))
+        self.run(lambda uow: uow.templates.delete(template))
 
     @rule(template=templates)
     def delete_template_directly(self, template: str) -> None:

@@ -19,7 +19,6 @@ from agentkeel.domain.workflows import (
 from agentkeel.domain.workspace import CO_SETTINGS, SettingCategory, WorktreeStatus
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata
-from agentkeel.services import workspace
 from tests import factories
 
 # CO's 17 tables under their names here (CO's `agents`, `agent_tools` and `agent_skills`
@@ -64,7 +63,7 @@ def test_step_3_deleting_a_project_removes_all_its_children(uow: UnitOfWork) -> 
     for name in ("api", "web", "docs"):
         repo = factories.repository(uow, project, name)
         factories.worktree(uow, repo, f"/wt/{name}")
-    workspace.delete_project(uow, project.id)
+    uow.projects.delete(project.id)
     assert uow.projects.count() == 0
     assert uow.repositories.count() == 0
     assert uow.worktrees.count() == 0
@@ -76,7 +75,7 @@ def test_step_4_an_archived_project_is_queryable_but_hidden_by_default(
     uow: UnitOfWork,
 ) -> None:
     project = factories.project(uow)
-    workspace.archive_project(uow, project.id)
+    uow.projects.archive(project.id)
     assert uow.projects.list() == []
     assert uow.projects.get(project.id).is_archived
     assert [p.id for p in uow.projects.list(include_archived=True)] == [project.id]
@@ -131,7 +130,7 @@ def test_cascade_matrix_of_the_agent_profiles(uow: UnitOfWork) -> None:
     shared = factories.profile(uow, "shared")
     factories.tool(uow, shared, "Read")
     factories.skill(uow, shared, "tdd")
-    assert workspace.delete_project(uow, project.id) == {
+    assert uow.projects.delete(project.id) == {
         "projects": 1,
         "agent_profiles": 1,
         "agent_profile_tools": 2,
@@ -178,7 +177,7 @@ def test_step_3_deleting_a_project_removes_its_workflows_and_all_they_hold(
         ImplementationPlanStepFile(plan_step_id=plan_step.id, file_path="src/a.py")
     )
     factories.worktree(uow, repo, workflow_id=implementation.id)
-    removed = workspace.delete_project(uow, project.id)
+    removed = uow.projects.delete(project.id)
     assert removed == {
         "projects": 1,
         "repositories": 1,
@@ -272,19 +271,19 @@ def test_step_7_the_exported_types_type_check(tmp_path: Path) -> None:
 def test_cascade_projects_repositories(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     factories.repository(uow, project)
-    assert workspace.delete_project(uow, project.id) == {"projects": 1, "repositories": 1}
+    assert uow.projects.delete(project.id) == {"projects": 1, "repositories": 1}
 
 
 def test_cascade_projects_workflows(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     factories.workflow(uow, project)
-    assert workspace.delete_project(uow, project.id) == {"projects": 1, "workflows": 1}
+    assert uow.projects.delete(project.id) == {"projects": 1, "workflows": 1}
 
 
 def test_cascade_projects_agents(uow: UnitOfWork) -> None:
     project = factories.project(uow)
     factories.profile(uow, "custom", project_id=project.id)
-    assert workspace.delete_project(uow, project.id) == {"projects": 1, "agent_profiles": 1}
+    assert uow.projects.delete(project.id) == {"projects": 1, "agent_profiles": 1}
 
 
 def test_cascade_repositories_worktrees(uow: UnitOfWork) -> None:

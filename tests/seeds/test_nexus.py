@@ -16,7 +16,6 @@ from agentkeel.domain.workspace import Project, ProjectMode
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import metadata
 from agentkeel.services.backlog import create_checkpoint
-from agentkeel.services.workspace import delete_project
 from tests import factories
 
 
@@ -173,7 +172,7 @@ def test_nexus_relations(db: Database) -> None:
         create_checkpoint(uow, project.id, "start")
         assert uow.tasks.get(task.id).feature_id == feature.id
         assert uow.sub_features.find_by_feature(feature.id) == [sub_feature]
-        removed = delete_project(uow, project.id)
+        removed = uow.projects.delete(project.id)
         uow.commit()
     assert removed == {
         "projects": 1,

@@ -29,7 +29,6 @@ from agentkeel.services.retention import (
     retention_cutoff,
     retention_setting,
 )
-from agentkeel.services.workspace import change_setting
 from tests import factories
 
 DAY = timedelta(days=1)
@@ -279,7 +278,7 @@ def test_a_retention_setting_refuses_what_is_not_a_number_of_days(
     uow: UnitOfWork, key: str, value: Any
 ) -> None:
     with pytest.raises(InvalidValue) as refused:
-        change_setting(uow, key, value)
+        uow.settings.set_value(key, value)
     assert refused.value.field == key
     assert uow.settings.value(key) == SETTING_DEFINITIONS[key].default
 

@@ -147,17 +147,17 @@ def test_a_deactivated_template_cannot_be_rendered(uow: UnitOfWork, crud: Templa
 def test_built_in_templates_are_deactivated_never_deleted(uow: UnitOfWork) -> None:
     builtin = factories.template(uow, "Built in", built_in_at=uow.clock.now())
     with pytest.raises(Protected, match="is built in: deactivate it instead"):
-        workspace.delete_template(uow, builtin.id)
+        uow.templates.delete(builtin.id)
     assert workspace.deactivate_template(uow, builtin.id).is_deactivated
     assert uow.templates.get(builtin.id).is_built_in
 
 
 def test_custom_templates_are_deleted_with_an_audit_entry(uow: UnitOfWork) -> None:
     custom = factories.template(uow, "Custom")
-    assert workspace.delete_template(uow, custom.id) == {"templates": 1}
+    assert uow.templates.delete(custom.id) == {"templates": 1}
     assert uow.audit_logs.list(entity_type="template")[0].entity_id == custom.id
     with pytest.raises(NotFound):
-        workspace.delete_template(uow, custom.id)
+        uow.templates.delete(custom.id)
 
 
 def test_services_publish_their_events_after_commit(db: Database) -> None:
@@ -167,11 +167,11 @@ def test_services_publish_their_events_after_commit(db: Database) -> None:
         project = factories.project(uow)
         repo = factories.repository(uow, project)
         template = factories.template(uow, template_text="plain")
-        workspace.set_default_repository(uow, repo.id)
-        workspace.change_setting(uow, "worktree.autoCleanup", False)
-        workspace.reset_setting(uow, "worktree.autoCleanup")
+        uow.repositories.set_default(repo.id)
+        uow.settings.set_value("worktree.autoCleanup", False)
+        uow.settings.reset("worktree.autoCleanup")
         workspace.render(uow, template.id, {})
-        workspace.delete_project(uow, project.id)
+        uow.projects.delete(project.id)
         uow.commit()
     assert seen == [
         DefaultRepositoryChanged(project.id, repo.id),

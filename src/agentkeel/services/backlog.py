@@ -36,17 +36,3 @@ def create_checkpoint(
         ),
         idempotency_key=idempotency_key,
     )
-
-
-def restore_checkpoint(uow: UnitOfWork, checkpoint_id: str) -> dict[str, dict[str, int]]:
-    """Bring the checkpoint's project back to exactly its snapshot in the unit of work's
-    transaction, with one audit entry saying what changed; returns, per table changed, the
-    rows created, updated and deleted. Agents and conversations pointing at tasks the
-    restore removes lose that link (SET NULL); see `Checkpoints.restore`. Raises NotFound,
-    ReferenceMissing (a task's initiative or phase was deleted since)."""
-    return uow.checkpoints.restore(checkpoint_id)
-
-
-def latest_checkpoint(uow: UnitOfWork, project_id: str) -> Checkpoint | None:
-    """The project's newest checkpoint, or None."""
-    return uow.checkpoints.latest(project_id)

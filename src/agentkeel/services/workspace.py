@@ -7,39 +7,12 @@ from collections.abc import Mapping
 from agentkeel.domain.errors import AlreadyExists, Protected
 from agentkeel.domain.workspace import (
     DEFAULT_SETTINGS,
-    Project,
-    Repository,
     Setting,
     SettingDefinition,
-    SettingValue,
     Template,
     render_template,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
-
-
-def archive_project(uow: UnitOfWork, project_id: str) -> Project:
-    """Hide a project from default listings; it stays readable by id. Raises NotFound."""
-    return uow.projects.archive(project_id)
-
-
-def unarchive_project(uow: UnitOfWork, project_id: str) -> Project:
-    """Bring an archived project back into listings. Raises NotFound."""
-    return uow.projects.unarchive(project_id)
-
-
-def delete_project(uow: UnitOfWork, project_id: str) -> dict[str, int]:
-    """Hard-delete a project with all it holds (repositories, worktrees, ...).
-
-    Returns the rows removed per table. One audit entry records those counts and the
-    project's state before, and outlives it. Raises NotFound.
-    """
-    return uow.projects.delete(project_id)
-
-
-def set_default_repository(uow: UnitOfWork, repository_id: str) -> Repository:
-    """Make a repository its project's default, clearing the previous default at once."""
-    return uow.repositories.set_default(repository_id)
 
 
 def missing_default_settings(uow: UnitOfWork) -> list[SettingDefinition]:
@@ -61,16 +34,6 @@ def seed_default_settings(uow: UnitOfWork) -> list[Setting]:
         except AlreadyExists:
             continue  # a concurrent start-up seeded it first
     return added
-
-
-def change_setting(uow: UnitOfWork, key: str, value: SettingValue) -> Setting:
-    """Set a setting to a user's value (validated). Raises NotFound, InvalidValue."""
-    return uow.settings.set_value(key, value)
-
-
-def reset_setting(uow: UnitOfWork, key: str) -> Setting:
-    """Restore a setting's default and clear `user_modified_at`."""
-    return uow.settings.reset(key)
 
 
 def render(uow: UnitOfWork, template_id: str, values: Mapping[str, str]) -> str:
@@ -101,11 +64,3 @@ def deactivate_template(uow: UnitOfWork, template_id: str) -> Template:
     template = uow.templates.get(template_id)
     template.deactivate(uow.clock.now())
     return uow.templates.update(template)
-
-
-def delete_template(uow: UnitOfWork, template_id: str) -> dict[str, int]:
-    """Hard-delete a custom template and its placeholders (audited).
-
-    Raises NotFound; Protected for a built-in template, which is deactivated instead.
-    """
-    return uow.templates.delete(template_id)

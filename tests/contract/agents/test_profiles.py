@@ -16,7 +16,6 @@ from agentkeel.domain.errors import (
     ReferenceMissing,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services import workspace
 from tests import factories
 
 
@@ -287,7 +286,7 @@ def test_deleting_a_project_takes_its_profiles_with_their_tools_and_skills(
     factories.skill(uow, own, "tdd")
     factories.tool(uow, shared, "Read")
     copy = uow.agent_profiles.customize(own.id)  # global, so it outlives the project
-    removed = workspace.delete_project(uow, keel.id)
+    removed = uow.projects.delete(keel.id)
     assert removed == {
         "projects": 1,
         "agent_profiles": 1,

@@ -14,7 +14,7 @@ from agentkeel.domain.backlog import Checkpoint, FeatureStatus
 from agentkeel.domain.errors import InvalidValue, NotFound, Protected, ReferenceMissing
 from agentkeel.domain.planning import TaskStatus
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.services.backlog import create_checkpoint, latest_checkpoint, restore_checkpoint
+from agentkeel.services.backlog import create_checkpoint
 from agentkeel.services.planning import assign_task
 from tests import factories
 
@@ -74,7 +74,7 @@ def test_a_snapshot_holds_the_backlog_and_every_task(uow: UnitOfWork) -> None:
 
 def test_checkpoints_list_newest_first_and_the_latest_is_one_call(uow: UnitOfWork) -> None:
     project = factories.project(uow)
-    assert latest_checkpoint(uow, project.id) is None
+    assert uow.checkpoints.latest(project.id) is None
     first = create_checkpoint(uow, project.id, "first", "before planning", "abc1234")
     _tick(uow)
     second = create_checkpoint(uow, project.id, "second")
@@ -150,7 +150,7 @@ def test_restore_brings_back_exactly_the_snapshot(uow: UnitOfWork) -> None:
     factories.requirement(uow, project, "new")
     assert uow.checkpoints.snapshot(project.id) != before
 
-    changes = restore_checkpoint(uow, checkpoint.id)
+    changes = uow.checkpoints.restore(checkpoint.id)
 
     assert uow.checkpoints.snapshot(project.id) == before
     assert uow.features.get(feature.id).completed_tasks == uow.features.recount(feature.id) == 1
@@ -168,7 +168,7 @@ def test_restore_brings_back_exactly_the_snapshot(uow: UnitOfWork) -> None:
     assert uow.features.get(feature.id).completed_tasks == uow.features.recount(feature.id) == 0
     # Restoring again changes nothing.
     create_checkpoint(uow, project.id, "now")
-    assert restore_checkpoint(uow, uow.checkpoints.latest(project.id).id) == {}  # type: ignore[union-attr]
+    assert uow.checkpoints.restore(uow.checkpoints.latest(project.id).id) == {}  # type: ignore[union-attr]
 
 
 def test_restore_brings_back_deleted_rows(uow: UnitOfWork) -> None:
@@ -179,7 +179,7 @@ def test_restore_brings_back_deleted_rows(uow: UnitOfWork) -> None:
     uow.tasks.delete(made["first"].id)  # and its subtask, and the dependency
     uow.features.delete(made["feature"].id)  # and its sub-feature and link
     uow.requirements.delete(made["requirement"].id)
-    changes = restore_checkpoint(uow, checkpoint.id)
+    changes = uow.checkpoints.restore(checkpoint.id)
     assert uow.checkpoints.snapshot(project.id) == before
     assert changes["tasks"] == {"created": 2, "updated": 0, "deleted": 0}
     assert uow.features.get(made["feature"].id).completed_tasks == 1
@@ -199,7 +199,7 @@ def test_restore_clears_the_links_of_agents_and_conversations_to_removed_tasks(
             from_agent_id=worker.id, to_agent_id=made["agent"].id, question="?", task_id=later.id
         )
     )
-    restore_checkpoint(uow, checkpoint.id)
+    uow.checkpoints.restore(checkpoint.id)
     assert uow.tasks.find(later.id) is None
     assert uow.agents.get(worker.id).task_id is None
     assert uow.conversations.get(talk.id).task_id is None
@@ -217,7 +217,7 @@ def test_restore_outside_the_snapshot(uow: UnitOfWork) -> None:
     # An agent deleted since: its task comes back unassigned.
     uow.agents.delete(made["agent"].id)
     uow.tasks.delete(made["first"].id)
-    restore_checkpoint(uow, checkpoint.id)
+    uow.checkpoints.restore(checkpoint.id)
     assert uow.tasks.get(made["first"].id).assigned_agent_id is None
     (entry,) = uow.audit_logs.list(event_type="checkpoint.restored")
     assert "1 task(s) unassigned" in entry.message
@@ -225,8 +225,8 @@ def test_restore_outside_the_snapshot(uow: UnitOfWork) -> None:
     # it back: not a Conflict).
     uow.initiatives.delete(initiative.id)
     with pytest.raises(ReferenceMissing) as caught:
-        restore_checkpoint(uow, checkpoint.id)
+        uow.checkpoints.restore(checkpoint.id)
     assert (caught.value.entity, caught.value.field) == ("task", "initiative_id")
     assert (caught.value.value, caught.value.target) == (initiative.id, "initiative")
     with pytest.raises(NotFound):
-        restore_checkpoint(uow, "missing")
+        uow.checkpoints.restore("missing")

@@ -16,7 +16,6 @@ from agentkeel.domain.errors import (
 from agentkeel.domain.planning import TaskStatus
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services.planning import complete_task
-from agentkeel.services.workspace import delete_project
 from tests import factories
 
 F = FeatureStatus
@@ -285,6 +284,6 @@ def test_deleting_the_project_removes_features_sub_features_and_tasks_together(
     form = factories.sub_feature(uow, feature)
     factories.task(uow, project, "one", feature_id=feature.id, status=S.COMPLETED)
     factories.task(uow, project, "two", sub_feature_id=form.id)
-    removed = delete_project(uow, project.id)
+    removed = uow.projects.delete(project.id)
     assert removed["features"] == 1 and removed["sub_features"] == 1 and removed["tasks"] == 2
     assert uow.features.count() == uow.sub_features.count() == uow.tasks.count() == 0

@@ -14,7 +14,6 @@ from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
 from agentkeel.domain.planning import TaskStatus
 from agentkeel.schema import metadata
-from agentkeel.services.workspace import delete_project
 from tests import factories
 
 
@@ -45,7 +44,7 @@ def test_deleting_a_project_removes_its_backlog_in_any_table_order(
             factories.task(uow, project, "b", sub_feature_id=part.id)
             uow.commit()
         with db.unit_of_work() as uow:
-            removed = delete_project(uow, project.id)
+            removed = uow.projects.delete(project.id)
             uow.commit()
         assert (removed["features"], removed["sub_features"], removed["tasks"]) == (1, 1, 2)
         with engine.connect() as connection:

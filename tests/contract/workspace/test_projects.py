@@ -13,7 +13,6 @@ from agentkeel.domain.workspace import Project, ProjectArchived, ProjectMode, Pr
 from agentkeel.ports.store import Eq
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
-from agentkeel.services import workspace
 from tests import factories
 from tests.factories import store_of
 
@@ -142,7 +141,7 @@ def test_archiving_is_an_event_whatever_the_path(db: Database) -> None:
     with db.unit_of_work() as uow:
         a, b, c = (factories.project(uow, name) for name in "abc")
         uow.projects.archive(a.id)
-        workspace.archive_project(uow, b.id)
+        uow.projects.archive(b.id)
         c.archive(uow.clock.now())
         uow.projects.update(c)
         uow.projects.archive(c.id)  # already archived: nothing happens, no event

