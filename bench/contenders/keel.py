@@ -63,7 +63,7 @@ class Keel(Contender):
                 "started": sum(
                     task.started_at is not None
                     for project in projects
-                    for task in uow.tasks.list(project.id, status=TaskStatus.IN_PROGRESS)
+                    for task in uow.tasks.list(project_id=project.id, status=TaskStatus.IN_PROGRESS)
                 ),
                 "ready": self.ready_found,
             }

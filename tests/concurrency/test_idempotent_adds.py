@@ -42,7 +42,9 @@ def test_racing_adds_with_one_key_create_one_task(db: Database) -> None:
         others = list(pool.map(retry, range(3)))
     assert set(others) == {winner.result()}
     with db.unit_of_work() as uow:
-        assert [(t.id, t.name) for t in uow.tasks.list(project.id)] == [(winner.result(), "First")]
+        assert [(t.id, t.name) for t in uow.tasks.list(project_id=project.id)] == [
+            (winner.result(), "First")
+        ]
 
 
 def test_racing_starts_of_one_plan_under_one_key_start_it_once(db: Database) -> None:

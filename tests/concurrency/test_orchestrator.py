@@ -113,7 +113,7 @@ def work_on(url: str, name: str, ledger: Path) -> None:
 
 def _nothing_left(uow: UnitOfWork) -> bool:
     """Nothing ready and nothing in progress: what is left waits for a person."""
-    in_progress = uow.tasks.list("project", status=TaskStatus.IN_PROGRESS, limit=1)
+    in_progress = uow.tasks.list(project_id="project", status=TaskStatus.IN_PROGRESS, limit=1)
     return not in_progress and not uow.tasks.ready_tasks(initiative_id="initiative")
 
 
@@ -268,7 +268,7 @@ def test_an_orchestrator_in_processes_finishes_or_shows_what_needs_a_person(
         Database.open(url, migrate_schema=False, seed=False) as db,
         db.unit_of_work(read_only=True) as uow,
     ):
-        tasks = {task.id: task for task in uow.tasks.list("project")}
+        tasks = {task.id: task for task in uow.tasks.list(project_id="project")}
         attention = [t.id for t in uow.tasks.needing_attention(initiative_id="initiative")]
         logged = uow.event_log.read_after(0, 10_000)
 

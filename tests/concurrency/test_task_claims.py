@@ -60,6 +60,6 @@ def test_concurrent_claims_never_hand_out_a_task_twice(db: Database, figures: Fi
     )
     assert doubles == 0 and len(handed) == TASKS
     with db.unit_of_work() as uow:
-        done = uow.tasks.list(project.id)
+        done = uow.tasks.list(project_id=project.id)
         assert {t.status for t in done} == {TaskStatus.COMPLETED}
         assert all(t.summary == f"by {t.assigned_agent_id}" for t in done)

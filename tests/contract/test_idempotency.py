@@ -54,7 +54,9 @@ def test_a_rolled_back_unit_of_work_leaves_the_key_unused(db: Database) -> None:
         kept = uow.tasks.add(Task(project_id=project.id, name="Kept"), idempotency_key="req-3")
         uow.commit()
     with db.unit_of_work() as uow:
-        assert [t.name for t in uow.tasks.list(project.id)] == ["Kept"] and kept.name == "Kept"
+        assert [t.name for t in uow.tasks.list(project_id=project.id)] == [
+            "Kept"
+        ] and kept.name == "Kept"
 
 
 @pytest.mark.parametrize("key", ["", "with space", "x" * 65, "naïve", "a'; DROP TABLE tasks;--"])
@@ -113,4 +115,4 @@ def test_a_checkpoint_under_one_key_is_taken_once(uow: UnitOfWork) -> None:
     factories.task(uow, project)
     again = backlog.create_checkpoint(uow, project.id, "before", idempotency_key="cp-1")
     assert again.id == first.id and again.state == first.state
-    assert [c.id for c in uow.checkpoints.list(project.id)] == [first.id]
+    assert [c.id for c in uow.checkpoints.list(project_id=project.id)] == [first.id]

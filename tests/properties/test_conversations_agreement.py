@@ -329,7 +329,7 @@ class ConversationsAgreement(AgreementMachine):
     def read_sessions(self, project: str, kind: SessionType | None) -> None:
         self.run(
             lambda uow: (
-                uow.interaction_sessions.list(project, type=kind),
+                uow.interaction_sessions.list(project_id=project, type=kind),
                 uow.interaction_sessions.active_for(project, type=kind),
             )
         )

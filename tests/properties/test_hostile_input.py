@@ -569,12 +569,14 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     "interaction_sessions.update_data(data)": lambda uow, x: uow.interaction_sessions.update_data(
         Known.session, x
     ),
-    "interaction_sessions.list(project_id)": lambda uow, x: uow.interaction_sessions.list(x),
+    "interaction_sessions.list(project_id)": lambda uow, x: uow.interaction_sessions.list(
+        project_id=x
+    ),
     "interaction_sessions.list(type)": lambda uow, x: uow.interaction_sessions.list(
-        Known.project, type=x
+        project_id=Known.project, type=x
     ),
     "interaction_sessions.list(status)": lambda uow, x: uow.interaction_sessions.list(
-        Known.project, status=x
+        project_id=Known.project, status=x
     ),
     "interaction_sessions.active_for(project_id)": lambda uow, x: (
         uow.interaction_sessions.active_for(x)
@@ -818,9 +820,9 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     "tasks.update(max_iterations)": lambda uow, x: update(
         uow.tasks, Known.busy_task, "max_iterations", x
     ),
-    "tasks.list(project_id)": lambda uow, x: uow.tasks.list(x),
-    "tasks.list(status)": lambda uow, x: uow.tasks.list(Known.project, status=x),
-    "tasks.list(limit)": lambda uow, x: uow.tasks.list(Known.project, limit=x),
+    "tasks.list(project_id)": lambda uow, x: uow.tasks.list(project_id=x),
+    "tasks.list(status)": lambda uow, x: uow.tasks.list(project_id=Known.project, status=x),
+    "tasks.list(limit)": lambda uow, x: uow.tasks.list(project_id=Known.project, limit=x),
     "tasks.find_by_parent_task": lambda uow, x: uow.tasks.find_by_parent_task(x),
     "tasks.find_by_phase": lambda uow, x: uow.tasks.find_by_phase(x),
     "tasks.ready_tasks(project_id)": lambda uow, x: uow.tasks.ready_tasks(project_id=x),
@@ -995,8 +997,10 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
         lambda x: Checkpoint(id="checkpoint-new", project_id=Known.project, state=x),
         lambda uow, e: uow.checkpoints.add(e),
     ),
-    "checkpoints.list(project_id)": lambda uow, x: uow.checkpoints.list(x),
-    "checkpoints.list(limit)": lambda uow, x: uow.checkpoints.list(Known.project, limit=x),
+    "checkpoints.list(project_id)": lambda uow, x: uow.checkpoints.list(project_id=x),
+    "checkpoints.list(limit)": lambda uow, x: uow.checkpoints.list(
+        project_id=Known.project, limit=x
+    ),
     "checkpoints.latest": lambda uow, x: uow.checkpoints.latest(x),
     "checkpoints.snapshot": lambda uow, x: uow.checkpoints.snapshot(x),
     "checkpoints.restore": lambda uow, x: uow.checkpoints.restore(x),

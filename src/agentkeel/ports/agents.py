@@ -565,8 +565,8 @@ class InteractionSessions(EntityRepository[InteractionSession], Protocol):
 
     def list(
         self,
-        project_id: str,
         *,
+        project_id: str,
         type: SessionType | None = None,
         status: SessionStatus | None = None,
     ) -> builtins.list[InteractionSession]:

@@ -163,7 +163,7 @@ class Checkpoints(Protocol):
         """The checkpoint with this id, or None."""
         ...
 
-    def list(self, project_id: str, *, limit: int | None = None) -> builtins.list[Checkpoint]:
+    def list(self, *, project_id: str, limit: int | None = None) -> builtins.list[Checkpoint]:
         """The project's checkpoints, newest first (equal times: by id, descending)."""
         ...
 

@@ -176,8 +176,8 @@ class Tasks(EntityRepository[Task], Protocol):
 
     def list(
         self,
-        project_id: str,
         *,
+        project_id: str,
         initiative_id: str | None = None,
         phase_id: str | None = None,
         status: TaskStatus | None = None,

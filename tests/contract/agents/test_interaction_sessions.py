@@ -193,17 +193,19 @@ def test_list_is_newest_first_and_filters(db: Database) -> None:
         elsewhere = uow.interaction_sessions.start(other.id, INTERVIEW)
         uow.interaction_sessions.complete(first.id)
         listed = uow.interaction_sessions.list
-        assert [s.id for s in listed(keel.id)] == [third.id, second.id, first.id]
-        assert [s.id for s in listed(keel.id, type=INTERVIEW)] == [third.id, first.id]
-        assert [s.id for s in listed(keel.id, status=SessionStatus.COMPLETED)] == [first.id]
-        assert [s.id for s in listed(other.id)] == [elsewhere.id]
-        assert listed("no-project") == []
+        assert [s.id for s in listed(project_id=keel.id)] == [third.id, second.id, first.id]
+        assert [s.id for s in listed(project_id=keel.id, type=INTERVIEW)] == [third.id, first.id]
+        assert [s.id for s in listed(project_id=keel.id, status=SessionStatus.COMPLETED)] == [
+            first.id
+        ]
+        assert [s.id for s in listed(project_id=other.id)] == [elsewhere.id]
+        assert listed(project_id="no-project") == []
         active = uow.interaction_sessions.active_for
         assert [s.id for s in active(keel.id)] == [third.id, second.id]
         assert [s.id for s in active(keel.id, type=INTERVIEW)] == [third.id]
         assert active(keel.id, type=EXECUTION) == []
         with pytest.raises(InvalidValue, match="status"):
-            listed(keel.id, status="paused")  # type: ignore[arg-type]
+            listed(project_id=keel.id, status="paused")  # type: ignore[arg-type]
 
 
 def test_sessions_go_with_their_project(uow: UnitOfWork) -> None:
@@ -212,4 +214,4 @@ def test_sessions_go_with_their_project(uow: UnitOfWork) -> None:
     uow.interaction_sessions.start(keel.id, PLANNING)
     kept = uow.interaction_sessions.start(other.id, PLANNING)
     assert uow.projects.delete(keel.id) == {"projects": 1, "interaction_sessions": 2}
-    assert [s.id for s in uow.interaction_sessions.list(other.id)] == [kept.id]
+    assert [s.id for s in uow.interaction_sessions.list(project_id=other.id)] == [kept.id]

@@ -80,8 +80,8 @@ def test_checkpoints_list_newest_first_and_the_latest_is_one_call(uow: UnitOfWor
     second = create_checkpoint(uow, project.id, "second")
     create_checkpoint(uow, factories.project(uow, "Other").id, "elsewhere")
     assert first.git_commit == "abc1234" and first.reason == "before planning"
-    assert [c.name for c in uow.checkpoints.list(project.id)] == ["second", "first"]
-    assert [c.name for c in uow.checkpoints.list(project.id, limit=1)] == ["second"]
+    assert [c.name for c in uow.checkpoints.list(project_id=project.id)] == ["second", "first"]
+    assert [c.name for c in uow.checkpoints.list(project_id=project.id, limit=1)] == ["second"]
     assert uow.checkpoints.latest(project.id) == second
     assert uow.checkpoints.get(first.id) == first
     with pytest.raises(InvalidValue, match="git_commit"):

@@ -234,4 +234,4 @@ def test_bad_leases_and_scopes_are_refused(uow: UnitOfWork, lease: object) -> No
         uow.tasks.claim_next_ready(agent.id, LEASE)
     with pytest.raises(NotFound):
         planning.claim_next_ready_task(uow, "nobody", project_id=project.id)
-    assert uow.tasks.list(project.id)[0].status is TaskStatus.PENDING
+    assert uow.tasks.list(project_id=project.id)[0].status is TaskStatus.PENDING

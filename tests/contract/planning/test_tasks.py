@@ -46,11 +46,14 @@ def test_list_filters_and_orders_by_order_index_then_creation(uow: UnitOfWork) -
     _tick(uow)
     factories.task(uow, project, "second", order_index=1, initiative_id=initiative.id)
     factories.task(uow, factories.project(uow, "Other"), "elsewhere")
-    assert _ids(uow.tasks.list(project.id)) == ["first", "second", "late"]
-    assert _ids(uow.tasks.list(project.id, initiative_id=initiative.id)) == ["first", "second"]
-    assert _ids(uow.tasks.list(project.id, phase_id=phase.id)) == ["first"]
-    assert _ids(uow.tasks.list(project.id, status=S.COMPLETED)) == []
-    assert _ids(uow.tasks.list(project.id, limit=1, offset=1)) == ["second"]
+    assert _ids(uow.tasks.list(project_id=project.id)) == ["first", "second", "late"]
+    assert _ids(uow.tasks.list(project_id=project.id, initiative_id=initiative.id)) == [
+        "first",
+        "second",
+    ]
+    assert _ids(uow.tasks.list(project_id=project.id, phase_id=phase.id)) == ["first"]
+    assert _ids(uow.tasks.list(project_id=project.id, status=S.COMPLETED)) == []
+    assert _ids(uow.tasks.list(project_id=project.id, limit=1, offset=1)) == ["second"]
     assert _ids(uow.tasks.find_by_phase(phase.id)) == ["first"]
 
 
@@ -462,7 +465,7 @@ def test_deleting_a_task_removes_subtasks_and_dependencies_and_frees_agents(
     assert removed == {"tasks": 2, "task_dependencies": 2}
     assert uow.agents.get(agent.id).task_id is None
     assert uow.conversations.get(talk.id).task_id is None
-    assert [t.id for t in uow.tasks.list(project.id)] == [other.id]
+    assert [t.id for t in uow.tasks.list(project_id=project.id)] == [other.id]
 
 
 def test_deleting_an_agent_clears_the_tasks_it_held(uow: UnitOfWork) -> None:

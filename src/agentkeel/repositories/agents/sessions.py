@@ -44,8 +44,8 @@ class InteractionSessionsTable(TableRepository[InteractionSession]):
 
     def list(
         self,
-        project_id: str,
         *,
+        project_id: str,
         type: SessionType | None = None,
         status: SessionStatus | None = None,
     ) -> builtins.list[InteractionSession]:
@@ -55,7 +55,7 @@ class InteractionSessionsTable(TableRepository[InteractionSession]):
     def active_for(
         self, project_id: str, *, type: SessionType | None = None
     ) -> builtins.list[InteractionSession]:
-        return self.list(project_id, type=type, status=SessionStatus.ACTIVE)
+        return self.list(project_id=project_id, type=type, status=SessionStatus.ACTIVE)
 
     def _end(self, key: str, status: SessionStatus) -> InteractionSession:
         session = self.get(key)

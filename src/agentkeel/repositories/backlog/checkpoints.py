@@ -41,7 +41,7 @@ from agentkeel.schema.graph import plan_delete
 class CheckpointsTable(TableRepository[Checkpoint]):
     entity = Checkpoint
 
-    def list(self, project_id: str, *, limit: int | None = None) -> builtins.list[Checkpoint]:
+    def list(self, *, project_id: str, limit: int | None = None) -> builtins.list[Checkpoint]:
         return self._select([Eq("project_id", project_id)], _NEWEST_FIRST, limit)
 
     def latest(self, project_id: str) -> Checkpoint | None:

@@ -152,8 +152,8 @@ class TasksTable(TableRepository[Task]):
 
     def list(
         self,
-        project_id: str,
         *,
+        project_id: str,
         initiative_id: str | None = None,
         phase_id: str | None = None,
         status: TaskStatus | None = None,
