@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import random
 import shutil
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from unittest.mock import patch
 
 import pytest
@@ -31,6 +32,8 @@ from tests.conftest import POSTGRES_URL
 from tests.factories import store_of
 
 Outcome = tuple[Any, ...]
+Row = dict[str, Any]
+Contents = dict[str, list[Row]]
 T = TypeVar("T")
 
 
@@ -60,7 +63,28 @@ def assert_agree(outcomes: dict[str, Outcome]) -> Outcome:
     return expected
 
 
-def dump(uow: UnitOfWork, tables: Collection[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class Reordered:
+    """How a table's rows are compared when a backend fills a column its own way (ids made
+    at random inside the library): without the `ignore`d columns, in the order `key`
+    gives."""
+
+    key: Callable[[Row], Any]
+    ignore: frozenset[str] = frozenset({"id"})
+
+    def apply(self, rows: list[Row]) -> list[Row]:
+        return sorted(
+            ({k: v for k, v in row.items() if k not in self.ignore} for row in rows),
+            key=self.key,
+        )
+
+
+AUDIT_ENTRIES = Reordered(
+    key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"]))
+)
+
+
+def dump(uow: UnitOfWork, tables: Collection[str] | None = None) -> Contents:
     """Every row of every table (or of `tables`, `audit_logs` always among them). Audit
     entries get their ids inside the library (at random), so they are compared without
     them, in time order. The event log is compared as its events in sequence order (the
@@ -78,11 +102,41 @@ def dump(uow: UnitOfWork, tables: Collection[str] | None = None) -> dict[str, li
             {"event_type": logged.event_type, "payload": logged.payload}
             for logged in uow.event_log.read_after(0, 10_000)
         ]
-    contents["audit_logs"] = sorted(
-        ({k: v for k, v in row.items() if k != "id"} for row in contents["audit_logs"]),
-        key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"])),
-    )
+    contents["audit_logs"] = AUDIT_ENTRIES.apply(contents["audit_logs"])
     return contents
+
+
+def assert_same_contents(dumps: Mapping[str, Contents]) -> None:
+    """Every backend's contents equal memory's, table by table: a failure names the
+    backend, the table and, for a row that differs, its columns and both values."""
+    expected = dumps["memory"]
+    for name, contents in dumps.items():
+        assert contents.keys() == expected.keys(), (
+            f"{name} holds tables {sorted(contents)}, memory {sorted(expected)}"
+        )
+        for table, rows in contents.items():
+            assert rows == expected[table], (
+                f"{name} differs from memory in {table}: {_difference(rows, expected[table])}"
+            )
+
+
+def _difference(rows: list[Row], expected: list[Row]) -> str:
+    if len(rows) != len(expected):
+        return f"{len(rows)} rows, memory {len(expected)}:\n{rows}\n{expected}"
+    i, row, wanted = next(
+        (i, row, wanted)
+        for i, (row, wanted) in enumerate(zip(rows, expected, strict=True))
+        if row != wanted
+    )
+    columns = sorted(row.keys() | wanted.keys())
+    return f"row {i}, " + ", ".join(
+        f"{column} {row.get(column, _ABSENT)!r} (memory {wanted.get(column, _ABSENT)!r})"
+        for column in columns
+        if row.get(column, _ABSENT) != wanted.get(column, _ABSENT)
+    )
+
+
+_ABSENT = "<no such column>"
 
 
 def empty_small_tables(engine: Engine) -> None:
@@ -156,6 +210,11 @@ class AgreementMachine(RuleBasedStateMachine):
     counter per step) and draws the same random numbers (e.g. generated agent aliases),
     so results and contents can be compared whole."""
 
+    # What `agreed_contents` compares: every table (None) or these (see `dump`); and the
+    # tables whose rows a backend fills its own way, compared as `Reordered` says.
+    compared_tables: ClassVar[Collection[str] | None] = None
+    reordered: ClassVar[Mapping[str, Reordered]] = {}
+
     def __init__(self, open_backends: Callable[[], dict[str, Database]]) -> None:
         super().__init__()
         self.dbs = open_backends()
@@ -177,6 +236,19 @@ class AgreementMachine(RuleBasedStateMachine):
             with numbered_ids(step), db.unit_of_work() as uow:
                 outcomes[name] = outcome_of(and_commit, uow)
         return assert_agree(outcomes)
+
+    def agreed_contents(self) -> Contents:
+        """Assert that every backend holds what memory holds; memory's contents, for the
+        machine's own invariants."""
+        dumps = {}
+        for name, db in self.dbs.items():
+            with db.unit_of_work(read_only=True) as uow:
+                contents = dump(uow, self.compared_tables)
+            for table, reordered in self.reordered.items():
+                contents[table] = reordered.apply(contents[table])
+            dumps[name] = contents
+        assert_same_contents(dumps)
+        return dumps["memory"]
 
     def created(self, build: Callable[[], Any], add: Callable[[UnitOfWork, Any], Any]) -> Any:
         """Build one entity (the same id for every backend) and add it everywhere: its id

@@ -37,9 +37,7 @@ from agentkeel.domain.entity import Entity
 from agentkeel.domain.planning import Initiative, Task, TaskDependency, TaskStatus
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
-from agentkeel.schema import metadata
 from agentkeel.services import planning
-from tests.factories import store_of
 from tests.properties.harness import AgreementMachine, check_agreement, on_every_backend
 
 E = TypeVar("E", bound=Entity)
@@ -59,19 +57,8 @@ TABLES = (
 )
 
 
-def _dump(uow: UnitOfWork) -> dict[str, list[dict[str, Any]]]:
-    """The rows of `TABLES` (audit entries without their random ids, in time order), as
-    the harness' `dump` reads every table."""
-    store = store_of(uow)
-    contents = {name: store.select(metadata.tables[name]) for name in TABLES}
-    contents["audit_logs"] = sorted(
-        ({k: v for k, v in row.items() if k != "id"} for row in contents["audit_logs"]),
-        key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"])),
-    )
-    return contents
-
-
 class BacklogAgreement(AgreementMachine):
+    compared_tables = TABLES
     initiatives = Bundle("initiatives")
     features = Bundle("features")
     sub_features = Bundle("sub_features")
@@ -250,13 +237,7 @@ class BacklogAgreement(AgreementMachine):
 
     @invariant()
     def backends_agree_and_counters_are_true(self) -> None:
-        dumps = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work(read_only=True) as uow:
-                dumps[name] = _dump(uow)
-        for name, contents in dumps.items():
-            assert contents == dumps["memory"], f"{name} contents differ from memory"
-        contents = dumps["memory"]
+        contents = self.agreed_contents()
         completed = Counter(
             t["feature_id"]
             for t in contents["tasks"]

@@ -48,7 +48,6 @@ from agentkeel.ports.unit_of_work import UnitOfWork
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
-    dump,
     on_every_backend,
 )
 
@@ -342,13 +341,7 @@ class ConversationsAgreement(AgreementMachine):
 
     @invariant()
     def contents_agree_and_hold_together(self) -> None:
-        dumps = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                dumps[name] = dump(uow)
-        for name, contents in dumps.items():
-            assert contents == dumps["memory"], f"{name} contents differ from memory"
-        contents = dumps["memory"]
+        contents = self.agreed_contents()
         agents = {row["id"] for row in contents["agents"]}
         projects = {row["id"] for row in contents["projects"]}
         for row in contents["conversations"]:

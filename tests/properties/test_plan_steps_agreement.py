@@ -38,7 +38,6 @@ from agentkeel.domain.workflows import (
 from agentkeel.domain.workspace import Project
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.services.workflows import start_implementation
-from tests.factories import store_of
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
@@ -59,24 +58,8 @@ TABLES = (
 )
 
 
-def contents_of(uow: UnitOfWork) -> dict[str, list[Row]]:
-    """The rows of the tables this machine writes; audit entries without their ids (made
-    at random inside the library), in time order."""
-    from agentkeel.schema import metadata
-
-    store = store_of(uow)
-    contents = {name: store.select(metadata.tables[name]) for name in TABLES}
-    contents["audit_logs"] = sorted(
-        (
-            {k: v for k, v in row.items() if k != "id"}
-            for row in store.select(metadata.tables["audit_logs"])
-        ),
-        key=lambda row: (row["timestamp"], row["event_type"], str(row["entity_id"])),
-    )
-    return contents
-
-
 class PlanStepsAgreement(AgreementMachine):
+    compared_tables = TABLES  # and audit_logs
     plans = Bundle("plans")
     steps = Bundle("steps")
 
@@ -228,13 +211,7 @@ class PlanStepsAgreement(AgreementMachine):
 
     @invariant()
     def backends_agree_and_numbers_are_dense(self) -> None:
-        dumps = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work(read_only=True) as uow:
-                dumps[name] = contents_of(uow)
-        for name, contents in dumps.items():
-            assert contents == dumps["memory"], f"{name} contents differ from memory"
-        contents = dumps["memory"]
+        contents = self.agreed_contents()
         by_plan: dict[str, list[Row]] = {p["id"]: [] for p in contents["implementation_plans"]}
         for step in contents["implementation_plan_steps"]:
             by_plan[step["plan_id"]].append(step)

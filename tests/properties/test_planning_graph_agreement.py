@@ -300,13 +300,7 @@ class PlanningGraphAgreement(AgreementMachine):
 
     @invariant()
     def backends_agree_and_graphs_hold(self) -> None:
-        dumps = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                dumps[name] = dump(uow)
-        for name, contents in dumps.items():
-            assert contents == dumps["memory"], f"{name} contents differ from memory"
-        contents = dumps["memory"]
+        contents = self.agreed_contents()
         phases = {p["id"]: p for p in contents["phases"]}
         tasks = {t["id"]: t for t in contents["tasks"]}
         phase_edges = [

@@ -60,7 +60,6 @@ from tests.properties.harness import (
     AgreementMachine,
     Outcome,
     check_agreement,
-    dump,
     on_every_backend,
 )
 
@@ -390,13 +389,7 @@ class PlanningReviewAgreement(AgreementMachine):
 
     @invariant()
     def contents_agree_and_targets_hold(self) -> None:
-        dumps = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                dumps[name] = dump(uow)
-        for name, contents in dumps.items():
-            assert contents == dumps["memory"], f"{name} contents differ from memory"
-        contents = dumps["memory"]
+        contents = self.agreed_contents()
         present = {
             kind: {row["id"] for row in contents[table]}
             for kind, table in (("page", "pages"), ("phase", "phases"), ("task", "tasks"))

@@ -39,7 +39,6 @@ from agentkeel.ports.unit_of_work import UnitOfWork
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
-    dump,
     on_every_backend,
 )
 
@@ -255,13 +254,7 @@ class PlanningTreeAgreement(AgreementMachine):
 
     @invariant()
     def contents_agree_and_hold_together(self) -> None:
-        dumps = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                dumps[name] = dump(uow)
-        for name, contents in dumps.items():
-            assert contents == dumps["memory"], f"{name} contents differ from memory"
-        contents = dumps["memory"]
+        contents = self.agreed_contents()
         initiatives = {row["id"]: row for row in contents["initiatives"]}
         repositories = {row["id"]: row for row in contents["repositories"]}
         pages = {row["id"]: row for row in contents["pages"]}

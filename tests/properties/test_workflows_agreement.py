@@ -47,7 +47,6 @@ from agentkeel.services import recovery
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
-    dump,
     on_every_backend,
 )
 
@@ -129,6 +128,7 @@ TABLES = ("workflows", "workflow_repositories", "workflow_steps", "audit_logs", 
 
 
 class WorkflowsAgreement(AgreementMachine):
+    compared_tables = TABLES
     workflows = Bundle("workflows")
     steps = Bundle("steps")
 
@@ -338,13 +338,7 @@ class WorkflowsAgreement(AgreementMachine):
 
     @invariant()
     def backends_agree_and_invariants_hold(self) -> None:
-        dumps = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                dumps[name] = dump(uow, TABLES)
-        for name, contents in dumps.items():
-            assert contents == dumps["memory"], f"{name} contents differ from memory"
-        contents = dumps["memory"]
+        contents = self.agreed_contents()
         workflows = {w["id"]: w for w in contents["workflows"]}
         by_workflow: dict[str, list[dict[str, Any]]] = {w: [] for w in workflows}
         for step in contents["workflow_steps"]:

@@ -42,7 +42,6 @@ from agentkeel.services import audit, workspace
 from tests.properties.harness import (
     AgreementMachine,
     check_agreement,
-    dump,
     on_every_backend,
 )
 
@@ -330,13 +329,7 @@ class WorkspaceAgreement(AgreementMachine):
 
     @invariant()
     def contents_agree_and_hold_together(self) -> None:
-        dumps = {}
-        for name, db in self.dbs.items():
-            with db.unit_of_work() as uow:
-                dumps[name] = dump(uow)
-        for name, contents in dumps.items():
-            assert contents == dumps["memory"], f"{name} contents differ from memory"
-        contents = dumps["memory"]
+        contents = self.agreed_contents()
         ids = {
             table: {row["id"] for row in rows}
             for table, rows in contents.items()
