@@ -52,6 +52,8 @@ bench: install
 docs: install
 	$(BIN)/agentkeel schema-doc > docs/schema.md
 	$(BIN)/agentkeel api-doc > docs/api.md
+	# Through a file of its own: the command imports the module it rewrites.
+	$(BIN)/agentkeel columns-module > columns.py.new && mv columns.py.new src/agentkeel/schema/columns.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

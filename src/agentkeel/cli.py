@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands.add_parser("schema-doc", help="print the schema reference (docs/schema.md)")
     commands.add_parser("api-doc", help="print the API reference (docs/api.md)")
+    commands.add_parser(
+        "columns-module", help="print the column names module (src/agentkeel/schema/columns.py)"
+    )
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -125,6 +128,10 @@ def _run(args: argparse.Namespace) -> int:
         from agentkeel import api_reference
 
         sys.stdout.write(api_reference.render_markdown())
+    elif args.command == "columns-module":
+        from agentkeel.schema.column_names import render_module
+
+        sys.stdout.write(render_module())
     return 0
 
 

@@ -27,6 +27,7 @@ from agentkeel.ports.store import (
     Where,
 )
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import AGENTS
 
 _TERMINATED = frozenset({AgentStatus.STOPPED, AgentStatus.CRASHED})
 
@@ -51,7 +52,7 @@ class AgentsTable(TableRepository[Agent]):
         alias = agent.name
         for attempt in range(_ALIAS_DRAWS + _NUMBERED_DRAWS):
             try:
-                return super()._add(agent.model_copy(update={"name": alias}))
+                return super()._add(agent.model_copy(update={AGENTS.name: alias}))
             except AlreadyExists as exc:
                 if set(exc.fields) != {"name"}:
                     raise
@@ -71,18 +72,20 @@ class AgentsTable(TableRepository[Agent]):
         limit: int | None = None,
         offset: int = 0,
     ) -> builtins.list[Agent]:
-        where: builtins.list[Where] = [] if include_dismissed else [IsNull("user_dismissed_at")]
+        where: builtins.list[Where] = (
+            [] if include_dismissed else [IsNull(AGENTS.user_dismissed_at)]
+        )
         where += self._eq_filters(status=status, profile_id=profile_id)
-        return self._select(where, [Asc("spawned_at")], limit, offset)
+        return self._select(where, [Asc(AGENTS.spawned_at)], limit, offset)
 
     def find_by_name(self, name: str) -> Agent | None:
-        return self._first([Eq("name", name)])
+        return self._first([Eq(AGENTS.name, name)])
 
     def find_by_session_id(self, session_id: str) -> Agent | None:
-        return self._first([Eq("session_id", session_id)], [Asc("spawned_at")])
+        return self._first([Eq(AGENTS.session_id, session_id)], [Asc(AGENTS.spawned_at)])
 
     def find_by_task_id(self, task_id: str) -> Agent | None:
-        return self._first([Eq("task_id", task_id)], [Asc("spawned_at")])
+        return self._first([Eq(AGENTS.task_id, task_id)], [Asc(AGENTS.spawned_at)])
 
     def move_to(self, key: str, status: AgentStatus, reason: str | None = None) -> Agent:
         status = self.entity.query_value("status", status)
@@ -102,16 +105,16 @@ class AgentsTable(TableRepository[Agent]):
     def record_tokens(self, key: str, tokens: int) -> Agent:
         if not isinstance(tokens, int) or isinstance(tokens, bool) or not 0 <= tokens <= INT64_MAX:
             raise InvalidValue("agent", "tokens", tokens, "must be a whole number >= 0")
-        return self._increment(key, "tokens_used", tokens)
+        return self._increment(key, AGENTS.tokens_used, tokens)
 
     def record_task_completed(self, key: str) -> Agent:
-        return self._increment(key, "tasks_completed")
+        return self._increment(key, AGENTS.tasks_completed)
 
     def record_task_failed(self, key: str) -> Agent:
-        return self._increment(key, "tasks_failed")
+        return self._increment(key, AGENTS.tasks_failed)
 
     def _before_write(self, agent: Agent, stored: Row | None) -> None:
-        was = None if stored is None else AgentStatus(stored["status"])
+        was = None if stored is None else AgentStatus(stored[AGENTS.status])
         if agent.status in _TERMINATED:
             # Stopping or crashing stamps when; a stopped agent that crashes keeps its time.
             if was not in _TERMINATED:
@@ -121,10 +124,10 @@ class AgentsTable(TableRepository[Agent]):
             agent.terminated_at = None
             agent.termination_reason = None
         if stored is not None and was in _TERMINATED and agent.status == AgentStatus.RUNNING:
-            agent.session_number = stored["session_number"] + 1
+            agent.session_number = stored[AGENTS.session_number] + 1
 
     def _after_write(self, agent: Agent, stored: Row | None) -> None:
-        was = None if stored is None else AgentStatus(stored["status"])
+        was = None if stored is None else AgentStatus(stored[AGENTS.status])
         if agent.status == was:
             return
         match agent.status:

@@ -27,6 +27,7 @@ from agentkeel.ports.store import (
     Where,
 )
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import CONVERSATIONS, MESSAGES
 
 
 class ConversationsTable(TableRepository[Conversation]):
@@ -38,8 +39,11 @@ class ConversationsTable(TableRepository[Conversation]):
         )
 
     def find_pending_for_agent(self, to_agent_id: str) -> builtins.list[Conversation]:
-        where = [Eq("to_agent_id", to_agent_id), Eq("status", ConversationStatus.PENDING)]
-        return self._select(where, [Asc("created_at")])
+        where = [
+            Eq(CONVERSATIONS.to_agent_id, to_agent_id),
+            Eq(CONVERSATIONS.status, ConversationStatus.PENDING),
+        ]
+        return self._select(where, [Asc(CONVERSATIONS.created_at)])
 
     def answer(self, key: str, answer: str) -> Conversation:
         conversation = self.get(key)
@@ -59,7 +63,7 @@ class ConversationsTable(TableRepository[Conversation]):
         where = self._eq_filters(
             from_agent_id=from_agent_id, to_agent_id=to_agent_id, status=status
         )
-        return self._select(where, [Asc("created_at")])
+        return self._select(where, [Asc(CONVERSATIONS.created_at)])
 
     def _answered(self, conversation: Conversation) -> InvalidTransition:
         # Answering twice is moving `status` from answered to answered again.
@@ -76,8 +80,8 @@ class ConversationsTable(TableRepository[Conversation]):
             )
         if (
             stored is not None
-            and stored["status"] == ConversationStatus.ANSWERED
-            and (stored["answer"], stored["question"])
+            and stored[CONVERSATIONS.status] == ConversationStatus.ANSWERED
+            and (stored[CONVERSATIONS.answer], stored[CONVERSATIONS.question])
             != (conversation.answer, conversation.question)
         ):
             raise self._answered(conversation)
@@ -98,7 +102,9 @@ class ConversationsTable(TableRepository[Conversation]):
         ids = (conversation.id, conversation.from_agent_id, conversation.to_agent_id)
         if stored is None:
             self._record(QuestionAsked(*ids))
-        was_answered = stored is not None and stored["status"] == ConversationStatus.ANSWERED
+        was_answered = (
+            stored is not None and stored[CONVERSATIONS.status] == ConversationStatus.ANSWERED
+        )
         if conversation.status is ConversationStatus.ANSWERED and not was_answered:
             self._record(QuestionAnswered(*ids))
 
@@ -152,20 +158,26 @@ class MessagesTable(TableRepository[Message]):
         return self.update(message)
 
     def find_pending_for_user(self) -> builtins.list[Message]:
-        where: builtins.list[Where] = [Eq("recipient_type", Party.USER), IsNull("read_at")]
-        return self._select(where, [Asc("created_at")])
+        where: builtins.list[Where] = [
+            Eq(MESSAGES.recipient_type, Party.USER),
+            IsNull(MESSAGES.read_at),
+        ]
+        return self._select(where, [Asc(MESSAGES.created_at)])
 
     def find_requiring_response(
         self, *, recipient_type: Party | None = None, recipient_agent_id: str | None = None
     ) -> builtins.list[Message]:
-        where: builtins.list[Where] = [NotNull("requires_response_at"), IsNull("responded_at")]
+        where: builtins.list[Where] = [
+            NotNull(MESSAGES.requires_response_at),
+            IsNull(MESSAGES.responded_at),
+        ]
         where += self._eq_filters(
             recipient_type=recipient_type, recipient_agent_id=recipient_agent_id
         )
-        return self._select(where, [Asc("created_at")])
+        return self._select(where, [Asc(MESSAGES.created_at)])
 
     def find_replies(self, parent_id: str) -> builtins.list[Message]:
-        return self._select([Eq("parent_message_id", parent_id)], [Asc("created_at")])
+        return self._select([Eq(MESSAGES.parent_message_id, parent_id)], [Asc(MESSAGES.created_at)])
 
     def _before_write(self, message: Message, stored: Row | None) -> None:
         for party in ("sender", "recipient"):

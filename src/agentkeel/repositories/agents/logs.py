@@ -23,6 +23,7 @@ from agentkeel.ports.store import (
     Max,
 )
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import AGENT_LOG_CHUNKS
 
 # `find_by_agents` binds one value per id; SQLite takes at most 32,766 in a statement.
 MAX_AGENTS_AT_ONCE = 10_000
@@ -30,7 +31,9 @@ MAX_AGENTS_AT_ONCE = 10_000
 
 def _content_rule() -> TextRule:
     return next(
-        r for r in AgentLogChunk.model_fields["content"].metadata if isinstance(r, TextRule)
+        r
+        for r in AgentLogChunk.model_fields[AGENT_LOG_CHUNKS.content].metadata
+        if isinstance(r, TextRule)
     )
 
 
@@ -78,7 +81,10 @@ class AgentLogChunksTable(TableRepository[AgentLogChunk]):
         return self.add(chunk)
 
     def find_by_agent(self, agent_id: str) -> builtins.list[AgentLogChunk]:
-        return self._select([Eq("agent_id", self._agent_key(agent_id))], [Asc("chunk_number")])
+        return self._select(
+            [Eq(AGENT_LOG_CHUNKS.agent_id, self._agent_key(agent_id))],
+            [Asc(AGENT_LOG_CHUNKS.chunk_number)],
+        )
 
     def find_by_agents(self, agent_ids: Iterable[str]) -> builtins.list[AgentLogChunk]:
         if isinstance(agent_ids, str | bytes) or not isinstance(agent_ids, Iterable):
@@ -95,13 +101,15 @@ class AgentLogChunksTable(TableRepository[AgentLogChunk]):
                     f"{len(ids)}+ ids",
                     f"must name at most {MAX_AGENTS_AT_ONCE} agents",
                 )
-        where = [In("agent_id", frozenset(ids))]
-        return self._select(where, [Asc("agent_id"), Asc("chunk_number")])
+        where = [In(AGENT_LOG_CHUNKS.agent_id, frozenset(ids))]
+        return self._select(
+            where, [Asc(AGENT_LOG_CHUNKS.agent_id), Asc(AGENT_LOG_CHUNKS.chunk_number)]
+        )
 
     def delete_by_agent(self, agent_id: str) -> int:
         key = self._agent_key(agent_id)
         with self._store.atomic():
-            removed = self._store.delete(self._table, [Eq("agent_id", key)])
+            removed = self._store.delete(self._table, [Eq(AGENT_LOG_CHUNKS.agent_id, key)])
             if removed:
                 counts = {self._table.name: removed}
                 message = f"Deleted {removed} log chunk{'s' * (removed != 1)} of agent {key!r}"
@@ -114,12 +122,14 @@ class AgentLogChunksTable(TableRepository[AgentLogChunk]):
     def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
         # Oldest first, and an agent's chunks of one moment in their order: a batch never
         # leaves a hole in the middle of an agent's log.
-        return self._purge_before("created_at", cutoff, limit, [Asc("chunk_number")])
+        return self._purge_before("created_at", cutoff, limit, [Asc(AGENT_LOG_CHUNKS.chunk_number)])
 
     def session_count(self, agent_id: str) -> int:
         key = self._agent_key(agent_id)
         ((highest,),) = self._store.aggregate(
-            self._table, [Max("session_number")], [Eq("agent_id", key)]
+            self._table,
+            [Max(AGENT_LOG_CHUNKS.session_number)],
+            [Eq(AGENT_LOG_CHUNKS.agent_id, key)],
         )
         return int(highest or 0)
 
@@ -152,6 +162,8 @@ class AgentLogChunksTable(TableRepository[AgentLogChunk]):
 
     def _last_chunk_number(self, agent_id: str) -> int:
         ((last,),) = self._store.aggregate(
-            self._table, [Max("chunk_number")], [Eq("agent_id", agent_id)]
+            self._table,
+            [Max(AGENT_LOG_CHUNKS.chunk_number)],
+            [Eq(AGENT_LOG_CHUNKS.agent_id, agent_id)],
         )
         return int(last or 0)

@@ -27,6 +27,7 @@ from agentkeel.ports.store import (
     Where,
 )
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import METRICS
 
 # A dashboard asks for a few percentiles; each is a window over the project's durations.
 MAX_PERCENTILES = 20
@@ -53,12 +54,15 @@ class MetricsTable(TableRepository[Metric]):
             project_id=project_id, type=type, agent_id=agent_id, task_id=task_id
         )
         where += self._within(since, until)
-        return self._select(where, [Asc("timestamp")], limit)
+        return self._select(where, [Asc(METRICS.timestamp)], limit)
 
     def tokens_by_agent(
         self, project_id: str, *, since: datetime | None = None, until: datetime | None = None
     ) -> dict[str, float]:
-        where: builtins.list[Where] = [Eq("project_id", project_id), NotNull("agent_id")]
+        where: builtins.list[Where] = [
+            Eq(METRICS.project_id, project_id),
+            NotNull(METRICS.agent_id),
+        ]
         return self._totals(MetricType.TOKEN_USAGE, "agent_id", where, since, until)
 
     def tokens_by_project(
@@ -69,7 +73,7 @@ class MetricsTable(TableRepository[Metric]):
     def qa_iterations_by_task(
         self, project_id: str, *, since: datetime | None = None, until: datetime | None = None
     ) -> dict[str, float]:
-        where: builtins.list[Where] = [Eq("project_id", project_id), NotNull("task_id")]
+        where: builtins.list[Where] = [Eq(METRICS.project_id, project_id), NotNull(METRICS.task_id)]
         return self._totals(MetricType.QA_ITERATIONS, "task_id", where, since, until)
 
     def task_duration_percentiles(
@@ -81,9 +85,12 @@ class MetricsTable(TableRepository[Metric]):
         until: datetime | None = None,
     ) -> dict[str, dict[float, float]]:
         wanted = self._percentiles(percentiles)
-        where = [Eq("type", MetricType.TASK_DURATION), *self._eq_filters(project_id=project_id)]
+        where = [
+            Eq(METRICS.type, MetricType.TASK_DURATION),
+            *self._eq_filters(project_id=project_id),
+        ]
         where += self._within(since, until)
-        aggregates: builtins.list[Aggregate] = [Percentile("value", p / 100) for p in wanted]
+        aggregates: builtins.list[Aggregate] = [Percentile(METRICS.value, p / 100) for p in wanted]
         rows = self._store.aggregate(self._table, aggregates, self._query(where), ["project_id"])
         return {row[0]: dict(zip(wanted, row[1:], strict=True)) for row in rows}
 
@@ -106,8 +113,8 @@ class MetricsTable(TableRepository[Metric]):
         until: datetime | None,
     ) -> dict[str, float]:
         """The sum of the values of one type of metric, per value of the column `per`."""
-        where = self._query([*where, Eq("type", kind), *self._within(since, until)])
-        rows = self._store.aggregate(self._table, [Sum("value")], where, [per])
+        where = self._query([*where, Eq(METRICS.type, kind), *self._within(since, until)])
+        rows = self._store.aggregate(self._table, [Sum(METRICS.value)], where, [per])
         return dict(rows)
 
     @staticmethod
@@ -115,9 +122,9 @@ class MetricsTable(TableRepository[Metric]):
         """[since, until): `timestamp` from `since` (inclusive) up to `until` (exclusive)."""
         where: builtins.list[Where] = []
         if since is not None:
-            where.append(Since("timestamp", since))
+            where.append(Since(METRICS.timestamp, since))
         if until is not None:
-            where.append(Before("timestamp", until))
+            where.append(Before(METRICS.timestamp, until))
         return where
 
     def _percentiles(self, percentiles: Any) -> builtins.list[float]:

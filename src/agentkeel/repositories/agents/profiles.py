@@ -30,19 +30,29 @@ from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.rules import flag_terms
 from agentkeel.repositories.state import UnitState
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import AGENT_PROFILE_SKILLS, AGENT_PROFILE_TOOLS, AGENT_PROFILES
 
 # The columns that make up a profile's definition: changing one is an edit (`version` + 1).
-DEFINITION = ("project_id", "name", "display_name", "type", "description", "system_prompt", "color")
+_P = AGENT_PROFILES
+DEFINITION = (
+    _P.project_id,
+    _P.name,
+    _P.display_name,
+    _P.type,
+    _P.description,
+    _P.system_prompt,
+    _P.color,
+)
 
 
 # What a built-in profile may change: only whether it is in use (and the stamps that follow).
-BUILT_IN_WRITABLE = frozenset({"deactivated_at", "created_at", "updated_at", "row_version"})
+BUILT_IN_WRITABLE = frozenset({_P.deactivated_at, _P.created_at, _P.updated_at, _P.row_version})
 
 
 # The most a name holds, which a copy's chosen name must fit.
 NAME_LENGTH = next(
     rule.max_length
-    for rule in AgentProfile.model_fields["name"].metadata
+    for rule in AgentProfile.model_fields[_P.name].metadata
     if isinstance(rule, TextRule)
 )
 
@@ -71,17 +81,21 @@ class AgentProfilesTable(TableRepository[AgentProfile]):
             )
         where = self._eq_filters(type=type)
         if not include_deactivated:
-            where.append(IsNull("deactivated_at"))
+            where.append(IsNull(AGENT_PROFILES.deactivated_at))
         found = []
         if project_id is not None:
-            found += self._select([Eq("project_id", project_id), *where], [Asc("name")])
+            found += self._select(
+                [Eq(AGENT_PROFILES.project_id, project_id), *where], [Asc(AGENT_PROFILES.name)]
+            )
         if include_global:
-            found += self._select([IsNull("project_id"), *where], [Asc("name")])
+            found += self._select(
+                [IsNull(AGENT_PROFILES.project_id), *where], [Asc(AGENT_PROFILES.name)]
+            )
         # Names are unique: Python's order of str is the stores' code point order.
         return sorted(found, key=lambda profile: profile.name)
 
     def find_by_name(self, name: str) -> AgentProfile | None:
-        return self._first([Eq("name", name)])
+        return self._first([Eq(AGENT_PROFILES.name, name)])
 
     def deactivate(self, key: str) -> AgentProfile:
         profile = self.get(key)
@@ -98,7 +112,7 @@ class AgentProfilesTable(TableRepository[AgentProfile]):
     ) -> AgentProfile:
         source = self.get(key)
         fields = {field: getattr(source, field) for field in DEFINITION if field != "name"}
-        fields["project_id"] = project_id
+        fields[AGENT_PROFILES.project_id] = project_id
         if name is not None:  # refused before anything is written if it is no name
             AgentProfile(name=name, **fields)
         parts = AgentProfilePartsCopier(self._state)
@@ -124,7 +138,7 @@ class AgentProfilesTable(TableRepository[AgentProfile]):
 
     def count_edit(self, key: str) -> None:
         """One more `version`, in SQL (tools and skills are part of the definition)."""
-        self._increment(key, "version")
+        self._increment(key, AGENT_PROFILES.version)
 
     def update(self, entity: AgentProfile) -> AgentProfile:
         with self._store.atomic():
@@ -132,12 +146,12 @@ class AgentProfilesTable(TableRepository[AgentProfile]):
             updated = super().update(entity)
             if self._edited:
                 # In SQL, not from the version read: a tool's edit may have counted since.
-                updated = self._increment(updated.id, "version")
+                updated = self._increment(updated.id, AGENT_PROFILES.version)
         return updated
 
     def _before_write(self, profile: AgentProfile, stored: Row | None) -> None:
         if stored is not None:
-            if profile.version != stored["version"]:
+            if profile.version != stored[AGENT_PROFILES.version]:
                 raise InvalidValue(
                     self._label,
                     "version",
@@ -145,7 +159,7 @@ class AgentProfilesTable(TableRepository[AgentProfile]):
                     "is counted by the repository: leave it as it was read",
                 )
             row = profile.to_row()
-            if stored["built_in_at"] is not None:
+            if stored[AGENT_PROFILES.built_in_at] is not None:
                 changed = [c for c in row if c not in BUILT_IN_WRITABLE and row[c] != stored[c]]
                 if changed:
                     raise Protected(
@@ -185,6 +199,7 @@ class _ProfilePartsTable(TableRepository[P]):
     those of a built-in profile cannot change. The write and its count happen together."""
 
     part: ClassVar[str]  # "tools" or "skills", for messages
+    profile_column: ClassVar[str]  # the column naming the part's profile
 
     def __init__(self, state: UnitState, *, counts_edits: bool = True) -> None:
         super().__init__(state)
@@ -202,8 +217,8 @@ class _ProfilePartsTable(TableRepository[P]):
 
     def _profiles_of(self, part: P, stored: Row | None) -> builtins.list[str]:
         keys = [part.profile_id]
-        if stored is not None and stored["profile_id"] != part.profile_id:
-            keys.append(stored["profile_id"])
+        if stored is not None and stored[self.profile_column] != part.profile_id:
+            keys.append(stored[self.profile_column])
         return keys
 
     def _before_write(self, part: P, stored: Row | None) -> None:
@@ -223,7 +238,7 @@ class _ProfilePartsTable(TableRepository[P]):
 
     def _check_writable(self, profile_id: str) -> None:
         profile = self._store.get(self._profiles_table, profile_id)
-        if profile is not None and profile["built_in_at"] is not None:
+        if profile is not None and profile[AGENT_PROFILES.built_in_at] is not None:
             raise Protected(
                 "agent_profile",
                 profile_id,
@@ -234,15 +249,20 @@ class _ProfilePartsTable(TableRepository[P]):
 class AgentProfileToolsTable(_ProfilePartsTable[AgentProfileTool]):
     entity = AgentProfileTool
     part = "tools"
+    profile_column = AGENT_PROFILE_TOOLS.profile_id
 
     def list(
         self, *, profile_id: str, disallowed: bool | None = None
     ) -> builtins.list[AgentProfileTool]:
         where = [
-            Eq("profile_id", profile_id),
-            *flag_terms(self._label, "disallowed", "disallowed_at", disallowed),
+            Eq(AGENT_PROFILE_TOOLS.profile_id, profile_id),
+            *flag_terms(self._label, "disallowed", AGENT_PROFILE_TOOLS.disallowed_at, disallowed),
         ]
-        order = [Asc("order_index"), Asc("tool_name"), Asc("tool_pattern")]
+        order = [
+            Asc(AGENT_PROFILE_TOOLS.order_index),
+            Asc(AGENT_PROFILE_TOOLS.tool_name),
+            Asc(AGENT_PROFILE_TOOLS.tool_pattern),
+        ]
         return self._select(where, order)
 
     def allow(self, key: str) -> AgentProfileTool:
@@ -264,15 +284,18 @@ class AgentProfileToolsTable(_ProfilePartsTable[AgentProfileTool]):
 class AgentProfileSkillsTable(_ProfilePartsTable[AgentProfileSkill]):
     entity = AgentProfileSkill
     part = "skills"
+    profile_column = AGENT_PROFILE_SKILLS.profile_id
 
     def list(
         self, *, profile_id: str, required: bool | None = None
     ) -> builtins.list[AgentProfileSkill]:
         where = [
-            Eq("profile_id", profile_id),
-            *flag_terms(self._label, "required", "required_at", required),
+            Eq(AGENT_PROFILE_SKILLS.profile_id, profile_id),
+            *flag_terms(self._label, "required", AGENT_PROFILE_SKILLS.required_at, required),
         ]
-        return self._select(where, [Asc("order_index"), Asc("skill_name")])
+        return self._select(
+            where, [Asc(AGENT_PROFILE_SKILLS.order_index), Asc(AGENT_PROFILE_SKILLS.skill_name)]
+        )
 
     def require(self, key: str) -> AgentProfileSkill:
         skill = self.get(key)

@@ -21,6 +21,7 @@ from agentkeel.ports.store import (
     Row,
 )
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import INTERACTION_SESSIONS
 
 
 class InteractionSessionsTable(TableRepository[InteractionSession]):
@@ -49,8 +50,11 @@ class InteractionSessionsTable(TableRepository[InteractionSession]):
         type: SessionType | None = None,
         status: SessionStatus | None = None,
     ) -> builtins.list[InteractionSession]:
-        where = [Eq("project_id", project_id), *self._eq_filters(type=type, status=status)]
-        return self._select(where, [Desc("started_at")])
+        where = [
+            Eq(INTERACTION_SESSIONS.project_id, project_id),
+            *self._eq_filters(type=type, status=status),
+        ]
+        return self._select(where, [Desc(INTERACTION_SESSIONS.started_at)])
 
     def active_for(
         self, project_id: str, *, type: SessionType | None = None
@@ -85,9 +89,9 @@ class InteractionSessionsTable(TableRepository[InteractionSession]):
         # Ended (only an update can end a session: it is stored active). A caller's own end
         # time is kept; without one, the time it was first ended, else now.
         assert stored is not None
-        started = stored["started_at"]
+        started = stored[INTERACTION_SESSIONS.started_at]
         if session.ended_at is None:
-            session.ended_at = stored["ended_at"] or self._store.clock.now()
+            session.ended_at = stored[INTERACTION_SESSIONS.ended_at] or self._store.clock.now()
         elif session.ended_at < started:
             raise InvalidValue(
                 self._label,

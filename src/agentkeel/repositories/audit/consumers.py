@@ -16,6 +16,7 @@ from agentkeel.repositories.audit.events import (
     purged_through,
 )
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import EVENT_CONSUMERS
 
 
 class EventConsumersTable(TableRepository[EventConsumer]):
@@ -34,10 +35,10 @@ class EventConsumersTable(TableRepository[EventConsumer]):
         return self.add(consumer)
 
     def find_by_name(self, name: str) -> EventConsumer | None:
-        return self._first([Eq("name", self.entity.required_value("name", name))])
+        return self._first([Eq(EVENT_CONSUMERS.name, self.entity.required_value("name", name))])
 
     def list(self) -> builtins.list[EventConsumer]:
-        return self._select(order_by=[Asc("name")])
+        return self._select(order_by=[Asc(EVENT_CONSUMERS.name)])
 
     def acknowledge(self, name: str, position: int) -> EventConsumer:
         check_whole(self._label, "position", position, 0, INT64_MAX)
@@ -65,15 +66,13 @@ class EventConsumersTable(TableRepository[EventConsumer]):
             if consumer.position < horizon:
                 raise fallen_behind(self._store, consumer.position, horizon)
         else:
-            if consumer.name != stored["name"]:
-                was = stored["name"]
+            if consumer.name != stored[EVENT_CONSUMERS.name]:
+                was = stored[EVENT_CONSUMERS.name]
                 problem = f"cannot change once the consumer is registered (was {was!r})"
                 raise InvalidValue(self._label, "name", consumer.name, problem)
-            if consumer.position < stored["position"]:
-                problem = (
-                    f"cannot move back from {stored['position']}: a consumer's position "
-                    "only moves forward"
-                )
+            was = stored[EVENT_CONSUMERS.position]
+            if consumer.position < was:
+                problem = f"cannot move back from {was}: a consumer's position only moves forward"
                 raise InvalidValue(self._label, "position", consumer.position, problem)
         newest = last_sequence(self._store)
         if consumer.position > newest:

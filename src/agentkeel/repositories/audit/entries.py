@@ -9,6 +9,7 @@ from agentkeel.domain.audit import AuditEntry, AuditLogsPurged, EventCategory
 from agentkeel.domain.errors import Protected
 from agentkeel.ports.store import Desc, Since
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import AUDIT_LOGS
 
 
 class AuditLogsTable(TableRepository[AuditEntry]):
@@ -32,8 +33,8 @@ class AuditLogsTable(TableRepository[AuditEntry]):
             event_category=category,
         )
         if since is not None:
-            where.append(Since("timestamp", since))
-        return self._select(where, [Desc("timestamp")], limit)
+            where.append(Since(AUDIT_LOGS.timestamp, since))
+        return self._select(where, [Desc(AUDIT_LOGS.timestamp)], limit)
 
     def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
         return self._purge_before("timestamp", cutoff, limit)

@@ -16,6 +16,7 @@ from agentkeel.ports.events import READ_LIMIT
 from agentkeel.ports.store import Asc, Eq, Max, Row, RowStore
 from agentkeel.repositories.read_only import ReadOnlyStore
 from agentkeel.repositories.state import UnitState, append_audit_entry, purge_entry, purge_limit
+from agentkeel.schema.columns import EVENT_CONSUMERS, EVENT_LOG, LOG_HORIZONS
 from agentkeel.schema.events import event_consumers, event_log, log_horizons
 
 LABEL = "event_log"
@@ -30,20 +31,26 @@ def log_rows(events: Sequence[DomainEvent], now: datetime) -> list[Row]:
     rows = []
     for event in events:
         event_type, payload = encode_event(event)
-        rows.append({"event_type": event_type, "payload": payload, "recorded_at": now})
+        rows.append(
+            {
+                EVENT_LOG.event_type: event_type,
+                EVENT_LOG.payload: payload,
+                EVENT_LOG.recorded_at: now,
+            }
+        )
     return rows
 
 
 def purged_through(store: RowStore) -> int:
     """The highest sequence number the purge has removed through (0: never purged)."""
     row = store.get(log_horizons, event_log.name)
-    return 0 if row is None else int(row["purged_through"])
+    return 0 if row is None else int(row[LOG_HORIZONS.purged_through])
 
 
 def last_sequence(store: RowStore) -> int:
     """The number of the newest event committed; the purge's horizon if the log is empty
     since a purge (numbers are never reused)."""
-    [(last,)] = store.aggregate(event_log, [Max("sequence")])
+    [(last,)] = store.aggregate(event_log, [Max(EVENT_LOG.sequence)])
     return max(int(last or 0), purged_through(store))
 
 
@@ -55,7 +62,7 @@ def hold_the_log(store: RowStore) -> None:
 
 def fallen_behind(store: RowStore, position: int, horizon: int) -> EventsPurged:
     first = store.read_log(event_log, horizon, 1)
-    return EventsPurged(position, horizon, int(first[0]["sequence"]) if first else None)
+    return EventsPurged(position, horizon, int(first[0][EVENT_LOG.sequence]) if first else None)
 
 
 class EventLogTable:
@@ -80,10 +87,10 @@ class EventLogTable:
                 break
         return [
             LoggedEvent(
-                sequence=row["sequence"],
-                event_type=row["event_type"],
-                payload=json.loads(row["payload"]),
-                recorded_at=row["recorded_at"],
+                sequence=row[EVENT_LOG.sequence],
+                event_type=row[EVENT_LOG.event_type],
+                payload=json.loads(row[EVENT_LOG.payload]),
+                recorded_at=row[EVENT_LOG.recorded_at],
             )
             for row in rows
         ]
@@ -99,8 +106,10 @@ class EventLogTable:
         bound = purge_limit(LABEL, limit)
         hold_the_log(self._store)
         horizon = purged_through(self._store)
-        lowest = self._store.select(event_consumers, order_by=[Asc("position")], limit=1)
-        upto = int(lowest[0]["position"]) if lowest else INT64_MAX
+        lowest = self._store.select(
+            event_consumers, order_by=[Asc(EVENT_CONSUMERS.position)], limit=1
+        )
+        upto = int(lowest[0][EVENT_CONSUMERS.position]) if lowest else INT64_MAX
         through = horizon
         while True:
             last = self._store.log_prefix(event_log, through, upto, cutoff, bound or _PAGE)
@@ -114,12 +123,15 @@ class EventLogTable:
         now = self._store.clock.now()
         with self._store.atomic():
             removed = self._store.trim_log(event_log, horizon, through)
-            mark = {"purged_through": through, "purged_at": now}
+            mark = {LOG_HORIZONS.purged_through: through, LOG_HORIZONS.purged_at: now}
             if self._store.get(log_horizons, event_log.name) is None:
-                self._store.insert(log_horizons, {"id": event_log.name, **mark, "row_version": 1})
+                self._store.insert(
+                    log_horizons,
+                    {LOG_HORIZONS.id: event_log.name, **mark, LOG_HORIZONS.row_version: 1},
+                )
             else:
-                where = [Eq("id", event_log.name)]
-                self._store.update(log_horizons, where, mark, {"row_version": 1})
+                where = [Eq(LOG_HORIZONS.id, event_log.name)]
+                self._store.update(log_horizons, where, mark, {LOG_HORIZONS.row_version: 1})
             entry = purge_entry(self._state, event_log, "events", removed, cutoff, through=through)
             append_audit_entry(self._state, entry)
         self._state.events.append(EventLogPurged(through, removed))

@@ -35,6 +35,17 @@ from agentkeel.ports.store import (
 from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.planning.targets import release_targets
 from agentkeel.schema import metadata, table_of
+from agentkeel.schema.columns import (
+    AGENTS,
+    ANY_TABLE,
+    CHECKPOINTS,
+    FEATURES,
+    REQUIREMENT_FEATURES,
+    REQUIREMENTS,
+    SUB_FEATURES,
+    TASK_DEPENDENCIES,
+    TASKS,
+)
 from agentkeel.schema.graph import plan_delete
 
 
@@ -42,10 +53,10 @@ class CheckpointsTable(TableRepository[Checkpoint]):
     entity = Checkpoint
 
     def list(self, *, project_id: str, limit: int | None = None) -> builtins.list[Checkpoint]:
-        return self._select([Eq("project_id", project_id)], _NEWEST_FIRST, limit)
+        return self._select([Eq(CHECKPOINTS.project_id, project_id)], _NEWEST_FIRST, limit)
 
     def latest(self, project_id: str) -> Checkpoint | None:
-        return self._first([Eq("project_id", project_id)], _NEWEST_FIRST)
+        return self._first([Eq(CHECKPOINTS.project_id, project_id)], _NEWEST_FIRST)
 
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(self._label, key, "cannot be deleted: checkpoints leave with their project")
@@ -64,19 +75,23 @@ class CheckpointsTable(TableRepository[Checkpoint]):
 
     def _rows_of(self, project_id: str) -> dict[str, dict[str, Entity]]:
         """The project's rows of every snapshot table, by id, as entities."""
-        of_project: list[Where] = [Eq("project_id", project_id)]
+        features = (Eq(FEATURES.project_id, project_id),)
+        requirements = (Eq(REQUIREMENTS.project_id, project_id),)
+        tasks = (Eq(TASKS.project_id, project_id),)
         scope: dict[str, list[Where]] = {
-            "features": of_project,
-            "sub_features": [RefersTo("feature_id", "features", tuple(of_project))],
-            "requirements": of_project,
-            "requirement_features": [RefersTo("requirement_id", "requirements", tuple(of_project))],
-            "tasks": of_project,
-            "task_dependencies": [RefersTo("task_id", "tasks", tuple(of_project))],
+            FEATURES.TABLE: list(features),
+            SUB_FEATURES.TABLE: [RefersTo(SUB_FEATURES.feature_id, FEATURES.TABLE, features)],
+            REQUIREMENTS.TABLE: list(requirements),
+            REQUIREMENT_FEATURES.TABLE: [
+                RefersTo(REQUIREMENT_FEATURES.requirement_id, REQUIREMENTS.TABLE, requirements)
+            ],
+            TASKS.TABLE: list(tasks),
+            TASK_DEPENDENCIES.TABLE: [RefersTo(TASK_DEPENDENCIES.task_id, TASKS.TABLE, tasks)],
         }
         found: dict[str, dict[str, Entity]] = {}
         for name, entity in SNAPSHOT_TABLES.items():
             rows = self._store.select(metadata.tables[name], scope[name])
-            found[name] = {row["id"]: entity.from_row(row, owned=True) for row in rows}
+            found[name] = {row[ANY_TABLE.id]: entity.from_row(row, owned=True) for row in rows}
         return found
 
     def restore(self, key: str) -> dict[str, dict[str, int]]:
@@ -88,14 +103,16 @@ class CheckpointsTable(TableRepository[Checkpoint]):
             self._store.get(table_of(Project), project_id, for_update=True)
             current = self._rows_of(project_id)
             wanted = {name: {e.id: e for e in saved[name]} for name in SNAPSHOT_TABLES}
-            unassigned = self._check_outside(checkpoint.id, wanted["tasks"])
+            unassigned = self._check_outside(checkpoint.id, wanted[TASKS.TABLE])
             changes = {name: dict.fromkeys(("created", "updated", "deleted"), 0) for name in wanted}
             # Links first: a pair linked again since has another id, and frees its pair.
             for name in ("requirement_features", "task_dependencies"):
                 self._remove(name, set(current[name]) - set(wanted[name]), changes)
             for name in ("features", "sub_features", "requirements", "tasks"):
                 self._put_back(name, current[name], wanted[name], changes)
-            cleared = self._remove_tasks(set(current["tasks"]) - set(wanted["tasks"]), changes)
+            cleared = self._remove_tasks(
+                set(current[TASKS.TABLE]) - set(wanted[TASKS.TABLE]), changes
+            )
             for name in ("sub_features", "features", "requirements"):
                 self._remove(name, set(current[name]) - set(wanted[name]), changes)
             for name in ("requirement_features", "task_dependencies"):
@@ -124,7 +141,7 @@ class CheckpointsTable(TableRepository[Checkpoint]):
                 if value is not None and self._store.get(table_of(entity), value) is None:
                     raise ReferenceMissing("task", column, value, entity.label())
             agent = task.assigned_agent_id
-            if agent is not None and self._store.get(metadata.tables["agents"], agent) is None:
+            if agent is not None and self._store.get(metadata.tables[AGENTS.TABLE], agent) is None:
                 task.assigned_agent_id = None
                 unassigned += 1
         return unassigned
@@ -151,14 +168,14 @@ class CheckpointsTable(TableRepository[Checkpoint]):
             version = type(entity).version_field
             if version is not None:
                 values[version] = getattr(now, version) + 1
-            self._store.update(table, [Eq("id", key)], values)
+            self._store.update(table, [Eq(ANY_TABLE.id, key)], values)
             changes[name]["updated"] += 1
 
     def _remove(self, name: str, keys: set[str], changes: dict[str, dict[str, int]]) -> None:
         # Every key is of a stored row; some may go with another's cascade before the
         # statement reaches them (so the statement's own count differs between backends).
         if keys:
-            self._store.delete(metadata.tables[name], [In("id", frozenset(keys))])
+            self._store.delete(metadata.tables[name], [In(ANY_TABLE.id, frozenset(keys))])
             changes[name]["deleted"] += len(keys)
 
     def _remove_tasks(self, keys: set[str], changes: dict[str, dict[str, int]]) -> dict[str, int]:
@@ -235,4 +252,4 @@ def _parents_first(entities: list[Entity]) -> list[Entity]:
     return ordered
 
 
-_NEWEST_FIRST = (Desc("created_at"), Desc("id"))
+_NEWEST_FIRST = (Desc(CHECKPOINTS.created_at), Desc(CHECKPOINTS.id))

@@ -25,6 +25,7 @@ from agentkeel.ports.store import (
 from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.rules import OLDEST_FIRST, fixed
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import FEATURES, SUB_FEATURES, TASKS
 
 
 def check_task_links(store: RowStore, task: Task, stored: Row | None) -> None:
@@ -39,23 +40,23 @@ def check_task_links(store: RowStore, task: Task, stored: Row | None) -> None:
         sub_feature = store.get(table_of(SubFeature), task.sub_feature_id)
         if sub_feature is not None:
             if task.feature_id is None:
-                task.feature_id = sub_feature["feature_id"]
-            elif sub_feature["feature_id"] != task.feature_id:
+                task.feature_id = sub_feature[SUB_FEATURES.feature_id]
+            elif sub_feature[SUB_FEATURES.feature_id] != task.feature_id:
                 raise InvalidValue(
                     "task",
                     "sub_feature_id",
                     task.sub_feature_id,
-                    f"is a sub-feature of feature {sub_feature['feature_id']!r}, "
+                    f"is a sub-feature of feature {sub_feature[SUB_FEATURES.feature_id]!r}, "
                     f"not of the task's feature {task.feature_id!r}",
                 )
     if task.feature_id is not None and changed("feature_id"):
         feature = store.get(table_of(Feature), task.feature_id)
-        if feature is not None and feature["project_id"] != task.project_id:
+        if feature is not None and feature[FEATURES.project_id] != task.project_id:
             raise InvalidValue(
                 "task",
                 "feature_id",
                 task.feature_id,
-                f"is a feature of project {feature['project_id']!r}, "
+                f"is a feature of project {feature[FEATURES.project_id]!r}, "
                 f"not of the task's project {task.project_id!r}",
             )
 
@@ -78,7 +79,7 @@ class FeaturesTable(TableRepository[Feature]):
         priority: FeaturePriority | None = None,
     ) -> builtins.list[Feature]:
         filters = self._eq_filters(status=status, priority=priority)
-        return self._select([Eq("project_id", project_id), *filters], OLDEST_FIRST)
+        return self._select([Eq(FEATURES.project_id, project_id), *filters], OLDEST_FIRST)
 
     def find_by_status(
         self, status: FeatureStatus, *, project_id: str | None = None
@@ -96,12 +97,12 @@ class FeaturesTable(TableRepository[Feature]):
     def recount(self, key: str) -> int:
         key = self._key(key)
         self.get(key)
-        completed = [Eq("feature_id", key), Eq("status", TaskStatus.COMPLETED.value)]
+        completed = [Eq(TASKS.feature_id, key), Eq(TASKS.status, TaskStatus.COMPLETED.value)]
         return self._store.count(table_of(Task), completed)
 
     def _before_write(self, feature: Feature, stored: Row | None) -> None:
-        fixed(self._label, feature, stored, ("project_id",))
-        counted = 0 if stored is None else stored["completed_tasks"]
+        fixed(self._label, feature, stored, (FEATURES.project_id,))
+        counted = 0 if stored is None else stored[FEATURES.completed_tasks]
         if feature.completed_tasks != counted:
             raise InvalidValue(
                 self._label,
@@ -121,7 +122,7 @@ class SubFeaturesTable(TableRepository[SubFeature]):
         self, feature_id: str, *, status: FeatureStatus | None = None
     ) -> builtins.list[SubFeature]:
         filters = self._eq_filters(status=status)
-        return self._select([Eq("feature_id", feature_id), *filters], OLDEST_FIRST)
+        return self._select([Eq(SUB_FEATURES.feature_id, feature_id), *filters], OLDEST_FIRST)
 
     def find_by_status(
         self, status: FeatureStatus, *, feature_id: str | None = None
@@ -137,7 +138,7 @@ class SubFeaturesTable(TableRepository[SubFeature]):
         return self.update(sub_feature)
 
     def _before_write(self, sub_feature: SubFeature, stored: Row | None) -> None:
-        fixed(self._label, sub_feature, stored, ("feature_id",))
+        fixed(self._label, sub_feature, stored, (SUB_FEATURES.feature_id,))
 
     def _before_delete(self, sub_feature: SubFeature) -> None:
         _refuse_if_held(self._store, self._label, sub_feature.id, "sub_feature_id")

@@ -24,6 +24,7 @@ from agentkeel.ports.store import (
 from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.rules import OLDEST_FIRST, fixed
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import FEATURES, REQUIREMENT_FEATURES, REQUIREMENTS
 
 
 class RequirementsTable(TableRepository[Requirement]):
@@ -42,14 +43,14 @@ class RequirementsTable(TableRepository[Requirement]):
             case None:
                 pass
             case True:
-                filters.append(NotNull("validated_at"))
+                filters.append(NotNull(REQUIREMENTS.validated_at))
             case False:
-                filters.append(IsNull("validated_at"))
+                filters.append(IsNull(REQUIREMENTS.validated_at))
             case _:
                 raise InvalidValue(
                     self._label, "validated", validated, "must be True, False or None"
                 )
-        return self._select([Eq("project_id", project_id), *filters], OLDEST_FIRST)
+        return self._select([Eq(REQUIREMENTS.project_id, project_id), *filters], OLDEST_FIRST)
 
     def validate(self, key: str) -> Requirement:
         requirement = self.get(key)
@@ -62,7 +63,7 @@ class RequirementsTable(TableRepository[Requirement]):
         return self.update(requirement)
 
     def _before_write(self, requirement: Requirement, stored: Row | None) -> None:
-        fixed(self._label, requirement, stored, ("project_id",))
+        fixed(self._label, requirement, stored, (REQUIREMENTS.project_id,))
 
 
 class RequirementFeaturesTable(TableRepository[RequirementFeature]):
@@ -72,18 +73,29 @@ class RequirementFeaturesTable(TableRepository[RequirementFeature]):
         return self.add(RequirementFeature(requirement_id=requirement_id, feature_id=feature_id))
 
     def unlink(self, requirement_id: str, feature_id: str) -> None:
-        pair = [Eq("requirement_id", requirement_id), Eq("feature_id", feature_id)]
+        pair = [
+            Eq(REQUIREMENT_FEATURES.requirement_id, requirement_id),
+            Eq(REQUIREMENT_FEATURES.feature_id, feature_id),
+        ]
         link = self._first(pair)
         if link is None:
             raise NotFound(self._label, f"{requirement_id}->{feature_id}")
         self.delete(link.id)
 
     def features_of(self, requirement_id: str) -> builtins.list[Feature]:
-        linked = AnyRelated(self._table.name, "feature_id", (Eq("requirement_id", requirement_id),))
+        linked = AnyRelated(
+            REQUIREMENT_FEATURES.TABLE,
+            REQUIREMENT_FEATURES.feature_id,
+            (Eq(REQUIREMENT_FEATURES.requirement_id, requirement_id),),
+        )
         return self._uow.features.matching([linked], OLDEST_FIRST)
 
     def requirements_of(self, feature_id: str) -> builtins.list[Requirement]:
-        linked = AnyRelated(self._table.name, "requirement_id", (Eq("feature_id", feature_id),))
+        linked = AnyRelated(
+            REQUIREMENT_FEATURES.TABLE,
+            REQUIREMENT_FEATURES.requirement_id,
+            (Eq(REQUIREMENT_FEATURES.feature_id, feature_id),),
+        )
         return self._uow.requirements.matching([linked], OLDEST_FIRST)
 
     def _before_write(self, link: RequirementFeature, stored: Row | None) -> None:
@@ -92,12 +104,12 @@ class RequirementFeaturesTable(TableRepository[RequirementFeature]):
         if (
             requirement is not None
             and feature is not None
-            and requirement["project_id"] != feature["project_id"]
+            and requirement[REQUIREMENTS.project_id] != feature[FEATURES.project_id]
         ):
             raise InvalidValue(
                 self._label,
                 "feature_id",
                 link.feature_id,
-                f"is a feature of project {feature['project_id']!r}, not of the "
-                f"requirement's project {requirement['project_id']!r}",
+                f"is a feature of project {feature[FEATURES.project_id]!r}, not of the "
+                f"requirement's project {requirement[REQUIREMENTS.project_id]!r}",
             )

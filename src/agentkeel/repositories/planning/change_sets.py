@@ -26,6 +26,7 @@ from agentkeel.ports.store import (
 )
 from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import CHANGE_SET_ENTRIES, CHANGE_SETS
 
 if TYPE_CHECKING:
     from agentkeel.repositories.unit_of_work import BaseUnitOfWork
@@ -58,7 +59,9 @@ class ChangeSetsTable(TableRepository[ChangeSet]):
         return self._uow.change_set_entries.find_by_change_set(change_set_id)
 
     def find_by_initiative(self, initiative_id: str) -> builtins.list[ChangeSet]:
-        return self._select([Eq("initiative_id", initiative_id)], [Asc("created_at")])
+        return self._select(
+            [Eq(CHANGE_SETS.initiative_id, initiative_id)], [Asc(CHANGE_SETS.created_at)]
+        )
 
     def revert(self, change_set_id: str) -> ChangeSet:
         with self._store.atomic():
@@ -144,7 +147,10 @@ class ChangeSetEntriesTable(TableRepository[ChangeSetEntry]):
     entity = ChangeSetEntry
 
     def find_by_change_set(self, change_set_id: str) -> builtins.list[ChangeSetEntry]:
-        return self._select([Eq("change_set_id", change_set_id)], [Asc("position")])
+        return self._select(
+            [Eq(CHANGE_SET_ENTRIES.change_set_id, change_set_id)],
+            [Asc(CHANGE_SET_ENTRIES.position)],
+        )
 
     def _before_delete(self, entry: ChangeSetEntry) -> None:
         raise Protected("change_set_entry", entry.id, "is append-only: it goes with its change set")
@@ -153,8 +159,10 @@ class ChangeSetEntriesTable(TableRepository[ChangeSetEntry]):
         change_set = self._store.get(table_of(ChangeSet), entry.change_set_id, for_update=True)
         if change_set is None:
             raise NotFound("change_set", entry.change_set_id)
-        if change_set["reverted_at"] is not None:
-            raise Protected("change_set", change_set["id"], "is reverted: it takes no new entries")
+        if change_set[CHANGE_SETS.reverted_at] is not None:
+            raise Protected(
+                "change_set", change_set[CHANGE_SETS.id], "is reverted: it takes no new entries"
+            )
         before_needed = entry.action is not ChangeAction.CREATE
         after_needed = entry.action is not ChangeAction.DELETE
         for name, needed in (("before_state", before_needed), ("after_state", after_needed)):
@@ -176,5 +184,8 @@ class ChangeSetEntriesTable(TableRepository[ChangeSetEntry]):
                 raise InvalidValue(
                     "change_set_entry", name, value.get("id"), "must be the state of entity_id"
                 )
-        last = self._first([Eq("change_set_id", entry.change_set_id)], [Desc("position")])
+        last = self._first(
+            [Eq(CHANGE_SET_ENTRIES.change_set_id, entry.change_set_id)],
+            [Desc(CHANGE_SET_ENTRIES.position)],
+        )
         entry.position = 1 if last is None else last.position + 1

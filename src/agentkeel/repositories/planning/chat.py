@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentkeel.domain.errors import (
     AlreadyExists,
@@ -26,11 +26,9 @@ from agentkeel.ports.store import (
     Row,
 )
 from agentkeel.repositories.base import TableRepository
-from agentkeel.schema import table_of
-
-if TYPE_CHECKING:
-    pass
 from agentkeel.repositories.planning.targets import check_target
+from agentkeel.schema import table_of
+from agentkeel.schema.columns import CHANGE_SETS, CHAT_MESSAGES, CHAT_SESSIONS
 
 _KEEP: Any = object()
 
@@ -54,15 +52,15 @@ class ChatSessionsTable(TableRepository[ChatSession]):
 
     def find_active_session(self, target_type: ChatTarget, target_id: str) -> ChatSession | None:
         where = [
-            Eq("target_type", target_type),
-            Eq("target_id", target_id),
-            Eq("status", ChatStatus.ACTIVE),
+            Eq(CHAT_SESSIONS.target_type, target_type),
+            Eq(CHAT_SESSIONS.target_id, target_id),
+            Eq(CHAT_SESSIONS.status, ChatStatus.ACTIVE),
         ]
         return self._first(where)
 
     def find_active_session_by_agent(self, agent_id: str) -> ChatSession | None:
-        where = [Eq("agent_id", agent_id), Eq("status", ChatStatus.ACTIVE)]
-        return self._first(where, [Desc("created_at")])
+        where = [Eq(CHAT_SESSIONS.agent_id, agent_id), Eq(CHAT_SESSIONS.status, ChatStatus.ACTIVE)]
+        return self._first(where, [Desc(CHAT_SESSIONS.created_at)])
 
     def update_session(
         self,
@@ -87,7 +85,7 @@ class ChatSessionsTable(TableRepository[ChatSession]):
             or any(
                 stored[name] != getattr(session, name) for name in ("target_id", "initiative_id")
             )
-            or stored["target_type"] != session.target_type.value
+            or stored[CHAT_SESSIONS.target_type] != session.target_type.value
         )
         if moved:
             check_target(
@@ -111,7 +109,9 @@ class ChatMessagesTable(TableRepository[ChatMessage]):
         return self.add(message)
 
     def find_messages_by_session(self, session_id: str) -> builtins.list[ChatMessage]:
-        return self._select([Eq("chat_session_id", session_id)], [Asc("sequence")])
+        return self._select(
+            [Eq(CHAT_MESSAGES.chat_session_id, session_id)], [Asc(CHAT_MESSAGES.sequence)]
+        )
 
     def _before_delete(self, message: ChatMessage) -> None:
         raise Protected("chat_message", message.id, "is append-only: it goes with its session")
@@ -121,8 +121,10 @@ class ChatMessagesTable(TableRepository[ChatMessage]):
         session = self._store.get(table_of(ChatSession), message.chat_session_id, for_update=True)
         if session is None:
             raise NotFound("chat_session", message.chat_session_id)
-        if session["status"] != ChatStatus.ACTIVE.value:
-            raise Protected("chat_session", session["id"], "is closed: it takes no new messages")
+        if session[CHAT_SESSIONS.status] != ChatStatus.ACTIVE.value:
+            raise Protected(
+                "chat_session", session[CHAT_SESSIONS.id], "is closed: it takes no new messages"
+            )
         if message.change_set_id is not None:
             if message.role is not ChatRole.ASSISTANT:
                 raise InvalidValue(
@@ -136,12 +138,15 @@ class ChatMessagesTable(TableRepository[ChatMessage]):
                 raise InvalidValue(
                     "chat_message", "change_set_id", message.change_set_id, "names no change set"
                 )
-            if change_set["initiative_id"] != session["initiative_id"]:
+            if change_set[CHANGE_SETS.initiative_id] != session[CHAT_SESSIONS.initiative_id]:
                 raise InvalidValue(
                     "chat_message",
                     "change_set_id",
                     message.change_set_id,
                     "is a change set of another initiative than the session's",
                 )
-        last = self._first([Eq("chat_session_id", message.chat_session_id)], [Desc("sequence")])
+        last = self._first(
+            [Eq(CHAT_MESSAGES.chat_session_id, message.chat_session_id)],
+            [Desc(CHAT_MESSAGES.sequence)],
+        )
         message.sequence = 1 if last is None else last.sequence + 1

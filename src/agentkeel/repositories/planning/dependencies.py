@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import (
@@ -26,10 +26,7 @@ from agentkeel.ports.store import (
 )
 from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import label_of, table_of
-
-if TYPE_CHECKING:
-    pass
-
+from agentkeel.schema.columns import PHASE_DEPENDENCIES
 
 D = TypeVar("D", bound=Entity)
 
@@ -74,8 +71,10 @@ class DependenciesTable(TableRepository[D]):
             raise DependencyCycle(self._label, [waiting, awaited])
         nodes = table_of(self.node)
         scopes = {
-            row["id"]: row[self.scope]
-            for row in self._store.select(nodes, [In("id", frozenset({waiting, awaited}))])
+            row[PHASE_DEPENDENCIES.id]: row[self.scope]
+            for row in self._store.select(
+                nodes, [In(PHASE_DEPENDENCIES.id, frozenset({waiting, awaited}))]
+            )
         }
         if len(scopes) < 2:
             return  # a missing end: the foreign key refuses it (ReferenceMissing)
@@ -108,7 +107,7 @@ class DependenciesTable(TableRepository[D]):
         while frontier:
             rows = self._store.select(
                 self._table,
-                [In(self.target, frozenset(frontier)), Ne("id", skip)],
+                [In(self.target, frozenset(frontier)), Ne(PHASE_DEPENDENCIES.id, skip)],
                 [Asc(self.target), Asc(self.source)],
             )
             following = []

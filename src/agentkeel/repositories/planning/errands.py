@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
 
 from agentkeel.domain.planning import (
     Errand,
@@ -17,9 +16,7 @@ from agentkeel.ports.store import (
     Row,
 )
 from agentkeel.repositories.base import TableRepository
-
-if TYPE_CHECKING:
-    pass
+from agentkeel.schema.columns import AGENTS, ERRANDS
 
 
 class ErrandsTable(TableRepository[Errand]):
@@ -29,7 +26,7 @@ class ErrandsTable(TableRepository[Errand]):
     _alias = Referenced("agent_id", ("name",))
 
     def find_with_alias(self, key: str) -> ErrandWithAlias | None:
-        found = self._select_with(self._alias, [Eq("id", self._key(key))])
+        found = self._select_with(self._alias, [Eq(ERRANDS.id, self._key(key))])
         return _with_alias(*found[0]) if found else None
 
     def find_all(
@@ -38,9 +35,9 @@ class ErrandsTable(TableRepository[Errand]):
         where = self._eq_filters(repository_id=repository_id, status=status)
         return [
             _with_alias(*pair)
-            for pair in self._select_with(self._alias, where, [Desc("created_at")])
+            for pair in self._select_with(self._alias, where, [Desc(ERRANDS.created_at)])
         ]
 
 
 def _with_alias(errand: Errand, agent: Row | None) -> ErrandWithAlias:
-    return ErrandWithAlias(errand, None if agent is None else agent["name"])
+    return ErrandWithAlias(errand, None if agent is None else agent[AGENTS.name])

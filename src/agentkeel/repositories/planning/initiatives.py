@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from agentkeel.domain.errors import (
     InvalidValue,
@@ -30,9 +29,7 @@ from agentkeel.ports.store import (
 )
 from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import table_of
-
-if TYPE_CHECKING:
-    pass
+from agentkeel.schema.columns import INITIATIVE_REPOSITORIES, INITIATIVES, REPOSITORIES
 
 
 class InitiativesTable(TableRepository[Initiative]):
@@ -42,13 +39,16 @@ class InitiativesTable(TableRepository[Initiative]):
         self, *, project_id: str | None = None, include_archived: bool = False
     ) -> builtins.list[Initiative]:
         where = self._eq_filters(project_id=project_id)
-        return self._select(where + _unarchived(include_archived), [Asc("created_at")])
+        return self._select(where + _unarchived(include_archived), [Asc(INITIATIVES.created_at)])
 
     def find_by_status(
         self, status: InitiativeStatus, *, include_archived: bool = False
     ) -> builtins.list[Initiative]:
-        where: builtins.list[Where] = [Eq("status", status), *_unarchived(include_archived)]
-        return self._select(where, [Asc("created_at")])
+        where: builtins.list[Where] = [
+            Eq(INITIATIVES.status, status),
+            *_unarchived(include_archived),
+        ]
+        return self._select(where, [Asc(INITIATIVES.created_at)])
 
     def archive(self, key: str) -> Initiative:
         initiative = self.get(key)
@@ -63,14 +63,20 @@ class InitiativesTable(TableRepository[Initiative]):
     def _before_write(self, initiative: Initiative, stored: Row | None) -> None:
         if initiative.branch is None:
             others = self._store.select(
-                self._table, [Eq("project_id", initiative.project_id), Ne("id", initiative.id)]
+                self._table,
+                [
+                    Eq(INITIATIVES.project_id, initiative.project_id),
+                    Ne(INITIATIVES.id, initiative.id),
+                ],
             )
-            taken = {row["branch"] for row in others if row["branch"] is not None}
+            taken = {
+                row[INITIATIVES.branch] for row in others if row[INITIATIVES.branch] is not None
+            }
             initiative.branch = generated_branch(initiative.name, taken)
 
 
 def _unarchived(include_archived: bool) -> builtins.list[Where]:
-    return [] if include_archived else [IsNull("archived_at")]
+    return [] if include_archived else [IsNull(INITIATIVES.archived_at)]
 
 
 class InitiativeRepositoriesTable(TableRepository[InitiativeRepositoryLink]):
@@ -89,25 +95,28 @@ class InitiativeRepositoriesTable(TableRepository[InitiativeRepositoryLink]):
         )
         if self._store.get(table_of(Initiative), initiative_id) is None:
             raise NotFound("initiative", initiative_id)
-        linked = self._select([Eq("initiative_id", initiative_id)])
+        linked = self._select([Eq(INITIATIVE_REPOSITORIES.initiative_id, initiative_id)])
         kept = {link.repository_id for link in linked}
         wanted_ids = set(wanted)
         with self._store.atomic():
             gone = [link.id for link in linked if link.repository_id not in wanted_ids]
             if gone:
-                self._store.delete(self._table, [In("id", frozenset(gone))])
+                self._store.delete(self._table, [In(INITIATIVE_REPOSITORIES.id, frozenset(gone))])
             for repository_id in wanted:
                 if repository_id not in kept:
                     link = InitiativeRepositoryLink(
                         initiative_id=initiative_id, repository_id=repository_id
                     )
                     self.add(link)
-        return self._select([Eq("initiative_id", initiative_id)], [Asc("created_at")])
+        return self._select(
+            [Eq(INITIATIVE_REPOSITORIES.initiative_id, initiative_id)],
+            [Asc(INITIATIVE_REPOSITORIES.created_at)],
+        )
 
     def of_initiative(self, initiative_id: str) -> builtins.list[Repository]:
-        links = self._select([Eq("initiative_id", initiative_id)])
+        links = self._select([Eq(INITIATIVE_REPOSITORIES.initiative_id, initiative_id)])
         ids = frozenset(link.repository_id for link in links)
-        return self._uow.repositories.matching([In("id", ids)], [Asc("name")])
+        return self._uow.repositories.matching([In(REPOSITORIES.id, ids)], [Asc(REPOSITORIES.name)])
 
     def _before_write(self, link: InitiativeRepositoryLink, stored: Row | None) -> None:
         initiative = self._store.get(table_of(Initiative), link.initiative_id)
@@ -115,11 +124,11 @@ class InitiativeRepositoriesTable(TableRepository[InitiativeRepositoryLink]):
         # A missing one is the foreign key's to report (ReferenceMissing).
         if initiative is None or repository is None:
             return
-        if repository["project_id"] != initiative["project_id"]:
+        if repository[REPOSITORIES.project_id] != initiative[INITIATIVES.project_id]:
             raise InvalidValue(
                 self._label,
                 "repository_id",
                 link.repository_id,
-                f"belongs to project {repository['project_id']!r}, not to the"
-                f" initiative's project {initiative['project_id']!r}",
+                f"belongs to project {repository[REPOSITORIES.project_id]!r}, not to the"
+                f" initiative's project {initiative[INITIATIVES.project_id]!r}",
             )

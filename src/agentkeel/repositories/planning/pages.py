@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
 
 from agentkeel.domain.errors import (
     AlreadyExists,
@@ -24,18 +23,16 @@ from agentkeel.ports.store import (
     Where,
 )
 from agentkeel.repositories.base import TableRepository
-from agentkeel.schema import table_of
-
-if TYPE_CHECKING:
-    pass
 from agentkeel.repositories.planning.targets import release_targets
+from agentkeel.schema import table_of
+from agentkeel.schema.columns import INITIATIVES, PAGES
 
 
 class PagesTable(TableRepository[Page]):
     entity = Page
 
     def find_root_page(self, initiative_id: str) -> Page | None:
-        return self._first([Eq("initiative_id", initiative_id), IsNull("parent_page_id")])
+        return self._first([Eq(PAGES.initiative_id, initiative_id), IsNull(PAGES.parent_page_id)])
 
     def get_or_create_root_page(self, initiative_id: str, *, title: str | None = None) -> Page:
         initiative_id = self.entity.query_value("initiative_id", initiative_id)
@@ -46,7 +43,8 @@ class PagesTable(TableRepository[Page]):
         if initiative is None:
             raise NotFound("initiative", initiative_id)
         page = Page(
-            initiative_id=initiative_id, title=initiative["name"] if title is None else title
+            initiative_id=initiative_id,
+            title=initiative[INITIATIVES.name] if title is None else title,
         )
         try:
             # A savepoint: a clash with a concurrent unit of work's root leaves this one usable.
@@ -59,30 +57,31 @@ class PagesTable(TableRepository[Page]):
             return winner
 
     def find_by_parent_page(self, parent_page_id: str) -> builtins.list[Page]:
-        where = [Eq("parent_page_id", parent_page_id)]
-        return self._select(where, [Asc("sort_order"), Asc("created_at")])
+        where = [Eq(PAGES.parent_page_id, parent_page_id)]
+        return self._select(where, [Asc(PAGES.sort_order), Asc(PAGES.created_at)])
 
     def find_by_initiative(self, initiative_id: str) -> builtins.list[Page]:
-        where = [Eq("initiative_id", initiative_id)]
-        return self._select(where, [Asc("sort_order"), Asc("created_at")])
+        where = [Eq(PAGES.initiative_id, initiative_id)]
+        return self._select(where, [Asc(PAGES.sort_order), Asc(PAGES.created_at)])
 
     def _before_write(self, page: Page, stored: Row | None) -> None:
-        if stored is not None and stored["initiative_id"] != page.initiative_id:
+        if stored is not None and stored[PAGES.initiative_id] != page.initiative_id:
             raise InvalidValue(
                 self._label,
                 "initiative_id",
                 page.initiative_id,
-                f"cannot change: a page stays in its initiative ({stored['initiative_id']!r})",
+                f"cannot change: a page stays in its initiative ({stored[PAGES.initiative_id]!r})",
             )
         if page.parent_page_id is None:
             roots: builtins.list[Where] = [
-                Eq("initiative_id", page.initiative_id),
-                IsNull("parent_page_id"),
-                Ne("id", page.id),
+                Eq(PAGES.initiative_id, page.initiative_id),
+                IsNull(PAGES.parent_page_id),
+                Ne(PAGES.id, page.id),
             ]
             if self._store.count(self._table, roots):
                 raise AlreadyExists(
-                    self._label, {"initiative_id": page.initiative_id, "parent_page_id": None}
+                    self._label,
+                    {PAGES.initiative_id: page.initiative_id, PAGES.parent_page_id: None},
                 )
             return
         self._check_ancestry(page)
@@ -99,15 +98,15 @@ class PagesTable(TableRepository[Page]):
             parent = self._store.get(self._table, parent_id)
             if parent is None:
                 return  # a missing parent is the foreign key's to report (ReferenceMissing)
-            if len(path) == 2 and parent["initiative_id"] != page.initiative_id:
+            if len(path) == 2 and parent[PAGES.initiative_id] != page.initiative_id:
                 raise InvalidValue(
                     self._label,
                     "parent_page_id",
                     parent_id,
-                    f"is a page of initiative {parent['initiative_id']!r}, not of the"
+                    f"is a page of initiative {parent[PAGES.initiative_id]!r}, not of the"
                     f" page's initiative {page.initiative_id!r}",
                 )
-            parent_id = parent["parent_page_id"]
+            parent_id = parent[PAGES.parent_page_id]
             if parent_id in path[1:]:
                 return  # a cycle among stored rows that does not pass through this page
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
 
 from agentkeel.domain.errors import (
     InvalidValue,
@@ -26,11 +25,9 @@ from agentkeel.ports.store import (
     Where,
 )
 from agentkeel.repositories.base import TableRepository
-from agentkeel.schema import table_of
-
-if TYPE_CHECKING:
-    pass
 from agentkeel.repositories.planning.targets import release_targets
+from agentkeel.schema import table_of
+from agentkeel.schema.columns import PHASES
 
 _P = PhaseStatus
 
@@ -39,7 +36,7 @@ class PhasesTable(TableRepository[Phase]):
     entity = Phase
 
     def find_by_initiative(self, initiative_id: str) -> builtins.list[Phase]:
-        return self._select([Eq("initiative_id", initiative_id)], [Asc("created_at")])
+        return self._select([Eq(PHASES.initiative_id, initiative_id)], [Asc(PHASES.created_at)])
 
     def _before_delete(self, phase: Phase) -> None:
         release_targets(self._uow, self._table, phase.id)
@@ -51,18 +48,20 @@ class PhasesTable(TableRepository[Phase]):
 
     def _before_write(self, phase: Phase, stored: Row | None) -> None:
         # Its dependencies, tasks and review comments are the initiative's: it stays there.
-        if stored is not None and stored["initiative_id"] != phase.initiative_id:
-            was = stored["initiative_id"]
+        if stored is not None and stored[PHASES.initiative_id] != phase.initiative_id:
+            was = stored[PHASES.initiative_id]
             raise InvalidValue(
                 "phase", "initiative_id", phase.initiative_id, f"cannot change (was {was!r})"
             )
 
     def _after_write(self, phase: Phase, stored: Row | None) -> None:
-        if stored is not None and stored["status"] != phase.status:
+        if stored is not None and stored[PHASES.status] != phase.status:
             self._record(
-                PhaseStatusChanged(phase.id, phase.initiative_id, stored["status"], phase.status)
+                PhaseStatusChanged(
+                    phase.id, phase.initiative_id, stored[PHASES.status], phase.status
+                )
             )
-            self._initiative_follows(phase, stored["status"])
+            self._initiative_follows(phase, stored[PHASES.status])
 
     def _initiative_follows(self, phase: Phase, was: str) -> None:
         """001's review flow, one level up: when the last phase of an active initiative
@@ -79,8 +78,8 @@ class PhasesTable(TableRepository[Phase]):
             if initiative.status is not InitiativeStatus.ACTIVE:
                 return
             unfinished: builtins.list[Where] = [
-                Eq("initiative_id", phase.initiative_id),
-                Ne("status", _P.COMPLETED.value),
+                Eq(PHASES.initiative_id, phase.initiative_id),
+                Ne(PHASES.status, _P.COMPLETED.value),
             ]
             if self._store.select(self._table, unfinished, limit=1):
                 return

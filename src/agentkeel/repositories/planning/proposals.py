@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
 
 from agentkeel.domain.errors import (
     InvalidTransition,
@@ -21,10 +20,8 @@ from agentkeel.ports.store import (
     Where,
 )
 from agentkeel.repositories.base import TableRepository
-
-if TYPE_CHECKING:
-    pass
 from agentkeel.repositories.planning.targets import check_target
+from agentkeel.schema.columns import PROPOSALS
 
 
 class ProposalsTable(TableRepository[Proposal]):
@@ -33,11 +30,11 @@ class ProposalsTable(TableRepository[Proposal]):
     def find_by_agent_and_status(
         self, agent_id: str, status: ProposalStatus | None = None
     ) -> builtins.list[Proposal]:
-        where = [Eq("agent_id", agent_id), *self._eq_filters(status=status)]
-        return self._select(where, [Asc("sort_order"), Asc("created_at")])
+        where = [Eq(PROPOSALS.agent_id, agent_id), *self._eq_filters(status=status)]
+        return self._select(where, [Asc(PROPOSALS.sort_order), Asc(PROPOSALS.created_at)])
 
     def count_by_agent_and_status(self, agent_id: str, status: ProposalStatus | None = None) -> int:
-        where = self._query([Eq("agent_id", agent_id), *self._eq_filters(status=status)])
+        where = self._query([Eq(PROPOSALS.agent_id, agent_id), *self._eq_filters(status=status)])
         return self._store.count(self._table, where)
 
     def update_many_by_agent(
@@ -51,15 +48,18 @@ class ProposalsTable(TableRepository[Proposal]):
         if held is None:
             raise InvalidValue("proposal", "status", None, "must be given")
         new = ProposalStatus(held)
-        graph = Proposal.transitions["status"]
+        graph = Proposal.transitions[PROPOSALS.status]
         sources = {str(old) for old, targets in graph.items() if new in targets}
         if from_status is not None:
             old = str(self.entity.query_value("status", from_status))
             if old not in sources:
                 raise InvalidTransition("proposal", "status", old, new.value)
             sources = {old}
-        where: list[Where] = [Eq("agent_id", agent_id), In("status", frozenset(sources))]
-        return self._update_many(where, {"status": new.value})
+        where: list[Where] = [
+            Eq(PROPOSALS.agent_id, agent_id),
+            In(PROPOSALS.status, frozenset(sources)),
+        ]
+        return self._update_many(where, {PROPOSALS.status: new.value})
 
     def _before_write(self, proposal: Proposal, stored: Row | None) -> None:
         moved = (
@@ -67,7 +67,7 @@ class ProposalsTable(TableRepository[Proposal]):
             or any(
                 stored[name] != getattr(proposal, name) for name in ("target_id", "initiative_id")
             )
-            or stored["target_type"] != proposal.target_type.value
+            or stored[PROPOSALS.target_type] != proposal.target_type.value
         )
         if proposal.target_id is not None and moved:
             check_target(

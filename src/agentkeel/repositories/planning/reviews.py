@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING
 
 from agentkeel.domain.planning import (
     ReviewComment,
@@ -15,9 +14,7 @@ from agentkeel.ports.store import (
     Where,
 )
 from agentkeel.repositories.base import TableRepository
-
-if TYPE_CHECKING:
-    pass
+from agentkeel.schema.columns import REVIEW_COMMENTS
 
 
 class ReviewCommentsTable(TableRepository[ReviewComment]):
@@ -26,10 +23,14 @@ class ReviewCommentsTable(TableRepository[ReviewComment]):
     def find_by_phase(
         self, phase_id: str, *, include_resolved: bool = True
     ) -> builtins.list[ReviewComment]:
-        where: list[Where] = [Eq("phase_id", phase_id)]
+        where: list[Where] = [Eq(REVIEW_COMMENTS.phase_id, phase_id)]
         if not include_resolved:
-            where.append(IsNull("resolved_at"))
-        order = [Asc("file_path"), Asc("line_number"), Asc("created_at")]
+            where.append(IsNull(REVIEW_COMMENTS.resolved_at))
+        order = [
+            Asc(REVIEW_COMMENTS.file_path),
+            Asc(REVIEW_COMMENTS.line_number),
+            Asc(REVIEW_COMMENTS.created_at),
+        ]
         return self._select(where, order)
 
     def resolve(self, key: str) -> ReviewComment:

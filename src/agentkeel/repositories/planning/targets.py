@@ -21,9 +21,9 @@ from agentkeel.ports.store import (
     Eq,
     In,
     RowStore,
-    Where,
 )
 from agentkeel.schema import metadata
+from agentkeel.schema.columns import CHAT_SESSIONS, PAGES, PHASES, PROPOSALS, TASKS
 from agentkeel.schema.graph import plan_delete
 
 if TYPE_CHECKING:
@@ -34,9 +34,15 @@ if TYPE_CHECKING:
 
 # The planning tables whose rows proposals and chat sessions name without a foreign key.
 _TARGET_TABLES = {
-    "pages": ProposalTarget.PAGE,
-    "phases": ProposalTarget.PHASE,
-    "tasks": ProposalTarget.TASK,
+    PAGES.TABLE: ProposalTarget.PAGE,
+    PHASES.TABLE: ProposalTarget.PHASE,
+    TASKS.TABLE: ProposalTarget.TASK,
+}
+# A target's table and the column naming its initiative, by the kind of target.
+_TARGET_INITIATIVE = {
+    "page": (PAGES.TABLE, PAGES.initiative_id),
+    "phase": (PHASES.TABLE, PHASES.initiative_id),
+    "task": (TASKS.TABLE, TASKS.initiative_id),
 }
 
 
@@ -52,15 +58,22 @@ def release_targets(uow: BaseUnitOfWork, table: Table, key: str) -> None:
         ids = plan.removed.get(name)
         if not ids:
             continue
-        target: list[Where] = [Eq("target_type", kind.value), In("target_id", frozenset(ids))]
         proposals.set_where(
-            [*target, Eq("status", ProposalStatus.PENDING.value)],
-            {"status": ProposalStatus.DISMISSED.value},
+            [
+                Eq(PROPOSALS.target_type, kind.value),
+                In(PROPOSALS.target_id, frozenset(ids)),
+                Eq(PROPOSALS.status, ProposalStatus.PENDING.value),
+            ],
+            {PROPOSALS.status: ProposalStatus.DISMISSED.value},
         )
         if kind is not ProposalTarget.PAGE:
             sessions.set_where(
-                [*target, Eq("status", ChatStatus.ACTIVE.value)],
-                {"status": ChatStatus.CLOSED.value},
+                [
+                    Eq(CHAT_SESSIONS.target_type, kind.value),
+                    In(CHAT_SESSIONS.target_id, frozenset(ids)),
+                    Eq(CHAT_SESSIONS.status, ChatStatus.ACTIVE.value),
+                ],
+                {CHAT_SESSIONS.status: ChatStatus.CLOSED.value},
             )
 
 
@@ -72,11 +85,11 @@ def check_target(
     initiative_id: str,
 ) -> None:
     """Refuse a target that does not exist or is not in the initiative (InvalidValue)."""
-    table = {"page": "pages", "phase": "phases", "task": "tasks"}[kind.value]
+    table, initiative_column = _TARGET_INITIATIVE[kind.value]
     row = store.get(metadata.tables[table], target_id)
     if row is None:
         raise InvalidValue(label, "target_id", target_id, f"names no {kind.value}")
-    if row["initiative_id"] != initiative_id:
+    if row[initiative_column] != initiative_id:
         raise InvalidValue(
             label,
             "target_id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, assert_never, cast
+from typing import assert_never, cast
 
 from agentkeel.domain.errors import (
     InvalidTransition,
@@ -45,18 +45,23 @@ from agentkeel.ports.store import (
 )
 from agentkeel.repositories.backlog.features import check_task_links
 from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.planning.targets import release_targets
 from agentkeel.repositories.rules import changed
 from agentkeel.schema import table_of
-
-if TYPE_CHECKING:
-    pass
-from agentkeel.repositories.planning.targets import release_targets
+from agentkeel.schema.columns import (
+    AGENTS,
+    INITIATIVES,
+    PHASE_DEPENDENCIES,
+    PHASES,
+    TASK_DEPENDENCIES,
+    TASKS,
+)
 
 MAX_CRASH_RETRIES = "tasks.maxCrashRetries"
 
 
 # Tasks come in the order a planner gave them, then in the order they were created.
-TASK_ORDER: tuple[Order, ...] = (Asc("order_index"), Asc("created_at"))
+TASK_ORDER: tuple[Order, ...] = (Asc(TASKS.order_index), Asc(TASKS.created_at))
 
 
 _T = TaskStatus
@@ -65,27 +70,37 @@ _P = PhaseStatus
 
 # A task none of whose dependencies is unfinished.
 _NOTHING_UNFINISHED = NoneRelated(
-    "task_dependencies",
-    "task_id",
-    (RefersTo("depends_on_task_id", "tasks", (Ne("status", _T.COMPLETED),)),),
+    TASK_DEPENDENCIES.TABLE,
+    TASK_DEPENDENCIES.task_id,
+    (
+        RefersTo(
+            TASK_DEPENDENCIES.depends_on_task_id, TASKS.TABLE, (Ne(TASKS.status, _T.COMPLETED),)
+        ),
+    ),
 )
 
 
 # A task whose phase (if it has one) is neither blocked nor completed...
 _PHASE_OPEN = NotRefersTo(
-    "phase_id", "phases", (In("status", frozenset({_P.BLOCKED, _P.COMPLETED})),)
+    TASKS.phase_id, PHASES.TABLE, (In(PHASES.status, frozenset({_P.BLOCKED, _P.COMPLETED})),)
 )
 
 
 # ...and waits for no phase that is not completed.
 _PHASE_UNHELD = NotRefersTo(
-    "phase_id",
-    "phases",
+    TASKS.phase_id,
+    PHASES.TABLE,
     (
         AnyRelated(
-            "phase_dependencies",
-            "phase_id",
-            (RefersTo("depends_on_phase_id", "phases", (Ne("status", _P.COMPLETED),)),),
+            PHASE_DEPENDENCIES.TABLE,
+            PHASE_DEPENDENCIES.phase_id,
+            (
+                RefersTo(
+                    PHASE_DEPENDENCIES.depends_on_phase_id,
+                    PHASES.TABLE,
+                    (Ne(PHASES.status, _P.COMPLETED),),
+                ),
+            ),
         ),
     ),
 )
@@ -93,7 +108,7 @@ _PHASE_UNHELD = NotRefersTo(
 
 # What makes a task ready (docs/lifecycle.md), in one query.
 _READY: tuple[Where, ...] = (
-    Eq("status", _T.PENDING),
+    Eq(TASKS.status, _T.PENDING),
     _NOTHING_UNFINISHED,
     _PHASE_OPEN,
     _PHASE_UNHELD,
@@ -102,11 +117,11 @@ _READY: tuple[Where, ...] = (
 
 # A task that is blocked, or waits (directly or not, through unfinished tasks) for one.
 _WAITING_FOR_A_PERSON = Reaches(
-    "task_dependencies",
-    "task_id",
-    "depends_on_task_id",
-    (Eq("status", _T.BLOCKED),),
-    (Ne("status", _T.COMPLETED),),
+    TASK_DEPENDENCIES.TABLE,
+    TASK_DEPENDENCIES.task_id,
+    TASK_DEPENDENCIES.depends_on_task_id,
+    (Eq(TASKS.status, _T.BLOCKED),),
+    (Ne(TASKS.status, _T.COMPLETED),),
 )
 
 
@@ -161,16 +176,16 @@ class TasksTable(TableRepository[Task]):
         offset: int = 0,
     ) -> builtins.list[Task]:
         filters = self._eq_filters(initiative_id=initiative_id, phase_id=phase_id, status=status)
-        return self._select([Eq("project_id", project_id), *filters], TASK_ORDER, limit, offset)
+        return self._select([Eq(TASKS.project_id, project_id), *filters], TASK_ORDER, limit, offset)
 
     def _before_delete(self, task: Task) -> None:
         release_targets(self._uow, self._table, task.id)
 
     def find_by_parent_task(self, parent_task_id: str) -> builtins.list[Task]:
-        return self._select([Eq("parent_task_id", parent_task_id)], TASK_ORDER)
+        return self._select([Eq(TASKS.parent_task_id, parent_task_id)], TASK_ORDER)
 
     def find_by_phase(self, phase_id: str) -> builtins.list[Task]:
-        return self._select([Eq("phase_id", phase_id)], TASK_ORDER)
+        return self._select([Eq(TASKS.phase_id, phase_id)], TASK_ORDER)
 
     def ready_tasks(
         self,
@@ -221,7 +236,7 @@ class TasksTable(TableRepository[Task]):
         # Leases that ran out first: their holders crashed, as far as these tasks go. Each
         # is taken (its lease cleared, so no other claim takes it too) and crashed by the
         # crash rule: back to pending, or blocked past the limit.
-        run_out = [*scope, Eq("status", _T.IN_PROGRESS), Before("claimed_until", now)]
+        run_out = [*scope, Eq(TASKS.status, _T.IN_PROGRESS), Before(TASKS.claimed_until, now)]
         while (row := self._store.claim(self._table, run_out, TASK_ORDER, _NO_LEASE)) is not None:
             self._attempt_ended(self._entity(row), _Crash())
         ready = self._query([*scope, *_READY])
@@ -239,16 +254,24 @@ class TasksTable(TableRepository[Task]):
         key = self._key(key)
         agent_id = Task.query_value("assigned_agent_id", agent_id)
         until = self._store.clock.now() + _checked_lease(lease)
-        held = [Eq("id", key), Eq("status", _T.IN_PROGRESS), Eq("assigned_agent_id", agent_id)]
+        held = [
+            Eq(TASKS.id, key),
+            Eq(TASKS.status, _T.IN_PROGRESS),
+            Eq(TASKS.assigned_agent_id, agent_id),
+        ]
         stamps = dict.fromkeys(self.entity.stamped_on_update, self._store.clock.now())
-        row = self._store.update_one(self._table, held, {"claimed_until": until, **stamps})
+        row = self._store.update_one(self._table, held, {TASKS.claimed_until: until, **stamps})
         if row is None:
             raise self._lost(self.get(key), agent_id)
         return self._entity(row)
 
     def dependency_context(self, key: str) -> builtins.list[Task]:
         key = self._key(key)
-        waited_for = AnyRelated("task_dependencies", "depends_on_task_id", (Eq("task_id", key),))
+        waited_for = AnyRelated(
+            TASK_DEPENDENCIES.TABLE,
+            TASK_DEPENDENCIES.depends_on_task_id,
+            (Eq(TASK_DEPENDENCIES.task_id, key),),
+        )
         found = self._select([waited_for], TASK_ORDER)
         if not found:
             self.get(key)  # NotFound for a task that does not exist
@@ -321,7 +344,7 @@ class TasksTable(TableRepository[Task]):
             task.status = _T.BLOCKED
             task.blocked_by = ending.blocked_by(task.retry_count, limit)
         task = self.update(task)
-        self._uow.agents.set_where([Eq("task_id", task.id)], {"task_id": None})
+        self._uow.agents.set_where([Eq(AGENTS.task_id, task.id)], {AGENTS.task_id: None})
         match ending:
             case _Crash():
                 self._record(TaskCrashed(task.id, task.retry_count, retried, holder))
@@ -346,11 +369,11 @@ class TasksTable(TableRepository[Task]):
         stamps = {name: self._store.clock.now() for name in self.entity.stamped_on_update}
         # In SQL, so that concurrent iterations all count, and never past the maximum.
         below_maximum: builtins.list[Where] = [
-            Eq("id", key),
-            Eq("max_iterations", current.max_iterations),
-            Before("qa_iterations", current.max_iterations),
+            Eq(TASKS.id, key),
+            Eq(TASKS.max_iterations, current.max_iterations),
+            Before(TASKS.qa_iterations, current.max_iterations),
         ]
-        row = self._store.update_one(self._table, below_maximum, stamps, {"qa_iterations": 1})
+        row = self._store.update_one(self._table, below_maximum, stamps, {TASKS.qa_iterations: 1})
         if row is not None:
             return self._entity(row)
         now = self.get(key)
@@ -369,8 +392,8 @@ class TasksTable(TableRepository[Task]):
     # -- the rules, on every path ----------------------------------------------------------
 
     def _before_write(self, task: Task, stored: Row | None) -> None:
-        if stored is not None and stored["project_id"] != task.project_id:
-            was = stored["project_id"]
+        if stored is not None and stored[TASKS.project_id] != task.project_id:
+            was = stored[TASKS.project_id]
             raise InvalidValue(
                 "task", "project_id", task.project_id, f"cannot change (was {was!r})"
             )
@@ -391,31 +414,31 @@ class TasksTable(TableRepository[Task]):
         phase's initiative), and its initiative and parent to its project. A missing row is
         left to its foreign key (ReferenceMissing)."""
         if task.phase_id is not None and (
-            changed(task, stored, "phase_id") or changed(task, stored, "initiative_id")
+            changed(task, stored, TASKS.phase_id) or changed(task, stored, TASKS.initiative_id)
         ):
             phase = self._phase_read = self._store.get(table_of(Phase), task.phase_id)
             if phase is not None:
                 if task.initiative_id is None:
-                    task.initiative_id = phase["initiative_id"]
-                elif phase["initiative_id"] != task.initiative_id:
+                    task.initiative_id = phase[PHASES.initiative_id]
+                elif phase[PHASES.initiative_id] != task.initiative_id:
                     raise InvalidValue(
                         "task",
                         "phase_id",
                         task.phase_id,
-                        f"is a phase of initiative {phase['initiative_id']!r}, "
+                        f"is a phase of initiative {phase[PHASES.initiative_id]!r}, "
                         f"not of the task's initiative {task.initiative_id!r}",
                     )
-        if task.initiative_id is not None and changed(task, stored, "initiative_id"):
+        if task.initiative_id is not None and changed(task, stored, TASKS.initiative_id):
             initiative = self._store.get(table_of(Initiative), task.initiative_id)
-            if initiative is not None and initiative["project_id"] != task.project_id:
+            if initiative is not None and initiative[INITIATIVES.project_id] != task.project_id:
                 raise InvalidValue(
                     "task",
                     "initiative_id",
                     task.initiative_id,
-                    f"is an initiative of project {initiative['project_id']!r}, "
+                    f"is an initiative of project {initiative[INITIATIVES.project_id]!r}, "
                     f"not of the task's project {task.project_id!r}",
                 )
-        if task.parent_task_id is not None and changed(task, stored, "parent_task_id"):
+        if task.parent_task_id is not None and changed(task, stored, TASKS.parent_task_id):
             self._check_parent(task, stored)
 
     def _check_parent(self, task: Task, stored: Row | None) -> None:
@@ -423,31 +446,31 @@ class TasksTable(TableRepository[Task]):
         parent = self._store.get(self._table, task.parent_task_id)
         if parent is None:
             return
-        if parent["project_id"] != task.project_id:
+        if parent[TASKS.project_id] != task.project_id:
             raise InvalidValue(
                 "task",
                 "parent_task_id",
                 task.parent_task_id,
-                f"is a task of project {parent['project_id']!r}, "
+                f"is a task of project {parent[TASKS.project_id]!r}, "
                 f"not of the task's project {task.project_id!r}",
             )
         # A stored task may not move under itself or its own subtasks.
         ancestor: Row | None = parent if stored is not None else None
         while ancestor is not None:
-            if ancestor["id"] == task.id:
+            if ancestor[TASKS.id] == task.id:
                 raise InvalidValue(
                     "task",
                     "parent_task_id",
                     task.parent_task_id,
                     "would make the task its own ancestor",
                 )
-            above = ancestor["parent_task_id"]
+            above = ancestor[TASKS.parent_task_id]
             ancestor = None if above is None else self._store.get(self._table, above)
 
     def _stamp(self, task: Task, stored: Row | None) -> None:
         if task.status != _T.IN_PROGRESS or task.assigned_agent_id is None:
             task.claimed_until = None  # a lease is an in-progress task's, held by an agent
-        was = None if stored is None else stored["status"]
+        was = None if stored is None else stored[TASKS.status]
         if task.status == was:
             return
         now = self._store.clock.now()
@@ -461,7 +484,7 @@ class TasksTable(TableRepository[Task]):
             task.blocked_by = None
 
     def _after_write(self, task: Task, stored: Row | None) -> None:
-        was = None if stored is None else stored["status"]
+        was = None if stored is None else stored[TASKS.status]
         if stored is not None and was != task.status:
             match task.status:
                 case _T.IN_PROGRESS:
@@ -476,7 +499,7 @@ class TasksTable(TableRepository[Task]):
                     pass
                 case _:
                     assert_never(task.status)
-        left = None if stored is None else stored["phase_id"]
+        left = None if stored is None else stored[TASKS.phase_id]
         if left is not None and left != task.phase_id and was != _T.COMPLETED:
             self._phase_may_finish(left, emptied=True)  # its last unfinished task moved out
         if task.phase_id is not None:
@@ -511,8 +534,8 @@ class TasksTable(TableRepository[Task]):
             return  # pending <-> blocked, a crash: the phase's state does not change
         reopening = {_P.PENDING_REVIEW, _P.COMPLETED}
         moving = reopening | {_P.PENDING, _P.APPROVED} if started else reopening
-        if was is None and self._phase_read is not None and self._phase_read["id"] == phase_id:
-            current = _P(self._phase_read["status"])  # read by this write's own checks
+        if was is None and self._phase_read is not None and self._phase_read[TASKS.id] == phase_id:
+            current = _P(self._phase_read[TASKS.status])  # read by this write's own checks
         else:
             current = self._uow.phases.get(phase_id).status
         if current in moving:
@@ -530,8 +553,10 @@ class TasksTable(TableRepository[Task]):
         phase = phases.get(phase_id)
         if phase.status is not _P.IN_PROGRESS:
             return
-        of_phase: builtins.list[Where] = [Eq("phase_id", phase_id)]
-        if self._store.select(self._table, [*of_phase, Ne("status", _T.COMPLETED.value)], limit=1):
+        of_phase: builtins.list[Where] = [Eq(TASKS.phase_id, phase_id)]
+        if self._store.select(
+            self._table, [*of_phase, Ne(TASKS.status, _T.COMPLETED.value)], limit=1
+        ):
             return
         if emptied and not self._store.select(self._table, of_phase, limit=1):
             return

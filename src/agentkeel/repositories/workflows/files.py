@@ -27,6 +27,7 @@ from agentkeel.ports.store import (
 )
 from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import DISCOVERED_FILES, WORKFLOW_STEPS
 
 # Discovered files listed by priority: high first.
 _PRIORITY_RANK = {FilePriority.HIGH: 0, FilePriority.MEDIUM: 1, FilePriority.LOW: 2}
@@ -54,7 +55,9 @@ class DiscoveredFilesTable(TableRepository[DiscoveredFile]):
     def _included_unless_said(self, entity: DiscoveredFile) -> DiscoveredFile:
         """A file added without a word on `included_at` is included from now."""
         if isinstance(entity, DiscoveredFile) and "included_at" not in entity.model_fields_set:
-            entity = entity.model_copy(update={"included_at": self._store.clock.now()})
+            entity = entity.model_copy(
+                update={DISCOVERED_FILES.included_at: self._store.clock.now()}
+            )
         return entity
 
     # -- the port's own methods ------------------------------------------------------------
@@ -160,21 +163,28 @@ class DiscoveredFilesTable(TableRepository[DiscoveredFile]):
     def find_by_step(
         self, workflow_step_id: str, *, included_only: bool = False
     ) -> builtins.list[DiscoveredFile]:
-        where: list[Where] = [Eq("workflow_step_id", workflow_step_id)]
+        where: list[Where] = [Eq(DISCOVERED_FILES.workflow_step_id, workflow_step_id)]
         if _flag_argument(self._label, "included_only", included_only):
-            where.append(NotNull("included_at"))
-        files = self._select(where, [Asc("order_index"), Asc("file_path")])
+            where.append(NotNull(DISCOVERED_FILES.included_at))
+        files = self._select(
+            where, [Asc(DISCOVERED_FILES.order_index), Asc(DISCOVERED_FILES.file_path)]
+        )
         return sorted(files, key=lambda file: _PRIORITY_RANK[file.priority])
 
     def find_by_path(self, workflow_step_id: str, file_path: str) -> DiscoveredFile | None:
-        return self._first([Eq("workflow_step_id", workflow_step_id), Eq("file_path", file_path)])
+        return self._first(
+            [
+                Eq(DISCOVERED_FILES.workflow_step_id, workflow_step_id),
+                Eq(DISCOVERED_FILES.file_path, file_path),
+            ]
+        )
 
     # -- rules on every path ---------------------------------------------------------------
 
     def _before_write(self, file: DiscoveredFile, stored: Row | None) -> None:
         if stored is None:
             return
-        if file.workflow_step_id != stored["workflow_step_id"]:
+        if file.workflow_step_id != stored[DISCOVERED_FILES.workflow_step_id]:
             raise InvalidValue(
                 self._label,
                 "workflow_step_id",
@@ -183,8 +193,11 @@ class DiscoveredFilesTable(TableRepository[DiscoveredFile]):
             )
         if self._discovering or not self._user_edit(file, stored):
             return
-        if file.priority.value != stored["priority"] and stored["original_priority"] is None:
-            file.original_priority = FilePriority(stored["priority"])
+        if (
+            file.priority.value != stored[DISCOVERED_FILES.priority]
+            and stored[DISCOVERED_FILES.original_priority] is None
+        ):
+            file.original_priority = FilePriority(stored[DISCOVERED_FILES.priority])
         file._raise_flag("user_modified_at", self._store.clock.now())
 
     def _after_write(self, file: DiscoveredFile, stored: Row | None) -> None:
@@ -199,9 +212,9 @@ class DiscoveredFilesTable(TableRepository[DiscoveredFile]):
     @staticmethod
     def _user_edit(file: DiscoveredFile, stored: Row) -> bool:
         """Whether the write changes what the user decides: the priority, the inclusion."""
-        return file.priority.value != stored["priority"] or (file.included_at is None) != (
-            stored["included_at"] is None
-        )
+        return file.priority.value != stored[DISCOVERED_FILES.priority] or (
+            file.included_at is None
+        ) != (stored[DISCOVERED_FILES.included_at] is None)
 
     def _audit_file(
         self, file: DiscoveredFile, what: str, message: str, before: DiscoveredFile | None
@@ -214,7 +227,7 @@ class DiscoveredFilesTable(TableRepository[DiscoveredFile]):
             message,
             before_state=None if before is None else before.audit_state(),
             after_state=file.audit_state(),
-            workflow_id=None if step is None else step["workflow_id"],
+            workflow_id=None if step is None else step[WORKFLOW_STEPS.workflow_id],
             workflow_step_id=file.workflow_step_id,
         )
 
@@ -226,6 +239,8 @@ class DiscoveredFilesTable(TableRepository[DiscoveredFile]):
 
     def _next_order(self, step_key: str) -> int:
         ((last,),) = self._store.aggregate(
-            self._table, [Max("order_index")], [Eq("workflow_step_id", step_key)]
+            self._table,
+            [Max(DISCOVERED_FILES.order_index)],
+            [Eq(DISCOVERED_FILES.workflow_step_id, step_key)],
         )
         return 0 if last is None else int(last) + 1

@@ -34,6 +34,12 @@ from agentkeel.ports.store import (
 )
 from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import (
+    IMPLEMENTATION_PLAN_STEP_FILES,
+    IMPLEMENTATION_PLAN_STEPS,
+    IMPLEMENTATION_PLANS,
+    WORKFLOWS,
+)
 
 
 def _plan_row(store: RowStore, plan_id: str, *, for_update: bool) -> Row | None:
@@ -47,9 +53,11 @@ def _stepless(plan: ImplementationPlan) -> InvalidValue:
 
 
 def _refuse_approved(plan: Row) -> None:
-    if plan["approved_at"] is not None:
+    if plan[IMPLEMENTATION_PLANS.approved_at] is not None:
         raise Protected(
-            "implementation_plan", plan["id"], "is approved: it and its steps no longer change"
+            "implementation_plan",
+            plan[IMPLEMENTATION_PLANS.id],
+            "is approved: it and its steps no longer change",
         )
 
 
@@ -57,7 +65,7 @@ class ImplementationPlansTable(TableRepository[ImplementationPlan]):
     entity = ImplementationPlan
 
     def find_by_workflow(self, workflow_id: str) -> ImplementationPlan | None:
-        return self._first([Eq("workflow_id", workflow_id)])
+        return self._first([Eq(IMPLEMENTATION_PLANS.workflow_id, workflow_id)])
 
     def approve(self, key: str) -> ImplementationPlan:
         key = self._key(key)
@@ -82,9 +90,9 @@ class ImplementationPlansTable(TableRepository[ImplementationPlan]):
         started = self._store.select(
             table_of(Workflow),
             [
-                Eq("parent_workflow_id", plan.workflow_id),
-                Eq("type", WorkflowType.IMPLEMENTATION.value),
-                Ne("status", WorkflowStatus.CANCELLED.value),
+                Eq(WORKFLOWS.parent_workflow_id, plan.workflow_id),
+                Eq(WORKFLOWS.type, WorkflowType.IMPLEMENTATION.value),
+                Ne(WORKFLOWS.status, WorkflowStatus.CANCELLED.value),
             ],
             limit=1,
         )
@@ -94,7 +102,7 @@ class ImplementationPlansTable(TableRepository[ImplementationPlan]):
             raise Protected(
                 self._label,
                 key,
-                f"is being implemented already (workflow {started[0]['id']!r}); "
+                f"is being implemented already (workflow {started[0][IMPLEMENTATION_PLANS.id]!r}); "
                 "cancel that workflow to start again",
             )
         return plan
@@ -102,7 +110,7 @@ class ImplementationPlansTable(TableRepository[ImplementationPlan]):
     def _before_write(self, plan: ImplementationPlan, stored: Row | None) -> None:
         if stored is None:
             workflow = self._store.get(table_of(Workflow), plan.workflow_id)
-            if workflow is not None and workflow["type"] != WorkflowType.PLANNING.value:
+            if workflow is not None and workflow[WORKFLOWS.type] != WorkflowType.PLANNING.value:
                 raise InvalidValue(
                     self._label,
                     "workflow_id",
@@ -112,7 +120,7 @@ class ImplementationPlansTable(TableRepository[ImplementationPlan]):
             if plan.approved_at is not None:
                 raise _stepless(plan)
             return
-        if plan.workflow_id != stored["workflow_id"]:
+        if plan.workflow_id != stored[IMPLEMENTATION_PLANS.workflow_id]:
             raise InvalidValue(
                 self._label,
                 "workflow_id",
@@ -120,17 +128,23 @@ class ImplementationPlansTable(TableRepository[ImplementationPlan]):
                 "cannot change: a plan stays with its workflow",
             )
         changed = set(plan.changed_columns()) - {"updated_at", "row_version"}
-        if changed and stored["approved_at"] is not None:
+        if changed and stored[IMPLEMENTATION_PLANS.approved_at] is not None:
             _refuse_approved(stored)
-        if plan.approved_at is not None and stored["approved_at"] is None:
+        if plan.approved_at is not None and stored[IMPLEMENTATION_PLANS.approved_at] is None:
             # Held until the transaction ends: no step goes while the plan is approved.
             self._store.get(self._table, plan.id, for_update=True)
-            steps = self._store.count(table_of(ImplementationPlanStep), [Eq("plan_id", plan.id)])
+            steps = self._store.count(
+                table_of(ImplementationPlanStep), [Eq(IMPLEMENTATION_PLAN_STEPS.plan_id, plan.id)]
+            )
             if not steps:
                 raise _stepless(plan)
 
     def _after_write(self, plan: ImplementationPlan, stored: Row | None) -> None:
-        if stored is not None and stored["approved_at"] is None and plan.is_approved:
+        if (
+            stored is not None
+            and stored[IMPLEMENTATION_PLANS.approved_at] is None
+            and plan.is_approved
+        ):
             self._audit(
                 plan.id,
                 f"{self._label}.approved",
@@ -151,7 +165,9 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
         step = self._checked(entity)
         with self._store.atomic():
             plan = self._writable_plan(step.plan_id, "plan_id")
-            count = self._store.count(self._table, [Eq("plan_id", step.plan_id)])
+            count = self._store.count(
+                self._table, [Eq(IMPLEMENTATION_PLAN_STEPS.plan_id, step.plan_id)]
+            )
             if not 1 <= step.step_number <= count + 1:
                 raise InvalidValue(
                     self._label,
@@ -159,7 +175,7 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
                     step.step_number,
                     f"must be between 1 and {count + 1} (the plan has {count} steps)",
                 )
-            self._shift(plan["id"], step.step_number, 1)
+            self._shift(plan[IMPLEMENTATION_PLAN_STEPS.id], step.step_number, 1)
             step.order_index = step.step_number - 1
             return super()._add(step)
 
@@ -173,7 +189,12 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
         step = self._checked(step)
         with self._store.atomic():
             self._writable_plan(step.plan_id, "plan_id")
-            step.step_number = self._store.count(self._table, [Eq("plan_id", step.plan_id)]) + 1
+            step.step_number = (
+                self._store.count(
+                    self._table, [Eq(IMPLEMENTATION_PLAN_STEPS.plan_id, step.plan_id)]
+                )
+                + 1
+            )
             return self.add(step)
 
     def delete(self, key: str) -> dict[str, int]:
@@ -182,15 +203,22 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
             row = self._store.get(self._table, key)
             if row is None:
                 raise NotFound(self._label, key)
-            self._writable_plan(row["plan_id"], "plan_id")
+            self._writable_plan(row[IMPLEMENTATION_PLAN_STEPS.plan_id], "plan_id")
             removed = super().delete(key)
-            self._shift(row["plan_id"], row["step_number"] + 1, -1)
+            self._shift(
+                row[IMPLEMENTATION_PLAN_STEPS.plan_id],
+                row[IMPLEMENTATION_PLAN_STEPS.step_number] + 1,
+                -1,
+            )
         return removed
 
     # -- moving ----------------------------------------------------------------------------
 
     def find_by_plan(self, plan_id: str) -> builtins.list[ImplementationPlanStep]:
-        return self._select([Eq("plan_id", plan_id)], [Asc("step_number")])
+        return self._select(
+            [Eq(IMPLEMENTATION_PLAN_STEPS.plan_id, plan_id)],
+            [Asc(IMPLEMENTATION_PLAN_STEPS.step_number)],
+        )
 
     def move(self, key: str, step_number: int) -> ImplementationPlanStep:
         key = self._key(key)
@@ -198,8 +226,8 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
             row = self._store.get(self._table, key)
             if row is None:
                 raise NotFound(self._label, key)
-            self._writable_plan(row["plan_id"], "plan_id")
-            order = [step.id for step in self.find_by_plan(row["plan_id"])]
+            self._writable_plan(row[IMPLEMENTATION_PLAN_STEPS.plan_id], "plan_id")
+            order = [step.id for step in self.find_by_plan(row[IMPLEMENTATION_PLAN_STEPS.plan_id])]
             if (
                 not isinstance(step_number, int)
                 or isinstance(step_number, bool)
@@ -213,7 +241,7 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
                 )
             order.remove(key)
             order.insert(step_number - 1, key)
-            self._renumber(row["plan_id"], order)
+            self._renumber(row[IMPLEMENTATION_PLAN_STEPS.plan_id], order)
         return self.get(key)
 
     def reorder(
@@ -253,18 +281,30 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
         database updates the rows in (SQLite and PostgreSQL check UNIQUE row by row): all
         of them up past the highest number first, then down to where they belong."""
         ((top,),) = self._store.aggregate(
-            self._table, [Max("step_number")], [Eq("plan_id", plan_id)]
+            self._table,
+            [Max(IMPLEMENTATION_PLAN_STEPS.step_number)],
+            [Eq(IMPLEMENTATION_PLAN_STEPS.plan_id, plan_id)],
         )
         if top is None or top < start:
             return
         past = top + 1
-        where: list[Where] = [Eq("plan_id", plan_id), Since("step_number", start)]
-        self._store.update(self._table, where, {}, {"step_number": past})
+        where: list[Where] = [
+            Eq(IMPLEMENTATION_PLAN_STEPS.plan_id, plan_id),
+            Since(IMPLEMENTATION_PLAN_STEPS.step_number, start),
+        ]
+        self._store.update(self._table, where, {}, {IMPLEMENTATION_PLAN_STEPS.step_number: past})
         self._store.update(
             self._table,
-            [Eq("plan_id", plan_id), Since("step_number", start + past)],
+            [
+                Eq(IMPLEMENTATION_PLAN_STEPS.plan_id, plan_id),
+                Since(IMPLEMENTATION_PLAN_STEPS.step_number, start + past),
+            ],
             self._stamps(),
-            {"step_number": by - past, "order_index": by, self._version_column(): 1},
+            {
+                IMPLEMENTATION_PLAN_STEPS.step_number: by - past,
+                IMPLEMENTATION_PLAN_STEPS.order_index: by,
+                self._version_column(): 1,
+            },
         )
         self._forget_seen()
 
@@ -279,14 +319,26 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
         }
         if not moving:
             return
-        before = {step.id: step for step in self._select([In("id", frozenset(moving))])}
+        before = {
+            step.id: step
+            for step in self._select([In(IMPLEMENTATION_PLAN_STEPS.id, frozenset(moving))])
+        }
         past = max(numbers.values()) + 1
-        self._store.update(self._table, [In("id", frozenset(moving))], {}, {"step_number": past})
+        self._store.update(
+            self._table,
+            [In(IMPLEMENTATION_PLAN_STEPS.id, frozenset(moving))],
+            {},
+            {IMPLEMENTATION_PLAN_STEPS.step_number: past},
+        )
         for step_id, position in moving.items():
             row = self._store.update_one(
                 self._table,
-                [Eq("id", step_id)],
-                {"step_number": position, "order_index": position - 1, **self._stamps()},
+                [Eq(IMPLEMENTATION_PLAN_STEPS.id, step_id)],
+                {
+                    IMPLEMENTATION_PLAN_STEPS.step_number: position,
+                    IMPLEMENTATION_PLAN_STEPS.order_index: position - 1,
+                    **self._stamps(),
+                },
                 {self._version_column(): 1},
             )
             assert row is not None  # the plan is held: its steps stay
@@ -335,7 +387,7 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
             f"Deleted step {step.step_number}: {step.title}",
             event_data={"removed": dict(removed)},
             before_state=step.audit_state(),
-            workflow_id=None if plan is None else plan["workflow_id"],
+            workflow_id=None if plan is None else plan[IMPLEMENTATION_PLANS.workflow_id],
         )
 
     def _audit_step(
@@ -353,7 +405,7 @@ class ImplementationPlanStepsTable(TableRepository[ImplementationPlanStep]):
             message,
             before_state=None if before is None else before.audit_state(),
             after_state=step.audit_state(),
-            workflow_id=None if plan is None else plan["workflow_id"],
+            workflow_id=None if plan is None else plan[IMPLEMENTATION_PLANS.workflow_id],
         )
 
     def _writable_plan(self, plan_id: str, field: str) -> Row:
@@ -385,11 +437,18 @@ class ImplementationPlanStepFilesTable(TableRepository[ImplementationPlanStepFil
 
     def find_by_plan_step(self, plan_step_id: str) -> builtins.list[ImplementationPlanStepFile]:
         return self._select(
-            [Eq("plan_step_id", plan_step_id)], [Asc("order_index"), Asc("file_path")]
+            [Eq(IMPLEMENTATION_PLAN_STEP_FILES.plan_step_id, plan_step_id)],
+            [
+                Asc(IMPLEMENTATION_PLAN_STEP_FILES.order_index),
+                Asc(IMPLEMENTATION_PLAN_STEP_FILES.file_path),
+            ],
         )
 
     def _before_write(self, file: ImplementationPlanStepFile, stored: Row | None) -> None:
-        if stored is not None and file.plan_step_id != stored["plan_step_id"]:
+        if (
+            stored is not None
+            and file.plan_step_id != stored[IMPLEMENTATION_PLAN_STEP_FILES.plan_step_id]
+        ):
             raise InvalidValue(
                 self._label,
                 "plan_step_id",
@@ -405,6 +464,6 @@ class ImplementationPlanStepFilesTable(TableRepository[ImplementationPlanStepFil
         step = self._store.get(table_of(ImplementationPlanStep), plan_step_id)
         if step is None:
             return  # the foreign key refuses it
-        plan = _plan_row(self._store, step["plan_id"], for_update=True)
+        plan = _plan_row(self._store, step[IMPLEMENTATION_PLAN_STEPS.plan_id], for_update=True)
         if plan is not None:
             _refuse_approved(plan)

@@ -24,6 +24,7 @@ from agentkeel.ports.store import (
 from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.rules import fixed
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import REPOSITORIES, WORKFLOW_REPOSITORIES, WORKFLOWS
 
 
 class WorkflowRepositoriesTable(TableRepository[WorkflowRepositoryLink]):
@@ -49,10 +50,18 @@ class WorkflowRepositoriesTable(TableRepository[WorkflowRepositoryLink]):
         return self.update(link)
 
     def of_workflow(self, workflow_id: str) -> builtins.list[WorkflowRepositoryLink]:
-        return self._select([Eq("workflow_id", workflow_id)], [Asc("created_at")])
+        return self._select(
+            [Eq(WORKFLOW_REPOSITORIES.workflow_id, workflow_id)],
+            [Asc(WORKFLOW_REPOSITORIES.created_at)],
+        )
 
     def primary_of(self, workflow_id: str) -> Repository | None:
-        link = self._first([Eq("workflow_id", workflow_id), NotNull("set_primary_at")])
+        link = self._first(
+            [
+                Eq(WORKFLOW_REPOSITORIES.workflow_id, workflow_id),
+                NotNull(WORKFLOW_REPOSITORIES.set_primary_at),
+            ]
+        )
         return None if link is None else self._uow.repositories.get(link.repository_id)
 
     def delete(self, key: str) -> dict[str, int]:
@@ -68,13 +77,21 @@ class WorkflowRepositoriesTable(TableRepository[WorkflowRepositoryLink]):
         """The workflow lost its primary link: the oldest of the links left (ties by id)
         becomes the primary, if any is left. Also for a repository's delete, which removes
         its links by cascade."""
-        oldest = self._first([Eq("workflow_id", workflow_id)], [Asc("created_at")])
+        oldest = self._first(
+            [Eq(WORKFLOW_REPOSITORIES.workflow_id, workflow_id)],
+            [Asc(WORKFLOW_REPOSITORIES.created_at)],
+        )
         if oldest is not None and not oldest.is_primary:
             oldest.set_primary_at = self._store.clock.now()
             self.update(oldest)
 
     def _pair(self, workflow_id: str, repository_id: str) -> WorkflowRepositoryLink:
-        link = self._first([Eq("workflow_id", workflow_id), Eq("repository_id", repository_id)])
+        link = self._first(
+            [
+                Eq(WORKFLOW_REPOSITORIES.workflow_id, workflow_id),
+                Eq(WORKFLOW_REPOSITORIES.repository_id, repository_id),
+            ]
+        )
         if link is None:
             raise NotFound(
                 "workflow_repository",
@@ -84,9 +101,17 @@ class WorkflowRepositoriesTable(TableRepository[WorkflowRepositoryLink]):
         return link
 
     def _before_write(self, link: WorkflowRepositoryLink, stored: Row | None) -> None:
-        fixed("workflow_repository", link, stored, ("workflow_id", "repository_id"))
+        fixed(
+            "workflow_repository",
+            link,
+            stored,
+            (WORKFLOW_REPOSITORIES.workflow_id, WORKFLOW_REPOSITORIES.repository_id),
+        )
         if stored is not None:
-            if stored["set_primary_at"] is not None and link.set_primary_at is None:
+            if (
+                stored[WORKFLOW_REPOSITORIES.set_primary_at] is not None
+                and link.set_primary_at is None
+            ):
                 raise InvalidValue(
                     "workflow_repository",
                     "set_primary_at",
@@ -99,18 +124,18 @@ class WorkflowRepositoriesTable(TableRepository[WorkflowRepositoryLink]):
         repository = self._store.get(table_of(Repository), link.repository_id)
         if workflow is None or repository is None:
             return  # their foreign keys refuse it (ReferenceMissing)
-        if repository["project_id"] != workflow["project_id"]:
+        if repository[REPOSITORIES.project_id] != workflow[WORKFLOWS.project_id]:
             raise InvalidValue(
                 "workflow_repository",
                 "repository_id",
                 link.repository_id,
-                f"is a repository of project {repository['project_id']!r}, "
-                f"not of the workflow's project {workflow['project_id']!r}",
+                f"is a repository of project {repository[REPOSITORIES.project_id]!r}, "
+                f"not of the workflow's project {workflow[WORKFLOWS.project_id]!r}",
             )
         # Linking the first repository makes it the primary: in turns per workflow, so
         # that two first links at once do not both find none.
         self._store.serialize(table_of(Workflow), link.workflow_id)
         if link.set_primary_at is None and not self._store.count(
-            self._table, [Eq("workflow_id", link.workflow_id)]
+            self._table, [Eq(WORKFLOW_REPOSITORIES.workflow_id, link.workflow_id)]
         ):
             link.set_primary_at = self._store.clock.now()

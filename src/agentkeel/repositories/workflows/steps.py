@@ -35,6 +35,7 @@ from agentkeel.ports.store import (
 from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.rules import fixed, milliseconds
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import AGENTS, WORKFLOW_STEPS, WORKFLOWS
 
 INCLUDE_CLI_OUTPUT = "logging.includeCliOutput"
 
@@ -56,7 +57,9 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
     # -- finders ---------------------------------------------------------------------------
 
     def find_by_workflow(self, workflow_id: str) -> builtins.list[WorkflowStep]:
-        return self._select([Eq("workflow_id", workflow_id)], [Asc("step_number")])
+        return self._select(
+            [Eq(WORKFLOW_STEPS.workflow_id, workflow_id)], [Asc(WORKFLOW_STEPS.step_number)]
+        )
 
     def list(
         self,
@@ -70,7 +73,9 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
         where = self._eq_filters(
             workflow_id=workflow_id, status=status, runner_agent_id=runner_agent_id
         )
-        return self._select(where, [Asc("workflow_id"), Asc("step_number")], limit, offset)
+        return self._select(
+            where, [Asc(WORKFLOW_STEPS.workflow_id), Asc(WORKFLOW_STEPS.step_number)], limit, offset
+        )
 
     def timeout_seconds(self, step_type: StepType) -> int:
         step_type = self.entity.required_value("step_type", step_type)
@@ -213,11 +218,11 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
             return
         following = self._first(
             [
-                Eq("workflow_id", step.workflow_id),
-                Eq("status", _St.PENDING),
-                Since("step_number", step.step_number),
+                Eq(WORKFLOW_STEPS.workflow_id, step.workflow_id),
+                Eq(WORKFLOW_STEPS.status, _St.PENDING),
+                Since(WORKFLOW_STEPS.step_number, step.step_number),
             ],
-            [Asc("step_number")],
+            [Asc(WORKFLOW_STEPS.step_number)],
         )
         if pauses_after_step(
             workflow.pause_behavior, None if following is None else following.step_type
@@ -250,9 +255,13 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
         return removed
 
     def _before_write(self, step: WorkflowStep, stored: Row | None) -> None:
-        fixed("workflow_step", step, stored, ("workflow_id",))
-        was = None if stored is None else StepStatus(stored["status"])
-        if stored is None or was != step.status or stored["step_number"] != step.step_number:
+        fixed("workflow_step", step, stored, (WORKFLOW_STEPS.workflow_id,))
+        was = None if stored is None else StepStatus(stored[WORKFLOW_STEPS.status])
+        if (
+            stored is None
+            or was != step.status
+            or stored[WORKFLOW_STEPS.step_number] != step.step_number
+        ):
             # The workflow's counters are recounted after the write: in turns per workflow.
             self._store.serialize(table_of(Workflow), step.workflow_id)
         if step.status != (_St.PENDING if was is None else was):
@@ -260,12 +269,12 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
         self._check_runner(step, stored, was)
         if self._uow.settings.value_or_default(INCLUDE_CLI_OUTPUT) is not True:
             # Not recorded while the setting is off (what was kept before stays).
-            step.cli_output = None if stored is None else stored["cli_output"]
-            step.cli_exit_code = None if stored is None else stored["cli_exit_code"]
+            step.cli_output = None if stored is None else stored[WORKFLOW_STEPS.cli_output]
+            step.cli_exit_code = None if stored is None else stored[WORKFLOW_STEPS.cli_exit_code]
         if (
             stored is not None
-            and stored["output_edited_at"] is not None
-            and step.original_output_text != stored["original_output_text"]
+            and stored[WORKFLOW_STEPS.output_edited_at] is not None
+            and step.original_output_text != stored[WORKFLOW_STEPS.original_output_text]
         ):
             raise InvalidValue(
                 "workflow_step",
@@ -291,7 +300,7 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
         workflow = self._store.get(table_of(Workflow), step.workflow_id, for_update=True)
         if workflow is None:
             return  # its foreign key refuses it (ReferenceMissing)
-        status = WorkflowStatus(workflow["status"])
+        status = WorkflowStatus(workflow[WORKFLOWS.status])
         if status not in ENDED_WORKFLOW_STATUSES:
             return
         after = "retry the workflow to reopen them" if status is _W.FAILED else "it is final"
@@ -300,7 +309,7 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
             "status",
             (was or _St.PENDING).value,
             step.status.value,
-            reason=f"its workflow {workflow['id']!r} is {status.value}, and the steps of a "
+            reason=f"its workflow {workflow[WORKFLOWS.id]!r} is {status.value}, and the steps of a "
             f"completed, failed or cancelled workflow do not move ({after})",
         )
 
@@ -309,7 +318,9 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
         as the record of who ran the last run."""
         runner = (step.runner_agent_id, step.runner_pid)
         before = (
-            (None, None) if stored is None else (stored["runner_agent_id"], stored["runner_pid"])
+            (None, None)
+            if stored is None
+            else (stored[WORKFLOW_STEPS.runner_agent_id], stored[WORKFLOW_STEPS.runner_pid])
         )
         if step.status is not _St.RUNNING:
             if runner == before:
@@ -329,12 +340,12 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
             return
         if (starting or runner[0] != before[0]) and step.runner_agent_id is not None:
             agent = self._store.get(table_of(Agent), step.runner_agent_id)
-            if agent is not None and agent["status"] in _GONE_AGENT_STATUSES:
+            if agent is not None and agent[AGENTS.status] in _GONE_AGENT_STATUSES:
                 raise InvalidValue(
                     "workflow_step",
                     "runner_agent_id",
                     step.runner_agent_id,
-                    f"names an agent that is {agent['status']}: a stopped or crashed agent "
+                    f"names an agent that is {agent[AGENTS.status]}: a stopped or crashed agent "
                     "runs nothing",
                 )
 
@@ -361,14 +372,19 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
         `current_step_number` (the highest number of a step that has left pending, 0 when
         none has) true, in the step's transaction. Like a counter, they leave the
         workflow's row version alone."""
-        rows = self._store.select(self._table, [Eq("workflow_id", workflow_id)])
+        rows = self._store.select(self._table, [Eq(WORKFLOW_STEPS.workflow_id, workflow_id)])
         total = len(rows)
         current = max(
-            (row["step_number"] for row in rows if row["status"] != _St.PENDING), default=0
+            (
+                row[WORKFLOW_STEPS.step_number]
+                for row in rows
+                if row[WORKFLOW_STEPS.status] != _St.PENDING
+            ),
+            default=0,
         )
         stamps = {name: self._store.clock.now() for name in Workflow.stamped_on_update}
         self._store.update(
             table_of(Workflow),
-            [Eq("id", workflow_id)],
-            {"total_steps": total, "current_step_number": current, **stamps},
+            [Eq(WORKFLOWS.id, workflow_id)],
+            {WORKFLOWS.total_steps: total, WORKFLOWS.current_step_number: current, **stamps},
         )

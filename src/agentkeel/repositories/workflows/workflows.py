@@ -38,6 +38,7 @@ from agentkeel.ports.store import (
 from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.rules import fixed, milliseconds
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import AUDIT_LOGS, WORKFLOWS, WORKTREES
 
 DEFAULT_PAUSE_BEHAVIOR = "workflow.defaultPauseBehavior"
 
@@ -73,15 +74,17 @@ class WorkflowsTable(TableRepository[Workflow]):
     ) -> builtins.list[Workflow]:
         where = self._eq_filters(project_id=project_id, status=status, type=type)
         if not include_archived:
-            where.append(IsNull("archived_at"))
-        return self._select(where, [Desc("created_at")], limit, offset)
+            where.append(IsNull(WORKFLOWS.archived_at))
+        return self._select(where, [Desc(WORKFLOWS.created_at)], limit, offset)
 
     def find_by_parent(self, parent_workflow_id: str) -> builtins.list[Workflow]:
-        return self._select([Eq("parent_workflow_id", parent_workflow_id)], [Asc("created_at")])
+        return self._select(
+            [Eq(WORKFLOWS.parent_workflow_id, parent_workflow_id)], [Asc(WORKFLOWS.created_at)]
+        )
 
     def worktree_of(self, key: str) -> Worktree | None:
         key = self._key(key)
-        worktree = self._uow.worktrees.first_matching([Eq("workflow_id", key)])
+        worktree = self._uow.worktrees.first_matching([Eq(WORKTREES.workflow_id, key)])
         if worktree is None:
             self.get(key)  # NotFound for a workflow that does not exist
         return worktree
@@ -89,7 +92,7 @@ class WorkflowsTable(TableRepository[Workflow]):
     def audit_trail(self, key: str) -> builtins.list[AuditEntry]:
         key = self._key(key)
         rows = self._store.select(
-            table_of(AuditEntry), [Eq("workflow_id", key)], [Asc("timestamp")]
+            table_of(AuditEntry), [Eq(AUDIT_LOGS.workflow_id, key)], [Asc(AUDIT_LOGS.timestamp)]
         )
         if not rows:
             self.get(key)
@@ -165,11 +168,11 @@ class WorkflowsTable(TableRepository[Workflow]):
             default = PauseBehavior(
                 str(self._uow.settings.value_or_default(DEFAULT_PAUSE_BEHAVIOR))
             )
-            entity = entity.model_copy(update={"pause_behavior": default})
+            entity = entity.model_copy(update={WORKFLOWS.pause_behavior: default})
         return super()._stamped(entity)
 
     def _before_write(self, workflow: Workflow, stored: Row | None) -> None:
-        fixed("workflow", workflow, stored, ("project_id", "type"))
+        fixed("workflow", workflow, stored, (WORKFLOWS.project_id, WORKFLOWS.type))
         if stored is None:
             # The counters are the steps' to keep: a new workflow has none yet.
             workflow.current_step_number, workflow.total_steps = 0, 0
@@ -183,10 +186,10 @@ class WorkflowsTable(TableRepository[Workflow]):
                         f"is kept by the workflow's steps (is {stored[column]!r})",
                     )
         if workflow.parent_workflow_id is not None and (
-            stored is None or stored["parent_workflow_id"] != workflow.parent_workflow_id
+            stored is None or stored[WORKFLOWS.parent_workflow_id] != workflow.parent_workflow_id
         ):
             self._check_parent(workflow)
-        was = None if stored is None else WorkflowStatus(stored["status"])
+        was = None if stored is None else WorkflowStatus(stored[WORKFLOWS.status])
         if workflow.status != was:
             self._check_slot(workflow, was)
             self._stamp(workflow, was)
@@ -197,15 +200,16 @@ class WorkflowsTable(TableRepository[Workflow]):
         if parent is None:
             return  # its foreign key refuses it (ReferenceMissing)
         problem = None
-        if parent["id"] == workflow.id:
+        if parent[WORKFLOWS.id] == workflow.id:
             problem = "cannot be the workflow itself"
-        elif parent["project_id"] != workflow.project_id:
+        elif parent[WORKFLOWS.project_id] != workflow.project_id:
             problem = (
-                f"is a workflow of project {parent['project_id']!r}, "
+                f"is a workflow of project {parent[WORKFLOWS.project_id]!r}, "
                 f"not of the workflow's project {workflow.project_id!r}"
             )
         elif (
-            parent["type"] != WorkflowType.PLANNING or workflow.type != WorkflowType.IMPLEMENTATION
+            parent[WORKFLOWS.type] != WorkflowType.PLANNING
+            or workflow.type != WorkflowType.IMPLEMENTATION
         ):
             problem = "must be the planning workflow an implementation workflow was spawned from"
         if problem is not None:
@@ -215,11 +219,11 @@ class WorkflowsTable(TableRepository[Workflow]):
 
     def _active_implementations(self, *, other_than: str | None = None) -> builtins.list[Where]:
         where: builtins.list[Where] = [
-            Eq("type", WorkflowType.IMPLEMENTATION),
-            In("status", frozenset(ACTIVE_WORKFLOW_STATUSES)),
+            Eq(WORKFLOWS.type, WorkflowType.IMPLEMENTATION),
+            In(WORKFLOWS.status, frozenset(ACTIVE_WORKFLOW_STATUSES)),
         ]
         if other_than is not None:
-            where.append(Ne("id", other_than))
+            where.append(Ne(WORKFLOWS.id, other_than))
         return self._query(where)
 
     def _check_slot(self, workflow: Workflow, was: WorkflowStatus | None) -> None:
@@ -291,7 +295,7 @@ class WorkflowsTable(TableRepository[Workflow]):
         """`worktree.autoCleanup`: the completed workflow's active worktree goes to cleaning."""
         worktrees = self._uow.worktrees
         worktree = worktrees.first_matching(
-            [Eq("workflow_id", workflow.id), Eq("status", WorktreeStatus.ACTIVE)]
+            [Eq(WORKTREES.workflow_id, workflow.id), Eq(WORKTREES.status, WorktreeStatus.ACTIVE)]
         )
         if worktree is None:
             return

@@ -12,6 +12,7 @@ from agentkeel.domain.workspace import (
 from agentkeel.ports.store import Asc, IsNull, Row, Where
 from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.rules import was_set
+from agentkeel.schema.columns import PROJECTS
 
 
 class ProjectsTable(TableRepository[Project]):
@@ -20,8 +21,8 @@ class ProjectsTable(TableRepository[Project]):
     def list(
         self, *, include_archived: bool = False, limit: int | None = None, offset: int = 0
     ) -> builtins.list[Project]:
-        where: builtins.list[Where] = [] if include_archived else [IsNull("archived_at")]
-        return self._select(where, [Asc("created_at")], limit, offset)
+        where: builtins.list[Where] = [] if include_archived else [IsNull(PROJECTS.archived_at)]
+        return self._select(where, [Asc(PROJECTS.created_at)], limit, offset)
 
     def archive(self, key: str) -> Project:
         project = self.get(key)
@@ -34,7 +35,7 @@ class ProjectsTable(TableRepository[Project]):
         return self.update(project)
 
     def _after_write(self, project: Project, stored: Row | None) -> None:
-        was_archived = was_set(stored, "archived_at")
+        was_archived = was_set(stored, PROJECTS.archived_at)
         if project.is_archived and not was_archived:
             self._record(ProjectArchived(project.id))
         elif was_archived and not project.is_archived:

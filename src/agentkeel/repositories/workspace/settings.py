@@ -17,6 +17,7 @@ from agentkeel.domain.workspace import (
 )
 from agentkeel.ports.store import Asc, Eq, Row
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import SETTINGS
 
 T = TypeVar("T")
 
@@ -25,10 +26,10 @@ class SettingsTable(TableRepository[Setting]):
     entity = Setting
 
     def list(self, *, category: SettingCategory | None = None) -> builtins.list[Setting]:
-        return self._select(self._eq_filters(category=category), [Asc("key")])
+        return self._select(self._eq_filters(category=category), [Asc(SETTINGS.key)])
 
     def by_key(self, key: str) -> Setting:
-        setting = self._first([Eq("key", key)])
+        setting = self._first([Eq(SETTINGS.key, key)])
         if setting is None:
             raise NotFound("setting", key, field="key")
         return setting
@@ -39,7 +40,7 @@ class SettingsTable(TableRepository[Setting]):
     def value_or_default(self, key: str) -> SettingValue:
         """The value of a defined setting as stored, or its default where it was never
         seeded (no port has this: the other repositories' rules read their settings so)."""
-        setting = self._first([Eq("key", key)])
+        setting = self._first([Eq(SETTINGS.key, key)])
         return SETTING_DEFINITIONS[key].default if setting is None else setting.typed_value
 
     def value_as(self, key: str, kind: type[T]) -> T:
@@ -72,18 +73,24 @@ class SettingsTable(TableRepository[Setting]):
         return self.update(setting)
 
     def _before_write(self, setting: Setting, stored: Row | None) -> None:
-        if stored is not None and stored["key"] != setting.key and stored["key"] in DEFINED:
-            raise Protected("setting", stored["key"], "is a default setting: its key is fixed")
+        if (
+            stored is not None
+            and stored[SETTINGS.key] != setting.key
+            and stored[SETTINGS.key] in DEFINED
+        ):
+            raise Protected(
+                "setting", stored[SETTINGS.key], "is a default setting: its key is fixed"
+            )
         definition = SETTING_DEFINITIONS.get(setting.key)
         if definition is not None:
             definition.check_setting(setting)
         # A changed value other than the default is a user's value in force.
         user_value = setting.default_value is None or setting.value != setting.default_value
-        if stored is not None and stored["value"] != setting.value and user_value:
+        if stored is not None and stored[SETTINGS.value] != setting.value and user_value:
             setting.user_modified_at = setting.user_modified_at or self._store.clock.now()
 
     def _after_write(self, setting: Setting, stored: Row | None) -> None:
-        if stored is not None and stored["value"] != setting.value:
+        if stored is not None and stored[SETTINGS.value] != setting.value:
             self._record(SettingChanged(setting.key, setting.typed_value))
 
     def _before_delete(self, setting: Setting) -> None:

@@ -13,6 +13,7 @@ from agentkeel.domain.workspace import (
 )
 from agentkeel.ports.store import Asc, Eq, IsNull, Where
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import TEMPLATE_PLACEHOLDERS, TEMPLATES
 
 
 class TemplatesTable(TableRepository[Template]):
@@ -21,15 +22,17 @@ class TemplatesTable(TableRepository[Template]):
     def list(
         self, *, category: TemplateCategory | None = None, include_deactivated: bool = False
     ) -> builtins.list[Template]:
-        where: builtins.list[Where] = [] if include_deactivated else [IsNull("deactivated_at")]
+        where: builtins.list[Where] = (
+            [] if include_deactivated else [IsNull(TEMPLATES.deactivated_at)]
+        )
         where += self._eq_filters(category=category)
-        return self._select(where, [Asc("name")])
+        return self._select(where, [Asc(TEMPLATES.name)])
 
     def find_by_name(self, name: str) -> Template | None:
-        return self._first([Eq("name", name)])
+        return self._first([Eq(TEMPLATES.name, name)])
 
     def record_use(self, key: str) -> Template:
-        template = self._increment(key, "usage_count")
+        template = self._increment(key, TEMPLATES.usage_count)
         self._record(TemplateRendered(template.id))
         return template
 
@@ -44,4 +47,7 @@ class TemplatePlaceholdersTable(TableRepository[TemplatePlaceholder]):
     entity = TemplatePlaceholder
 
     def list(self, *, template_id: str) -> builtins.list[TemplatePlaceholder]:
-        return self._select([Eq("template_id", template_id)], [Asc("order_index"), Asc("name")])
+        return self._select(
+            [Eq(TEMPLATE_PLACEHOLDERS.template_id, template_id)],
+            [Asc(TEMPLATE_PLACEHOLDERS.order_index), Asc(TEMPLATE_PLACEHOLDERS.name)],
+        )

@@ -10,6 +10,7 @@ from agentkeel.domain.workspace import (
 )
 from agentkeel.ports.store import Asc, Eq
 from agentkeel.repositories.base import TableRepository
+from agentkeel.schema.columns import WORKTREES
 
 
 class WorktreesTable(TableRepository[Worktree]):
@@ -19,10 +20,10 @@ class WorktreesTable(TableRepository[Worktree]):
         self, *, repository_id: str | None = None, status: WorktreeStatus | None = None
     ) -> builtins.list[Worktree]:
         where = self._eq_filters(repository_id=repository_id, status=status)
-        return self._select(where, [Asc("created_at")])
+        return self._select(where, [Asc(WORKTREES.created_at)])
 
     def find_by_path(self, path: str) -> Worktree | None:
-        return self._first([Eq("path", path)])
+        return self._first([Eq(WORKTREES.path, path)])
 
     def move_to(self, key: str, status: WorktreeStatus) -> Worktree:
         worktree = self.get(key)
