@@ -232,6 +232,7 @@ _COLUMN_ARGUMENTS = {
     "flag_terms": (2,),
     "_increment": (1,),
     "_bounds": (0,),
+    "_purge_before": (0,),
 }
 
 

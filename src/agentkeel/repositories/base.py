@@ -7,9 +7,9 @@ hard deletes and their audit entries all happen here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import nullcontext
-from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import JsonValue
@@ -19,12 +19,12 @@ from agentkeel.domain.audit import (
     AuditEntry,
     CommandRecord,
     EventCategory,
-    RecordsPurged,
 )
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import (
     Conflict,
     DomainError,
+    InvalidTransition,
     InvalidValue,
     NotFound,
     Protected,
@@ -34,7 +34,6 @@ from agentkeel.domain.events import DomainEvent, RecordDeleted
 from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
 from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
 from agentkeel.ports.store import (
-    Asc,
     Before,
     Eq,
     Ne,
@@ -47,7 +46,7 @@ from agentkeel.ports.store import (
 )
 from agentkeel.repositories.counting import count_move, uncount
 from agentkeel.repositories.queries import layout, query_term
-from agentkeel.repositories.state import UnitState, append_audit_entry, purge_entry, purge_limit
+from agentkeel.repositories.state import UnitState, append_audit_entry
 from agentkeel.schema import metadata, table_of
 from agentkeel.schema.counters import COUNTERS
 from agentkeel.schema.graph import plan_delete
@@ -62,8 +61,6 @@ _COMMANDS = table_of(CommandRecord)
 
 class TableRepository(Generic[E]):
     entity: ClassVar[type[Entity]]
-    # What the rows are, plural, in a purge's audit entry (default: the table's name).
-    purged_noun: ClassVar[str | None] = None
 
     def __init__(self, state: UnitState) -> None:
         self._state = state
@@ -256,37 +253,6 @@ class TableRepository(Generic[E]):
     def count(self) -> int:
         return self._store.count(self._table)
 
-    def _purge_before(
-        self, column: str, cutoff: datetime, limit: int | None, then: Sequence[Order] = ()
-    ) -> int:
-        """The retention purge of an append-only table: delete the rows whose `column` (a
-        time, indexed) is before `cutoff`, the oldest first (ties in `then` order, then by
-        id), at most `limit` of them (None: all) in one statement, with one audit entry
-        saying how many went and up to when; then `_purged` records the event. Returns how
-        many went. InvalidValue names `column` for a cutoff that is not an aware datetime,
-        `limit` for a bad bound."""
-        [older] = self._query([Before(column, cutoff)])
-        assert isinstance(older, Before)
-        cutoff = older.value  # in UTC
-        bound = purge_limit(self._label, limit)
-        with self._store.atomic():
-            if bound is None:
-                removed = self._store.delete(self._table, [older])
-            else:
-                order = [Asc(column), *then]
-                removed = self._store.delete_first(self._table, [older], order, bound)
-            if removed:
-                noun = self.purged_noun or self._table.name.replace("_", " ")
-                entry = purge_entry(self._state, self._table, noun, removed, cutoff)
-                append_audit_entry(self._state, entry)
-        if removed:
-            self._purged(removed, cutoff)
-        return removed
-
-    def _purged(self, removed: int, cutoff: datetime) -> None:
-        """Record the event a purge of `removed` rows older than `cutoff` means."""
-        self._record(RecordsPurged(self._label, removed, cutoff))
-
     def _clear_doubly_linked(self, cleared: dict[tuple[str, str], set[str]]) -> None:
         """Clear, before a delete, the references of a surviving row that points at two or
         more of the rows it removes (an agent holding a task of the initiative deleted, and
@@ -360,6 +326,41 @@ class TableRepository(Generic[E]):
                 )
             read_version = stored[self._version] if self._version else 0
         return stored, read_version
+
+    # -- status moves --------------------------------------------------------------------
+
+    def _move(
+        self,
+        key: str,
+        status: StrEnum,
+        sources: Collection[StrEnum] | None = None,
+        **values: Any,
+    ) -> E:
+        """The one way a repository changes a status. Every named move (`start`, `pause`,
+        `complete`, `move_to`, ...) reads the row, takes the move (`_take_move`) and
+        writes it through `update`, where the entity's state machine is checked and every
+        rule and event of the aggregate follows, as for a caller's own `update`."""
+        entity = self.get(key)
+        self._take_move(entity, status, sources, values)
+        return self.update(entity)
+
+    def _take_move(
+        self,
+        entity: E,
+        status: StrEnum,
+        sources: Collection[StrEnum] | None,
+        values: dict[str, Any],
+    ) -> None:
+        """Set `status` and the `values` given (None: left as they are) on `entity`. A move
+        that names its `sources` leaves only those (InvalidTransition otherwise), even where
+        the state machine would allow more: `resume` is from paused or editing only."""
+        moving: Any = entity  # every aggregate with a state machine has a `status`
+        if sources is not None and moving.status not in sources:
+            raise InvalidTransition(self._label, "status", moving.status.value, status.value)
+        moving.status = status
+        for name, value in values.items():
+            if value is not None:
+                setattr(moving, name, value)
 
     def _increment(self, key: str, column: str, by: int = 1) -> E:
         """Add `by` to a counter in one statement (safe under concurrent writers; the row

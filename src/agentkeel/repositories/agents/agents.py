@@ -91,11 +91,7 @@ class AgentsTable(TableRepository[Agent]):
         status = self.entity.query_value("status", status)
         if reason is not None and status not in _TERMINATED:
             raise InvalidValue("agent", "reason", reason, "is given only to stop or crash")
-        agent = self.get(key)
-        agent.status = status
-        if reason is not None:
-            agent.termination_reason = reason
-        return self.update(agent)
+        return self._move(key, status, termination_reason=reason)
 
     def dismiss(self, key: str) -> Agent:
         agent = self.get(key)

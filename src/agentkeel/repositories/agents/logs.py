@@ -22,7 +22,7 @@ from agentkeel.ports.store import (
     In,
     Max,
 )
-from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.purging import PurgingTable
 from agentkeel.schema.columns import AGENT_LOG_CHUNKS
 
 # `find_by_agents` binds one value per id; SQLite takes at most 32,766 in a statement.
@@ -37,7 +37,7 @@ def _content_rule() -> TextRule:
     )
 
 
-class AgentLogChunksTable(TableRepository[AgentLogChunk]):
+class AgentLogChunksTable(PurgingTable[AgentLogChunk]):
     """The hot write path: `append` validates the batch's shared fields once (through an
     entity) and each content with the content field's own rule, builds the rows itself
     rather than an entity per chunk, and writes them with one bulk insert."""
@@ -122,7 +122,9 @@ class AgentLogChunksTable(TableRepository[AgentLogChunk]):
     def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
         # Oldest first, and an agent's chunks of one moment in their order: a batch never
         # leaves a hole in the middle of an agent's log.
-        return self._purge_before("created_at", cutoff, limit, [Asc(AGENT_LOG_CHUNKS.chunk_number)])
+        return self._purge_before(
+            AGENT_LOG_CHUNKS.created_at, cutoff, limit, [Asc(AGENT_LOG_CHUNKS.chunk_number)]
+        )
 
     def session_count(self, agent_id: str) -> int:
         key = self._agent_key(agent_id)

@@ -26,14 +26,14 @@ from agentkeel.ports.store import (
     Sum,
     Where,
 )
-from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.purging import PurgingTable
 from agentkeel.schema.columns import METRICS
 
 # A dashboard asks for a few percentiles; each is a window over the project's durations.
 MAX_PERCENTILES = 20
 
 
-class MetricsTable(TableRepository[Metric]):
+class MetricsTable(PurgingTable[Metric]):
     entity = Metric
 
     def record(self, metric: Metric) -> Metric:
@@ -95,7 +95,7 @@ class MetricsTable(TableRepository[Metric]):
         return {row[0]: dict(zip(wanted, row[1:], strict=True)) for row in rows}
 
     def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
-        return self._purge_before("timestamp", cutoff, limit)
+        return self._purge_before(METRICS.timestamp, cutoff, limit)
 
     def delete(self, key: str) -> dict[str, int]:
         raise Protected(

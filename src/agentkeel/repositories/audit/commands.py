@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from agentkeel.domain.audit import CommandRecord
-from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.purging import PurgingTable
+from agentkeel.schema.columns import IDEMPOTENCY_KEYS
 
 
-class IdempotencyKeysTable(TableRepository[CommandRecord]):
+class IdempotencyKeysTable(PurgingTable[CommandRecord]):
     """The records of the commands run under an idempotency key (written by every
     repository's `add`, see `TableRepository._once`): here only counted and purged."""
 
     entity = CommandRecord
 
     def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
-        return self._purge_before("created_at", cutoff, limit)
+        return self._purge_before(IDEMPOTENCY_KEYS.created_at, cutoff, limit)

@@ -8,11 +8,11 @@ from datetime import datetime
 from agentkeel.domain.audit import AuditEntry, AuditLogsPurged, EventCategory
 from agentkeel.domain.errors import Protected
 from agentkeel.ports.store import Desc, Since
-from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.purging import PurgingTable
 from agentkeel.schema.columns import AUDIT_LOGS
 
 
-class AuditLogsTable(TableRepository[AuditEntry]):
+class AuditLogsTable(PurgingTable[AuditEntry]):
     entity = AuditEntry
     purged_noun = "audit entries"
 
@@ -37,7 +37,7 @@ class AuditLogsTable(TableRepository[AuditEntry]):
         return self._select(where, [Desc(AUDIT_LOGS.timestamp)], limit)
 
     def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
-        return self._purge_before("timestamp", cutoff, limit)
+        return self._purge_before(AUDIT_LOGS.timestamp, cutoff, limit)
 
     def _purged(self, removed: int, cutoff: datetime) -> None:
         self._record(AuditLogsPurged(removed))

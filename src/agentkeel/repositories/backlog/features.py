@@ -90,9 +90,7 @@ class FeaturesTable(TableRepository[Feature]):
         return self._select(filters, OLDEST_FIRST)
 
     def move_to(self, key: str, status: FeatureStatus) -> Feature:
-        feature = self.get(key)
-        feature.status = status
-        return self.update(feature)
+        return self._move(key, status)
 
     def recount(self, key: str) -> int:
         key = self._key(key)
@@ -133,9 +131,7 @@ class SubFeaturesTable(TableRepository[SubFeature]):
         return self._select(filters, OLDEST_FIRST)
 
     def move_to(self, key: str, status: FeatureStatus) -> SubFeature:
-        sub_feature = self.get(key)
-        sub_feature.status = status
-        return self.update(sub_feature)
+        return self._move(key, status)
 
     def _before_write(self, sub_feature: SubFeature, stored: Row | None) -> None:
         fixed(self._label, sub_feature, stored, (SUB_FEATURES.feature_id,))

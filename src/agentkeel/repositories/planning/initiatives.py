@@ -22,43 +22,34 @@ from agentkeel.ports.store import (
     Asc,
     Eq,
     In,
-    IsNull,
     Ne,
     Row,
     Where,
 )
+from agentkeel.repositories.archiving import ArchivingTable
 from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import table_of
 from agentkeel.schema.columns import INITIATIVE_REPOSITORIES, INITIATIVES, REPOSITORIES
 
 
-class InitiativesTable(TableRepository[Initiative]):
+class InitiativesTable(ArchivingTable[Initiative]):
     entity = Initiative
+    archive_flag = INITIATIVES.archived_at
 
     def list(
         self, *, project_id: str | None = None, include_archived: bool = False
     ) -> builtins.list[Initiative]:
         where = self._eq_filters(project_id=project_id)
-        return self._select(where + _unarchived(include_archived), [Asc(INITIATIVES.created_at)])
+        return self._select(where + self._listed(include_archived), [Asc(INITIATIVES.created_at)])
 
     def find_by_status(
         self, status: InitiativeStatus, *, include_archived: bool = False
     ) -> builtins.list[Initiative]:
         where: builtins.list[Where] = [
             Eq(INITIATIVES.status, status),
-            *_unarchived(include_archived),
+            *self._listed(include_archived),
         ]
         return self._select(where, [Asc(INITIATIVES.created_at)])
-
-    def archive(self, key: str) -> Initiative:
-        initiative = self.get(key)
-        initiative.archive(self._store.clock.now())
-        return self.update(initiative)
-
-    def unarchive(self, key: str) -> Initiative:
-        initiative = self.get(key)
-        initiative.unarchive()
-        return self.update(initiative)
 
     def _before_write(self, initiative: Initiative, stored: Row | None) -> None:
         if initiative.branch is None:
@@ -73,10 +64,6 @@ class InitiativesTable(TableRepository[Initiative]):
                 row[INITIATIVES.branch] for row in others if row[INITIATIVES.branch] is not None
             }
             initiative.branch = generated_branch(initiative.name, taken)
-
-
-def _unarchived(include_archived: bool) -> builtins.list[Where]:
-    return [] if include_archived else [IsNull(INITIATIVES.archived_at)]
 
 
 class InitiativeRepositoriesTable(TableRepository[InitiativeRepositoryLink]):

@@ -42,9 +42,7 @@ class PhasesTable(TableRepository[Phase]):
         release_targets(self._uow, self._table, phase.id)
 
     def move_to(self, key: str, status: PhaseStatus) -> Phase:
-        phase = self.get(key)
-        phase.status = status
-        return self.update(phase)
+        return self._move(key, status)
 
     def _before_write(self, phase: Phase, stored: Row | None) -> None:
         # Its dependencies, tasks and review comments are the initiative's: it stays there.

@@ -278,11 +278,7 @@ class TasksTable(TableRepository[Task]):
         return found
 
     def move_to(self, key: str, status: TaskStatus, *, blocked_by: str | None = None) -> Task:
-        task = self.get(key)
-        task.status = status
-        if blocked_by is not None:
-            task.blocked_by = blocked_by
-        return self.update(task)
+        return self._move(key, status, blocked_by=blocked_by)
 
     def complete(
         self, key: str, summary: str | None = None, *, agent_id: str | None = None

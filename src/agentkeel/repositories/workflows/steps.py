@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection
+from enum import StrEnum
 from typing import Any
 
 from agentkeel.domain.agents import Agent, AgentStatus
@@ -185,8 +186,8 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
     def _move(
         self,
         key: str,
-        status: StepStatus,
-        sources: Collection[StepStatus],
+        status: StrEnum,
+        sources: Collection[StrEnum] | None = None,
         *,
         runner: tuple[str | None, int | None] | None = None,
         **values: Any,
@@ -195,12 +196,7 @@ class WorkflowStepsTable(TableRepository[WorkflowStep]):
         if runner is not None:
             # Assigned first: a bad runner is an InvalidValue naming its field.
             step.runner_agent_id, step.runner_pid = runner
-        if step.status not in sources:
-            raise InvalidTransition("workflow_step", "status", step.status.value, status.value)
-        step.status = status
-        for name, value in values.items():
-            if value is not None:
-                setattr(step, name, value)
+        self._take_move(step, status, sources, values)
         return self.update(step) if runner is None else self._start_run(step)
 
     def _start_run(self, step: WorkflowStep) -> WorkflowStep:

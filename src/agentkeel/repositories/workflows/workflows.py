@@ -5,11 +5,10 @@ cleaned up when one completes.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from agentkeel.domain.audit import AuditEntry, EventCategory
 from agentkeel.domain.errors import (
-    InvalidTransition,
     InvalidValue,
     LimitReached,
 )
@@ -30,12 +29,11 @@ from agentkeel.ports.store import (
     Desc,
     Eq,
     In,
-    IsNull,
     Ne,
     Row,
     Where,
 )
-from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.archiving import ArchivingTable
 from agentkeel.repositories.rules import fixed, milliseconds
 from agentkeel.schema import table_of
 from agentkeel.schema.columns import AUDIT_LOGS, WORKFLOWS, WORKTREES
@@ -57,8 +55,9 @@ _SLOTS = "implementation-slots"
 _W = WorkflowStatus
 
 
-class WorkflowsTable(TableRepository[Workflow]):
+class WorkflowsTable(ArchivingTable[Workflow]):
     entity = Workflow
+    archive_flag = WORKFLOWS.archived_at
 
     # -- finders ---------------------------------------------------------------------------
 
@@ -73,8 +72,7 @@ class WorkflowsTable(TableRepository[Workflow]):
         offset: int = 0,
     ) -> builtins.list[Workflow]:
         where = self._eq_filters(project_id=project_id, status=status, type=type)
-        if not include_archived:
-            where.append(IsNull(WORKFLOWS.archived_at))
+        where += self._listed(include_archived)
         return self._select(where, [Desc(WORKFLOWS.created_at)], limit, offset)
 
     def find_by_parent(self, parent_workflow_id: str) -> builtins.list[Workflow]:
@@ -128,32 +126,6 @@ class WorkflowsTable(TableRepository[Workflow]):
 
     def retry(self, key: str) -> Workflow:
         return self._move(key, _W.RUNNING, {_W.FAILED})
-
-    def archive(self, key: str) -> Workflow:
-        workflow = self.get(key)
-        workflow.archive(self._store.clock.now())
-        return self.update(workflow)
-
-    def unarchive(self, key: str) -> Workflow:
-        workflow = self.get(key)
-        workflow.unarchive()
-        return self.update(workflow)
-
-    def _move(
-        self,
-        key: str,
-        status: WorkflowStatus,
-        sources: Collection[WorkflowStatus],
-        *,
-        error_message: str | None = None,
-    ) -> Workflow:
-        workflow = self.get(key)
-        if workflow.status not in sources:
-            raise InvalidTransition("workflow", "status", workflow.status.value, status.value)
-        workflow.status = status
-        if error_message is not None:
-            workflow.error_message = error_message
-        return self.update(workflow)
 
     # -- the rules, on every path ----------------------------------------------------------
 

@@ -9,30 +9,22 @@ from agentkeel.domain.workspace import (
     ProjectArchived,
     ProjectUnarchived,
 )
-from agentkeel.ports.store import Asc, IsNull, Row, Where
-from agentkeel.repositories.base import TableRepository
+from agentkeel.ports.store import Asc, Row
+from agentkeel.repositories.archiving import ArchivingTable
 from agentkeel.repositories.rules import was_set
 from agentkeel.schema.columns import PROJECTS
 
 
-class ProjectsTable(TableRepository[Project]):
+class ProjectsTable(ArchivingTable[Project]):
     entity = Project
+    archive_flag = PROJECTS.archived_at
 
     def list(
         self, *, include_archived: bool = False, limit: int | None = None, offset: int = 0
     ) -> builtins.list[Project]:
-        where: builtins.list[Where] = [] if include_archived else [IsNull(PROJECTS.archived_at)]
-        return self._select(where, [Asc(PROJECTS.created_at)], limit, offset)
-
-    def archive(self, key: str) -> Project:
-        project = self.get(key)
-        project.archive(self._store.clock.now())
-        return self.update(project)
-
-    def unarchive(self, key: str) -> Project:
-        project = self.get(key)
-        project.unarchive()
-        return self.update(project)
+        return self._select(
+            self._listed(include_archived), [Asc(PROJECTS.created_at)], limit, offset
+        )
 
     def _after_write(self, project: Project, stored: Row | None) -> None:
         was_archived = was_set(stored, PROJECTS.archived_at)

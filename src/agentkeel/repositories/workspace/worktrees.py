@@ -26,6 +26,4 @@ class WorktreesTable(TableRepository[Worktree]):
         return self._first([Eq(WORKTREES.path, path)])
 
     def move_to(self, key: str, status: WorktreeStatus) -> Worktree:
-        worktree = self.get(key)
-        worktree.status = status
-        return self.update(worktree)
+        return self._move(key, status)
