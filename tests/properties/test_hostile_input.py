@@ -325,6 +325,8 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
         lambda uow, e: uow.template_placeholders.add(e),
     ),
     "templates.record_use": lambda uow, x: uow.templates.record_use(x),
+    "templates.deactivate": lambda uow, x: uow.templates.deactivate(x),
+    "templates.reactivate": lambda uow, x: uow.templates.reactivate(x),
     "render(values)": lambda uow, x: workspace.render(uow, Known.template, x),
     "render(one value)": lambda uow, x: workspace.render(uow, Known.template, {"thing": x}),
     "audit_logs.add(event_data)": Built(

@@ -276,7 +276,7 @@ class WorkspaceAgreement(AgreementMachine):
 
     @rule(template=templates)
     def deactivate_template(self, template: str) -> None:
-        self.run(lambda uow: workspace.deactivate_template(uow, template))
+        self.run(lambda uow: uow.templates.deactivate(template))
 
     @rule(template=templates)
     def delete_template(self, template: str) -> None:

@@ -139,7 +139,7 @@ def test_the_rendered_text_is_limited_before_it_is_built(uow: UnitOfWork) -> Non
 
 
 def test_a_deactivated_template_cannot_be_rendered(uow: UnitOfWork, crud: Template) -> None:
-    workspace.deactivate_template(uow, crud.id)
+    uow.templates.deactivate(crud.id)
     with pytest.raises(Protected, match="is deactivated"):
         workspace.render(uow, crud.id, {"entity": "Invoice"})
 
@@ -148,7 +148,7 @@ def test_built_in_templates_are_deactivated_never_deleted(uow: UnitOfWork) -> No
     builtin = factories.template(uow, "Built in", built_in_at=uow.clock.now())
     with pytest.raises(Protected, match="is built in: deactivate it instead"):
         uow.templates.delete(builtin.id)
-    assert workspace.deactivate_template(uow, builtin.id).is_deactivated
+    assert uow.templates.deactivate(builtin.id).is_deactivated
     assert uow.templates.get(builtin.id).is_built_in
 
 

@@ -158,6 +158,16 @@ class Templates(EntityRepository[Template], Protocol):
         """
         ...
 
+    def deactivate(self, key: str) -> Template:
+        """Hide the template from listings and refuse to render it (`Protected`); this is how
+        a built-in template is retired. A deactivated template keeps the time it was first
+        deactivated. Raises NotFound."""
+        ...
+
+    def reactivate(self, key: str) -> Template:
+        """Bring a deactivated template back into listings and rendering. Raises NotFound."""
+        ...
+
 
 class TemplatePlaceholders(EntityRepository[TemplatePlaceholder], Protocol):
     """The `{{name}}` placeholders of templates; they go with their template when it is

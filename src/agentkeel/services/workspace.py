@@ -9,7 +9,6 @@ from agentkeel.domain.workspace import (
     DEFAULT_SETTINGS,
     Setting,
     SettingDefinition,
-    Template,
     render_template,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
@@ -56,11 +55,3 @@ def render(uow: UnitOfWork, template_id: str, values: Mapping[str, str]) -> str:
     text = render_template(template, placeholders, values)
     uow.templates.record_use(template_id)
     return text
-
-
-def deactivate_template(uow: UnitOfWork, template_id: str) -> Template:
-    """Hide a template from listings and refuse to render it (kept if already set); this is
-    how a built-in template is retired. Raises NotFound."""
-    template = uow.templates.get(template_id)
-    template.deactivate(uow.clock.now())
-    return uow.templates.update(template)

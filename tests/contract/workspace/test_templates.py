@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -147,7 +148,7 @@ def test_a_built_in_template_cannot_be_deleted_by_any_path(uow: UnitOfWork) -> N
     with pytest.raises(Protected, match="is built in"):
         uow.templates.delete(built_in.id)
     assert uow.templates.get(built_in.id) == built_in
-    assert workspace.deactivate_template(uow, built_in.id).is_deactivated
+    assert uow.templates.deactivate(built_in.id).is_deactivated
 
 
 def test_a_use_past_the_counters_range_is_refused_with_nothing_written(
@@ -173,3 +174,20 @@ def test_every_use_is_an_event_whatever_the_path(db: Database) -> None:
         workspace.render(uow, crud.id, {})
         uow.commit()
     assert seen == [TemplateRendered(crud.id)] * 2
+
+
+def test_a_template_is_deactivated_and_reactivated_by_its_repository(uow: UnitOfWork) -> None:
+    template = factories.template(uow, "Retired")
+    first = uow.templates.deactivate(template.id)
+    assert first.is_deactivated
+    assert [t.id for t in uow.templates.list()] == []
+    assert [t.id for t in uow.templates.list(include_deactivated=True)] == [template.id]
+    uow.clock.advance(timedelta(seconds=5))  # type: ignore[attr-defined]
+    assert uow.templates.deactivate(template.id).deactivated_at == first.deactivated_at
+    again = uow.templates.reactivate(template.id)
+    assert not again.is_deactivated
+    assert [t.id for t in uow.templates.list()] == [template.id]
+    with pytest.raises(NotFound):
+        uow.templates.deactivate("missing")
+    with pytest.raises(NotFound):
+        uow.templates.reactivate("missing")

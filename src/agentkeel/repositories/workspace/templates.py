@@ -36,6 +36,16 @@ class TemplatesTable(TableRepository[Template]):
         self._record(TemplateRendered(template.id))
         return template
 
+    def deactivate(self, key: str) -> Template:
+        template = self.get(key)
+        template.deactivate(self._store.clock.now())
+        return self.update(template)
+
+    def reactivate(self, key: str) -> Template:
+        template = self.get(key)
+        template.reactivate()
+        return self.update(template)
+
     def _before_delete(self, template: Template) -> None:
         if template.is_built_in:
             raise Protected(
