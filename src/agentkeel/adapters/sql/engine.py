@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -136,7 +137,29 @@ def _set_sqlite_pragmas(engine: Engine, wait_ms: int, memory: bool) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # An ANALYZE reads at most this many index entries a table: statistics good enough
+        # for the planner, in milliseconds whatever the size of the table.
+        cursor.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
         cursor.close()
+
+    # Statistics kept current, as SQLite recommends for long-lived connections: `PRAGMA
+    # optimize` analyses the tables this connection's queries would have planned better
+    # with statistics. Run when a connection is back in the pool after every
+    # OPTIMIZE_EVERY-th unit of work (its caller has its result already) and when it
+    # closes; without waiting for a writer (busy_timeout 0): a database that is busy is
+    # analysed another time.
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is None:
+            return
+        uses = record.info.get(_USES, 0) + 1
+        record.info[_USES] = uses
+        if uses % OPTIMIZE_EVERY == 0:
+            _optimize(dbapi_connection, wait_ms)
+
+    @event.listens_for(engine, "close")
+    def on_close(dbapi_connection: Any, _record: Any) -> None:
+        _optimize(dbapi_connection, wait_ms)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection | None) -> None:
@@ -153,6 +176,20 @@ def _set_sqlite_pragmas(engine: Engine, wait_ms: int, memory: bool) -> None:
 
 
 _BEGIN = "agentkeel_begin"
+_USES = "agentkeel_uses"
+ANALYSIS_LIMIT = 1000
+OPTIMIZE_EVERY = 1000
+
+
+def _optimize(dbapi_connection: Any, wait_ms: int) -> None:
+    try:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+        try:
+            dbapi_connection.execute("PRAGMA optimize")
+        finally:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={wait_ms}")
+    except sqlite3.Error:
+        pass  # busy, or closing after a failure: statistics can wait
 
 
 def _do_begin(dbapi_connection: Any) -> None:

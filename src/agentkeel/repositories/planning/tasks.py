@@ -175,8 +175,11 @@ class TasksTable(TableRepository[Task]):
         limit: int | None = None,
         offset: int = 0,
     ) -> builtins.list[Task]:
-        filters = self._eq_filters(initiative_id=initiative_id, phase_id=phase_id, status=status)
-        return self._select([Eq(TASKS.project_id, project_id), *filters], TASK_ORDER, limit, offset)
+        where = [
+            *self._scope(project_id, initiative_id, phase_id, "list"),
+            *self._eq_filters(status=status),
+        ]
+        return self._select(where, TASK_ORDER, limit, offset)
 
     def _before_delete(self, task: Task) -> None:
         release_targets(self._uow, self._table, task.id)
@@ -210,13 +213,31 @@ class TasksTable(TableRepository[Task]):
     def _scope(
         self, project_id: str | None, initiative_id: str | None, phase_id: str | None, asked: str
     ) -> builtins.list[Where]:
-        scope = self._eq_filters(
-            project_id=project_id, initiative_id=initiative_id, phase_id=phase_id
-        )
-        if not scope:
-            problem = f"{asked} needs a project, an initiative or a phase"
-            raise InvalidValue("task", "project_id", None, problem)
-        return scope
+        """The terms that keep the tasks of the scope given. The narrowest scope given is
+        the term on the tasks' own column, which leads an index with the status and the task
+        order; a wider one given too is checked through the narrower one's row (the phase's
+        initiative, the initiative's project), which selects the same tasks, since a task's
+        phase is of its initiative and its initiative of its project on every path. So the
+        planner walks the narrow scope's index, whatever its statistics say."""
+        if phase_id is not None:
+            through_phase: builtins.list[Where] = self._eq_filters(initiative_id=initiative_id)
+            if project_id is not None:
+                of_project = (Eq(INITIATIVES.project_id, project_id),)
+                through_phase.append(RefersTo(PHASES.initiative_id, INITIATIVES.TABLE, of_project))
+            scope: builtins.list[Where] = [Eq(TASKS.phase_id, phase_id)]
+            if through_phase:
+                scope.append(RefersTo(TASKS.phase_id, PHASES.TABLE, tuple(through_phase)))
+            return scope
+        if initiative_id is not None:
+            scope = [Eq(TASKS.initiative_id, initiative_id)]
+            if project_id is not None:
+                of_project = (Eq(INITIATIVES.project_id, project_id),)
+                scope.append(RefersTo(TASKS.initiative_id, INITIATIVES.TABLE, of_project))
+            return scope
+        if project_id is not None:
+            return [Eq(TASKS.project_id, project_id)]
+        problem = f"{asked} needs a project, an initiative or a phase"
+        raise InvalidValue("task", "project_id", None, problem)
 
     # -- a worker's task: claimed with a lease, renewed, completed, failed or crashed ----
 
