@@ -367,6 +367,12 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     ),
     "agent_log_chunks.get": lambda uow, x: uow.agent_log_chunks.get(x),
     "agent_log_chunks.find_by_agent": lambda uow, x: uow.agent_log_chunks.find_by_agent(x),
+    "agent_log_chunks.find_by_agent(after)": lambda uow, x: uow.agent_log_chunks.find_by_agent(
+        "agent-a", after=x
+    ),
+    "agent_log_chunks.find_by_agent(limit)": lambda uow, x: uow.agent_log_chunks.find_by_agent(
+        "agent-a", limit=x
+    ),
     "agent_log_chunks.find_by_agents(agent_ids)": lambda uow, x: (
         uow.agent_log_chunks.find_by_agents(x)
     ),

@@ -292,9 +292,15 @@ class AgentLogChunks(Protocol):
         """The chunk with this id, or None."""
         ...
 
-    def find_by_agent(self, agent_id: str) -> builtins.list[AgentLogChunk]:
-        """The agent's chunks in order (CW `findByAgentId`); empty for an agent with none,
-        deleted or not. Raises InvalidValue for a value no agent id could be."""
+    def find_by_agent(
+        self, agent_id: str, *, after: int = 0, limit: int | None = None
+    ) -> builtins.list[AgentLogChunk]:
+        """The agent's chunks in order (CW `findByAgentId`), those numbered after `after`, at
+        most `limit` of them (None: all): a reader that follows a growing log passes the
+        last number it has read, so that each call costs what it returns, not the whole
+        log. Empty for an agent with none, deleted or not. Raises InvalidValue for a value
+        no agent id could be, and for an `after` or `limit` that is not a whole number
+        >= 0."""
         ...
 
     def find_by_agents(self, agent_ids: Iterable[str]) -> builtins.list[AgentLogChunk]:

@@ -472,10 +472,10 @@ class TableRepository(Generic[E]):
         no rules run, so only a column no rule reads may be set); how many changed."""
         return self._update_many(where, values)
 
-    def _check_page(self, limit: int | None, offset: int) -> None:
+    def _check_page(self, limit: int | None, offset: int, offset_name: str = "offset") -> None:
         # SQLite reads LIMIT -1 as "no limit", PostgreSQL refuses it and rounds 1.5: only
         # whole numbers >= 0 are taken, everywhere.
-        for name, value in (("limit", limit), ("offset", offset)):
+        for name, value in (("limit", limit), (offset_name, offset)):
             if value is not None and not (
                 isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX
             ):

@@ -217,3 +217,20 @@ def test_a_read_only_unit_of_work_cannot_append(db: Database) -> None:
         with pytest.raises(ReadOnly):
             uow.agent_log_chunks.insert_chunk("agent-a", "brave-otter", 1, "x")
         assert uow.agent_log_chunks.find_by_agent("agent-a") == []
+
+
+def test_a_reader_follows_an_agents_log_a_page_at_a_time(uow: UnitOfWork) -> None:
+    uow.agent_log_chunks.append("agent-a", "brave-otter", 1, ["1", "2", "3", "4", "5"])
+    uow.agent_log_chunks.append("agent-b", "calm-heron", 1, ["other"])
+    read = uow.agent_log_chunks.find_by_agent
+    assert [c.content for c in read("agent-a", limit=2)] == ["1", "2"]
+    assert [c.content for c in read("agent-a", after=2, limit=2)] == ["3", "4"]
+    assert [c.content for c in read("agent-a", after=4)] == ["5"]
+    assert read("agent-a", after=5) == []
+    assert read("agent-a", after=2**63 - 1) == []
+    assert read("agent-a", limit=0) == []
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(InvalidValue, match="after"):
+            read("agent-a", after=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="limit"):
+        read("agent-a", limit=-1)

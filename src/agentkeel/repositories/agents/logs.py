@@ -14,14 +14,9 @@ from agentkeel.domain.errors import (
     Protected,
 )
 from agentkeel.domain.events import RecordDeleted
-from agentkeel.domain.fields import TextRule
+from agentkeel.domain.fields import INT64_MAX, TextRule
 from agentkeel.domain.ids import new_id
-from agentkeel.ports.store import (
-    Asc,
-    Eq,
-    In,
-    Max,
-)
+from agentkeel.ports.store import Asc, Eq, In, Max, Since, Where
 from agentkeel.repositories.purging import PurgingTable
 from agentkeel.schema.columns import AGENT_LOG_CHUNKS
 
@@ -80,11 +75,18 @@ class AgentLogChunksTable(PurgingTable[AgentLogChunk]):
         chunk.chunk_number = self._last_chunk_number(chunk.agent_id) + 1
         return self.add(chunk)
 
-    def find_by_agent(self, agent_id: str) -> builtins.list[AgentLogChunk]:
-        return self._select(
-            [Eq(AGENT_LOG_CHUNKS.agent_id, self._agent_key(agent_id))],
-            [Asc(AGENT_LOG_CHUNKS.chunk_number)],
-        )
+    def find_by_agent(
+        self, agent_id: str, *, after: int = 0, limit: int | None = None
+    ) -> builtins.list[AgentLogChunk]:
+        if after is None:  # (the page check takes None for "no bound"; a position is given)
+            raise InvalidValue(self._label, "after", after, "must be a whole number >= 0")
+        self._check_page(limit, after, "after")
+        where: builtins.list[Where] = [Eq(AGENT_LOG_CHUNKS.agent_id, self._agent_key(agent_id))]
+        if after >= INT64_MAX:
+            return []  # no chunk is numbered past the largest number
+        if after:
+            where.append(Since(AGENT_LOG_CHUNKS.chunk_number, after + 1))
+        return self._select(where, [Asc(AGENT_LOG_CHUNKS.chunk_number)], limit)
 
     def find_by_agents(self, agent_ids: Iterable[str]) -> builtins.list[AgentLogChunk]:
         if isinstance(agent_ids, str | bytes) or not isinstance(agent_ids, Iterable):
