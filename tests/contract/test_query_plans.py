@@ -3,40 +3,28 @@ scope and status, in task order: no scan of the growing table, no sort of what i
 
 Checked on the plan each database gives for the very statements the repositories send
 (captured as they go), so that a change of a query term, a statement or an index that
-loses the index fails here. On PostgreSQL, which has statistics and would rightly scan
-tables this small, sequential scans are switched off for the EXPLAIN: what is checked is
-that the index that serves the query exists and is the one used."""
+loses the index fails here. SQLite plans without statistics until it has gathered them:
+there each finder must walk its scope's index, with no sort, at any size. PostgreSQL plans
+by its statistics, and on a table of a test's size rightly prefers a scan or another
+index; its plans at scale are the benchmark's to show, not a test's."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import event
 
 from agentkeel.database import Database
-from agentkeel.domain.planning import TaskStatus
+from agentkeel.domain.planning import Task, TaskStatus
 from agentkeel.ports.unit_of_work import UnitOfWork
 from tests import factories
-from tests.conftest import POSTGRES_URL, open_backend
-
-SQL = [pytest.param("sqlite", marks=pytest.mark.sqlite)]
-if POSTGRES_URL:
-    SQL.append(pytest.param("postgres", marks=pytest.mark.postgres))
 
 LEASE = timedelta(minutes=5)
-
-
-@pytest.fixture(params=SQL)
-def sql_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    db = open_backend(request, request.param, tmp_path)
-    yield db
-    if request.param != "postgres":
-        db.close()
 
 
 def task_selects(db: Database, call: Callable[[UnitOfWork], Any]) -> list[tuple[str, Any]]:
@@ -61,36 +49,48 @@ def task_selects(db: Database, call: Callable[[UnitOfWork], Any]) -> list[tuple[
 
 
 def plan(db: Database, sql: str, params: Any) -> str:
-    """The database's plan for the statement, as text."""
+    """SQLite's plan for the statement, as text."""
     assert db.engine is not None
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
-        if db.engine.dialect.name == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            return "\n".join(str(row[3]) for row in cursor.fetchall())
-        cursor.execute("SET enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        text = "\n".join(str(row[0]) for row in cursor.fetchall())
-        raw.rollback()
-        return text
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return "\n".join(str(row[3]) for row in cursor.fetchall())
     finally:
         raw.close()
 
 
-def scoped(uow: UnitOfWork) -> dict[str, str]:
-    project = factories.project(uow)
-    initiative = factories.initiative(uow, project)
-    phase = factories.phase(uow, initiative)
-    factories.task(uow, project, initiative_id=initiative.id, phase_id=phase.id)
-    agent = factories.agent(uow)
+def scoped(uow: UnitOfWork, projects: int = 2) -> dict[str, str]:
+    """Tasks in several scopes: `projects` projects of 5 initiatives of 2 phases, 20 tasks
+    a phase, half of them pending; the ids of one project, initiative and phase."""
+    first: dict[str, str] = {}
+    tasks: list[Task] = []
+    for p in range(projects):
+        project = factories.project(uow, f"project {p}")
+        for i in range(5):
+            initiative = factories.initiative(uow, project, f"initiative {i}")
+            for h in range(2):
+                phase = factories.phase(uow, initiative, f"phase {h}")
+                first = first or {
+                    "project_id": project.id,
+                    "initiative_id": initiative.id,
+                    "phase_id": phase.id,
+                }
+                tasks += [
+                    Task(
+                        project_id=project.id,
+                        initiative_id=initiative.id,
+                        phase_id=phase.id,
+                        name=f"task {t}",
+                        status=TaskStatus.PENDING if t % 2 else TaskStatus.COMPLETED,
+                        order_index=t,
+                    )
+                    for t in range(20)
+                ]
+    cast(Any, uow.tasks).add_many(tasks)  # (the generic bulk insert, not on the port)
+    first["agent_id"] = factories.agent(uow).id
     uow.commit()
-    return {
-        "project_id": project.id,
-        "initiative_id": initiative.id,
-        "phase_id": phase.id,
-        "agent_id": agent.id,
-    }
+    return first
 
 
 FINDERS: dict[str, Callable[[UnitOfWork, dict[str, str], str], Any]] = {
@@ -107,20 +107,30 @@ FINDERS: dict[str, Callable[[UnitOfWork, dict[str, str], str], Any]] = {
 }
 
 
+SCOPES = ["project_id", "initiative_id", "phase_id"]
+
+
+def index_of(scope: str) -> str:
+    return f"ix_tasks_{scope}_status_order_index_created_at_id"
+
+
+@pytest.mark.sqlite
 @pytest.mark.parametrize("finder", sorted(FINDERS))
-@pytest.mark.parametrize("scope", ["project_id", "initiative_id", "phase_id"])
-def test_a_task_finder_walks_the_index_of_its_scope_in_task_order(
-    sql_db: Database, finder: str, scope: str
+@pytest.mark.parametrize("scope", SCOPES)
+def test_on_sqlite_a_task_finder_walks_the_index_of_its_scope_in_task_order(
+    tmp_path: Path, finder: str, scope: str
 ) -> None:
-    with sql_db.unit_of_work() as uow:
-        ids = scoped(uow)
-    index = f"ix_tasks_{scope}_status_order_index_created_at_id"
-    for sql, params in task_selects(sql_db, lambda uow: FINDERS[finder](uow, ids, scope)):
-        found = plan(sql_db, sql, params)
-        assert index in found, f"{finder} by {scope} does not use {index}:\n{found}"
-        if sql_db.engine is not None and sql_db.engine.dialect.name == "sqlite":
+    db = Database.open(str(tmp_path / "plans.db"))
+    try:
+        with db.unit_of_work() as uow:
+            ids = scoped(uow)
+        for sql, params in task_selects(db, lambda uow: FINDERS[finder](uow, ids, scope)):
+            found = plan(db, sql, params)
+            assert index_of(scope) in found, f"{finder} by {scope} does not use it:\n{found}"
             assert "SCAN tasks" not in found, found
             assert "TEMP B-TREE FOR ORDER BY" not in found, f"{finder} sorts:\n{found}"
+    finally:
+        db.close()
 
 
 @pytest.mark.sqlite
