@@ -7,8 +7,8 @@ hard deletes and their audit entries all happen here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -36,6 +36,7 @@ from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
 from agentkeel.ports.store import (
     Before,
     Eq,
+    In,
     Ne,
     NotNull,
     Order,
@@ -44,7 +45,7 @@ from agentkeel.ports.store import (
     Since,
     Where,
 )
-from agentkeel.repositories.counting import count_move, uncount
+from agentkeel.repositories.counting import count_move, moves, uncount
 from agentkeel.repositories.queries import layout, query_term
 from agentkeel.repositories.state import UnitState, append_audit_entry
 from agentkeel.schema import metadata, table_of
@@ -67,6 +68,8 @@ class TableRepository(Generic[E]):
         self._store = state.store
         self._table, self._label, self._version, self._exclusive_flags = layout(self.entity)
         self._counters = COUNTERS.get(self._table.name, ())
+        # The rows the rules of the write under way have read (`_read`), None between writes.
+        self._reads: dict[tuple[str, str], Row | None] | None = None
 
     @property
     def _uow(self) -> BaseUnitOfWork:
@@ -86,10 +89,16 @@ class TableRepository(Generic[E]):
 
     def _add(self, entity: E) -> E:
         """The insert behind `add`: where an aggregate adds its own steps to adding."""
+        with self._reading():
+            return self._insert(entity)
+
+    def _insert(self, entity: E) -> E:
         stored = self._stamped(entity)
         row = stored.to_row()
         raised = self._raised_exclusive_flags(row, None)
-        with self._store.atomic() if raised or self._counters else nullcontext():
+        # One statement needs no savepoint: only a write that clears others' flags or moves
+        # a counter is several, all or none.
+        with self._store.atomic() if raised or moves(self._counters, None, row) else nullcontext():
             self._clear_others(raised, row)
             self._store.insert(self._table, row)
             count_move(self._store, self._counters, None, row)
@@ -132,19 +141,91 @@ class TableRepository(Generic[E]):
         return first
 
     def add_many(self, entities: Sequence[E]) -> list[E]:
-        """Add the entities as `add` adds each, in one bulk insert: all of them, or (on any
-        error, which is the one `add` would raise for the first entity refused) none."""
-        if self._exclusive_flags or self._counters:
-            # Each may clear a flag the one before raised, or count: one by one, in one
-            # savepoint.
-            with self._store.atomic():
-                return [self.add(entity) for entity in entities]
-        stamped = [self._stamped(entity) for entity in entities]
-        rows = [entity.to_row() for entity in stamped]
-        self._store.insert_many(self._table, rows)
-        for entity, row in zip(stamped, rows, strict=True):
-            self._stored(entity, row)
+        """Add the entities as `add` adds each, in order: the same checks, stamps, counters
+        and events; all of them, or (on any error, which is the one `add` would raise for
+        the first entity refused) none. A batch costs a few statements whatever its size:
+        the rows its rules read are read a batch at a time, an entity may refer to one
+        before it in the batch (a task's parent), and the rows go in one bulk insert.
+
+        Entities of an aggregate whose adds clear other rows' flags (a default
+        repository) or draw a name (an agent without one) are added one by one, in one
+        savepoint."""
+        batch = list(entities)
+        if not batch:
+            return []
+        with self._store.atomic():
+            if self._one_by_one(batch):
+                return [self.add(entity) for entity in batch]
+            with self._reading():
+                self._read_ahead(batch)
+                stamped = []
+                for entity in batch:
+                    checked = self._stamped(entity)
+                    stamped.append(checked)
+                    self._readable(checked.to_row())  # for the rules of the ones after it
+                rows = [entity.to_row() for entity in stamped]
+                self._store.insert_many(self._table, rows)
+                for entity, row in zip(stamped, rows, strict=True):
+                    count_move(self._store, self._counters, None, row)
+                    self._stored(entity, row)
         return stamped
+
+    def _one_by_one(self, batch: Sequence[E]) -> bool:
+        """Whether `add_many` must add `batch` an entity at a time: when adding one may
+        clear a flag of another (exclusive flags) or an aggregate adds its own steps to
+        `_add`."""
+        return bool(self._exclusive_flags) or type(self)._add is not TableRepository._add
+
+    # -- the rows a write's rules read ------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """The scope of one write (an add, or a batch of them): the rows its rules read
+        (`_read`) are read once within it. The outermost scope ends them."""
+        if self._reads is not None:
+            yield
+            return
+        self._reads = {}
+        try:
+            yield
+        finally:
+            self._reads = None
+
+    def _read(self, table: Table, key: str) -> Row | None:
+        """The row of `table` with id `key` (None: none), as a rule of the write under way
+        reads it: once per write, or from what the batch read ahead or holds itself."""
+        reads = self._reads
+        if reads is None:
+            return self._store.get(table, key)
+        if (table.name, key) not in reads:
+            reads[(table.name, key)] = self._store.get(table, key)
+        return reads[(table.name, key)]
+
+    def _read_rows(self, table: Table, keys: Collection[str]) -> None:
+        """Read the rows of `table` with these ids ahead, in one query, for `_read`."""
+        reads = self._reads
+        assert reads is not None, "read ahead within `_reading`"
+        wanted = frozenset(key for key in keys if (table.name, key) not in reads)
+        if not wanted:
+            return
+        reads.update(dict.fromkeys(((table.name, key) for key in wanted), None))
+        for row in self._store.select(table, [In("id", wanted)]):
+            reads[(table.name, row["id"])] = row
+
+    def _readable(self, row: Row) -> None:
+        """A row of this table the write under way is adding, for the rules of the rows
+        after it in the batch."""
+        if self._reads is not None:
+            self._reads[(self._table.name, row["id"])] = row
+
+    def _forget(self, table: Table, key: str) -> None:
+        """A row the write under way changed: read again if a rule asks for it."""
+        if self._reads is not None:
+            self._reads.pop((table.name, key), None)
+
+    def _read_ahead(self, batch: Sequence[E]) -> None:
+        """Read ahead (`_read_rows`) the rows the rules of adding `batch` will read, so that
+        a batch costs a query per table, not one per row. None by default."""
 
     def _stamped(self, entity: E) -> E:
         """`entity` validated afresh, checked by the aggregate's rules, stamped for insert."""
@@ -212,7 +293,8 @@ class TableRepository(Generic[E]):
         written = {**entity.to_row(), **changes}
         raised = self._raised_exclusive_flags(written, entity)
         guard = [Eq("id", entity.id), Eq(version, read_version)]
-        with self._store.atomic() if raised or self._counters else nullcontext():
+        counted = moves(self._counters, stored, written)
+        with self._store.atomic() if raised or counted else nullcontext():
             self._clear_others(raised, written)
             row = self._store.update_one(self._table, guard, changes)
             if row is None:
@@ -298,10 +380,15 @@ class TableRepository(Generic[E]):
             self._state.seen.setdefault((self._table.name, row["id"]), row[self._version])
 
     def _checked(self, entity: E) -> E:
-        """The entity validated afresh: `model_construct` and `model_copy(update=...)` skip
-        validation, and nothing unvalidated may reach storage."""
+        """A copy of the entity for storage, validated once: an entity every value of which
+        passed validation (built, assigned to, or read back) is copied as it is, its JSON
+        containers validated again; one made by `model_construct` or
+        `model_copy(update=...)`, which skip validation, is validated afresh. Nothing
+        unvalidated reaches storage."""
         if not isinstance(entity, self.entity):
             raise TypeError(f"expected a {self.entity.__name__}, got {type(entity).__name__}")
+        if entity.is_checked():
+            return entity.checked_copy()
         checked: E = type(entity).__pydantic_validator__.validate_python(entity.__dict__)
         checked._stored = entity._stored
         return checked
