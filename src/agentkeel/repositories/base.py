@@ -7,8 +7,8 @@ hard deletes and their audit entries all happen here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Collection, Sequence
+from contextlib import nullcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -36,7 +36,6 @@ from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
 from agentkeel.ports.store import (
     Before,
     Eq,
-    In,
     Ne,
     NotNull,
     Order,
@@ -46,7 +45,9 @@ from agentkeel.ports.store import (
     Where,
 )
 from agentkeel.repositories.counting import count_move, moves, uncount
+from agentkeel.repositories.idempotency import OnceByKey
 from agentkeel.repositories.queries import layout, query_term
+from agentkeel.repositories.reading import WriteReads
 from agentkeel.repositories.state import UnitState, append_audit_entry
 from agentkeel.schema import metadata, table_of
 from agentkeel.schema.counters import COUNTERS
@@ -60,16 +61,21 @@ E = TypeVar("E", bound=Entity)
 _COMMANDS = table_of(CommandRecord)
 
 
-class TableRepository(Generic[E]):
+class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
     entity: ClassVar[type[Entity]]
+    # Whether the aggregate adds steps of its own to `_add` (set for it, below).
+    _own_add: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_add" in vars(cls):
+            cls._own_add = True
 
     def __init__(self, state: UnitState) -> None:
         self._state = state
         self._store = state.store
         self._table, self._label, self._version, self._exclusive_flags = layout(self.entity)
         self._counters = COUNTERS.get(self._table.name, ())
-        # The rows the rules of the write under way have read (`_read`), None between writes.
-        self._reads: dict[tuple[str, str], Row | None] | None = None
 
     @property
     def _uow(self) -> BaseUnitOfWork:
@@ -105,51 +111,9 @@ class TableRepository(Generic[E]):
         self._stored(stored, row)
         return stored
 
-    def _once(self, key: str, create: Callable[[], E]) -> E:
-        """`create()` run at most once per idempotency key, ever: the first call records
-        what it created (in its transaction, so a failed command leaves the key unused);
-        any later call with the key returns that entity as it is now."""
-        first = self.created_under(key)
-        if first is not None:
-            return first
-        with self._store.atomic():
-            created = create()
-            record = CommandRecord(id=key, entity_type=self._label, entity_id=created.id)
-            row = record.to_row()
-            row["created_at"] = self._store.clock.now()
-            self._store.insert(_COMMANDS, row)
-        return created
-
-    def created_under(self, key: str) -> E | None:
-        # Two units of work with one key are serialized on it (PostgreSQL: an advisory
-        # lock, held to the end of the transaction; SQLite and the fakes: their one writer
-        # at a time), so the second sees the first's record once the first commits.
-        if not isinstance(key, str) or len(key) > ID_MAX_LENGTH or not ID_PATTERN.fullmatch(key):
-            problem = f"must be 1 to {ID_MAX_LENGTH} URL-safe characters (A-Z a-z 0-9 _ -)"
-            raise InvalidValue(self._label, "idempotency_key", key, problem)
-        self._store.serialize(_COMMANDS, key)
-        done = self._store.get(_COMMANDS, key)
-        if done is None:
-            return None
-        if done["entity_type"] != self._label:
-            used = f"was already used to create {done['entity_type']} {done['entity_id']!r}"
-            raise InvalidValue(self._label, "idempotency_key", key, used)
-        first = self.find(done["entity_id"])
-        if first is None:
-            # The command was done; doing it again would break the key's promise.
-            raise NotFound(self._label, done["entity_id"])
-        return first
-
     def add_many(self, entities: Sequence[E]) -> list[E]:
-        """Add the entities as `add` adds each, in order: the same checks, stamps, counters
-        and events; all of them, or (on any error, which is the one `add` would raise for
-        the first entity refused) none. A batch costs a few statements whatever its size:
-        the rows its rules read are read a batch at a time, an entity may refer to one
-        before it in the batch (a task's parent), and the rows go in one bulk insert.
-
-        Entities of an aggregate whose adds clear other rows' flags (a default
-        repository) or draw a name (an agent without one) are added one by one, in one
-        savepoint."""
+        # As the port says: `add`'s rules a batch at a time (what they read, read ahead),
+        # the rows in one bulk insert, all or none.
         batch = list(entities)
         if not batch:
             return []
@@ -158,12 +122,11 @@ class TableRepository(Generic[E]):
                 return [self.add(entity) for entity in batch]
             with self._reading():
                 self._read_ahead(batch)
-                stamped = []
+                stamped, rows = [], []
                 for entity in batch:
-                    checked = self._stamped(entity)
-                    stamped.append(checked)
-                    self._readable(checked.to_row())  # for the rules of the ones after it
-                rows = [entity.to_row() for entity in stamped]
+                    stamped.append(checked := self._stamped(entity))
+                    rows.append(row := checked.to_row())
+                    self._readable(row)  # for the rules of the ones after it
                 self._store.insert_many(self._table, rows)
                 for entity, row in zip(stamped, rows, strict=True):
                     count_move(self._store, self._counters, None, row)
@@ -174,58 +137,7 @@ class TableRepository(Generic[E]):
         """Whether `add_many` must add `batch` an entity at a time: when adding one may
         clear a flag of another (exclusive flags) or an aggregate adds its own steps to
         `_add`."""
-        return bool(self._exclusive_flags) or type(self)._add is not TableRepository._add
-
-    # -- the rows a write's rules read ------------------------------------------------------
-
-    @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """The scope of one write (an add, or a batch of them): the rows its rules read
-        (`_read`) are read once within it. The outermost scope ends them."""
-        if self._reads is not None:
-            yield
-            return
-        self._reads = {}
-        try:
-            yield
-        finally:
-            self._reads = None
-
-    def _read(self, table: Table, key: str) -> Row | None:
-        """The row of `table` with id `key` (None: none), as a rule of the write under way
-        reads it: once per write, or from what the batch read ahead or holds itself."""
-        reads = self._reads
-        if reads is None:
-            return self._store.get(table, key)
-        if (table.name, key) not in reads:
-            reads[(table.name, key)] = self._store.get(table, key)
-        return reads[(table.name, key)]
-
-    def _read_rows(self, table: Table, keys: Collection[str]) -> None:
-        """Read the rows of `table` with these ids ahead, in one query, for `_read`."""
-        reads = self._reads
-        assert reads is not None, "read ahead within `_reading`"
-        wanted = frozenset(key for key in keys if (table.name, key) not in reads)
-        if not wanted:
-            return
-        reads.update(dict.fromkeys(((table.name, key) for key in wanted), None))
-        for row in self._store.select(table, [In("id", wanted)]):
-            reads[(table.name, row["id"])] = row
-
-    def _readable(self, row: Row) -> None:
-        """A row of this table the write under way is adding, for the rules of the rows
-        after it in the batch."""
-        if self._reads is not None:
-            self._reads[(self._table.name, row["id"])] = row
-
-    def _forget(self, table: Table, key: str) -> None:
-        """A row the write under way changed: read again if a rule asks for it."""
-        if self._reads is not None:
-            self._reads.pop((table.name, key), None)
-
-    def _read_ahead(self, batch: Sequence[E]) -> None:
-        """Read ahead (`_read_rows`) the rows the rules of adding `batch` will read, so that
-        a batch costs a query per table, not one per row. None by default."""
+        return bool(self._exclusive_flags) or self._own_add
 
     def _stamped(self, entity: E) -> E:
         """`entity` validated afresh, checked by the aggregate's rules, stamped for insert."""
@@ -509,6 +421,8 @@ class TableRepository(Generic[E]):
 
     def _key(self, key: str) -> str:
         """A key to look up: refused (InvalidValue) if no row could have it as its id."""
+        if type(key) is str and len(key) <= ID_MAX_LENGTH and ID_PATTERN.fullmatch(key):
+            return key  # what the id field's rule would accept, without its validator
         checked: str = self.entity.query_value("id", key)
         return checked
 

@@ -32,12 +32,12 @@ from agentkeel.schema.columns import FEATURES, SUB_FEATURES, TASKS
 
 
 def read_task_links_ahead(
-    read_rows: Callable[[Table, Collection[str]], None], tasks: Iterable[Task]
+    read_rows: Callable[[Table, Collection[str | None]], None], tasks: Iterable[Task]
 ) -> None:
     """Read ahead what `check_task_links` reads for a batch of tasks, a table at a time."""
     tasks = list(tasks)
-    read_rows(table_of(SubFeature), {task.sub_feature_id for task in tasks if task.sub_feature_id})
-    read_rows(table_of(Feature), {task.feature_id for task in tasks if task.feature_id})
+    read_rows(table_of(SubFeature), {task.sub_feature_id for task in tasks})
+    read_rows(table_of(Feature), {task.feature_id for task in tasks})
 
 
 def check_task_links(

@@ -27,6 +27,7 @@ from agentkeel.ports.store import (
 )
 from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import label_of, table_of
+from agentkeel.schema.columns import ANY_TABLE
 
 D = TypeVar("D", bound=Entity)
 
@@ -84,7 +85,7 @@ class DependenciesTable(TableRepository[D]):
 
     def _readable(self, row: Row) -> None:
         super()._readable(row)
-        self._adding.setdefault(row[self.target], []).append((row[self.source], row["id"]))
+        self._adding.setdefault(row[self.target], []).append((row[self.source], row[ANY_TABLE.id]))
 
     def _before_write(self, edge: D, stored: Row | None) -> None:
         waiting, awaited = getattr(edge, self.source), getattr(edge, self.target)
@@ -130,7 +131,7 @@ class DependenciesTable(TableRepository[D]):
             self._table, [In(self.target, wanted)], [Asc(self.target), Asc(self.source)]
         )
         for row in rows:
-            self._dependents[row[self.target]].append((row[self.source], row["id"]))
+            self._dependents[row[self.target]].append((row[self.source], row[ANY_TABLE.id]))
 
     def _path(self, awaited: str, waiting: str, skip: str) -> builtins.list[str] | None:
         """The first path (breadth first, ties by id) from `awaited` to `waiting` along the

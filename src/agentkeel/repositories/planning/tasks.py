@@ -164,7 +164,6 @@ def _checked_reason(reason: object) -> str:
 
 class TasksTable(TableRepository[Task]):
     entity = Task
-    # The phase row this write's own checks read (`_check_links`), if they read it.
 
     def list(
         self,
@@ -427,20 +426,13 @@ class TasksTable(TableRepository[Task]):
         self._stamp(task, stored)
 
     def _read_ahead(self, batch: Sequence[Task]) -> None:
-        # What `_check_links` and `check_task_links` read, a table at a time: the phases,
-        # then the initiatives (a task given only a phase takes its phase's), the parents
-        # not in the batch, the features and sub-features.
-        self._read_rows(_PHASES, {task.phase_id for task in batch if task.phase_id})
-        initiatives = set()
-        for task in batch:
-            phase = self._read(_PHASES, task.phase_id) if task.phase_id else None
-            initiative = task.initiative_id or (phase and phase[PHASES.initiative_id])
-            if initiative:
-                initiatives.add(initiative)
-        self._read_rows(table_of(Initiative), initiatives)
-        adding = {task.id for task in batch}
-        parents = {task.parent_task_id for task in batch if task.parent_task_id}
-        self._read_rows(self._table, parents - adding)
+        # What the checks read, a table at a time: phases, initiatives (a task given only a
+        # phase takes its phase's), parents not in the batch, features, sub-features.
+        self._read_rows(_PHASES, {task.phase_id for task in batch})
+        phases = [(t, self._read(_PHASES, t.phase_id) if t.phase_id else None) for t in batch]
+        of = {t.initiative_id or (p or {}).get(PHASES.initiative_id) for t, p in phases}
+        self._read_rows(table_of(Initiative), of)
+        self._read_rows(self._table, {t.parent_task_id for t in batch} - {t.id for t in batch})
         read_task_links_ahead(self._read_rows, batch)
 
     def _check_links(self, task: Task, stored: Row | None) -> None:
