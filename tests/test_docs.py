@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import functools
 import inspect
+import re
 import sys
 import typing
 from collections.abc import Iterator
@@ -232,3 +233,24 @@ def test_enum_arguments_accept_their_values_as_plain_strings() -> None:
             uow.commit()
         with pytest.raises(InvalidValue):
             db.unit_of_work(source="USER")  # type: ignore[arg-type]
+
+
+ER_LINE = re.compile(
+    r"    \w+"  # an entity alone
+    r"|    \w+ \{|    \}"  # an entity's attributes open and close
+    r"|        \w+ \w+( PK| FK| PK, FK)?"  # an attribute: type, name, keys
+    r'|    \w+ (\|\||\|o)--o\{ \w+ : "[\w, ]+"'  # a relation, labelled
+)
+
+
+def test_model_diagrams_hold_only_what_mermaid_er_diagrams_take() -> None:
+    text = (DOCS / "model.md").read_text(encoding="utf-8")
+    diagrams = re.findall(r"```mermaid\nerDiagram\n(.*?)```", text, re.S)
+    assert len(diagrams) == 1 + len(model_reference.CONTEXTS)
+    for diagram in diagrams:
+        bad = [line for line in diagram.splitlines() if not ER_LINE.fullmatch(line)]
+        assert not bad, bad
+    drawn = set(re.findall(r"^    (\w+) \|", diagrams[0], re.M))
+    assert drawn <= set(metadata.tables)
+    cascades = sum(1 for ref in model_reference.references() if ref.on_delete == "CASCADE")
+    assert diagrams[0].count(', cascade"') == cascades
