@@ -231,20 +231,22 @@ _MERMAID_TYPES: dict[str, str] = {
 }
 
 
-def _column_type(column: Column[Any]) -> str:
-    if column.info.get("allowed"):
-        return "enum"
+def _column_type(table: Table, column: Column[Any]) -> str:
+    """The column's type as a diagram shows it: its enum's name, else a SQL type's."""
+    entity = ENTITIES.get(table.name)
+    if column.info.get("allowed") and entity is not None:
+        return describe_field(entity, column.name).type.strip("`")
     return _MERMAID_TYPES[type(column.type).__name__]
 
 
-def _column_line(column: Column[Any]) -> str:
+def _column_line(table: Table, column: Column[Any]) -> str:
     marks = []
     if column.primary_key:
         marks.append("PK")
     if column.foreign_keys:
         marks.append("FK")
     keys = f" {', '.join(marks)}" if marks else ""
-    return f"        {_column_type(column)} {column.name}{keys}"
+    return f"        {_column_type(table, column)} {column.name}{keys}"
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,7 @@ def er_diagram(tables: list[Table], *, columns: bool) -> list[str]:
     if columns:
         for table in tables:
             lines.append(f"    {table.name} {{")
-            lines += [_column_line(column) for column in table.columns]
+            lines += [_column_line(table, column) for column in table.columns]
             lines.append("    }")
     else:
         lines += [f"    {table.name}" for table in tables]
@@ -307,7 +309,9 @@ In the diagrams an edge reads *parent has many children*; its label is the child
 what a delete of the parent does to the child (`cascade`: removed with it; `set null`: the
 reference is cleared; `restrict` or `no action`: the delete is refused, `StillReferenced`,
 while a child points at it). A parent drawn with a plain edge (`||`) is required, one with
-`|o` optional (the column may be null).
+`|o` optional (the column may be null). A context's diagram shows its own tables with their
+columns (an enum column by its enum's name), and the tables of other contexts they refer to
+by name only.
 """
 
 
