@@ -416,11 +416,13 @@ def _decisions() -> list[str]:
     return [
         *_section(
             "Archiving is a flag, not a delete",
-            "An archived row stays, with everything under it: it is hidden from the "
-            "listings (`list(...)` takes `include_archived=True` to show it) and stays "
-            "readable by id. `archive(key)` sets `archived_at` (kept if already set), "
-            "`unarchive(key)` clears it. The archivable tables (those whose entity has an "
-            "`archived_at` field):",
+            "Archiving removes nothing: the archived row is hidden from its own listings "
+            "(`list(...)` takes `include_archived=True` to show it) and stays readable by "
+            "id. `archive(key)` sets `archived_at` (kept if already set), `unarchive(key)` "
+            "clears it. It does not reach down: the initiatives, tasks and workflows of an "
+            "archived project are listed, ready and claimable as before, so stop or archive "
+            "the work itself when a project is shelved. To remove rows, delete them (below). "
+            "The archivable tables (those whose entity has an `archived_at` field):",
             _listing(archivable),
         ),
         *_section(
