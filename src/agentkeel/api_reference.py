@@ -38,11 +38,11 @@ Generated from the signatures and docstrings in `src/agentkeel/` by `make docs`
 shown as written in the source. Start with the [guide](guide.md); the tables and how they
 relate are in [the model](model.md).
 
-**Imports.** Every class this page documents imports from `agentkeel` itself: `Database`,
+**Imports.** What an application names imports from `agentkeel` itself: `Database`,
 `UnitOfWork`, the clocks, the [entities](#entities), the [enums](#enums), the
 [result types](#result-types), the [events](#events) and the [errors](#errors)
-(`from agentkeel import Task, TaskStatus, Recovery, Conflict`). Two kinds of names do not:
-the repository ports, which an application reaches as a unit of work's attributes
+(`from agentkeel import Task, TaskStatus, Recovery, Conflict`). Two kinds of names on this
+page are elsewhere: the repository ports, which an application reaches as a unit of work's attributes
 (`uow.tasks` is a `Tasks`; the Protocol classes are in `agentkeel.ports` for annotations),
 and the services, functions and classes of the modules of `agentkeel.services` (`from
 agentkeel.services import planning`; `from agentkeel.services.events import
