@@ -42,11 +42,12 @@ relate are in [the model](model.md).
 `UnitOfWork`, the clocks, the [entities](#entities), the [enums](#enums), the
 [result types](#result-types), the [events](#events) and the [errors](#errors)
 (`from agentkeel import Task, TaskStatus, Recovery, Conflict`). Two kinds of names on this
-page are elsewhere: the repository ports, which an application reaches as a unit of work's attributes
-(`uow.tasks` is a `Tasks`; the Protocol classes are in `agentkeel.ports` for annotations),
-and the services, functions and classes of the modules of `agentkeel.services` (`from
-agentkeel.services import planning`; `from agentkeel.services.events import
-EventLogReader`). A test checks both rules for every name on this page.
+page are elsewhere: the repository ports, which an application reaches as a unit of
+work's attributes (`uow.tasks` is a `Tasks`; the Protocol classes are in `agentkeel.ports`
+for annotations), and the services, functions and classes of the modules of
+`agentkeel.services` (`from agentkeel.services import planning`; `from
+agentkeel.services.events import EventLogReader`). A test checks both rules for every name
+on this page.
 
 **Enums as strings.** Every enum is a `StrEnum`. Wherever one is expected (an entity field,
 an argument of a repository or a service: `uow.tasks.move_to(key, "completed")`,
