@@ -52,6 +52,7 @@ bench: install
 docs: install
 	$(BIN)/agentkeel schema-doc > docs/schema.md
 	$(BIN)/agentkeel api-doc > docs/api.md
+	$(BIN)/python -m agentkeel.model_reference > docs/model.md
 	# Through a file of its own: the command imports the module it rewrites.
 	$(BIN)/agentkeel columns-module > columns.py.new && mv columns.py.new src/agentkeel/schema/columns.py
 
