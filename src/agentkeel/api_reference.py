@@ -485,18 +485,22 @@ def _add_many(ref: _Reference) -> None:
         "## Writing many rows at once: `add_many`",
         "",
         "`add_many(entities)` adds a list of entities of one kind as `add` adds each, and "
-        "returns them as stored, in order: each is validated afresh, checked by its "
-        "aggregate's rules, stamped (`created_at`, `updated_at`, `row_version` 1) and its "
-        "events recorded, as by `add`. It is all or nothing: on any error (the one `add` "
-        "would raise for the first entity refused: `InvalidValue`, `AlreadyExists`, "
-        "`ReferenceMissing`, ...) nothing of the call is written and the unit of work goes "
-        "on. The rows go in one bulk insert; where adding one row may change another (a "
-        "table with an exclusive flag, a counted table, the workflows' concurrency cap, an "
-        "implementation plan's step numbers) they are added one by one in one savepoint, "
-        "with the same all-or-nothing result. It takes no idempotency key. It is a method "
-        "of the repository behind every port built on `EntityRepository`, but not declared "
-        "on the ports, so a type checker does not know of it (call it through `cast` or "
-        "`typing.Any` until it is): " + ", ".join(f"`uow.{name}`" for name in bulk) + ".",
+        "returns them as stored, in order: each checked by its aggregate's rules, stamped "
+        "(`created_at`, `updated_at`, `row_version` 1), counted and its events recorded, as "
+        "by `add`. It is all or nothing: on any error (the one `add` would raise for the "
+        "first entity refused: `InvalidValue`, `AlreadyExists`, `ReferenceMissing`, "
+        "`DependencyCycle`, ...) nothing of the call is written and the unit of work goes "
+        "on. It is the way to write many rows: the rows the rules read (a task's phase, "
+        "initiative and parent; a dependency's two tasks and its cycle search) are read a "
+        "batch at a time, and the rows go in one bulk insert, so a batch costs a few "
+        "statements whatever its size. An entity may refer to one before it in the batch "
+        "(a task's parent, a dependency between two new tasks). Where adding one row may "
+        "change another (a table with an exclusive flag, an agent that draws its name, the "
+        "workflows' concurrency cap, an implementation plan's step numbers) they are added "
+        "one by one in one savepoint, with the same result. It takes no idempotency key. "
+        "Declared on `EntityRepository`, so on every port built on it: "
+        + ", ".join(f"`uow.{name}`" for name in bulk)
+        + ".",
     )
 
 

@@ -136,7 +136,8 @@ class _Crash:
     """An attempt that ended because its agent crashed (or its lease was taken over)."""
 
     def blocked_by(self, attempts: int, limit: int) -> str:
-        return f"crashed {attempts} times ({MAX_CRASH_RETRIES} is {limit})"
+        times = "once" if attempts == 1 else f"{attempts} times"
+        return f"crashed {times} ({MAX_CRASH_RETRIES} is {limit})"
 
 
 @dataclass(frozen=True)
@@ -373,12 +374,7 @@ class TasksTable(TableRepository[Task]):
                 )
             case _:
                 assert_never(ending)
-        if not retried:
-            assert task.blocked_by is not None
-            self._record(
-                TaskNeedsAttention(task.id, task.project_id, task.retry_count, task.blocked_by)
-            )
-        return task
+        return task  # (blocked: `_after_write` recorded TaskNeedsAttention)
 
     def record_qa_iteration(self, key: str) -> Task:
         key = self._key(key)
@@ -521,7 +517,12 @@ class TasksTable(TableRepository[Task]):
                     )
                 case _T.PENDING if was == _T.COMPLETED:
                     self._record(TaskReopened(task.id, task.project_id))
-                case _T.PENDING | _T.BLOCKED:
+                case _T.BLOCKED:  # by a person, or by the crash rule: either way, a person's
+                    reason = task.blocked_by or "blocked"
+                    self._record(
+                        TaskNeedsAttention(task.id, task.project_id, task.retry_count, reason)
+                    )
+                case _T.PENDING:
                     pass
                 case _:
                     assert_never(task.status)
