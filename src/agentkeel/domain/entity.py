@@ -94,10 +94,10 @@ class Entity(SQLModel):
 
     # The stored values this entity was read with; None until it is stored.
     _stored: dict[str, Any] | None = PrivateAttr(default=None)
-    # Whether every value was validated: by the constructor, on each assignment, or on its
-    # way into storage (a row read back). `model_construct` and `model_copy(update=)` skip
-    # validation, so what they make is not (`is_checked`).
-    _checked: bool = PrivateAttr(default=False)
+    # Beside `_stored`, the private key "_checked" (not declared: a declared private
+    # attribute costs every construction its default) says every value was validated: by
+    # the constructor, on each assignment, or on its way into storage (a row read back).
+    # `model_construct` and `model_copy(update=)` skip validation: what they make is not.
 
     @classmethod
     def label(cls) -> str:
