@@ -13,9 +13,10 @@ from enum import Enum
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from agentkeel.database import default_url
 
@@ -72,14 +73,16 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=plain))
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
-    """A Rich table of `rows` (None shown as a dash)."""
-    shown = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> RenderableType:
+    """A Rich table of `rows` (None shown as a dash), under its title if given; "(none)"
+    when there are no rows."""
+    shown = Table(show_edge=False, pad_edge=False)
     for column in columns:
         shown.add_column(column)
     for row in rows:
         shown.add_row(*("-" if value is None else str(plain(value)) for value in row))
-    return shown
+    body: RenderableType = shown if rows else Text("(none)")
+    return body if title is None else Group(Text(title, style="bold"), body)
 
 
 @contextmanager

@@ -72,6 +72,14 @@ def export(
 def import_(
     file: Annotated[Path, typer.Argument(help="a document written by `agentkeel export`")],
     url: UrlOption = None,
+    clear_missing: Annotated[
+        bool,
+        typer.Option(
+            "--clear-missing",
+            help="clear references to rows the database lacks where the schema lets them go "
+            "(ON DELETE SET NULL: a task's agent, a step's runner) instead of refusing",
+        ),
+    ] = False,
     json: JsonOption = False,
 ) -> None:
     """Read a project's document into the database, ids kept, in one transaction: refused,
@@ -83,9 +91,11 @@ def import_(
         raise Refused(f"cannot read {file}: {exc.strerror or exc}") from exc
     document = parse_document(text)
     with Database.open(url) as db:
-        report = import_project(_engine_of(db, "import"), document)
+        report = import_project(_engine_of(db, "import"), document, clear_missing=clear_missing)
     if json:
-        print_json({"project_id": report.project_id, "rows": report.rows})
+        print_json(
+            {"project_id": report.project_id, "rows": report.rows, "cleared": report.cleared}
+        )
         return
     console().print(
         table(
@@ -94,6 +104,8 @@ def import_(
             [[name, count] for name, count in report.rows.items()],
         )
     )
+    for reference, count in report.cleared.items():
+        console().print(f"cleared {count} {reference} (its row is not in this database)")
 
 
 def copy(
@@ -166,10 +178,13 @@ def _show_copy(report: CopyReport, source: str, target: str, json: bool) -> None
             "yes" if t.matches else "NO",
         ]
         for t in report.tables
+        if t.source.rows or t.target.rows or not t.matches
     ]
+    empty = len(report.tables) - len(rows)
     out.print(
         table(
-            f"Copied {source} to {target} (schema {report.revision})",
+            f"Copied {source} to {target} (schema {report.revision}; {empty} empty tables "
+            "not shown)",
             ["table", "copied", "skipped", "rows", "sha256", "verified"],
             rows,
         )

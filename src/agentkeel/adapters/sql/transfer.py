@@ -14,6 +14,9 @@ Rows outside the tree that the tree refers to (a task's agent, a step's runner, 
 profile shared by every project) are not carried: the project refers to them as it refers
 to them in its own database, and an import refuses a document whose references find no row
 in the target (import the project where those rows are, or `agentkeel copy` the database).
+With `clear_missing`, such a reference is cleared instead when the schema lets it go (its
+foreign key is ON DELETE SET NULL: an assigned agent, a step's runner), as deleting that
+row would clear it; any other missing reference is refused all the same.
 
 The document (`FORMAT`, version `FORMAT_VERSION`):
 
@@ -220,20 +223,29 @@ def _decode_rows(name: str, rows: object) -> list[Row]:
 
 @dataclass
 class ImportReport:
-    """What an import wrote: rows per table."""
+    """What an import wrote: rows per table, and the references it cleared (by
+    `table.column`) with `clear_missing`."""
 
     project_id: str
     rows: dict[str, int]
+    cleared: dict[str, int] = field(default_factory=dict)
 
 
-def import_project(engine: Engine, document: ProjectDocument) -> ImportReport:
+def import_project(
+    engine: Engine, document: ProjectDocument, *, clear_missing: bool = False
+) -> ImportReport:
     """Insert the document's rows, ids kept, in one transaction. Raises ImportRefused (and
     writes nothing) if a row's id exists already in the target, if a reference finds its
-    row neither in the document nor in the target, or if the target refuses a row."""
+    row neither in the document nor in the target, or if the target refuses a row.
+
+    With `clear_missing`, a reference to a missing row that the schema declares ON DELETE
+    SET NULL (a task's assigned agent, a step's runner) is cleared rather than refused: the
+    rows are imported as they would be after deleting that row (`ImportReport.cleared`
+    counts them). A missing reference of any other kind is refused all the same."""
     plan = [step for step in insert_plan() if step.table.name in document.tables]
     with engine.begin() as connection:
         _refuse_clashes(connection, document)
-        _refuse_missing_references(connection, document)
+        cleared = _settle_references(connection, document, clear_missing)
         deferred: list[tuple[Table, Row]] = []
         try:
             for step in plan:
@@ -247,7 +259,7 @@ def import_project(engine: Engine, document: ProjectDocument) -> ImportReport:
         except IntegrityError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise ImportRefused(f"the target database refuses a row: {reason}") from exc
-    return ImportReport(document.project_id, document.counts())
+    return ImportReport(document.project_id, document.counts(), cleared)
 
 
 def _write_deferred(connection: Connection, table: Table, row: Row) -> None:
@@ -276,32 +288,61 @@ def _ids(rows: Iterable[Row], key: str) -> list[Any]:
     return [row[key] for row in rows]
 
 
-def _refuse_missing_references(connection: Connection, document: ProjectDocument) -> None:
-    """ImportRefused naming the references that find their row neither in the document nor
-    in the target (a row outside the project: an agent, an account, a shared profile)."""
+def _missing_references(
+    connection: Connection, document: ProjectDocument
+) -> dict[tuple[str, str], set[Any]]:
+    """The references that find their row neither in the document nor in the target (a row
+    outside the project: an agent, an account, a shared profile), by (table, column)."""
     held = {
         name: {row[primary_key(metadata.tables[name]).name] for row in rows}
         for name, rows in document.tables.items()
     }
-    wanted: dict[str, set[Any]] = {}
+    wanted: dict[tuple[str, str], set[Any]] = {}
     for name, rows in document.tables.items():
         for key in metadata.tables[name].foreign_keys:
             target = key.column.table.name
-            for row in rows:
-                value = row[key.parent.name]
-                if value is not None and value not in held.get(target, set()):
-                    wanted.setdefault(target, set()).add(value)
-    for target, values in sorted(wanted.items()):
-        table = metadata.tables[target]
-        column = primary_key(table).name
-        present = {row[column] for row in rows_by_key(connection, table, column, values)}
-        missing = sorted(values - present)
-        if missing:
-            shown = ", ".join(map(str, missing[:3])) + (" ..." if len(missing) > 3 else "")
-            raise ImportRefused(
-                f"the project refers to {len(missing)} row(s) of {target} that the target "
-                f"database lacks ({shown}): import it where they are, or copy the database"
+            values = {row[key.parent.name] for row in rows} - {None} - held.get(target, set())
+            if values:
+                wanted[(name, key.parent.name)] = values
+    missing: dict[tuple[str, str], set[Any]] = {}
+    for (name, column), values in sorted(wanted.items()):
+        [key] = [k for k in metadata.tables[name].foreign_keys if k.parent.name == column]
+        table = key.column.table
+        ident = primary_key(table).name
+        present = {row[ident] for row in rows_by_key(connection, table, ident, values)}
+        if values - present:
+            missing[(name, column)] = values - present
+    return missing
+
+
+def _settle_references(
+    connection: Connection, document: ProjectDocument, clear_missing: bool
+) -> dict[str, int]:
+    """Refuse (ImportRefused) a document whose references find no row; with
+    `clear_missing`, clear instead the missing references the schema lets go (ON DELETE SET
+    NULL: the row stays as the database would leave it once that row is deleted). Returns
+    how many references were cleared, by `table.column`."""
+    cleared: dict[str, int] = {}
+    for (name, column), values in _missing_references(connection, document).items():
+        [key] = [k for k in metadata.tables[name].foreign_keys if k.parent.name == column]
+        loose = (key.ondelete or "").upper() == "SET NULL"
+        if not (clear_missing and loose):
+            shown = ", ".join(map(str, sorted(values)[:3])) + (" ..." if len(values) > 3 else "")
+            hint = (
+                "import it where they are, copy the database, or clear such references "
+                "with --clear-missing"
+                if loose
+                else "import it where they are, or copy the database"
             )
+            raise ImportRefused(
+                f"{name}.{column} refers to {len(values)} row(s) of {key.column.table.name} "
+                f"that the target database lacks ({shown}): {hint}"
+            )
+        for row in document.tables[name]:
+            if row[column] in values:
+                row[column] = None
+                cleared[f"{name}.{column}"] = cleared.get(f"{name}.{column}", 0) + 1
+    return cleared
 
 
 def read_tree_rows(engine: Engine, project_id: str) -> dict[str, list[Row]]:
