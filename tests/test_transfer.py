@@ -176,7 +176,7 @@ def test_clear_missing_clears_only_the_references_the_schema_lets_go(
     document["tables"]["tasks"][0]["feature_id"] = "no-such-feature"  # NO ACTION: required
     with (
         Database.open(str(tmp_path / "third.db")) as third,
-        pytest.raises(ImportRefused, match="tasks.feature_id refers to 1 row"),
+        pytest.raises(ImportRefused, match=r"tasks\.feature_id refers to 1 row"),
     ):
         import_project(engine_of(third), parse_document(json.dumps(document)), clear_missing=True)
 
@@ -258,9 +258,11 @@ def test_a_copy_of_the_demo_database_is_exact(demo_db: Database, target: Engine)
 def test_a_copy_refuses_a_target_with_rows_or_at_another_revision(
     demo_db: Database, tmp_path: Path
 ) -> None:
-    with Database.open(str(tmp_path / "seeded.db")) as seeded:  # opening seeds the settings
-        with pytest.raises(CopyRefused, match="settings has 21"):
-            copy_database(engine_of(demo_db), engine_of(seeded))
+    with (
+        Database.open(str(tmp_path / "seeded.db")) as seeded,  # opening seeds the settings
+        pytest.raises(CopyRefused, match="settings has 21"),
+    ):
+        copy_database(engine_of(demo_db), engine_of(seeded))
     old = create_database_engine(str(tmp_path / "old.db"))
     migrate.upgrade(old, "0005")
     with pytest.raises(
