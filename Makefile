@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo's database: a new SQLite file each time (any URL works: the demo wants one that
+# holds no project yet); `agentkeel status` then shows what it left.
+DEMO_DB ?= agentkeel-demo.db
+
 demo: install
-	$(BIN)/agentkeel demo
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel demo
+	AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel status
 
 test: lint typecheck pytest
 

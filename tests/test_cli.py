@@ -162,7 +162,7 @@ def test_export_and_import_a_project_refusing_what_would_spoil_the_target(
     imported = as_json(
         command("import", str(document), "--clear-missing", "--json", database=other)
     )
-    assert imported["rows"]["tasks"] == 2 and imported["cleared"]["tasks.assigned_agent_id"] == 2
+    assert imported["rows"]["tasks"] == 3 and imported["cleared"]["tasks.assigned_agent_id"] == 2
     clash = command("import", str(document), database=other, check=2)
     assert "exist already in the target" in clash.stderr
     damaged = tmp_path / "damaged.json"

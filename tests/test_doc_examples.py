@@ -41,8 +41,15 @@ NOT_RUN = {
     "make test": "CI runs `make test` (.ci/run), and it runs this test suite itself",
     "make bench": "minutes long; tests/test_bench.py runs it small and checks the documented ARGS",
 }
-# `make demo` builds the environment this suite runs in, then runs the demo: run that.
-INSTEAD = {"make demo": (["$(BIN)/agentkeel demo"], [str(BIN / "agentkeel"), "demo"])}
+# `make demo` builds the environment this suite runs in, then runs the demo and shows its
+# status: run that, in the test's directory.
+DEMO_RECIPE = [
+    "rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm",
+    "AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel demo",
+    "AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel status",
+]
+DEMO_SCRIPT = " && ".join(DEMO_RECIPE).replace("$(DEMO_DB)", "agentkeel-demo.db")
+INSTEAD = {"make demo": (DEMO_RECIPE, ["bash", "-c", DEMO_SCRIPT.replace("$(BIN)", str(BIN))])}
 ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\S*)")
 TIMEOUT = 300

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from agentkeel.database import Database, default_url
-from agentkeel.domain.agents import Agent
+from agentkeel.domain.agents import Account, Agent
 from agentkeel.domain.errors import DomainError, InvalidValue
 from agentkeel.domain.events import DomainEvent
-from agentkeel.domain.planning import Initiative, Task
+from agentkeel.domain.planning import Initiative, Task, TaskStatus
 from agentkeel.domain.workflows import StepType, Workflow, WorkflowStep, WorkflowType
 from agentkeel.domain.workspace import (
     Project,
@@ -169,7 +169,9 @@ def run_demo(url: str | None = None) -> None:
         )
         ready = uow.tasks.ready_tasks(initiative_id=sign_in.id)
         say(f"ready: {[task.name for task in ready]}")
-        coder, tester = uow.agents.add(Agent()), uow.agents.add(Agent())  # aliases generated
+        account = uow.accounts.add(Account(email="ci@example.com", credentials="not shown"))
+        coder = uow.agents.add(Agent(account_id=account.id))  # an alias is generated
+        tester = uow.agents.add(Agent(account_id=account.id))
         lease = timedelta(minutes=5)
         claimed = planning.claim_next_ready_task(
             uow, coder.id, initiative_id=sign_in.id, lease=lease
@@ -183,6 +185,11 @@ def run_demo(url: str | None = None) -> None:
         assert after is not None
         context = [task.summary for task in uow.tasks.dependency_context(after.id)]
         say(f"then {tester.name} claims {after.name!r}, with its context: {context}")
+        docs = uow.tasks.add(
+            Task(project_id=keel.id, initiative_id=sign_in.id, name="Write the docs", order_index=2)
+        )
+        uow.tasks.move_to(docs.id, TaskStatus.BLOCKED, blocked_by="which docs tool? ask a person")
+        say(f"{docs.name!r} is blocked: it needs a person (tasks.needing_attention)")
         uow.commit()
     with db.unit_of_work(read_only=True) as uow:
         logged = uow.event_log.read_after(0, 1_000)
