@@ -209,6 +209,12 @@ def test_copy_moves_the_demo_database_into_postgres_and_refuses_to_do_it_twice(
     assert here == there
     trail = agentkeel("audit", "--project", here["projects"][0]["id"], database=POSTGRES_URL)
     assert "workflow.created" in trail.stdout
+    events_here, events_there = (
+        agentkeel("events", "--json", database=url).stdout for url in (demo, POSTGRES_URL)
+    )
+    assert events_here == events_there and events_there.count("\n") > 10
+    assert "nothing to recover" in agentkeel("recover", "--url", POSTGRES_URL).stdout
+    assert agentkeel("check", POSTGRES_URL).stdout == f"{POSTGRES_URL}: ok\n"
 
 
 # -- in this process: the extra, and the generators `make docs` runs --------------------------

@@ -78,26 +78,22 @@ def parents_first(table: Table, rows: Sequence[Row]) -> list[Row]:
     if not columns:
         return list(rows)
     key = primary_key(table).name
-    pending = {row[key]: row for row in rows}
+    waiting = {row[key]: row for row in rows}
     placed: list[Row] = []
-    done: set[Any] = set()
-
-    def place(row: Row, path: set[Any]) -> None:
-        ident = row[key]
-        if ident in done:
-            return
-        if ident in path:  # a cycle of rows: no order can satisfy it; keep the given one
-            return
-        path.add(ident)
-        for column in columns:
-            parent = row.get(column)
-            if parent is not None and parent in pending and parent not in done:
-                place(pending[parent], path)
-        done.add(ident)
-        placed.append(row)
-
-    for row in rows:
-        place(row, set())
+    while waiting:
+        # Each pass places the rows whose parents among `rows` are placed already.
+        ready = [
+            row
+            for row in waiting.values()
+            if not any(
+                row.get(column) in waiting and row.get(column) != row[key] for column in columns
+            )
+        ]
+        if not ready:  # a cycle of rows: no order satisfies it; keep the order given
+            ready = list(waiting.values())
+        for row in ready:
+            placed.append(row)
+            del waiting[row[key]]
     return placed
 
 

@@ -46,8 +46,10 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from agentkeel.adapters.sql import migrate
+from agentkeel.adapters.sql.engine import read_only_connection
 from agentkeel.adapters.sql.rows import (
     Row,
+    TableStep,
     from_json,
     insert_plan,
     parents_first,
@@ -134,11 +136,9 @@ def audit_entries(
 
 
 def export_project(engine: Engine, project_id: str) -> ProjectDocument:
-    """The project's document, read in one transaction (a consistent snapshot on
-    PostgreSQL; SQLite reads one snapshot within a transaction). Raises NotFound."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    """The project's document, read in one snapshot without waiting for writers (see
+    `read_only_connection`). Raises NotFound."""
+    with read_only_connection(engine) as connection, connection.begin():
         tree = project_tree(connection, project_id)
         document = ProjectDocument(
             project_id=project_id,
@@ -246,28 +246,28 @@ def import_project(
     with engine.begin() as connection:
         _refuse_clashes(connection, document)
         cleared = _settle_references(connection, document, clear_missing)
-        deferred: list[tuple[Table, Row]] = []
+        deferred: list[tuple[TableStep, Row]] = []
         try:
             for step in plan:
                 rows = parents_first(step.table, document.tables[step.table.name])
                 if step.deferred:
-                    deferred.extend((step.table, row) for row in rows)
+                    deferred.extend((step, row) for row in rows)
                     rows = [{**row, **dict.fromkeys(step.deferred)} for row in rows]
                 connection.execute(insert(step.table), rows)
-            for table, row in deferred:
-                _write_deferred(connection, table, row)
+            for step, row in deferred:
+                _write_deferred(connection, step, row)
         except IntegrityError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise ImportRefused(f"the target database refuses a row: {reason}") from exc
     return ImportReport(document.project_id, document.counts(), cleared)
 
 
-def _write_deferred(connection: Connection, table: Table, row: Row) -> None:
-    step = next(s for s in insert_plan() if s.table is table)
+def _write_deferred(connection: Connection, step: TableStep, row: Row) -> None:
+    """Set the references of `row` that its first insert left empty (see `insert_plan`)."""
     values = {name: row[name] for name in step.deferred if row[name] is not None}
     if values:
-        key = primary_key(table)
-        connection.execute(update(table).where(key == row[key.name]).values(values))
+        key = primary_key(step.table)
+        connection.execute(update(step.table).where(key == row[key.name]).values(values))
 
 
 def _refuse_clashes(connection: Connection, document: ProjectDocument) -> None:
