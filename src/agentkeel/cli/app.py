@@ -54,6 +54,9 @@ def run(argv: list[str]) -> int:
     except (DomainError, Refused, ImportRefused, CopyRefused) as refused:
         print(f"agentkeel {name}: {refused}", file=sys.stderr)
         return 2
+    except OSError as failed:  # a file that cannot be written or read
+        print(f"agentkeel {name}: {failed.strerror or failed}: {failed.filename}", file=sys.stderr)
+        return 2
     except SQLAlchemyError as failed:
         first = str(getattr(failed, "orig", None) or failed).strip().splitlines()
         reason = first[0] if first else type(failed).__name__

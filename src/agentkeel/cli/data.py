@@ -50,7 +50,10 @@ def export(
     if output.exists():
         raise Refused(f"{output} exists already: name a new file")
     chosen = database_url(url, url_option)
-    with Database.open(chosen) as db:
+    with (
+        Database.open(chosen) as db,
+        console(stderr=True).status(f"Exporting project {project}"),
+    ):
         document = export_project(_engine_of(db, "export"), project)
     text = json_module.dumps(document.to_json(), ensure_ascii=False, indent=1)
     partial = output.with_name(output.name + ".partial")
@@ -90,7 +93,10 @@ def import_(
     except OSError as exc:
         raise Refused(f"cannot read {file}: {exc.strerror or exc}") from exc
     document = parse_document(text)
-    with Database.open(url) as db:
+    with (
+        Database.open(url) as db,
+        console(stderr=True).status(f"Importing project {document.project_id}"),
+    ):
         report = import_project(_engine_of(db, "import"), document, clear_missing=clear_missing)
     if json:
         print_json(
