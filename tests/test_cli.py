@@ -21,8 +21,13 @@ import pytest
 from sqlalchemy import Engine
 
 from agentkeel.cli import MISSING_EXTRA, main
+from agentkeel.cli.status import status_of
+from agentkeel.domain.planning import TaskStatus
+from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema.column_names import render_module
 from agentkeel.schema.reference import render_markdown
+from agentkeel.services import planning
+from tests import factories as f
 from tests.conftest import POSTGRES_URL, truncate_all
 
 
@@ -253,3 +258,30 @@ def test_model_doc_prints_the_model_guide_where_there_is_one(
         return
     assert main(["model-doc"]) == 0
     assert capsys.readouterr().out == model_reference.model_doc()
+
+
+def test_the_status_of_one_project_shows_its_work_and_its_agents_only(uow: UnitOfWork) -> None:
+    keel, other = f.project(uow, "Keel"), f.project(uow, "Other")
+    mine, theirs = f.agent(uow, "mine"), f.agent(uow, "theirs")
+    for project, agent in ((keel, mine), (other, theirs)):
+        f.task(uow, project, "Claimed")
+        planning.claim_next_ready_task(uow, agent.id, project_id=project.id)
+    stuck = f.task(uow, keel, "Stuck")
+    uow.tasks.move_to(stuck.id, TaskStatus.BLOCKED, blocked_by="a person must decide")
+    flow = uow.workflows.start(f.workflow(uow, keel).id)
+    step = uow.workflow_steps.start(f.step(uow, flow, 1).id)
+    found = status_of(uow, keel.id)
+    [shown] = found["projects"]
+    assert shown["tasks_by_status"] == {
+        "pending": 0,
+        "in_progress": 1,
+        "completed": 0,
+        "blocked": 1,
+    }
+    assert [(t["name"], t["why"]) for t in shown["needing_attention"]] == [
+        ("Stuck", "a person must decide")
+    ]
+    [running] = shown["workflows"]
+    assert running["current_step"]["title"] == step.title
+    assert [a["name"] for a in found["agents"]] == ["mine"]
+    assert len(status_of(uow)["agents"]) == 2

@@ -26,8 +26,9 @@ def status_of(uow: UnitOfWork, project_id: str | None = None) -> dict[str, Any]:
     workflows with their current step; and the agents (of that project, if given) by
     status, with their task and account."""
     projects = [uow.projects.get(project_id)] if project_id is not None else uow.projects.list()
-    shown = [_project(uow, project.id, project.name) for project in projects]
-    task_ids = {task["id"] for p in shown for task in p["task_list"]}
+    gathered = [_project(uow, project.id, project.name) for project in projects]
+    shown = [project for project, _ in gathered]
+    task_ids = set().union(*(tasks for _, tasks in gathered))
     initiative_ids = {i["id"] for p in shown for i in p["initiatives"]}
     runners = {w["current_step"]["runner_agent_id"] for p in shown for w in p["workflows"]}
     agents = [
@@ -38,8 +39,6 @@ def status_of(uow: UnitOfWork, project_id: str | None = None) -> dict[str, Any]:
         or agent.initiative_id in initiative_ids
         or agent.id in runners
     ]
-    for project in shown:
-        del project["task_list"]
     return {
         "projects": shown,
         "agents_by_status": dict(Counter(agent.status.value for agent in agents)),
@@ -47,7 +46,8 @@ def status_of(uow: UnitOfWork, project_id: str | None = None) -> dict[str, Any]:
     }
 
 
-def _project(uow: UnitOfWork, project_id: str, name: str) -> dict[str, Any]:
+def _project(uow: UnitOfWork, project_id: str, name: str) -> tuple[dict[str, Any], set[str]]:
+    """The project's part of the status, and the ids of its tasks."""
     tasks = uow.tasks.list(project_id=project_id)
     counts = Counter(task.status.value for task in tasks)
     initiatives = []
@@ -69,7 +69,7 @@ def _project(uow: UnitOfWork, project_id: str, name: str) -> dict[str, Any]:
         if workflow.status not in ENDED_WORKFLOW_STATUSES
         and workflow.status is not WorkflowStatus.CREATED
     ]
-    return {
+    shown = {
         "id": project_id,
         "name": name,
         "initiatives": initiatives,
@@ -79,8 +79,8 @@ def _project(uow: UnitOfWork, project_id: str, name: str) -> dict[str, Any]:
             for task in uow.tasks.needing_attention(project_id=project_id)
         ],
         "workflows": workflows,
-        "task_list": [{"id": task.id} for task in tasks],
     }
+    return shown, {task.id for task in tasks}
 
 
 def _workflow(uow: UnitOfWork, workflow: Workflow) -> dict[str, Any]:
