@@ -13,8 +13,9 @@ The generated references (docs/schema.md, docs/api.md) are read like the other d
   in a temporary copy of `alembic.ini` and `migrations/` (a `.venv` link to this environment,
   their scratch SQLite file moved into the temporary directory), so no file is added to the
   repository, and a `revision --autogenerate` against a database at head must write a
-  revision that changes nothing; `make demo` runs what its recipe runs (`agentkeel demo`);
-  `make test` is not run (see NOT_RUN). A command with no rule here fails.
+  revision that changes nothing; `make demo` runs what its recipe runs (`agentkeel demo`,
+  then `agentkeel status`); `make test` is not run (see NOT_RUN). A command with no rule
+  here fails.
 """
 
 from __future__ import annotations
