@@ -58,6 +58,7 @@ bench: install
 docs: install
 	$(BIN)/agentkeel schema-doc > docs/schema.md
 	$(BIN)/agentkeel api-doc > docs/api.md
+	$(BIN)/agentkeel model-doc > docs/model.md
 	# Through a file of its own: the command imports the module it rewrites.
 	$(BIN)/agentkeel columns-module > columns.py.new && mv columns.py.new src/agentkeel/schema/columns.py
 
