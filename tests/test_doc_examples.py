@@ -17,8 +17,9 @@ docs/api.md, docs/model.md) are read like the other docs.
   in a temporary copy of `alembic.ini` and `migrations/` (a `.venv` link to this environment,
   their scratch SQLite file moved into the temporary directory), so no file is added to the
   repository, and a `revision --autogenerate` against a database at head must write a
-  revision that changes nothing; `make demo` runs what its recipe runs (`agentkeel demo`);
-  `make test` is not run (see NOT_RUN). A command with no rule here fails.
+  revision that changes nothing; `make demo` runs what its recipe runs (`agentkeel demo`,
+  then `agentkeel status`); `make test` is not run (see NOT_RUN). A command with no rule
+  here fails.
 """
 
 from __future__ import annotations
@@ -46,8 +47,15 @@ NOT_RUN = {
     "make test": "CI runs `make test` (.ci/run), and it runs this test suite itself",
     "make bench": "minutes long; tests/test_bench.py runs it small and checks the documented ARGS",
 }
-# `make demo` builds the environment this suite runs in, then runs the demo: run that.
-INSTEAD = {"make demo": (["$(BIN)/agentkeel demo"], [str(BIN / "agentkeel"), "demo"])}
+# `make demo` builds the environment this suite runs in, then runs the demo and shows its
+# status: run that, in the test's directory.
+DEMO_RECIPE = [
+    "rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm",
+    "AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel demo",
+    "AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel status",
+]
+DEMO_SCRIPT = " && ".join(DEMO_RECIPE).replace("$(DEMO_DB)", "agentkeel-demo.db")
+INSTEAD = {"make demo": (DEMO_RECIPE, ["bash", "-c", DEMO_SCRIPT.replace("$(BIN)", str(BIN))])}
 ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\S*)")
 TIMEOUT = 300
