@@ -82,6 +82,35 @@ class DriverTransaction:
         sql, parameters = prepared.expanded(params)
         return self._execute(sql, parameters, prepared)
 
+    def run_after(
+        self, first: Prepared, params: Any, prepared: Prepared, rows: Sequence[Any]
+    ) -> None:
+        """Run `first` (its result unread) and then `prepared` once per row, in one round
+        trip where the driver can pipeline (psycopg): an append to a log behind the lock
+        that orders appends costs one round trip, not two. SQLite runs them one after the
+        other."""
+        if self._sqlite:
+            self.run(first, params)
+            self.run_many(prepared, rows)
+            return
+        if not self._begun:
+            self._begin()
+        elif self._ended:
+            raise aborted()
+        sql, parameters = first.expanded(params)
+        try:
+            # What the database refuses comes out when the pipeline ends (or as the
+            # inserts' own error, translated by `run_many`).
+            with self.driver.pipeline():
+                cursor = self.driver.cursor()
+                if self._dispatch.before_cursor_execute:
+                    self._dispatch.before_cursor_execute(None, cursor, sql, parameters, None, False)
+                cursor.execute(sql, parameters)
+                cursor.close()
+                self.run_many(prepared, rows)
+        except self._error as exc:
+            raise self._translated(exc, prepared.sql, (), None) from exc
+
     def run_many(self, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run a prepared statement once per row with the driver's `executemany` (one bulk
         statement: a pipeline on psycopg, one statement stepped per row on sqlite3); returns
