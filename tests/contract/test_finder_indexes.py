@@ -64,6 +64,7 @@ from tests.conftest import BACKENDS, open_backend
 
 LEASE = timedelta(minutes=5)
 SINCE = datetime(2020, 1, 1, tzinfo=UTC)
+AT = (datetime(2026, 1, 1, tzinfo=UTC), "A" * 21)  # a page's position: (time, id)
 
 Ids = dict[str, str]
 
@@ -201,6 +202,24 @@ FINDERS: list[Finder] = [
     Finder(
         AU.AuditLogs,
         "list",
+        "entity after a position",
+        "audit_logs",
+        lambda uow, ids: uow.audit_logs.list(
+            entity_type="task", entity_id=ids["task_id"], after=AT, limit=5
+        ),
+        "ix_audit_logs_entity_type_entity_id_timestamp",
+    ),
+    Finder(
+        AU.AuditLogs,
+        "list",
+        "workflow after a position",
+        "audit_logs",
+        lambda uow, ids: uow.audit_logs.list(workflow_id=ids["workflow_id"], after=AT, limit=5),
+        "ix_audit_logs_workflow_id_timestamp",
+    ),
+    Finder(
+        AU.AuditLogs,
+        "list",
         "event type",
         "audit_logs",
         lambda uow, ids: uow.audit_logs.list(event_type="probe.seen"),
@@ -241,6 +260,14 @@ FINDERS: list[Finder] = [
     ),
     Finder(
         A.Messages,
+        "find_pending_for_user",
+        "after a position",
+        "messages",
+        lambda uow, ids: uow.messages.find_pending_for_user(after=AT, limit=5),
+        "ix_messages_recipient_type_read_at_created_at",
+    ),
+    Finder(
+        A.Messages,
         "find_requiring_response",
         "agent",
         "messages",
@@ -270,6 +297,17 @@ FINDERS: list[Finder] = [
         "agent",
         "conversations",
         lambda uow, ids: uow.conversations.find_pending_for_agent(ids["agent_id"]),
+        "ix_conversations_to_agent_id_status_created_at",
+        postgres_also=("ix_conversations_status_created_at",),
+    ),
+    Finder(
+        A.Conversations,
+        "find_pending_for_agent",
+        "after a position",
+        "conversations",
+        lambda uow, ids: uow.conversations.find_pending_for_agent(
+            ids["agent_id"], after=AT, limit=5
+        ),
         "ix_conversations_to_agent_id_status_created_at",
         postgres_also=("ix_conversations_status_created_at",),
     ),
@@ -322,6 +360,14 @@ FINDERS: list[Finder] = [
         "agent",
         "metrics",
         lambda uow, ids: uow.metrics.list(agent_id=ids["agent_id"]),
+        "ix_metrics_agent_id_timestamp",
+    ),
+    Finder(
+        A.Metrics,
+        "list",
+        "agent after a position",
+        "metrics",
+        lambda uow, ids: uow.metrics.list(agent_id=ids["agent_id"], after=AT, limit=5),
         "ix_metrics_agent_id_timestamp",
     ),
     Finder(
