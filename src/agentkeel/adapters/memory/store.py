@@ -1,18 +1,22 @@
 """The in-memory fake of the database: dictionaries that keep the schema's promises.
 
 `MemoryDatabase` holds the rows of every table of `metadata`, with an index per unique rule
-and per foreign key. Every change goes through `_put`/`_drop`, which keep the indexes and an
-undo log, so a rollback (of a unit of work or of a savepoint) restores the previous state
-exactly. One writing unit of work holds the database's lock at a time, as SQLite's writer
-lock does; a read-only one takes no lock and reads a `snapshot()` of the committed rows, as
-SQLite readers read a WAL snapshot.
+and per foreign key, one per prefix of the schema's indexes (`looked_up_prefixes`) and the
+values of the time columns that lead an index in order (`ranged_columns`): a query whose
+terms fix an index's leading columns, or bound its time, reads only the rows they select,
+as the database's index search does, never the whole table. Every change goes through
+`_put`/`_drop`, which keep the indexes and an undo log, so a rollback (of a unit of work or
+of a savepoint) restores the previous state exactly. One writing unit of work holds the
+database's lock at a time, as SQLite's writer lock does; a read-only one takes no lock and
+reads a `snapshot()` of the committed rows, as SQLite readers read a WAL snapshot.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from bisect import bisect_left, insort
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
@@ -22,6 +26,7 @@ from sqlalchemy import Table
 
 from agentkeel.adapters.constraints import TableRules, rules_of
 from agentkeel.domain.clock import Clock
+from agentkeel.domain.fields import INT64_MAX
 from agentkeel.ports.store import (
     Aggregate,
     AnyRelated,
@@ -67,6 +72,16 @@ class Tables(Protocol):
         foreign key, the leading column of an index: `TableRules.looked_up_columns`)."""
         ...
 
+    def ordered_index(self, table: str, column: str) -> list[tuple[Any, str]]:
+        """(value, key) of every row, in order, for one of the table's
+        `TableRules.ranged_columns`."""
+        ...
+
+    def prefix_index(self, table: str, columns: tuple[str, ...]) -> dict[tuple[Any, ...], set[str]]:
+        """Values -> keys of the rows holding them, for one of the table's
+        `TableRules.looked_up_prefixes` (NULLs included: an IsNull term looks them up)."""
+        ...
+
 
 class MemorySnapshot:
     """The committed rows at one moment. Rows are never changed in place (a write puts a new
@@ -75,6 +90,15 @@ class MemorySnapshot:
     def __init__(self, rows: dict[str, dict[str, Row]]) -> None:
         self.rows = rows
         self._referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
+        self._prefixed: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], set[str]]] = {}
+        self._ordered: dict[tuple[str, str], list[tuple[Any, str]]] = {}
+
+    def ordered_index(self, table: str, column: str) -> list[tuple[Any, str]]:
+        index = self._ordered.get((table, column))
+        if index is None:
+            index = sorted((row[column], key) for key, row in self.rows[table].items())
+            self._ordered[(table, column)] = index
+        return index
 
     def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
         if column not in rules_of(table).looked_up_columns:
@@ -88,6 +112,15 @@ class MemorySnapshot:
             self._referring[(table, column)] = index
         return index
 
+    def prefix_index(self, table: str, columns: tuple[str, ...]) -> dict[tuple[Any, ...], set[str]]:
+        index = self._prefixed.get((table, columns))
+        if index is None:
+            index = {}
+            for key, row in self.rows[table].items():
+                index.setdefault(tuple(row.get(c) for c in columns), set()).add(key)
+            self._prefixed[(table, columns)] = index
+        return index
+
 
 class MemoryDatabase:
     """The shared state behind every memory unit of work."""
@@ -99,12 +132,20 @@ class MemoryDatabase:
         self.unique: dict[tuple[str, str], dict[tuple[Any, ...], str]] = {}
         # (table, looked-up column: a foreign key, an index's first column) -> value -> keys
         self.referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
+        # (table, the leading columns of an index) -> their values -> keys
+        self.prefixed: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], set[str]]] = {}
+        # (table, a time column leading an index) -> (value, key) of every row, in order
+        self.ordered: dict[tuple[str, str], list[tuple[Any, str]]] = {}
         for name in metadata.tables:
             rules = rules_of(name)
             for rule in rules.uniques:
                 self.unique[(name, rule.name)] = {}
             for column in rules.looked_up_columns:
                 self.referring[(name, column)] = {}
+            for columns in rules.looked_up_prefixes:
+                self.prefixed[(name, columns)] = {}
+            for column in rules.ranged_columns:
+                self.ordered[(name, column)] = []
         self.undo: list[Undo] = []
         self._lock = threading.Lock()
         self._lock_timeout = lock_timeout
@@ -147,6 +188,12 @@ class MemoryDatabase:
     def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
         return self.referring.get((table, column))
 
+    def prefix_index(self, table: str, columns: tuple[str, ...]) -> dict[tuple[Any, ...], set[str]]:
+        return self.prefixed[(table, columns)]
+
+    def ordered_index(self, table: str, column: str) -> list[tuple[Any, str]]:
+        return self.ordered[(table, column)]
+
     def _writable(self, table: str) -> dict[str, Row]:
         """The table's mapping, copied first if a snapshot still shares it."""
         if table in self._shared:
@@ -187,6 +234,11 @@ class MemoryDatabase:
             value = row.get(column)
             if value is not None:
                 self.referring[(table, column)].setdefault(value, set()).add(key)
+        for columns in rules.looked_up_prefixes:
+            values = tuple(row.get(column) for column in columns)
+            self.prefixed[(table, columns)].setdefault(values, set()).add(key)
+        for column in rules.ranged_columns:
+            insort(self.ordered[(table, column)], (row[column], key))
 
     def _unindex(self, table: str, key: str, row: Row) -> None:
         rules = rules_of(table)
@@ -202,6 +254,19 @@ class MemoryDatabase:
                     keys.discard(key)
                     if not keys:
                         del self.referring[(table, column)][value]
+        for columns in rules.looked_up_prefixes:
+            values = tuple(row.get(column) for column in columns)
+            index = self.prefixed[(table, columns)]
+            keys = index.get(values)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del index[values]
+        for column in rules.ranged_columns:
+            ordered = self.ordered[(table, column)]
+            at = bisect_left(ordered, (row[column], key))
+            if at < len(ordered) and ordered[at] == (row[column], key):
+                del ordered[at]
 
     def rollback_to(self, mark: int) -> None:
         with self._state:
@@ -349,6 +414,10 @@ class MemoryStore:
         self.db = db
         self.clock = clock
         self.tables: Tables = db if tables is None else tables
+        # The most rows one query of each table has examined (read to check its terms), for
+        # tests that prove a finder is answered through an index: a query examines what the
+        # index selects, never every row of the table.
+        self.examined: dict[str, int] = {}
 
     def _copy(self, rules: TableRules, row: Row) -> Row:
         copied = dict(row)
@@ -389,13 +458,19 @@ class MemoryStore:
         return None if row is None else self._copy(rules_of(table.name), row)
 
     def _matching(self, table: Table, where: Sequence[Where]) -> list[Row]:
-        return [row for row in self._candidates(table, where) if _matches(row, where, self.tables)]
+        candidates = self._candidates(table, where)
+        self.examined[table.name] = max(self.examined.get(table.name, 0), len(candidates))
+        return [row for row in candidates if _matches(row, where, self.tables)]
 
-    def _candidates(self, table: Table, where: Sequence[Where]) -> Iterable[Row]:
+    def _candidates(self, table: Table, where: Sequence[Where]) -> Collection[Row]:
         """The rows an index narrows `where` to: by id, by a unique rule whose columns the
-        terms fix (the one default repository of a project), by a foreign key; else all."""
+        terms fix (the one default repository of a project), by the longest prefix of an
+        index that the terms fix (IsNull fixes a column to NULL), by a foreign key or an
+        index's leading column (each of the values of an In term on it); else all."""
         rows = self.tables.rows[table.name]
         equal = {term.column: term.value for term in where if isinstance(term, Eq)}
+        fixed: dict[str, Any] = {**{t.column: None for t in where if isinstance(t, IsNull)}}
+        fixed.update(equal)
         if "id" in equal:
             row = rows.get(equal["id"])
             return [] if row is None else [row]
@@ -406,10 +481,37 @@ class MemoryStore:
                     values = tuple(equal[column] for column in rule.columns)
                     key = self.db.unique[(table.name, rule.name)].get(values)
                     return [] if key is None else [rows[key]]
+        prefixes = [
+            columns
+            for columns in rules_of(table.name).looked_up_prefixes
+            if all(column in fixed for column in columns)
+        ]
+        if prefixes:
+            columns = max(prefixes, key=len)
+            keys = self.tables.prefix_index(table.name, columns).get(
+                tuple(fixed[column] for column in columns), ()
+            )
+            return [rows[key] for key in keys]
         for column, value in equal.items():
             index = self.tables.referrer_index(table.name, column)
             if index is not None:
                 return [rows[key] for key in index.get(value, ())]
+        for term in where:
+            if (
+                isinstance(term, Since | Before)
+                and term.column in rules_of(table.name).ranged_columns
+            ):
+                ordered = self.tables.ordered_index(table.name, term.column)
+                if isinstance(term, Since):
+                    chosen = ordered[bisect_left(ordered, (term.value,)) :]
+                else:
+                    chosen = ordered[: bisect_left(ordered, (term.value,))]
+                return [rows[key] for _, key in chosen]
+        for term in where:
+            if isinstance(term, In):
+                index = self.tables.referrer_index(table.name, term.column)
+                if index is not None:
+                    return [rows[key] for value in term.values for key in index.get(value, ())]
         return rows.values()
 
     def select(
@@ -558,23 +660,37 @@ class MemoryStore:
             self.db._put(table.name, f"{last:020d}", stored)
         self.db.log_sequences[table.name] = last
 
-    def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
+    def _log_range(self, table: Table, after: int, upto: int, limit: int | None) -> list[Row]:
+        """The rows of a log table numbered after `after` and up to `upto`, in order, at
+        most `limit`: looked up by key, number by number (its primary-key index), so a read
+        costs what it returns and the numbers a rolled-back append skipped, never a walk of
+        the log. Numbers past the last one handed out hold nothing."""
         rows = self.tables.rows[table.name]
-        newer = sorted(key for key, row in rows.items() if row["sequence"] > after)
-        return [dict(rows[key]) for key in newer[:limit]]
+        last = min(upto, self.db.log_sequences.get(table.name, 0))
+        found: list[Row] = []
+        # Readers and purges start at the purge's horizon or after it: below it, every
+        # number is gone, and the walk would only find the holes.
+        sequence = after + 1
+        while sequence <= last and (limit is None or len(found) < limit):
+            row = rows.get(f"{sequence:020d}")
+            if row is not None:
+                found.append(row)
+            sequence += 1
+        self.examined[table.name] = max(self.examined.get(table.name, 0), len(found))
+        return found
+
+    def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
+        return [dict(row) for row in self._log_range(table, after, INT64_MAX, limit)]
 
     def log_prefix(
         self, table: Table, after: int, upto: int, before: datetime, limit: int
     ) -> int | None:
-        rows = self.tables.rows[table.name]
-        keys = sorted(key for key, row in rows.items() if after < row["sequence"] <= upto)
-        return older_run([rows[key] for key in keys[:limit]], before)
+        return older_run(self._log_range(table, after, upto, limit), before)
 
     def trim_log(self, table: Table, after: int, through: int) -> int:
-        rows = self.db.rows[table.name]
-        gone = [key for key, row in rows.items() if after < row["sequence"] <= through]
-        for key in gone:
-            self.db._drop(table.name, key)
+        gone = [row["sequence"] for row in self._log_range(table, after, through, None)]
+        for sequence in gone:
+            self.db._drop(table.name, f"{sequence:020d}")
         return len(gone)
 
     @contextmanager
