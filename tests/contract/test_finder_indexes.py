@@ -852,3 +852,43 @@ def test_the_fakes_answer_a_looped_finder_through_an_index(finder: Finder) -> No
         assert examined < total, f"{finder.name}: a query examined all {total} rows of it"
     finally:
         db.close()
+
+
+@pytest.mark.memory
+def test_a_read_only_unit_of_work_of_the_fakes_reads_through_the_shared_indexes() -> None:
+    """A snapshot taken between units of work shares the live indexes, and keeps them as
+    they were when a writer then changes the table (copy on write, as for its rows)."""
+    from agentkeel.adapters.memory.store import MemoryStore
+
+    db = Database.open("memory://")
+    try:
+        with db.unit_of_work() as uow:
+            ids = fill(uow)
+        with db.unit_of_work(read_only=True) as reader:
+            store = factories.store_of(reader)
+            inner = getattr(store, "_inner", store)
+            assert isinstance(inner, MemoryStore)
+            pending = reader.tasks.list(
+                project_id=ids["project_id"],
+                initiative_id=ids["initiative_id"],
+                status=TaskStatus.PENDING,
+            )
+            with db.unit_of_work() as writer:
+                for task in pending:
+                    writer.tasks.move_to(task.id, TaskStatus.IN_PROGRESS)
+                writer.commit()
+            again = reader.tasks.list(
+                project_id=ids["project_id"],
+                initiative_id=ids["initiative_id"],
+                status=TaskStatus.PENDING,
+            )
+            assert [task.id for task in again] == [task.id for task in pending]
+            assert 0 < inner.examined["tasks"] < len(inner.tables.rows["tasks"])
+        with db.unit_of_work(read_only=True) as reader:
+            assert not reader.tasks.list(
+                project_id=ids["project_id"],
+                initiative_id=ids["initiative_id"],
+                status=TaskStatus.PENDING,
+            )
+    finally:
+        db.close()

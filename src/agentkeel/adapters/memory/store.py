@@ -83,15 +83,29 @@ class Tables(Protocol):
         ...
 
 
+Referring = dict[tuple[str, str], dict[Any, set[str]]]
+Prefixed = dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], set[str]]]
+Ordered = dict[tuple[str, str], list[tuple[Any, str]]]
+
+
 class MemorySnapshot:
     """The committed rows at one moment. Rows are never changed in place (a write puts a new
-    dict), so copying each table's mapping is enough; foreign-key indexes are built on use."""
+    dict), so copying each table's mapping is enough. Taken between units of work, it
+    shares the live indexes too (the database copies a table's indexes, as its mapping,
+    before its next change); taken while a writer has changes open, its indexes are built
+    on use."""
 
-    def __init__(self, rows: dict[str, dict[str, Row]]) -> None:
+    def __init__(
+        self,
+        rows: dict[str, dict[str, Row]],
+        indexes: tuple[Referring, Prefixed, Ordered] | None = None,
+    ) -> None:
         self.rows = rows
-        self._referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
-        self._prefixed: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], set[str]]] = {}
-        self._ordered: dict[tuple[str, str], list[tuple[Any, str]]] = {}
+        self._referring: Referring = {}
+        self._prefixed: Prefixed = {}
+        self._ordered: Ordered = {}
+        if indexes is not None:
+            self._referring, self._prefixed, self._ordered = indexes
 
     def ordered_index(self, table: str, column: str) -> list[tuple[Any, str]]:
         index = self._ordered.get((table, column))
@@ -170,10 +184,11 @@ class MemoryDatabase:
 
     def _put(self, table: str, key: str, row: Row, *, log: bool = True) -> None:
         with self._state:
-            old = self.rows[table].get(key)
+            rows = self._writable(table)
+            old = rows.get(key)
             if old is not None:
                 self._unindex(table, key, old)
-            self._writable(table)[key] = row
+            rows[key] = row
             self._index(table, key, row)
             if log:
                 self.undo.append((table, key, old))
@@ -195,9 +210,19 @@ class MemoryDatabase:
         return self.ordered[(table, column)]
 
     def _writable(self, table: str) -> dict[str, Row]:
-        """The table's mapping, copied first if a snapshot still shares it."""
+        """The table's mapping, copied first, with its indexes, if a snapshot still shares
+        them."""
         if table in self._shared:
             self.rows[table] = dict(self.rows[table])
+            rules = rules_of(table)
+            for column in rules.looked_up_columns:
+                shared = self.referring[(table, column)]
+                self.referring[(table, column)] = {v: set(keys) for v, keys in shared.items()}
+            for columns in rules.looked_up_prefixes:
+                held = self.prefixed[(table, columns)]
+                self.prefixed[(table, columns)] = {v: set(keys) for v, keys in held.items()}
+            for column in rules.ranged_columns:
+                self.ordered[(table, column)] = list(self.ordered[(table, column)])
             self._shared.discard(table)
         return self.rows[table]
 
@@ -210,7 +235,8 @@ class MemoryDatabase:
         with self._state:
             if not self.undo:
                 self._shared = set(self.rows)
-                return MemorySnapshot(dict(self.rows))
+                indexes = (dict(self.referring), dict(self.prefixed), dict(self.ordered))
+                return MemorySnapshot(dict(self.rows), indexes)
             rows = {name: dict(table) for name, table in self.rows.items()}
             for table, key, old in reversed(self.undo):
                 if old is None:
