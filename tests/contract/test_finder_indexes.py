@@ -23,6 +23,10 @@ are captured as they go and each database explains them:
 `test_every_finder_of_the_looped_ports_is_listed` reads the ports: a new public method of
 one of these ports fails it until it is listed here as a finder (with its index) or as
 something that finds nothing by a filter (a write, a lookup by key).
+
+The fakes are held to the same list: the memory store counts the most rows one query
+examined, and each finder must examine fewer than its table holds (its index's rows, not a
+scan). A finder with a known gap (`sqlite_gap`) is an expected failure, with the reason.
 """
 
 from __future__ import annotations
