@@ -519,10 +519,6 @@ FINDERS: list[Finder] = [
         lambda uow, ids: uow.tasks.dependency_context(ids["task_id"]),
         "uq_task_dependencies_task_id_depends_on_task_id",
         "sqlite_autoindex_task_dependencies_2",
-        sqlite_gap="`WHERE EXISTS (dependency of this task)` is a correlated subquery that "
-        "SQLite runs for every task (SCAN tasks); PostgreSQL makes it a semi-join. Mending "
-        "it is the task repository's (a statement reading the dependencies first), which "
-        "another change is reworking",
     ),
 ]
 

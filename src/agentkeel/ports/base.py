@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -41,6 +42,21 @@ class EntityRepository(Protocol[E]):
         create another kind of entity), NotFound (the key's entity was deleted since),
         RefusedByDatabase (a trigger or constraint of the database's own). On error
         nothing is written and the key stays unused.
+        """
+        ...
+
+    def add_many(self, entities: Sequence[E]) -> list[E]:
+        """Store new entities as `add` stores each, in order, and return them as stored:
+        all of them, or none on an error, which is the one `add` would raise for the first
+        entity refused. Every rule, stamp, counter and event of `add` applies.
+
+        The way to write many rows: the rows the rules read are read a batch at a time and
+        the entities go in one bulk insert, so a batch costs a few statements whatever its
+        size, where `add` in a loop costs a few per entity. An entity may refer to one
+        before it in the batch (a task's parent, a dependency between two new tasks).
+        Where adding one entity can change another row (a repository added as its
+        project's default clears the other's flag, an agent with no name draws one), the
+        entities are added one by one, in one savepoint. Raises what `add` raises.
         """
         ...
 

@@ -275,6 +275,14 @@ class MemoryStore:
             if index is not None:
                 return [rows[key] for key in index.get(value, ())]
         for term in where:
+            if isinstance(term, AnyRelated) and any(isinstance(t, Eq) for t in term.where):
+                # The related rows of one value (a task's dependencies), found through the
+                # related table's index, name the rows: looked up by key, as the SQL store
+                # asks for `id IN (SELECT ...)`.
+                related = self._matching(metadata.tables[term.table], term.where)
+                linked = dict.fromkeys(row[term.column] for row in related)
+                return [rows[key] for key in linked if key in rows]
+        for term in where:
             if (
                 isinstance(term, Since | Before)
                 and term.column in rules_of(table.name).ranged_columns

@@ -27,6 +27,7 @@ from typing import Any, cast
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from agentkeel.adapters.sql.engine import checkout, give_back
 from agentkeel.adapters.sql.errors import aborted, database_message, domain_error
 from agentkeel.adapters.sql.prepared import Fetched, Prepared
 from agentkeel.domain.errors import RefusedByDatabase
@@ -43,7 +44,8 @@ class DriverTransaction:
         self._error = self.dialect.loaded_dbapi.Error
         # The pool's wait (Busy when it runs out) and its connect listeners (pragmas,
         # session settings) are SQLAlchemy's.
-        self._pooled = engine.raw_connection()
+        self._engine = engine
+        self._pooled = checkout(engine)
         self.driver: Any = self._pooled.driver_connection
         self._dbapi: Any = self._pooled.dbapi_connection
         self._begun = False
@@ -212,7 +214,7 @@ class DriverTransaction:
         finally:
             if self._lost:
                 self._pooled.invalidate()
-            self._pooled.close()
+            give_back(self._engine, self._pooled)
 
     # -- errors ----------------------------------------------------------------------------
 
