@@ -337,6 +337,9 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     "audit_logs.list(since)": lambda uow, x: uow.audit_logs.list(since=x),
     "audit_logs.list(entity_id)": lambda uow, x: uow.audit_logs.list(entity_id=x),
     "audit_logs.list(category)": lambda uow, x: uow.audit_logs.list(category=x),
+    "audit_logs.list(workflow_id)": lambda uow, x: uow.audit_logs.list(workflow_id=x),
+    "audit_logs.list(after)": lambda uow, x: uow.audit_logs.list(after=x),
+    "audit_logs.list(limit)": lambda uow, x: uow.audit_logs.list(limit=x),
     "audit_logs.purge_before": lambda uow, x: uow.audit_logs.purge_before(x),
     # Sequence numbers may skip differently per backend (a rolled-back unit of work uses
     # up PostgreSQL's): events are compared without them.
@@ -406,6 +409,7 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     "metrics.list(since)": lambda uow, x: uow.metrics.list(since=x),
     "metrics.list(until)": lambda uow, x: uow.metrics.list(until=x),
     "metrics.list(limit)": lambda uow, x: uow.metrics.list(limit=x),
+    "metrics.list(after)": lambda uow, x: uow.metrics.list(after=x),
     "metrics.tokens_by_agent": lambda uow, x: uow.metrics.tokens_by_agent(x),
     "metrics.tokens_by_agent(since)": lambda uow, x: uow.metrics.tokens_by_agent(
         Known.project, since=x
@@ -515,6 +519,14 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
     "conversations.answer(answer)": lambda uow, x: uow.conversations.answer(Known.conversation, x),
     "conversations.list(status)": lambda uow, x: uow.conversations.list(status=x),
     "conversations.list(from_agent_id)": lambda uow, x: uow.conversations.list(from_agent_id=x),
+    "conversations.list(after)": lambda uow, x: uow.conversations.list(after=x),
+    "conversations.list(limit)": lambda uow, x: uow.conversations.list(limit=x),
+    "conversations.find_pending_for_agent(after)": lambda uow, x: (
+        uow.conversations.find_pending_for_agent(Known.agent, after=x)
+    ),
+    "conversations.find_pending_for_agent(limit)": lambda uow, x: (
+        uow.conversations.find_pending_for_agent(Known.agent, limit=x)
+    ),
     "conversations.update(answer)": lambda uow, x: update(
         uow.conversations, Known.conversation, "answer", x
     ),
@@ -557,6 +569,20 @@ CALLS: dict[str, Call | Built | OnDatabase] = {
         uow.messages.find_requiring_response(recipient_agent_id=x)
     ),
     "messages.find_replies": lambda uow, x: uow.messages.find_replies(x),
+    "messages.find_replies(after)": lambda uow, x: uow.messages.find_replies("message-1", after=x),
+    "messages.find_replies(limit)": lambda uow, x: uow.messages.find_replies("message-1", limit=x),
+    "messages.find_pending_for_user(after)": lambda uow, x: uow.messages.find_pending_for_user(
+        after=x
+    ),
+    "messages.find_pending_for_user(limit)": lambda uow, x: uow.messages.find_pending_for_user(
+        limit=x
+    ),
+    "messages.find_requiring_response(after)": lambda uow, x: uow.messages.find_requiring_response(
+        after=x
+    ),
+    "messages.find_requiring_response(limit)": lambda uow, x: uow.messages.find_requiring_response(
+        limit=x
+    ),
     "messages.update(recipient_agent_id)": lambda uow, x: update(
         uow.messages, Known.message, "recipient_agent_id", x
     ),

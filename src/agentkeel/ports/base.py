@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from agentkeel.domain.entity import Entity
@@ -11,6 +12,18 @@ E = TypeVar("E", bound=Entity)
 
 PURGE_LIMIT = 100_000
 """The most rows one bounded retention purge (`purge_before(..., limit=n)`) removes."""
+
+Position = tuple[datetime, str]
+"""Where a page of a finder read in time order ended: the (time, id) of the last entry
+read, its time being the column the finder orders by (named in its docstring). Entries of
+one time are ordered by id (code point order), so (time, id) is a total order that entries
+added or removed meanwhile do not shift. A paged finder returns at most `limit` entries
+after `after` (None: from the first); walking pages from None, each `after=` the last entry
+of the one before, reads every entry exactly once, in order, entries added meanwhile
+included when they come after the position. A position past the end, or `limit=0`, gives
+an empty page. A position is refused (InvalidValue naming `after`) unless it is a pair of a
+timezone-aware datetime and an id; a limit (InvalidValue naming `limit`) unless it is a
+whole number >= 0."""
 
 
 class EntityRepository(Protocol[E]):
