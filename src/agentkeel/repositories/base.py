@@ -114,7 +114,12 @@ class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
     def add_many(self, entities: Sequence[E]) -> list[E]:
         # As the port says: `add`'s rules a batch at a time (what they read, read ahead),
         # the rows in one bulk insert, all or none.
+        if isinstance(entities, str | bytes | dict) or not isinstance(entities, Collection):
+            raise InvalidValue(self._label, "entities", entities, "must be a list of entities")
         batch = list(entities)
+        if not all(isinstance(entity, self.entity) for entity in batch):
+            problem = f"must be a list of {self.entity.__name__} entities"
+            raise InvalidValue(self._label, "entities", entities, problem)
         if not batch:
             return []
         with self._store.atomic():
