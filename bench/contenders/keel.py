@@ -96,7 +96,9 @@ class Keel(Contender):
                 "phases_started": sum(
                     phase.status is PhaseStatus.IN_PROGRESS
                     for project in projects
-                    for initiative in uow.initiatives.list(project_id=project.id, include_archived=True)
+                    for initiative in uow.initiatives.list(
+                        project_id=project.id, include_archived=True
+                    )
                     for phase in uow.phases.find_by_initiative(initiative.id)
                 ),
                 "task_dependencies": uow.task_dependencies.count(),
