@@ -13,8 +13,11 @@ every hard delete (with the counts of the rows removed, which it counts first).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from agentkeel.database import Database
 from agentkeel.domain.agents import Agent
+from agentkeel.domain.entity import Entity
 from agentkeel.domain.planning import (
     Initiative,
     Phase,
@@ -37,11 +40,11 @@ from bench.contenders.base import (
     initiative_values,
     log_batches,
     new_id,
+    phase_values,
     project_values,
     renamed,
     repository_values,
     task_plan,
-    phase_values,
     task_values,
     workload_log_batches,
     workload_task_values,
@@ -61,6 +64,20 @@ from bench.operations import (
     update_plan,
     workload_plan,
 )
+
+E = TypeVar("E", bound=Entity)
+
+
+def add_all(repository: object, entities: list[E]) -> list[E]:
+    """The entities added: with the repository's `add_many` (one bulk insert, each entity
+    validated and checked as `add` checks it), which agentkeel's repositories have though
+    the ports' Protocols do not list it yet; else with `add`, one by one."""
+    add_many = getattr(repository, "add_many", None)
+    if callable(add_many):
+        added: list[E] = add_many(entities)
+        return added
+    add = getattr(repository, "add")  # noqa: B009 (the port's method, on an `object`)
+    return [add(entity) for entity in entities]
 
 
 class Keel(Contender):
@@ -282,17 +299,20 @@ class Keel(Contender):
         """The plan's project, through the repositories' `add_many` (one bulk insert per
         table, every entity validated and checked as `add` checks it)."""
         project = uow.projects.add(Project(**project_values(0)))
-        uow.repositories.add_many(
-            [Repository(**repository_values(i, project.id)) for i in range(REPOSITORIES)]
+        add_all(
+            uow.repositories,
+            [Repository(**repository_values(i, project.id)) for i in range(REPOSITORIES)],
         )
-        initiatives = uow.initiatives.add_many(
-            [Initiative(**initiative_values(k, project.id)) for k in range(plan.initiatives)]
+        initiatives = add_all(
+            uow.initiatives,
+            [Initiative(**initiative_values(k, project.id)) for k in range(plan.initiatives)],
         )
-        phases = uow.phases.add_many(
+        phases = add_all(
+            uow.phases,
             [
                 Phase(**phase_values(p, initiatives[initiative].id))
                 for p, initiative in enumerate(plan.phases)
-            ]
+            ],
         )
         tasks: list[Task] = []
         for i, planned in enumerate(plan.tasks):
@@ -301,19 +321,21 @@ class Keel(Contender):
             )
             parent = None if planned.parent is None else tasks[planned.parent].id
             tasks.append(Task(**values, parent_task_id=parent))
-        tasks = uow.tasks.add_many(tasks)
-        uow.task_dependencies.add_many(
+        tasks = add_all(uow.tasks, tasks)
+        add_all(
+            uow.task_dependencies,
             [
                 TaskDependency(task_id=task.id, depends_on_task_id=tasks[d].id)
                 for task, planned in zip(tasks, plan.tasks, strict=True)
                 for d in planned.depends_on
-            ]
+            ],
         )
-        uow.agents.add_many(
+        add_all(
+            uow.agents,
             [
                 Agent(name=agent_name(a), task_id=None if t is None else tasks[t].id)
                 for a, t in enumerate(plan.agent_tasks)
-            ]
+            ],
         )
         return Built(
             project.id,

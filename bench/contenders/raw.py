@@ -177,10 +177,13 @@ _CLOSED = ", ".join(f"'{status}'" for status in CLOSED_PHASES)
 _STARTABLE = ", ".join(f"'{status}'" for status in STARTABLE_PHASES)
 WORKLOAD_READY_TASKS = (
     "SELECT * FROM tasks WHERE initiative_id = ? AND status = 'pending'"
-    " AND NOT EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_task_id"
+    " AND NOT EXISTS (SELECT 1 FROM task_dependencies d"
+    " JOIN tasks t ON t.id = d.depends_on_task_id"
     " WHERE d.task_id = tasks.id AND t.status <> 'completed')"
-    f" AND NOT EXISTS (SELECT 1 FROM phases p WHERE p.id = tasks.phase_id AND p.status IN ({_CLOSED}))"
-    " AND NOT EXISTS (SELECT 1 FROM phase_dependencies pd JOIN phases p ON p.id = pd.depends_on_phase_id"
+    " AND NOT EXISTS (SELECT 1 FROM phases p"
+    f" WHERE p.id = tasks.phase_id AND p.status IN ({_CLOSED}))"
+    " AND NOT EXISTS (SELECT 1 FROM phase_dependencies pd"
+    " JOIN phases p ON p.id = pd.depends_on_phase_id"
     " WHERE pd.phase_id = tasks.phase_id AND p.status <> 'completed')"
     " ORDER BY order_index, created_at, id"
 )
