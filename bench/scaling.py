@@ -329,7 +329,7 @@ def raw_calls(
         return 1
 
     def by_status(i: int) -> int:
-        parameters = (loaded.project_id, asked.initiatives[i], asked.statuses[i])
+        parameters = (asked.initiatives[i], asked.statuses[i], loaded.project_id)
         with contender.transaction("BEGIN") as connection:
             return len(connection.execute(TASKS_BY_STATUS, parameters).fetchall())
 

@@ -649,6 +649,11 @@ class Core(Contender):
         for i in range(task_calls(n)):
             initiative, status = status_call(i, plan)
             asked.append((built.initiatives[initiative], status))
+        # The project is checked through the initiative's row, as agentkeel does, so that
+        # the query walks the initiative's index rather than the project's.
+        of_project = select(initiatives.c.id).where(
+            initiatives.c.id == tasks.c.initiative_id, initiatives.c.project_id == built.project_id
+        )
 
         def work() -> None:
             found = 0
@@ -658,9 +663,9 @@ class Core(Contender):
                         connection.execute(
                             select(tasks)
                             .where(
-                                tasks.c.project_id == built.project_id,
                                 tasks.c.initiative_id == initiative_id,
                                 tasks.c.status == status,
+                                exists(of_project),
                             )
                             .order_by(tasks.c.order_index, tasks.c.created_at, tasks.c.id)
                         ).all()

@@ -193,8 +193,12 @@ START_PHASE = (
     "UPDATE phases SET status = 'in_progress', updated_at = ?, row_version = row_version + 1"
     f" WHERE id = ? AND status IN ({_STARTABLE})"
 )
+# The initiative's tasks in the status, of the project: the project is checked through the
+# initiative's row, as agentkeel does, so that the query walks the initiative's index (on
+# `tasks.project_id` SQLite would walk the project's index, every initiative's tasks).
 TASKS_BY_STATUS = (
-    "SELECT * FROM tasks WHERE project_id = ? AND initiative_id = ? AND status = ?"
+    "SELECT * FROM tasks WHERE initiative_id = ? AND status = ? AND EXISTS ("
+    "SELECT 1 FROM initiatives i WHERE i.id = tasks.initiative_id AND i.project_id = ?)"
     " ORDER BY order_index, created_at, id"
 )
 
@@ -570,7 +574,7 @@ class RawSqlite(Contender):
         asked = []
         for i in range(task_calls(n)):
             initiative, status = status_call(i, plan)
-            asked.append((built.project_id, built.initiatives[initiative], status))
+            asked.append((built.initiatives[initiative], status, built.project_id))
 
         def work() -> None:
             found = 0
