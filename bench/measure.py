@@ -2,12 +2,15 @@
 
     python -m bench.measure CONTENDER OPERATION [--n N] [--handshake]
 
-Prints one line of JSON: the seconds the work took, the operations it counts and the rows
-found afterwards. `bench.run` starts one such process per measurement. The database is new:
-a SQLite file in a new temporary directory, an emptied PostgreSQL schema (`DROP SCHEMA
-public CASCADE; CREATE SCHEMA public` on the database AGENTKEEL_TEST_POSTGRES_URL names),
-or the in-memory fakes. Only the work is timed: not the imports, not opening the database
-(except for O8, where opening is the work), not the operation's setup, not the checks.
+Prints one line of JSON: the seconds the work took (wall clock, `seconds`, and this
+process's CPU time, `cpu_seconds`: user + system, `time.process_time()`), the operations it
+counts and the rows found afterwards. A PostgreSQL server's CPU time is not this process's:
+on PostgreSQL only the wall time is the whole cost. `bench.run` starts one such process per
+measurement. The database is new: a SQLite file in a new temporary directory, an emptied
+PostgreSQL schema (`DROP SCHEMA public CASCADE; CREATE SCHEMA public` on the database
+AGENTKEEL_TEST_POSTGRES_URL names), or the in-memory fakes. Only the work is timed: not the
+imports, not opening the database (except for O8, where opening is the work), not the
+operation's setup, not the checks.
 
 With `--handshake` the process tells the runner where it is, on stdout, and waits for a line
 on stdin twice: after its imports (`ready`) and after the setup, just before the clock starts
@@ -70,13 +73,15 @@ def new_database(backend: Backend) -> Iterator[str]:
         yield url
 
 
-def clocked(work: Work) -> float:
-    """Seconds `work` takes, after a collection so that the setup's garbage is not
-    collected on the clock."""
+def clocked(work: Work) -> tuple[float, float]:
+    """Seconds `work` takes, wall clock and this process's CPU time, after a collection so
+    that the setup's garbage is not collected on the clock."""
     gc.collect()
+    cpu = time.process_time()
     start = time.perf_counter()
     work()
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    return wall, time.process_time() - cpu
 
 
 def say(word: str) -> None:
@@ -89,8 +94,9 @@ def measure(
     operation: Operation,
     n: int,
     handshake: Callable[[str], None] = say,
-) -> tuple[float, dict[str, int]]:
-    """Seconds the operation's work took on a new database, and the rows there afterwards.
+) -> tuple[tuple[float, float], dict[str, int]]:
+    """Seconds the operation's work took on a new database (wall, CPU), and the rows there
+    afterwards.
     `handshake` is told `set` just before the clock starts and `timed` once it stops."""
     with new_database(backend) as location:
         contender = contender_class(location, backend)
@@ -119,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--handshake", action="store_true", help="wait for the runner")
     args = parser.parse_args(argv)
     spec, operation = CONTENDERS[args.contender], BY_KEY[args.operation]
+    if not spec.takes_part(operation.key):
+        parser.error(f"{spec.name} does not take part in {operation.key}")
     contender_class = spec.load()  # the imports
 
     def handshake(word: str) -> None:
@@ -129,7 +137,9 @@ def main(argv: list[str] | None = None) -> None:
                 sys.stdin.readline()
 
     handshake("ready")
-    seconds, counts = measure(contender_class, spec.backend, operation, args.n, handshake)
+    (seconds, cpu_seconds), counts = measure(
+        contender_class, spec.backend, operation, args.n, handshake
+    )
     expected = operation.expect(args.n)
     wrong = {key: counts[key] for key, value in expected.items() if counts[key] != value}
     if wrong:
@@ -140,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         "n": args.n,
         "ops": operation.ops(args.n),
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "counts": counts,
     }
     print(json.dumps(result), flush=True)

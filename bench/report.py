@@ -8,6 +8,7 @@ import sqlite3
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -30,6 +31,8 @@ class Cell:
     us: list[float] = field(default_factory=list)  # µs per operation
     ratios: list[float] = field(default_factory=list)  # to the reference, same round
     peer_ratios: list[float] = field(default_factory=list)  # to its peer, same round
+    cpu_us: list[float] = field(default_factory=list)  # the process's CPU µs per operation
+    cpu_ratios: list[float] = field(default_factory=list)  # to the reference's, same round
 
     def summary(self) -> dict[str, Any]:
         summary = {
@@ -43,6 +46,15 @@ class Cell:
             "ratio_median": statistics.median(self.ratios),
             "ratio_min": min(self.ratios),
         }
+        if self.cpu_us:
+            summary |= {
+                "cpu_us": self.cpu_us,
+                "cpu_ratios": self.cpu_ratios,
+                "cpu_us_median": statistics.median(self.cpu_us),
+                "cpu_us_min": min(self.cpu_us),
+                "cpu_ratio_median": statistics.median(self.cpu_ratios),
+                "cpu_ratio_min": min(self.cpu_ratios),
+            }
         if self.peer_ratios:
             summary |= {
                 "peer": CONTENDERS[self.contender].peer,
@@ -51,6 +63,32 @@ class Cell:
                 "peer_ratio_min": min(self.peer_ratios),
             }
         return summary
+
+
+@dataclass
+class Total:
+    """One contender's whole workload (W1 … W6 added up), a value per round."""
+
+    contender: str
+    seconds: list[float] = field(default_factory=list)  # wall, W1 … W6 added up
+    cpu_seconds: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # to the reference's sum, same round
+    cpu_ratios: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "contender": self.contender,
+            "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
+            "ratios": self.ratios,
+            "cpu_ratios": self.cpu_ratios,
+            "seconds_median": statistics.median(self.seconds),
+            "cpu_seconds_median": statistics.median(self.cpu_seconds),
+            "ratio_median": statistics.median(self.ratios),
+            "ratio_min": min(self.ratios),
+            "cpu_ratio_median": statistics.median(self.cpu_ratios),
+            "cpu_ratio_min": min(self.cpu_ratios),
+        }
 
 
 def environment(postgres_url: str | None) -> dict[str, Any]:
@@ -189,12 +227,19 @@ def describe(report: dict[str, Any]) -> str:
     )
 
 
+NOT_RUN = "—"  # the cell of a contender that does not take part in the operation
+TOTAL = "W total (W1 … W6 added up)"
+
+
 def tables(report: dict[str, Any]) -> str:
-    """The ratio table and the µs table, in Markdown."""
+    """The tables, in Markdown: ratio to the reference and µs per operation, for the wall
+    clock then for CPU time, then agentkeel ÷ Core (wall clock)."""
     cells = {(cell["contender"], cell["operation"]): cell for cell in report["results"]}
+    totals = {total["contender"]: total for total in report.get("totals", [])}
     contenders = [name for name in CONTENDERS if name in report["contenders"]]
     others = [name for name in contenders if name != REFERENCE]
     operations = report["operations"]
+    with_cpu = all("cpu_us" in cell for cell in report["results"])
 
     def row(first: list[str], rest: list[str]) -> str:
         return "| " + " | ".join(first + rest) + " |"
@@ -202,52 +247,78 @@ def tables(report: dict[str, Any]) -> str:
     def rule(count: int) -> str:
         return "| --- |" + " ---: |" * count
 
-    lines = [
-        "Ratio to raw sqlite3 in the same round, median (minimum) over the rounds; "
-        f"the `{REFERENCE}` column is µs per operation.",
-        "",
-        row(["operation", f"{REFERENCE} µs/op"], others),
-        rule(1 + len(others)),
-    ]
-    for key in operations:
-        title = f"{key} {BY_KEY[key].title}"
-        reference = cells[(REFERENCE, key)]
-        first = f"{us_text(reference['us_median'])} ({us_text(reference['us_min'])})"
-        rest = [
-            f"{ratio_text(cells[(name, key)]['ratio_median'])} "
-            f"({ratio_text(cells[(name, key)]['ratio_min'])})"
-            for name in others
+    def title(key: str) -> str:
+        return f"{key} {BY_KEY[key].title}"
+
+    def figures(name: str, key: str, figure: str, text: Callable[[float], str]) -> str:
+        cell = cells.get((name, key))
+        if cell is None:
+            return NOT_RUN
+        return f"{text(cell[figure + '_median'])} ({text(cell[figure + '_min'])})"
+
+    def clock(prefix: str, what: str) -> list[str]:
+        lines = [
+            f"{what}: ratio to raw sqlite3 in the same round, median (minimum) over the rounds; "
+            f"the `{REFERENCE}` column is µs per operation.",
+            "",
+            row(["operation", f"{REFERENCE} µs/op"], others),
+            rule(1 + len(others)),
         ]
-        lines.append(row([title, first], rest))
-    lines += [
-        "",
-        "µs per operation, median (minimum) over the rounds.",
-        "",
-        row(["operation", "ops"], contenders),
-        rule(1 + len(contenders)),
-    ]
-    for key in operations:
-        ops = str(cells[(REFERENCE, key)]["ops"])
-        rest = [
-            f"{us_text(cells[(name, key)]['us_median'])} ({us_text(cells[(name, key)]['us_min'])})"
-            for name in contenders
+        for key in operations:
+            first = figures(REFERENCE, key, prefix + "us", us_text)
+            rest = [figures(name, key, prefix + "ratio", ratio_text) for name in others]
+            lines.append(row([title(key), first], rest))
+        if REFERENCE in totals:
+            total = totals[REFERENCE]
+            first = f"{us_text(total[prefix + 'seconds_median'] * 1e6)} total"
+            rest = [
+                NOT_RUN
+                if name not in totals
+                else f"{ratio_text(totals[name][prefix + 'ratio_median'])} "
+                f"({ratio_text(totals[name][prefix + 'ratio_min'])})"
+                for name in others
+            ]
+            lines.append(row([TOTAL, first], rest))
+        lines += [
+            "",
+            f"{what}: µs per operation, median (minimum) over the rounds.",
+            "",
+            row(["operation", "ops"], contenders),
+            rule(1 + len(contenders)),
         ]
-        lines.append(row([f"{key} {BY_KEY[key].title}", ops], rest))
+        for key in operations:
+            ops = str(cells[(REFERENCE, key)]["ops"])
+            rest = [figures(name, key, prefix + "us", us_text) for name in contenders]
+            lines.append(row([title(key), ops], rest))
+        return lines
+
+    lines = clock("", "Wall clock")
+    if with_cpu:
+        lines += ["", *clock("cpu_", "CPU time of the measuring process")]
+        if any(CONTENDERS[name].backend == "postgres" for name in contenders):
+            lines += [
+                "",
+                "On PostgreSQL only the wall clock means anything: the server's CPU time is "
+                "not the measuring process's.",
+            ]
+    absent = [
+        name
+        for name in contenders
+        if any(not CONTENDERS[name].takes_part(key) for key in operations)
+    ]
+    if absent:
+        lines += ["", f"{NOT_RUN}: {', '.join(absent)} does not take part in the workload."]
     paired = [name for name in contenders if CONTENDERS[name].peer in contenders]
     if paired:
         lines += [
             "",
-            "agentkeel ÷ hand-written Core on the same backend, in the same round, "
+            "agentkeel ÷ hand-written Core on the same backend, in the same round (wall clock), "
             "median (minimum) over the rounds.",
             "",
             row(["operation"], [f"{name} ÷ {CONTENDERS[name].peer}" for name in paired]),
             rule(len(paired)),
         ]
         for key in operations:
-            rest = [
-                f"{ratio_text(cells[(name, key)]['peer_ratio_median'])} "
-                f"({ratio_text(cells[(name, key)]['peer_ratio_min'])})"
-                for name in paired
-            ]
-            lines.append(row([f"{key} {BY_KEY[key].title}"], rest))
+            rest = [figures(name, key, "peer_ratio", ratio_text) for name in paired]
+            lines.append(row([title(key)], rest))
     return "\n".join(lines) + "\n"

@@ -1,14 +1,22 @@
-"""Compare agentkeel with raw sqlite3, SQLAlchemy Core and SQLModel on twelve operations.
+"""Compare agentkeel with raw sqlite3, SQLAlchemy Core and SQLModel on twelve operations
+and the orchestrator workload (W1 … W6).
 
-    python -m bench.run [--n N] [--rounds R] [--only O1,O3b] [--contenders raw,keel-sqlite]
+    python -m bench.run [--n N] [--rounds R] [--only O1,O3b|W|O] [--contenders raw,keel-sqlite]
+
+`--only W` runs the workload alone (W1, W2, W3, W4, W4u, W5, W6), `--only O` the twelve
+operations alone; keys and groups mix (`--only W,O3`).
 
 Every (contender, operation) measurement runs in a fresh process (`python -m bench.measure`)
 on a new database, with only the operation's work on the clock. A round measures every
 operation on every contender; round k starts at contender k mod C, so that no contender is
 always measured first or last. Each figure is reported as the median and the minimum over
 the rounds, in microseconds per operation and as the ratio to raw sqlite3 measured in the
-same round. The tables go to stdout, progress to stderr, and everything (with the machine and
-the versions) to bench/results/latest.json. docs/performance.md explains how to read them.
+same round, for the wall clock and for the measuring process's CPU time. When the whole
+workload ran, a total row adds up each contender's W1 … W6 seconds and divides the sum by
+raw's of the same round. A contender that does not take part in an operation (its
+`Spec.workload`) is not measured on it and its cells say so. The tables go to stdout,
+progress to stderr, and everything (with the machine and the versions) to
+bench/results/latest.json. docs/performance.md explains how to read them.
 The PostgreSQL contenders run when AGENTKEEL_TEST_POSTGRES_URL is set; each of their
 measurements empties that database's `public` schema. POSIX only (it stops and resumes the
 waiting measurement processes with SIGSTOP and SIGCONT).
@@ -35,8 +43,8 @@ from typing import Any, NoReturn
 
 from bench.contenders import CONTENDERS, REFERENCE
 from bench.measure import POSTGRES_VARIABLE, postgres_url
-from bench.operations import BY_KEY, OPERATIONS
-from bench.report import ROOT, Cell, describe, environment, tables
+from bench.operations import BY_KEY, EVERYTHING, WORKLOAD
+from bench.report import ROOT, Cell, Total, describe, environment, tables
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 TIMEOUT = 900  # seconds one measurement may take
@@ -52,14 +60,25 @@ class Job:
     contender: str
 
 
+def takes_part(contender: str, operation: str) -> bool:
+    spec = CONTENDERS.get(contender)
+    return spec is None or spec.takes_part(operation)
+
+
 def plan(contenders: list[str], operations: list[str], rounds: int) -> list[Job]:
     """Every measurement, in order: round by round, operation by operation, the contenders
-    rotated (round k starts at contender k mod C)."""
+    rotated (round k starts at contender k mod C), less those a contender does not take
+    part in."""
     jobs = []
     for k in range(rounds):
         start = k % len(contenders)
         order = contenders[start:] + contenders[:start]
-        jobs += [Job(k, operation, name) for operation in operations for name in order]
+        jobs += [
+            Job(k, operation, name)
+            for operation in operations
+            for name in order
+            if takes_part(name, operation)
+        ]
     return jobs
 
 
@@ -185,22 +204,60 @@ def run(jobs: list[Job], n: int, ahead: int = AHEAD) -> Iterator[tuple[Job, dict
 
 def collect(results: list[tuple[Job, dict[str, Any]]]) -> list[Cell]:
     """The cells of the tables: µs per operation, the ratio to the reference measured in
-    the same round and, for a contender with a peer, the ratio to the peer likewise."""
+    the same round and, for a contender with a peer, the ratio to the peer likewise; the
+    same for CPU time (µs and ratio to the reference) when the results carry it."""
     per_op = {
         (job.round, job.operation, job.contender): result["seconds"] / result["ops"]
         for job, result in results
     }
+    cpu_per_op = {
+        (job.round, job.operation, job.contender): result["cpu_seconds"] / result["ops"]
+        for job, result in results
+        if "cpu_seconds" in result
+    }
     cells: dict[tuple[str, str], Cell] = {}
     for job, result in sorted(results, key=lambda item: item[0].round):
-        mine = per_op[(job.round, job.operation, job.contender)]
+        measured = (job.round, job.operation, job.contender)
+        reference = (job.round, job.operation, REFERENCE)
+        mine = per_op[measured]
         key = (job.contender, job.operation)
         cell = cells.setdefault(key, Cell(job.contender, job.operation, result["ops"]))
         cell.us.append(mine * 1e6)
-        cell.ratios.append(mine / per_op[(job.round, job.operation, REFERENCE)])
+        cell.ratios.append(mine / per_op[reference])
+        if measured in cpu_per_op and reference in cpu_per_op:
+            cell.cpu_us.append(cpu_per_op[measured] * 1e6)
+            cell.cpu_ratios.append(cpu_per_op[measured] / max(cpu_per_op[reference], 1e-9))
         peer = CONTENDERS[job.contender].peer
         if peer is not None and (job.round, job.operation, peer) in per_op:
             cell.peer_ratios.append(mine / per_op[(job.round, job.operation, peer)])
     return list(cells.values())
+
+
+def totals(results: list[tuple[Job, dict[str, Any]]]) -> list[Total]:
+    """The workload's total row: for each contender that did all of W1 … W6, in each round,
+    its seconds over them added up ÷ the reference's likewise (wall and CPU). Empty unless
+    the run measured the whole workload."""
+    keys = {operation.key for operation in WORKLOAD}
+    seconds: dict[tuple[int, str], dict[str, tuple[float, float]]] = {}
+    for job, result in results:
+        if job.operation in keys:
+            pair = (result["seconds"], result.get("cpu_seconds", 0.0))
+            seconds.setdefault((job.round, job.contender), {})[job.operation] = pair
+    found: dict[str, Total] = {}
+    for (k, name), spent in sorted(seconds.items()):
+        reference = seconds.get((k, REFERENCE), {})
+        if set(spent) != keys or set(reference) != keys:
+            continue
+        wall = sum(pair[0] for pair in spent.values())
+        cpu = sum(pair[1] for pair in spent.values())
+        reference_wall = sum(pair[0] for pair in reference.values())
+        reference_cpu = sum(pair[1] for pair in reference.values())
+        total = found.setdefault(name, Total(name))
+        total.seconds.append(wall)
+        total.cpu_seconds.append(cpu)
+        total.ratios.append(wall / reference_wall)
+        total.cpu_ratios.append(cpu / max(reference_cpu, 1e-9))
+    return list(found.values())
 
 
 def choose_contenders(requested: str | None, parser: argparse.ArgumentParser) -> list[str]:
@@ -220,24 +277,34 @@ def choose_contenders(requested: str | None, parser: argparse.ArgumentParser) ->
 
 
 def choose_operations(requested: str | None, parser: argparse.ArgumentParser) -> list[str]:
+    """The operations `--only` names: keys (`W2`, `O3b`), or `W` (the whole workload) and
+    `O` (the twelve operations); all of them by default."""
     if requested is None:
-        return [operation.key for operation in OPERATIONS]
+        return [operation.key for operation in EVERYTHING]
     keys = [key.strip() for key in requested.split(",") if key.strip()]
-    unknown = [key for key in keys if key not in BY_KEY]
+    unknown = [key for key in keys if key not in BY_KEY and key not in ("W", "O")]
     if unknown or not keys:
-        parser.error(f"unknown operations {unknown}; choose from {', '.join(BY_KEY)}")
-    return [operation.key for operation in OPERATIONS if operation.key in keys]
+        parser.error(f"unknown operations {unknown}; choose from W, O, {', '.join(BY_KEY)}")
+    return [
+        operation.key
+        for operation in EVERYTHING
+        if operation.key in keys or operation.key[0] in keys
+    ]
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
         description=(__doc__ or "").split("\n")[0],
-        epilog=", ".join(f"{operation.key}: {operation.title}" for operation in OPERATIONS),
+        epilog=", ".join(f"{operation.key}: {operation.title}" for operation in EVERYTHING),
     )
     parser.add_argument("--n", type=int, default=2000, help="rows or calls (default 2000)")
     parser.add_argument("--rounds", type=int, default=7, help="rounds (default 7)")
-    parser.add_argument("--only", metavar="OPS", help="operations, e.g. O1,O3b (default all)")
+    parser.add_argument(
+        "--only",
+        metavar="OPS",
+        help="operations, e.g. O1,O3b or W2,W3; W: the whole workload, O: O1 … O11 (default all)",
+    )
     parser.add_argument(
         "--contenders",
         metavar="NAMES",
@@ -264,10 +331,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for done, (job, result) in enumerate(run(jobs, args.n), start=1):
         results.append((job, result))
         us = result["seconds"] / result["ops"] * 1e6
+        cpu_us = result["cpu_seconds"] / result["ops"] * 1e6
         now = time.perf_counter()
         print(
             f"[{done}/{len(jobs)}] round {job.round + 1} {job.operation} {job.contender}: "
-            f"{us:,.1f} µs/op ({now - last:.1f} s)",
+            f"{us:,.1f} µs/op, CPU {cpu_us:,.1f} µs/op ({now - last:.1f} s)",
             file=sys.stderr,
             flush=True,
         )
@@ -282,6 +350,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         **environment(postgres_url() if uses_postgres else None),
         "seconds": round(time.perf_counter() - started, 1),
         "results": [cell.summary() for cell in collect(results)],
+        "totals": [total.summary() for total in totals(results)],
     }
     print(describe(report))
     print(tables(report))

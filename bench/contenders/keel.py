@@ -13,21 +13,41 @@ every hard delete (with the counts of the rows removed, which it counts first).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from agentkeel.database import Database
-from agentkeel.domain.planning import Initiative, Task, TaskStatus
+from agentkeel.domain.agents import Agent
+from agentkeel.domain.entity import Entity
+from agentkeel.domain.planning import (
+    Initiative,
+    Phase,
+    PhaseStatus,
+    Task,
+    TaskDependency,
+    TaskStatus,
+)
 from agentkeel.domain.workspace import Project, Repository, Worktree
+from agentkeel.ports.unit_of_work import UnitOfWork
 from bench.contenders.base import (
     LOG_AGENT_NAME,
     RENAMED,
+    REPOSITORIES,
+    Built,
     Contender,
+    ProjectPlan,
     Work,
+    agent_name,
+    initiative_values,
     log_batches,
     new_id,
+    phase_values,
     project_values,
     renamed,
     repository_values,
     task_plan,
     task_values,
+    workload_log_batches,
+    workload_task_values,
     worktree_values,
 )
 from bench.operations import (
@@ -35,8 +55,29 @@ from bench.operations import (
     LIST_CALLS,
     LOG_AGENTS,
     REPOSITORY_PROJECTS,
+    moved,
+    ready_call,
+    ready_calls,
+    status_call,
+    task_calls,
     task_count,
+    update_plan,
+    workload_plan,
 )
+
+E = TypeVar("E", bound=Entity)
+
+
+def add_all(repository: object, entities: list[E]) -> list[E]:
+    """The entities added: with the repository's `add_many` (one bulk insert, each entity
+    validated and checked as `add` checks it), which agentkeel's repositories have though
+    the ports' Protocols do not list it yet; else with `add`, one by one."""
+    add_many = getattr(repository, "add_many", None)
+    if callable(add_many):
+        added: list[E] = add_many(entities)
+        return added
+    add = getattr(repository, "add")  # noqa: B009 (the port's method, on an `object`)
+    return [add(entity) for entity in entities]
 
 
 class Keel(Contender):
@@ -66,6 +107,20 @@ class Keel(Contender):
                     for task in uow.tasks.list(project_id=project.id, status=TaskStatus.IN_PROGRESS)
                 ),
                 "ready": self.ready_found,
+                "found": self.found,
+                "initiatives": uow.initiatives.count(),
+                "phases": uow.phases.count(),
+                "phases_started": sum(
+                    phase.status is PhaseStatus.IN_PROGRESS
+                    for project in projects
+                    for initiative in uow.initiatives.list(
+                        project_id=project.id, include_archived=True
+                    )
+                    for phase in uow.phases.find_by_initiative(initiative.id)
+                ),
+                "task_dependencies": uow.task_dependencies.count(),
+                "agents": len(agents := uow.agents.list(include_dismissed=True)),
+                "linked": sum(agent.task_id is not None for agent in agents),
             }
 
     def add_projects(self, count: int) -> list[str]:
@@ -179,8 +234,11 @@ class Keel(Contender):
         return work
 
     def append_log_chunks(self, n: int) -> Work:
+        return self.appending(log_batches(n))
+
+    def appending(self, batches: list[list[str]]) -> Work:
+        """O9 and W1: append the batches to LOG_AGENTS agents in turn, a unit of work each."""
         agents = [new_id() for _ in range(LOG_AGENTS)]
-        batches = log_batches(n)
 
         def work() -> None:
             for i, contents in enumerate(batches):
@@ -228,5 +286,144 @@ class Keel(Contender):
                 with self.db.unit_of_work() as uow:
                     uow.tasks.move_to(key, TaskStatus.IN_PROGRESS)
                     uow.commit()
+
+        return work
+
+    # -- the orchestrator workload ----------------------------------------------------------
+
+    def append_workload_log(self, n: int) -> Work:
+        return self.appending(workload_log_batches(n))
+
+    @staticmethod
+    def build_in(uow: UnitOfWork, plan: ProjectPlan) -> Built:
+        """The plan's project, through the repositories' `add_many` (one bulk insert per
+        table, every entity validated and checked as `add` checks it)."""
+        project = uow.projects.add(Project(**project_values(0)))
+        add_all(
+            uow.repositories,
+            [Repository(**repository_values(i, project.id)) for i in range(REPOSITORIES)],
+        )
+        initiatives = add_all(
+            uow.initiatives,
+            [Initiative(**initiative_values(k, project.id)) for k in range(plan.initiatives)],
+        )
+        phases = add_all(
+            uow.phases,
+            [
+                Phase(**phase_values(p, initiatives[initiative].id))
+                for p, initiative in enumerate(plan.phases)
+            ],
+        )
+        tasks: list[Task] = []
+        for i, planned in enumerate(plan.tasks):
+            values = workload_task_values(
+                i, planned, project.id, initiatives[planned.initiative].id, phases[planned.phase].id
+            )
+            parent = None if planned.parent is None else tasks[planned.parent].id
+            tasks.append(Task(**values, parent_task_id=parent))
+        tasks = add_all(uow.tasks, tasks)
+        add_all(
+            uow.task_dependencies,
+            [
+                TaskDependency(task_id=task.id, depends_on_task_id=tasks[d].id)
+                for task, planned in zip(tasks, plan.tasks, strict=True)
+                for d in planned.depends_on
+            ],
+        )
+        add_all(
+            uow.agents,
+            [
+                Agent(name=agent_name(a), task_id=None if t is None else tasks[t].id)
+                for a, t in enumerate(plan.agent_tasks)
+            ],
+        )
+        return Built(
+            project.id,
+            [initiative.id for initiative in initiatives],
+            [phase.id for phase in phases],
+            [task.id for task in tasks],
+        )
+
+    def build(self, plan: ProjectPlan) -> Built:
+        with self.db.unit_of_work() as uow:
+            built = self.build_in(uow, plan)
+            uow.commit()
+        return built
+
+    def build_project(self, n: int) -> Work:
+        plan = workload_plan(n)
+
+        def work() -> None:
+            self.build(plan)
+
+        return work
+
+    def workload_ready(self, n: int) -> Work:
+        plan = workload_plan(n)
+        built = self.build(plan)
+        asked = [built.initiatives[ready_call(i, plan)] for i in range(ready_calls(n))]
+
+        def work() -> None:
+            found = 0
+            for initiative_id in asked:
+                with self.db.unit_of_work() as uow:
+                    found += len(uow.tasks.ready_tasks(initiative_id=initiative_id))
+            self.found = found
+
+        return work
+
+    def get_tasks(self, n: int) -> Work:
+        built = self.build(workload_plan(n))
+        keys = [built.tasks[i % len(built.tasks)] for i in range(task_calls(n))]
+
+        def work() -> None:
+            found = 0
+            for key in keys:
+                with self.db.unit_of_work() as uow:
+                    found += uow.tasks.get(key).id == key
+            self.found = found
+
+        return work
+
+    def move_tasks(self, n: int) -> Work:
+        built = self.build(update_plan(n))
+        keys = [built.tasks[i] for i in moved(n)]
+
+        def work() -> None:
+            for key in keys:
+                with self.db.unit_of_work() as uow:
+                    uow.tasks.move_to(key, TaskStatus.IN_PROGRESS)
+                    uow.commit()
+
+        return work
+
+    def delete_workload_project(self, n: int) -> Work:
+        built = self.build(workload_plan(n))
+
+        def work() -> None:
+            with self.db.unit_of_work() as uow:
+                uow.projects.delete(built.project_id)
+                uow.commit()
+
+        return work
+
+    def tasks_by_status(self, n: int) -> Work:
+        plan = workload_plan(n)
+        built = self.build(plan)
+        asked = []
+        for i in range(task_calls(n)):
+            initiative, status = status_call(i, plan)
+            asked.append((built.initiatives[initiative], TaskStatus(status)))
+
+        def work() -> None:
+            found = 0
+            for initiative_id, status in asked:
+                with self.db.unit_of_work() as uow:
+                    found += len(
+                        uow.tasks.list(
+                            project_id=built.project_id, initiative_id=initiative_id, status=status
+                        )
+                    )
+            self.found = found
 
         return work

@@ -20,9 +20,16 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from agentkeel.schema import metadata
 from bench.contenders.base import (
+    CLOSED_PHASES,
     LOG_AGENT_NAME,
+    REPOSITORIES,
+    STARTABLE_PHASES,
+    Built,
     Contender,
+    ProjectPlan,
     Work,
+    agent_name,
+    initiative_values,
     log_batches,
     new_id,
     project_values,
@@ -31,6 +38,8 @@ from bench.contenders.base import (
     task_plan,
     task_values,
     utc_now,
+    workload_log_batches,
+    workload_task_values,
     worktree_values,
 )
 from bench.operations import (
@@ -38,7 +47,14 @@ from bench.operations import (
     LIST_CALLS,
     LOG_AGENTS,
     REPOSITORY_PROJECTS,
+    moved,
+    ready_call,
+    ready_calls,
+    status_call,
+    task_calls,
     task_count,
+    update_plan,
+    workload_plan,
 )
 
 
@@ -103,7 +119,13 @@ COUNTS = """SELECT
     (SELECT count(*) FROM projects WHERE name LIKE '%(renamed)'),
     (SELECT count(*) FROM agent_log_chunks),
     (SELECT count(*) FROM tasks),
-    (SELECT count(*) FROM tasks WHERE status = 'in_progress' AND started_at IS NOT NULL)"""
+    (SELECT count(*) FROM tasks WHERE status = 'in_progress' AND started_at IS NOT NULL),
+    (SELECT count(*) FROM initiatives),
+    (SELECT count(*) FROM phases),
+    (SELECT count(*) FROM phases WHERE status = 'in_progress'),
+    (SELECT count(*) FROM task_dependencies),
+    (SELECT count(*) FROM agents),
+    (SELECT count(*) FROM agents WHERE task_id IS NOT NULL)"""
 INSERT_INITIATIVE = (
     "INSERT INTO initiatives (id, created_at, updated_at, row_version, project_id, name, status,"
     " branch, execution_mode) VALUES (?, ?, ?, 1, ?, 'bench', 'active', 'agentkeel/bench',"
@@ -128,6 +150,56 @@ GET_TASK_STATUS = "SELECT status, started_at FROM tasks WHERE id = ?"
 START_TASK = (
     "UPDATE tasks SET status = 'in_progress', started_at = coalesce(started_at, ?),"
     " updated_at = ?, row_version = row_version + 1 WHERE id = ?"
+)
+
+# -- the workload's statements --------------------------------------------------------------
+INSERT_WORKLOAD_INITIATIVE = (
+    "INSERT INTO initiatives (id, created_at, updated_at, row_version, project_id, name, status,"
+    " branch, execution_mode) VALUES (?, ?, ?, 1, ?, ?, 'active', ?, 'review_per_phase')"
+)
+INSERT_PHASE = (
+    "INSERT INTO phases (id, created_at, updated_at, row_version, initiative_id, name, status)"
+    " VALUES (?, ?, ?, 1, ?, ?, 'pending')"
+)
+WORKLOAD_TASK_FIELDS = (*TASK_FIELDS, "phase_id", "parent_task_id")
+INSERT_WORKLOAD_TASK = (
+    f"INSERT INTO tasks (id, created_at, updated_at, row_version,"
+    f" {', '.join(WORKLOAD_TASK_FIELDS)})"
+    f" VALUES (?, ?, ?, 1, {', '.join('?' for _ in WORKLOAD_TASK_FIELDS)})"
+)
+INSERT_AGENT = (
+    "INSERT INTO agents (id, created_at, updated_at, row_version, name, session_number,"
+    " provider, status, mode, tokens_used, tasks_completed, tasks_failed, spawned_at,"
+    " last_activity_at, task_id)"
+    " VALUES (?, ?, ?, 1, ?, 1, 'claude', 'idle', 'execute', 0, 0, 0, ?, ?, ?)"
+)
+_CLOSED = ", ".join(f"'{status}'" for status in CLOSED_PHASES)
+_STARTABLE = ", ".join(f"'{status}'" for status in STARTABLE_PHASES)
+WORKLOAD_READY_TASKS = (
+    "SELECT * FROM tasks WHERE initiative_id = ? AND status = 'pending'"
+    " AND NOT EXISTS (SELECT 1 FROM task_dependencies d"
+    " JOIN tasks t ON t.id = d.depends_on_task_id"
+    " WHERE d.task_id = tasks.id AND t.status <> 'completed')"
+    " AND NOT EXISTS (SELECT 1 FROM phases p"
+    f" WHERE p.id = tasks.phase_id AND p.status IN ({_CLOSED}))"
+    " AND NOT EXISTS (SELECT 1 FROM phase_dependencies pd"
+    " JOIN phases p ON p.id = pd.depends_on_phase_id"
+    " WHERE pd.phase_id = tasks.phase_id AND p.status <> 'completed')"
+    " ORDER BY order_index, created_at, id"
+)
+GET_TASK = "SELECT * FROM tasks WHERE id = ?"
+GET_TASK_MOVE = "SELECT status, started_at, phase_id FROM tasks WHERE id = ?"
+START_PHASE = (
+    "UPDATE phases SET status = 'in_progress', updated_at = ?, row_version = row_version + 1"
+    f" WHERE id = ? AND status IN ({_STARTABLE})"
+)
+# The initiative's tasks in the status, of the project: the project is checked through the
+# initiative's row, as agentkeel does, so that the query walks the initiative's index (on
+# `tasks.project_id` SQLite would walk the project's index, every initiative's tasks).
+TASKS_BY_STATUS = (
+    "SELECT * FROM tasks WHERE initiative_id = ? AND status = ? AND EXISTS ("
+    "SELECT 1 FROM initiatives i WHERE i.id = tasks.initiative_id AND i.project_id = ?)"
+    " ORDER BY order_index, created_at, id"
 )
 
 
@@ -172,8 +244,14 @@ class RawSqlite(Contender):
             "log_chunks",
             "tasks",
             "started",
+            "initiatives",
+            "phases",
+            "phases_started",
+            "task_dependencies",
+            "agents",
+            "linked",
         )
-        return {**dict(zip(keys, row, strict=True)), "ready": self.ready_found}
+        return {**dict(zip(keys, row, strict=True)), "ready": self.ready_found, "found": self.found}
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -292,8 +370,11 @@ class RawSqlite(Contender):
         return work
 
     def append_log_chunks(self, n: int) -> Work:
+        return self.appending(log_batches(n))
+
+    def appending(self, batches: list[list[str]]) -> Work:
+        """O9 and W1: append the batches to LOG_AGENTS agents in turn, a transaction each."""
         agents = [new_id() for _ in range(LOG_AGENTS)]
-        batches = log_batches(n)
 
         def work() -> None:
             for i, contents in enumerate(batches):
@@ -354,5 +435,152 @@ class RawSqlite(Contender):
                         raise ValueError(f"task {key} is {status}, not pending")
                     now = stamp()
                     connection.execute(START_TASK, (now, now, key))
+
+        return work
+
+    # -- the orchestrator workload ----------------------------------------------------------
+
+    def append_workload_log(self, n: int) -> Work:
+        return self.appending(workload_log_batches(n))
+
+    def build(self, plan: ProjectPlan) -> Built:
+        """The plan's project, in one transaction, an `executemany` per table."""
+        project_id = new_id()
+        initiatives = [new_id() for _ in range(plan.initiatives)]
+        phases = [new_id() for _ in plan.phases]
+        tasks = [new_id() for _ in plan.tasks]
+        with self.transaction() as connection:
+            now = stamp()
+            values = project_values(0)
+            connection.execute(
+                INSERT_PROJECT, (project_id, now, now, values["name"], values["description"])
+            )
+            repositories = [repository_values(i, project_id) for i in range(REPOSITORIES)]
+            connection.executemany(
+                INSERT_REPOSITORY,
+                [(new_id(), now, now, project_id, r["name"], r["path"]) for r in repositories],
+            )
+            connection.executemany(
+                INSERT_WORKLOAD_INITIATIVE,
+                [
+                    (key, now, now, project_id, v["name"], v["branch"])
+                    for k, key in enumerate(initiatives)
+                    for v in [initiative_values(k, project_id)]
+                ],
+            )
+            connection.executemany(
+                INSERT_PHASE,
+                [
+                    (key, now, now, initiatives[initiative], f"phase {p}")
+                    for p, (key, initiative) in enumerate(zip(phases, plan.phases, strict=True))
+                ],
+            )
+            rows = []
+            for i, (key, task) in enumerate(zip(tasks, plan.tasks, strict=True)):
+                values = workload_task_values(
+                    i, task, project_id, initiatives[task.initiative], phases[task.phase]
+                )
+                values["completed_at"] = now if task.status == "completed" else None
+                parent = None if task.parent is None else tasks[task.parent]
+                row = (values[field] for field in WORKLOAD_TASK_FIELDS[:-1])
+                rows.append((key, now, now, *row, parent))
+            connection.executemany(INSERT_WORKLOAD_TASK, rows)
+            connection.executemany(
+                INSERT_TASK_DEPENDENCY,
+                [
+                    (new_id(), key, tasks[d], now)
+                    for key, task in zip(tasks, plan.tasks, strict=True)
+                    for d in task.depends_on
+                ],
+            )
+            connection.executemany(
+                INSERT_AGENT,
+                [
+                    (new_id(), now, now, agent_name(a), now, now, None if t is None else tasks[t])
+                    for a, t in enumerate(plan.agent_tasks)
+                ],
+            )
+        return Built(project_id, initiatives, phases, tasks)
+
+    def build_project(self, n: int) -> Work:
+        plan = workload_plan(n)
+
+        def work() -> None:
+            self.build(plan)
+
+        return work
+
+    def workload_ready(self, n: int) -> Work:
+        plan = workload_plan(n)
+        built = self.build(plan)
+        asked = [built.initiatives[ready_call(i, plan)] for i in range(ready_calls(n))]
+
+        def work() -> None:
+            found = 0
+            for initiative_id in asked:
+                with self.transaction("BEGIN") as connection:
+                    found += len(
+                        connection.execute(WORKLOAD_READY_TASKS, (initiative_id,)).fetchall()
+                    )
+            self.found = found
+
+        return work
+
+    def get_tasks(self, n: int) -> Work:
+        built = self.build(workload_plan(n))
+        keys = [built.tasks[i % len(built.tasks)] for i in range(task_calls(n))]
+
+        def work() -> None:
+            found = 0
+            for key in keys:
+                with self.transaction("BEGIN") as connection:
+                    found += connection.execute(GET_TASK, (key,)).fetchone()[0] == key
+            self.found = found
+
+        return work
+
+    def move_tasks(self, n: int) -> Work:
+        built = self.build(update_plan(n))
+        keys = [built.tasks[i] for i in moved(n)]
+
+        def work() -> None:
+            for key in keys:
+                with self.transaction() as connection:
+                    status, _started, phase_id = connection.execute(
+                        GET_TASK_MOVE, (key,)
+                    ).fetchone()
+                    if status != "pending":
+                        raise ValueError(f"task {key} is {status}, not pending")
+                    now = stamp()
+                    connection.execute(START_TASK, (now, now, key))
+                    connection.execute(START_PHASE, (now, phase_id))
+
+        return work
+
+    def delete_workload_project(self, n: int) -> Work:
+        built = self.build(workload_plan(n))
+
+        def work() -> None:
+            # The foreign keys' ON DELETE CASCADE removes the tree, their SET NULL unlinks
+            # the agents.
+            with self.transaction() as connection:
+                connection.execute(DELETE_PROJECT, (built.project_id,))
+
+        return work
+
+    def tasks_by_status(self, n: int) -> Work:
+        plan = workload_plan(n)
+        built = self.build(plan)
+        asked = []
+        for i in range(task_calls(n)):
+            initiative, status = status_call(i, plan)
+            asked.append((built.initiatives[initiative], status, built.project_id))
+
+        def work() -> None:
+            found = 0
+            for parameters in asked:
+                with self.transaction("BEGIN") as connection:
+                    found += len(connection.execute(TASKS_BY_STATUS, parameters).fetchall())
+            self.found = found
 
         return work
