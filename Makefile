@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo's database: a new SQLite file each time (any URL works: the demo wants one that
+# holds no project yet); `agentkeel status` then shows what it left.
+DEMO_DB ?= agentkeel-demo.db
+
 demo: install
-	$(BIN)/agentkeel demo
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel demo
+	AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel status
 
 test: lint typecheck pytest
 
@@ -52,6 +58,7 @@ bench: install
 docs: install
 	$(BIN)/agentkeel schema-doc > docs/schema.md
 	$(BIN)/agentkeel api-doc > docs/api.md
+	$(BIN)/agentkeel model-doc > docs/model.md
 	# Through a file of its own: the command imports the module it rewrites.
 	$(BIN)/agentkeel columns-module > columns.py.new && mv columns.py.new src/agentkeel/schema/columns.py
 

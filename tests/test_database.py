@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, text
+from sqlalchemy.pool import QueuePool
 
 from agentkeel.adapters.sql.engine import create_database_engine
 from agentkeel.database import Database
@@ -124,3 +125,44 @@ def test_a_url_naming_no_database_is_refused(
     assert (caught.value.entity, caught.value.field) == ("database", "url")
     assert "hunter2" not in str(caught.value)  # passwords stay out of messages
     assert list(tmp_path.iterdir()) == []
+
+
+SQL_BACKENDS = ["sqlite", *(["postgres"] if POSTGRES_URL else [])]
+
+
+@pytest.mark.parametrize("backend", SQL_BACKENDS)
+def test_units_of_work_one_after_another_take_the_pools_spare_connection(
+    backend: str, tmp_path: Path
+) -> None:
+    """A unit of work gives its connection back as the pool's spare and the next one, on
+    any thread, takes it: no checkout from the pool, whose bookkeeping costs a third of a
+    short unit of work. Closing the database closes the spare too."""
+    from sqlalchemy import event
+
+    with Database.open(url_of(backend, tmp_path)) as db:
+        assert db.engine is not None
+        checkouts: list[object] = []
+        event.listen(db.engine, "checkout", lambda *args: checkouts.append(args))
+        for _ in range(20):
+            with db.unit_of_work() as uow:
+                uow.projects.add(Project(name="P"))
+                uow.commit()
+            with db.unit_of_work(read_only=True) as uow:
+                uow.projects.count()
+        assert len(checkouts) <= 1
+        pool = db.engine.pool
+        assert isinstance(pool, QueuePool)
+        assert pool.checkedout() == 1  # the spare
+    assert pool.checkedout() == 0
+
+
+def test_a_pool_with_no_room_beside_it_keeps_no_spare(tmp_path: Path) -> None:
+    """With one connection in all, none is kept aside: whoever asks the engine itself for
+    a connection (a tool, `tables()`) does not wait for one nobody uses."""
+    with Database.open(str(tmp_path / "one.db"), pool_size=1, busy_timeout=0.5) as db:
+        with db.unit_of_work() as uow:
+            uow.projects.add(Project(name="P"))
+            uow.commit()
+        assert "projects" in db.tables()
+        assert db.engine is not None and isinstance(db.engine.pool, QueuePool)
+        assert db.engine.pool.checkedout() == 0

@@ -1,20 +1,25 @@
 """Every fenced code block of README.md and docs/*.md runs here, so the docs cannot lie.
 
-A fence is tagged `python`, `sh`, `text` (other text that is not run) or `mermaid` (a
-diagram: not run, its shape checked by `test_mermaid_diagrams_are_well_formed`); an
-untagged fence, or one of another language, fails, so a new code block cannot go untested.
-The generated references (docs/schema.md, docs/api.md) are read like the other docs.
+A fence is tagged `python`, `sh`, `text` (other text that is not run), `console` (a
+session of commands shown, never run: one that needs what a test run does not have, such
+as a PostgreSQL server to copy into) or `mermaid` (a diagram: not run, its shape checked by
+`test_mermaid_diagrams_are_well_formed`); an untagged fence, or one of another language,
+fails, so a new code block cannot go untested. The generated documents (docs/schema.md,
+docs/api.md, docs/model.md) are read like the other docs.
 
 - `python`: a file's python blocks run in order, in one namespace (a block may use what an
   earlier block of the same file defined), in a fresh process of this virtual environment's
   Python, in a fresh temporary directory: as a user would paste them. A traceback names the
-  Markdown file and line.
+  Markdown file and line. A file of BY_SECTION (the guide, a page per job) runs each `## `
+  section's blocks on their own instead: a fresh process and namespace per section, so a
+  section never leans on another.
 - `sh`: each command is run, or handled, by what it runs: `alembic` commands run as written
   in a temporary copy of `alembic.ini` and `migrations/` (a `.venv` link to this environment,
   their scratch SQLite file moved into the temporary directory), so no file is added to the
   repository, and a `revision --autogenerate` against a database at head must write a
-  revision that changes nothing; `make demo` runs what its recipe runs (`agentkeel demo`);
-  `make test` is not run (see NOT_RUN). A command with no rule here fails.
+  revision that changes nothing; `make demo` runs what its recipe runs (`agentkeel demo`,
+  then `agentkeel status`); `make test` is not run (see NOT_RUN). A command with no rule
+  here fails.
 """
 
 from __future__ import annotations
@@ -35,14 +40,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-LANGUAGES = {"python", "sh", "text", "mermaid"}
+LANGUAGES = {"python", "sh", "text", "console", "mermaid"}
+BY_SECTION = {ROOT / "docs" / "guide.md"}
 BIN = Path(sys.executable).parent
 NOT_RUN = {
     "make test": "CI runs `make test` (.ci/run), and it runs this test suite itself",
     "make bench": "minutes long; tests/test_bench.py runs it small and checks the documented ARGS",
 }
-# `make demo` builds the environment this suite runs in, then runs the demo: run that.
-INSTEAD = {"make demo": (["$(BIN)/agentkeel demo"], [str(BIN / "agentkeel"), "demo"])}
+# `make demo` builds the environment this suite runs in, then runs the demo and shows its
+# status: run that, in the test's directory.
+DEMO_RECIPE = [
+    "rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm",
+    "AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel demo",
+    "AGENTKEEL_DATABASE_URL=$(DEMO_DB) $(BIN)/agentkeel status",
+]
+DEMO_SCRIPT = " && ".join(DEMO_RECIPE).replace("$(DEMO_DB)", "agentkeel-demo.db")
+INSTEAD = {"make demo": (DEMO_RECIPE, ["bash", "-c", DEMO_SCRIPT.replace("$(BIN)", str(BIN))])}
 ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*=")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\S*)")
 TIMEOUT = 300
@@ -128,11 +141,52 @@ for path, line, code in json.load(sys.stdin):
 """
 
 
-@pytest.mark.parametrize("path", docs_with("python"), ids=ids(docs_with("python")))
-def test_python_blocks_run(path: Path, tmp_path: Path) -> None:
-    code = [[str(b.path), b.line, b.code] for b in blocks(path) if b.language == "python"]
+def section_of(path: Path, block: Block) -> str:
+    """The title of the `## ` section the block is in ("" before the first)."""
+    lines = path.read_text(encoding="utf-8").splitlines()[: block.line - 1]
+    titles = [line[3:] for line in lines if line.startswith("## ")]
+    return titles[-1] if titles else ""
+
+
+def python_runs() -> list[tuple[Path, str]]:
+    """What runs as one: a file, or a section of a file of BY_SECTION."""
+    runs: list[tuple[Path, str]] = []
+    for path in docs_with("python"):
+        if path not in BY_SECTION:
+            runs.append((path, ""))
+            continue
+        for block in blocks(path):
+            wanted = (path, section_of(path, block))
+            if block.language == "python" and wanted not in runs:
+                runs.append(wanted)
+    return runs
+
+
+@pytest.mark.parametrize(
+    ("path", "section"),
+    python_runs(),
+    ids=[f"{ids([p])[0]}{' ' + s if s else ''}" for p, s in python_runs()],
+)
+def test_python_blocks_run(path: Path, section: str, tmp_path: Path) -> None:
+    code = [
+        [str(b.path), b.line, b.code]
+        for b in blocks(path)
+        if b.language == "python" and (not section or section_of(path, b) == section)
+    ]
     result = run([sys.executable, "-c", RUNNER], tmp_path, stdin=json.dumps(code))
-    assert result.returncode == 0, f"{path.name}'s python blocks failed:\n{result.stderr}"
+    where = f"{path.name}{f' ({section})' if section else ''}"
+    assert result.returncode == 0, f"{where}: its python blocks failed:\n{result.stderr}"
+
+
+def test_every_section_of_the_guide_with_code_runs_it() -> None:
+    """The guide's python blocks all run, section by section, and its only block that is
+    not run is the `console` session of `agentkeel copy` (which needs a PostgreSQL server)."""
+    guide = ROOT / "docs" / "guide.md"
+    found = blocks(guide)
+    assert sum(b.language == "python" for b in found) >= 10
+    not_run = [b for b in found if b.language not in {"python", "mermaid"}]
+    assert [b.language for b in not_run] == ["console"], not_run
+    assert "agentkeel copy --from" in not_run[0].code
 
 
 @pytest.mark.parametrize("path", docs_with("sh"), ids=ids(docs_with("sh")))

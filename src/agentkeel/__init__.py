@@ -2,7 +2,8 @@
 
 Start with `Database.open(url)` and `db.unit_of_work()`. Everything an application names
 imports from here: the facade and the unit of work, the entities and their enums, the
-errors, the events and the clocks. Rules that span aggregates are functions in
+errors, the events, the clocks, and the values services return (`Recovery`,
+`AcceptedProposal`, ...). Rules that span aggregates are functions in
 `agentkeel.services` (`from agentkeel.services import workspace`).
 """
 
@@ -92,6 +93,7 @@ from agentkeel.domain.planning import (
     ChatTarget,
     Errand,
     ErrandStatus,
+    ErrandWithAlias,
     ExecutionMode,
     Initiative,
     InitiativeRepositoryLink,
@@ -147,6 +149,7 @@ from agentkeel.domain.workspace import (
     Setting,
     SettingCategory,
     SettingChanged,
+    SettingDefinition,
     SettingValueType,
     Template,
     TemplateCategory,
@@ -156,8 +159,13 @@ from agentkeel.domain.workspace import (
     WorktreeStatus,
 )
 from agentkeel.ports.unit_of_work import UnitOfWork
+from agentkeel.services.planning import AcceptedProposal
+from agentkeel.services.recovery import Recovery
+from agentkeel.services.retention import KindPurged, RetentionKind, RetentionReport
+from agentkeel.services.workflows import WorktreePlan
 
 __all__ = [
+    "AcceptedProposal",
     "Account",
     "AccountExhausted",
     "Agent",
@@ -199,6 +207,7 @@ __all__ = [
     "DomainEvent",
     "Errand",
     "ErrandStatus",
+    "ErrandWithAlias",
     "EventCategory",
     "EventConsumer",
     "EventLogPurged",
@@ -221,6 +230,7 @@ __all__ = [
     "InteractionSession",
     "InvalidTransition",
     "InvalidValue",
+    "KindPurged",
     "LeaseLost",
     "LimitReached",
     "LineType",
@@ -253,12 +263,15 @@ __all__ = [
     "ReadOnly",
     "RecordDeleted",
     "RecordsPurged",
+    "Recovery",
     "ReferenceMissing",
     "RefusedByDatabase",
     "Repository",
     "Requirement",
     "RequirementFeature",
     "RequirementPriority",
+    "RetentionKind",
+    "RetentionReport",
     "ReviewComment",
     "SchemaError",
     "SessionStatus",
@@ -266,6 +279,7 @@ __all__ = [
     "Setting",
     "SettingCategory",
     "SettingChanged",
+    "SettingDefinition",
     "SettingValueType",
     "Severity",
     "StepStatus",
@@ -298,5 +312,6 @@ __all__ = [
     "WorkflowStep",
     "WorkflowType",
     "Worktree",
+    "WorktreePlan",
     "WorktreeStatus",
 ]

@@ -12,8 +12,10 @@ import dataclasses
 import importlib
 import inspect
 import pkgutil
+import re
 from collections.abc import Callable, Iterator
-from enum import Enum
+from enum import Enum, StrEnum
+from functools import cache
 from types import ModuleType
 from typing import Any, get_args, get_origin
 
@@ -25,12 +27,39 @@ from agentkeel.domain.clock import Clock, FakeClock, SystemClock
 from agentkeel.domain.entity import Entity
 from agentkeel.domain.errors import DomainError
 from agentkeel.domain.events import DomainEvent, HandlerFailure
+from agentkeel.model_reference import CONTEXTS, describe_field, tables_of
+from agentkeel.ports.base import EntityRepository
+from agentkeel.schema.base import ENTITIES
 
 HEADER = """# API reference
 
 Generated from the signatures and docstrings in `src/agentkeel/` by `make docs`
 (`agentkeel api-doc > docs/api.md`); a test fails when this file is stale. Annotations are
-shown as written in the source.
+shown as written in the source. Start with the [guide](guide.md); the tables and how they
+relate are in [the model](model.md).
+
+**Imports.** What an application names imports from `agentkeel` itself: `Database`,
+`UnitOfWork`, the clocks, the [entities](#entities), the [enums](#enums), the
+[result types](#result-types), the [events](#events) and the [errors](#errors)
+(`from agentkeel import Task, TaskStatus, Recovery, Conflict`). Two kinds of names on this
+page are elsewhere: the repository ports, which an application reaches as a unit of
+work's attributes (`uow.tasks` is a `Tasks`; the Protocol classes are in `agentkeel.ports`
+for annotations), and the services, functions and classes of the modules of
+`agentkeel.services` (`from agentkeel.services import planning`; `from
+agentkeel.services.events import EventLogReader`). A test checks both rules for every name
+on this page.
+
+**Enums as strings.** Every enum is a `StrEnum`. Wherever one is expected (an entity field,
+an argument of a repository or a service: `uow.tasks.move_to(key, "completed")`,
+`uow.tasks.list(project_id=..., status="pending")`, `db.unit_of_work(source="user")`), its
+member's value, as text, is accepted as well as the member itself: exactly the value listed
+under [enums](#enums) (`"in_progress"`; not the member's name `"IN_PROGRESS"`, nor another
+case). Anything else is `InvalidValue`, naming the field and the values allowed. An entity
+read back or returned holds the member (`task.status is TaskStatus.PENDING`), which compares
+equal to its text. This is the run time's rule: the annotations name the enum, so code a
+type checker reads passes members (or `TaskStatus(text)`, which raises `ValueError` for
+text that is no value); plain strings suit values from outside (JSON, a form, a command
+line).
 """
 MISSING = "*Not documented yet.*"
 
@@ -222,6 +251,10 @@ def _services(ref: _Reference) -> None:
             name = function.__name__
             ref.add(f"#### `{name}`", "", f"`{name}{_signature(function)}`")
             ref.doc(function)
+        for cls in _defined_in(module, inspect.isclass):
+            # Enums and result types have sections of their own.
+            if not issubclass(cls, StrEnum) and cls not in result_types():
+                ref.cls(cls, constructor=not is_protocol(cls))
 
 
 def _events(ref: _Reference) -> None:
@@ -288,6 +321,189 @@ def _state(value: object) -> str:
     return str(value.value if isinstance(value, Enum) else value)
 
 
+def _entities(ref: _Reference) -> None:
+    ref.add(
+        "## Entities",
+        "",
+        "Every entity, by context (see [the model](model.md)), with its table and fields, read "
+        "from the field declarations. *Required*: the constructor needs it; *null*: it may "
+        "be None. *Default*: what a new entity holds when the field is not given (`now`: the "
+        "clock's time at construction, replaced by the repository's stamp when stored). "
+        "*Limits* are checked on construction and on every assignment (`InvalidValue`); "
+        "*set by* names what the repositories write themselves. Rules a repository adds "
+        "(consistency across rows, what a status move stamps) are in the entity's and its "
+        "port's docstrings.",
+    )
+    for context, modules, _ in CONTEXTS:
+        ref.add(f"### The {context} context")
+        for table in tables_of(modules):
+            entity = ENTITIES.get(table.name)
+            if entity is None:
+                continue
+            ref.add(f"#### `{entity.__name__}`", "", f"`{_name(entity)}`, table `{table.name}`")
+            ref.doc(entity)
+            rows = [describe_field(entity, name) for name in entity.model_fields]
+            ref.add(
+                "| field | type | required | null | default | limits | set by |",
+                "| --- | --- | --- | --- | --- | --- | --- |",
+                *(
+                    f"| `{f.name}` | {f.type} | {'yes' if f.required else 'no'} | "
+                    f"{'yes' if f.nullable else 'no'} | {f.default} | {f.limits} | {f.set_by} |"
+                    for f in rows
+                ),
+            )
+
+
+def enums() -> list[type[StrEnum]]:
+    """Every public enum defined in agentkeel, by name."""
+    found = {
+        cls
+        for module in _modules(agentkeel)
+        for cls in _defined_in(module, lambda o: isinstance(o, type) and issubclass(o, StrEnum))
+    }
+    return sorted(found, key=lambda cls: cls.__name__)
+
+
+def _enums(ref: _Reference) -> None:
+    ref.add(
+        "## Enums",
+        "",
+        "Every enum, by name, with its members and their values: the value is what is stored, "
+        "and what is accepted as a plain string wherever the enum is expected.",
+    )
+    for enum in enums():
+        ref.add(f"### `{enum.__name__}`", "", f"`{_name(enum)}`")
+        doc = _own_doc(enum)
+        if doc:
+            ref.add(doc)
+        ref.add(
+            "| member | value |",
+            "| --- | --- |",
+            *(f"| `{member.name}` | `{member.value}` |" for member in enum),
+        )
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _callables() -> Iterator[Callable[..., object]]:
+    """Every public function and method an application calls: of `Database`, `UnitOfWork`,
+    the repository ports, the services (their functions and their classes' methods)."""
+    classes: list[type] = [Database, UnitOfWork]
+    for module in _modules(ports):
+        classes += _defined_in(module, lambda o: isinstance(o, type) and is_protocol(o))
+    for module in _modules(services)[1:]:
+        yield from _defined_in(module, inspect.isfunction)
+        classes += _defined_in(module, inspect.isclass)
+    for cls in classes:
+        for name, value in vars(cls).items():
+            if isinstance(value, classmethod | staticmethod):
+                value = value.__func__
+            if isinstance(value, property):
+                value = value.fget
+            if not name.startswith("_") and inspect.isfunction(value):
+                yield value
+
+
+def _named_types(annotation: object, namespace: dict[str, Any]) -> Iterator[type]:
+    """The classes an annotation names (as written, resolved in `namespace`)."""
+    for word in _IDENTIFIER.findall(_annotation(annotation)):
+        found = namespace.get(word)
+        if isinstance(found, type):
+            yield found
+
+
+def _is_result(cls: type) -> bool:
+    record = dataclasses.is_dataclass(cls) or (issubclass(cls, tuple) and hasattr(cls, "_fields"))
+    ours = cls.__module__.startswith("agentkeel.")
+    return (
+        record and ours and not issubclass(cls, DomainEvent | Entity) and cls is not HandlerFailure
+    )
+
+
+@cache
+def result_types() -> list[type]:
+    """Every record (dataclass or named tuple) that a public function or method returns,
+    or that such a record holds, by name: found by walking the return annotations, so a
+    new one cannot be left out. Events and `HandlerFailure` have sections of their own."""
+    everything: dict[str, Any] = {}
+    for module in _modules(agentkeel):
+        everything.update(
+            (name, value) for name, value in vars(module).items() if isinstance(value, type)
+        )
+    todo = [
+        found
+        for function in _callables()
+        for found in _named_types(
+            inspect.signature(function).return_annotation, {**everything, **function.__globals__}
+        )
+    ]
+    results: set[type] = set()
+    while todo:
+        cls = todo.pop()
+        if cls in results or not _is_result(cls):
+            continue
+        results.add(cls)
+        namespace = {**everything, **vars(inspect.getmodule(cls))}
+        for hint in vars(cls).get("__annotations__", {}).values():
+            todo += _named_types(hint, namespace)
+    return sorted(results, key=lambda cls: cls.__name__)
+
+
+def _results(ref: _Reference) -> None:
+    ref.add(
+        "## Result types",
+        "",
+        "What a service or a repository returns when it is not an entity: every dataclass "
+        "or named tuple named by a public return annotation (or held by one), found by "
+        "walking them. They are plain values: reading one never touches the database.",
+    )
+    for cls in result_types():
+        ref.cls(cls)
+
+
+def _port_name(fget: Callable[..., object]) -> str:
+    return _annotation(inspect.signature(fget).return_annotation)
+
+
+def _add_many(ref: _Reference) -> None:
+    port_classes = {
+        cls.__name__: cls
+        for module in _modules(ports)
+        for cls in _defined_in(module, lambda o: isinstance(o, type) and is_protocol(o))
+    }
+    with Database.open("memory://") as db, db.unit_of_work(read_only=True) as uow:
+        bulk = sorted(
+            name
+            for name, value in vars(UnitOfWork).items()
+            if isinstance(value, property)
+            and value.fget is not None
+            and EntityRepository in port_classes[_port_name(value.fget)].__mro__
+            and hasattr(getattr(uow, name), "add_many")
+        )
+    ref.add(
+        "## Writing many rows at once: `add_many`",
+        "",
+        "`add_many(entities)` adds a list of entities of one kind as `add` adds each, and "
+        "returns them as stored, in order: each checked by its aggregate's rules, stamped "
+        "(`created_at`, `updated_at`, `row_version` 1), counted and its events recorded, as "
+        "by `add`. It is all or nothing: on any error (the one `add` would raise for the "
+        "first entity refused: `InvalidValue`, `AlreadyExists`, `ReferenceMissing`, "
+        "`DependencyCycle`, ...) nothing of the call is written and the unit of work goes "
+        "on. It is the way to write many rows: the rows the rules read (a task's phase, "
+        "initiative and parent; a dependency's two tasks and its cycle search) are read a "
+        "batch at a time, and the rows go in one bulk insert, so a batch costs a few "
+        "statements whatever its size. An entity may refer to one before it in the batch "
+        "(a task's parent, a dependency between two new tasks). Where adding one row may "
+        "change another (a table with an exclusive flag, an agent that draws its name, the "
+        "workflows' concurrency cap, an implementation plan's step numbers) they are added "
+        "one by one in one savepoint, with the same result. It takes no idempotency key. "
+        "Declared on `EntityRepository`, so on every port built on it: "
+        + ", ".join(f"`uow.{name}`" for name in bulk)
+        + ".",
+    )
+
+
 def _write() -> _Reference:
     _modules(agentkeel)  # imports every module, so that every event and error class is defined
     ref = _Reference()
@@ -298,7 +514,11 @@ def _write() -> _Reference:
     for clock in (Clock, SystemClock, FakeClock):
         ref.cls(clock, constructor=not is_protocol(clock))
     _ports(ref)
+    _add_many(ref)
     _services(ref)
+    _entities(ref)
+    _enums(ref)
+    _results(ref)
     _state_machines(ref)
     _events(ref)
     _errors(ref)

@@ -1,16 +1,19 @@
-"""`make demo`: a short tour of agentkeel on an embedded SQLite file, narrated."""
+"""`make demo`: a short tour of agentkeel, narrated, on the database `Database.open` picks
+(`$AGENTKEEL_DATABASE_URL`, else `data/agentkeel.db`) or the one named. It leaves the project
+Keel behind, with its initiative, tasks, agents and a running workflow, for `agentkeel
+status`, `events`, `audit` and `export` to show."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-from agentkeel.database import Database
-from agentkeel.domain.agents import Agent
-from agentkeel.domain.errors import DomainError
+from agentkeel.database import Database, default_url
+from agentkeel.domain.agents import Account, Agent
+from agentkeel.domain.errors import DomainError, InvalidValue
 from agentkeel.domain.events import DomainEvent
-from agentkeel.domain.planning import Initiative, Task
+from agentkeel.domain.planning import Initiative, Task, TaskStatus
+from agentkeel.domain.workflows import StepType, Workflow, WorkflowStep, WorkflowType
 from agentkeel.domain.workspace import (
     Project,
     ProjectMode,
@@ -37,11 +40,21 @@ def refused(action: str, attempt: Callable[[], object]) -> None:
         say(f"{action}: unexpectedly accepted")
 
 
-def run_demo(path: str) -> None:
-    for leftover in (path, f"{path}-wal", f"{path}-shm"):
-        Path(leftover).unlink(missing_ok=True)
-    print(f"agentkeel demo on the SQLite file {path}\n")
-    db = Database.open(path)
+def run_demo(url: str | None = None) -> None:
+    """Run the demo on `url` (None: `Database.open()`'s default). Raises InvalidValue, and
+    writes nothing, if the database holds projects already: the demo wants one of its own."""
+    db = Database.open(url)
+    with db.unit_of_work(read_only=True) as uow:
+        if uow.projects.list(include_archived=True):
+            db.close()
+            raise InvalidValue(
+                "demo",
+                "database",
+                url or default_url(),
+                "holds projects already: the demo wants a new database (name one with --db "
+                "or $AGENTKEEL_DATABASE_URL)",
+            )
+    print(f"agentkeel demo on {url or default_url()}\n")
     events: list[DomainEvent] = []
     db.subscribe(DomainEvent, events.append)
 
@@ -156,7 +169,9 @@ def run_demo(path: str) -> None:
         )
         ready = uow.tasks.ready_tasks(initiative_id=sign_in.id)
         say(f"ready: {[task.name for task in ready]}")
-        coder, tester = uow.agents.add(Agent()), uow.agents.add(Agent())  # aliases generated
+        account = uow.accounts.add(Account(email="ci@example.com", credentials="not shown"))
+        coder = uow.agents.add(Agent(account_id=account.id))  # an alias is generated
+        tester = uow.agents.add(Agent(account_id=account.id))
         lease = timedelta(minutes=5)
         claimed = planning.claim_next_ready_task(
             uow, coder.id, initiative_id=sign_in.id, lease=lease
@@ -170,13 +185,42 @@ def run_demo(path: str) -> None:
         assert after is not None
         context = [task.summary for task in uow.tasks.dependency_context(after.id)]
         say(f"then {tester.name} claims {after.name!r}, with its context: {context}")
+        docs = uow.tasks.add(
+            Task(project_id=keel.id, initiative_id=sign_in.id, name="Write the docs", order_index=2)
+        )
+        uow.tasks.move_to(docs.id, TaskStatus.BLOCKED, blocked_by="which docs tool? ask a person")
+        say(f"{docs.name!r} is blocked: it needs a person (tasks.needing_attention)")
         uow.commit()
     with db.unit_of_work(read_only=True) as uow:
         logged = uow.event_log.read_after(0, 1_000)
         kinds = sorted({entry.event_type for entry in logged})
         say(f"the event log holds every committed event: {len(logged)} so far, of {kinds}")
 
-    print("\n7. Archiving hides a project from listings; a hard delete is audited")
+    print("\n7. A planning workflow runs its first step, on the agent that built the endpoints")
+    with db.unit_of_work() as uow:
+        flow = uow.workflows.add(
+            Workflow(
+                project_id=keel.id,
+                type=WorkflowType.PLANNING,
+                feature_name="Password reset",
+                feature_request="Let users reset a forgotten password by email",
+            )
+        )
+        uow.workflows.start(flow.id)
+        steps = [
+            uow.workflow_steps.add(
+                WorkflowStep(workflow_id=flow.id, step_type=kind, step_number=n, title=title)
+            )
+            for n, (kind, title) in enumerate(
+                [(StepType.CLARIFICATION, "Clarify the request"), (StepType.PLANNING, "Plan")],
+                start=1,
+            )
+        ]
+        uow.workflow_steps.start(steps[0].id, agent_id=tester.id)
+        say(f"workflow {flow.feature_name!r} is {uow.workflows.get(flow.id).status.value}")
+        uow.commit()
+
+    print("\n8. Archiving hides a project from listings; a hard delete is audited")
     with db.unit_of_work() as uow:
         old = uow.projects.add(Project(name="Old experiment"))
         uow.projects.archive(old.id)
@@ -184,11 +228,11 @@ def run_demo(path: str) -> None:
             f"listed: {[p.name for p in uow.projects.list()]}; "
             f"with archived: {[p.name for p in uow.projects.list(include_archived=True)]}"
         )
-        removed = uow.projects.delete(keel.id)
-        say(f"deleted project Keel, rows removed per table: {removed}")
-        [entry] = uow.audit_logs.list(entity_type="project", entity_id=keel.id)
+        removed = uow.projects.delete(old.id)
+        say(f"deleted project Old experiment, rows removed per table: {removed}")
+        [entry] = uow.audit_logs.list(entity_type="project", entity_id=old.id)
         say(f"audit entry {entry.event_type}: {entry.message}")
         say(f"purged by retention: {audit.purge_audit_logs(uow)} entries")
         uow.commit()
     db.close()
-    print(f"\nDone. Inspect the database with: sqlite3 {path} '.tables'")
+    print("\nDone. See what it left with: agentkeel status (and agentkeel events, audit)")

@@ -15,8 +15,14 @@ from typing import Any
 import pytest
 
 from agentkeel.domain.agents import AgentLogChunk, Metric, MetricType
-from agentkeel.domain.errors import AlreadyExists, InvalidValue, ReferenceMissing
-from agentkeel.domain.workspace import Repository
+from agentkeel.domain.errors import (
+    AlreadyExists,
+    DependencyCycle,
+    InvalidValue,
+    ReferenceMissing,
+)
+from agentkeel.domain.planning import PhaseStatus, Task, TaskDependency, TaskStatus
+from agentkeel.domain.workspace import Project, Repository
 from agentkeel.ports.store import Aggregate, Count, Eq, Max, NotNull, Percentile, Since, Sum
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
@@ -193,3 +199,110 @@ def test_a_read_only_unit_of_work_refuses_a_bulk_insert(uow: UnitOfWork) -> None
     with pytest.raises(ReadOnly):
         ReadOnlyStore(store_of(uow)).insert_many(repositories, [repository_row(project.id, "r")])
     assert uow.repositories.count() == 0
+
+
+# -- add_many: the rules of add, a batch at a time ---------------------------------------
+
+
+def test_add_many_of_nothing_adds_nothing(uow: UnitOfWork) -> None:
+    assert uow.projects.add_many([]) == []
+    assert uow.projects.count() == 0
+
+
+def test_add_many_takes_parents_and_dependencies_from_its_own_batch(uow: UnitOfWork) -> None:
+    """A task may name a parent added before it in the same batch, and a dependency may
+    join two tasks of one batch; a task given only a phase takes the phase's initiative,
+    as `add` does."""
+    project = factories.project(uow)
+    initiative = factories.initiative(uow, project)
+    phase = factories.phase(uow, initiative)
+    parent = Task(project_id=project.id, name="parent", phase_id=phase.id)
+    child = Task(project_id=project.id, name="child", parent_task_id=parent.id)
+    stored = uow.tasks.add_many([parent, child])
+    assert [task.name for task in stored] == ["parent", "child"]
+    assert stored[0].initiative_id == initiative.id
+    assert uow.tasks.get(child.id).parent_task_id == parent.id
+    edges = uow.task_dependencies.add_many(
+        [TaskDependency(task_id=child.id, depends_on_task_id=parent.id)]
+    )
+    assert uow.task_dependencies.get_dependencies(child.id) == [parent.id]
+    assert edges[0].created_at is not None
+
+
+def test_a_batch_refused_midway_writes_nothing_and_names_the_first_refusal(
+    uow: UnitOfWork,
+) -> None:
+    project = factories.project(uow)
+    initiative = factories.initiative(uow, project)
+    other = factories.initiative(uow, project, "Other")
+    phase = factories.phase(uow, initiative)
+    fine = Task(project_id=project.id, name="fine", phase_id=phase.id)
+    wrong = Task(project_id=project.id, name="wrong", phase_id=phase.id, initiative_id=other.id)
+    with pytest.raises(InvalidValue) as refused:
+        uow.tasks.add_many([fine, wrong, Task(project_id=project.id, name="after")])
+    assert refused.value.field == "phase_id"
+    missing = Task(project_id=project.id, name="orphan", parent_task_id="no-such-task")
+    with pytest.raises(ReferenceMissing):
+        uow.tasks.add_many([fine, missing])
+    assert uow.tasks.count() == 0
+
+
+def test_a_batch_of_dependencies_closing_a_cycle_is_refused_whole(uow: UnitOfWork) -> None:
+    """Within the batch (a -> b, b -> c, c -> a) and across it and the stored edges."""
+    project = factories.project(uow)
+    a, b, c, d = (factories.task(uow, project, name) for name in "abcd")
+
+    def edge(waiting: Task, awaited: Task) -> TaskDependency:
+        return TaskDependency(task_id=waiting.id, depends_on_task_id=awaited.id)
+
+    with pytest.raises(DependencyCycle) as cycle:
+        uow.task_dependencies.add_many([edge(a, b), edge(b, c), edge(c, a)])
+    assert cycle.value.path == [c.id, a.id, b.id, c.id]
+    assert uow.task_dependencies.count() == 0
+    uow.task_dependencies.create(c.id, d.id)
+    with pytest.raises(DependencyCycle) as cycle:  # a -> c (stored: c -> d) -> a
+        uow.task_dependencies.add_many([edge(d, a), edge(a, c)])
+    assert cycle.value.path == [a.id, c.id, d.id, a.id]
+    with pytest.raises(DependencyCycle):
+        uow.task_dependencies.add_many([edge(d, d)])
+    assert uow.task_dependencies.count() == 1
+    uow.task_dependencies.add_many([edge(a, b), edge(b, c), edge(a, c)])
+    assert uow.task_dependencies.get_dependencies(a.id) == sorted([b.id, c.id])
+
+
+def test_a_batch_of_tasks_moves_their_phase_as_adds_do(uow: UnitOfWork) -> None:
+    """An unfinished task new to a completed phase reopens it (once, for the batch)."""
+    project = factories.project(uow)
+    initiative = factories.initiative(uow, project)
+    phase = factories.phase(uow, initiative)
+    first = factories.task(uow, project, "first", phase_id=phase.id)
+    uow.tasks.move_to(first.id, TaskStatus.IN_PROGRESS)
+    uow.tasks.move_to(first.id, TaskStatus.COMPLETED)
+    assert uow.phases.get(phase.id).status is not PhaseStatus.IN_PROGRESS
+    uow.tasks.add_many(
+        [Task(project_id=project.id, name=f"more {n}", phase_id=phase.id) for n in range(3)]
+    )
+    assert uow.phases.get(phase.id).status is PhaseStatus.IN_PROGRESS
+
+
+def test_a_write_validates_what_skipped_validation(uow: UnitOfWork) -> None:
+    """An entity every value of which passed validation is written without validating
+    again; one made by `model_copy(update=)` or `model_construct`, which skip validation,
+    is validated on its way in, as is a JSON payload changed in place."""
+    project = factories.project(uow)
+    bad_name = Project(name="fine").model_copy(update={"name": "\x00"})
+    with pytest.raises(InvalidValue) as refused:
+        uow.projects.add(bad_name)
+    assert refused.value.field == "name"
+    with pytest.raises(InvalidValue):
+        uow.projects.add_many([Project.model_construct(name="")])
+    initiative = factories.initiative(uow, project)
+    phase = factories.phase(uow, initiative, content={"blocks": []})
+    read = uow.phases.get(phase.id)
+    assert isinstance(read.content, dict)
+    read.content["blocks"] = [float("nan")]  # no JSON value
+    with pytest.raises(InvalidValue) as refused:
+        uow.phases.update(read)
+    assert refused.value.field == "content"
+    assert uow.phases.get(phase.id).content == {"blocks": []}
+    assert uow.projects.count() == 1

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -87,7 +87,7 @@ def scoped(uow: UnitOfWork, projects: int = 2) -> dict[str, str]:
                     )
                     for t in range(20)
                 ]
-    cast(Any, uow.tasks).add_many(tasks)  # (the generic bulk insert, not on the port)
+    uow.tasks.add_many(tasks)
     first["agent_id"] = factories.agent(uow).id
     uow.commit()
     return first

@@ -227,7 +227,7 @@ def test_an_older_database_altered_by_hand_is_not_upgraded(
     engine = create_database_engine(str(path))
     migrate.upgrade(engine, "0005")
     engine.dispose()
-    alter(path, "DROP INDEX ix_agents_status")
+    alter(path, "DROP INDEX ix_agents_session_id")
     before = fingerprint(path)
     with pytest.raises(SchemaError, match="would leave it altered, so nothing was changed"):
         Database.open(str(path))

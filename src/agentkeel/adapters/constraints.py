@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, Index, Table, UniqueConstraint
 
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, ReferenceMissing
 from agentkeel.schema import label_of, metadata
-from agentkeel.schema.base import ExactJson, Only
+from agentkeel.schema.base import ExactJson, Only, UtcDateTime
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,42 @@ class TableRules:
             for index in sorted(self.table.indexes, key=lambda i: str(i.name))
         ]
         return tuple(dict.fromkeys(column for column in columns if column != "id"))
+
+    @cached_property
+    def looked_up_prefixes(self) -> tuple[tuple[str, ...], ...]:
+        """Column tuples the fakes keep a values -> keys index of, as a database finds rows
+        by the leading columns of an index: every prefix of two or more columns of every
+        index and unique rule of the schema (a task's initiative and status, an audit
+        entry's subject), up to its first column that is the id or a time every row has (an
+        order column: looked up by range, never by equality). Derived from the schema's
+        indexes, so the fakes find rows by what the database does and cannot drift from it;
+        one column is `looked_up_columns`' to serve."""
+        keyed = [rule.columns for rule in self.uniques]
+        keyed += [
+            tuple(index.columns.keys())
+            for index in sorted(self.table.indexes, key=lambda i: str(i.name))
+        ]
+        prefixes: list[tuple[str, ...]] = []
+        for columns in keyed:
+            ends = [
+                position
+                for position, name in enumerate(columns)
+                if name == "id" or self._is_order_time(name)
+            ]
+            columns = columns[: ends[0]] if ends else columns
+            prefixes += [columns[:length] for length in range(2, len(columns) + 1)]
+        return tuple(dict.fromkeys(prefixes))
+
+    @cached_property
+    def ranged_columns(self) -> tuple[str, ...]:
+        """The leading columns of indexes that are times every row has (an audit entry's
+        `timestamp`, a chunk's `created_at`): the fakes keep their values in order, as an
+        index does, to find the rows since or before a time by bisection."""
+        return tuple(column for column in self.looked_up_columns if self._is_order_time(column))
+
+    def _is_order_time(self, name: str) -> bool:
+        column = self.table.c[name]
+        return isinstance(column.type, UtcDateTime) and not column.nullable
 
     def check_written(self, values: Mapping[str, Any]) -> None:
         """NOT NULL and enum CHECKs of the columns an UPDATE writes, refused up front as the

@@ -94,6 +94,10 @@ class Entity(SQLModel):
 
     # The stored values this entity was read with; None until it is stored.
     _stored: dict[str, Any] | None = PrivateAttr(default=None)
+    # Beside `_stored`, the private key "_checked" (not declared: a declared private
+    # attribute costs every construction its default) says every value was validated: by
+    # the constructor, on each assignment, or on its way into storage (a row read back).
+    # `model_construct` and `model_copy(update=)` skip validation: what they make is not.
 
     @classmethod
     def label(cls) -> str:
@@ -104,7 +108,7 @@ class Entity(SQLModel):
     @classmethod
     def _domain_errors(cls, data: Any, handler: Any) -> Any:
         try:
-            return handler(data)
+            validated = handler(data)
         except ValidationError as exc:
             raise invalid_value(cls, exc) from None
         except RecursionError:
@@ -115,6 +119,47 @@ class Entity(SQLModel):
                 raise
             nested = [name for name, value in data.items() if isinstance(value, _CONTAINERS)]
             raise _too_deep(cls, nested[0] if len(nested) == 1 else "value") from None
+        # Built or assigned to through validation: every value has passed its rules.
+        private = getattr(validated, "__pydantic_private__", None)
+        if private is not None:
+            private["_checked"] = True
+        return validated
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            private = copied.__pydantic_private__
+            assert private is not None
+            private["_checked"] = False  # pydantic puts `update` in place unvalidated
+        return copied
+
+    def is_checked(self) -> bool:
+        """Whether every value of the entity has passed validation (see `_checked`)."""
+        private = self.__pydantic_private__
+        return private is not None and private.get("_checked", False) is True
+
+    def checked_copy(self) -> Self:
+        """A copy of a checked entity (`is_checked`) for storage, without validating it
+        again: its JSON containers, which a caller may have changed in place, copied and
+        validated afresh (InvalidValue naming the field)."""
+        values = self.__dict__.copy()
+        for name in _json_fields(type(self)):
+            value = values.get(name)
+            if isinstance(value, _CONTAINERS):
+                try:
+                    values[name] = _field_adapter(type(self), name).validate_python(
+                        copy.deepcopy(value)
+                    )
+                except ValidationError as exc:
+                    raise invalid_value(type(self), exc, name) from None
+                except RecursionError:
+                    raise _too_deep(type(self), name) from None
+        copied: Self = _new(type(self))
+        _set(copied, "__dict__", values)
+        _set(copied, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        _set(copied, "__pydantic_extra__", None)
+        _set(copied, "__pydantic_private__", {"_stored": self._stored, "_checked": True})
+        return copied
 
     def __setattr__(self, name: str, value: Any) -> None:
         # pydantic puts the value in place before an entity's own (model) validator runs:
@@ -208,7 +253,7 @@ class Entity(SQLModel):
         # name is in it already.
         _set(entity, "__pydantic_fields_set__", every if len(values) == len(every) else set(values))
         _set(entity, "__pydantic_extra__", None)
-        _set(entity, "__pydantic_private__", {"_stored": stored})
+        _set(entity, "__pydantic_private__", {"_stored": stored, "_checked": True})
         return entity
 
     def remember_stored(self, row: Mapping[str, Any]) -> None:

@@ -17,18 +17,28 @@ from agentkeel.domain.agents import (
     AgentProfileSkill,
     AgentProfileTool,
     AgentStatus,
-    Conversation,
-    ConversationStatus,
     InteractionSession,
-    Message,
     Metric,
     MetricType,
-    Party,
     ProfileType,
     SessionStatus,
     SessionType,
 )
-from agentkeel.ports.base import EntityRepository
+from agentkeel.ports.base import EntityRepository, Position
+from agentkeel.ports.conversations import Conversations, Messages
+
+__all__ = [
+    "Accounts",
+    "AgentLogChunks",
+    "AgentProfileSkills",
+    "AgentProfileTools",
+    "AgentProfiles",
+    "Agents",
+    "Conversations",
+    "InteractionSessions",
+    "Messages",
+    "Metrics",
+]
 
 
 class AgentProfiles(EntityRepository[AgentProfile], Protocol):
@@ -344,91 +354,6 @@ class AgentLogChunks(Protocol):
         ...
 
 
-class Conversations(EntityRepository[Conversation], Protocol):
-    """Questions one agent asks another (CW `ConversationsTable`). By every path
-    (`add`, `update`, the methods below): the question and an answer are never blank; the
-    answer is empty while pending and required once answered; an agent cannot ask itself
-    (InvalidValue naming the field); an answered conversation is final (InvalidTransition
-    naming `status`). A conversation goes when either agent is deleted. Storing one records
-    `QuestionAsked`; answering records `QuestionAnswered`."""
-
-    def ask(self, from_agent_id: str, to_agent_id: str, question: str) -> Conversation:
-        """Store a pending question from one agent to another (CW `create`).
-
-        Raises InvalidValue (a blank question, NUL, too long, the same agent twice),
-        ReferenceMissing (no such agent).
-        """
-        ...
-
-    def find_pending_for_agent(self, to_agent_id: str) -> builtins.list[Conversation]:
-        """The questions asked of this agent and not yet answered, oldest first (the
-        listen poll; one index lookup on `(to_agent_id, status)`). An unknown agent has none.
-        """
-        ...
-
-    def answer(self, key: str, answer: str) -> Conversation:
-        """Store the answer and move the conversation pending -> answered.
-
-        Raises NotFound; InvalidValue (a blank answer, NUL, too long); InvalidTransition
-        naming `status` when it is already answered; Conflict when another unit of work
-        answered it since it was read.
-        """
-        ...
-
-    def list(
-        self,
-        *,
-        from_agent_id: str | None = None,
-        to_agent_id: str | None = None,
-        status: ConversationStatus | None = None,
-    ) -> builtins.list[Conversation]:
-        """Conversations, oldest first, optionally asked by one agent, of one agent and/or in
-        one status."""
-        ...
-
-
-class Messages(EntityRepository[Message], Protocol):
-    """Threaded messages between agents and the user (CW `MessagesTable`). By every
-    path: an `agent` party names its agent and the `user` party names none (InvalidValue
-    naming `sender_agent_id` / `recipient_agent_id`); nobody writes to themselves; a reply's
-    parent exists (ReferenceMissing) and the reply goes back from the parent's recipient to
-    its sender; storing a reply stamps the parent's `responded_at` (and `read_at`) in the
-    same step; a response implies a read (`read_at` is stamped with `responded_at`); the
-    parties and the parent are fixed once stored. A message goes with its sender or
-    recipient agent and with its parent (the replies below it too). Storing one records
-    `MessageSent`."""
-
-    def reply(self, parent_id: str, content: str, *, requires_response: bool = False) -> Message:
-        """Answer a message: a new message from the parent's recipient to the parent's
-        sender, threaded under it, that stamps the parent's `responded_at` (and `read_at`,
-        kept if already set). `requires_response` asks for an answer in turn.
-
-        Raises NotFound (no such parent), InvalidValue (blank content, NUL, too long),
-        Conflict (the parent changed since it was read).
-        """
-        ...
-
-    def mark_read(self, key: str) -> Message:
-        """Stamp `read_at` (kept if already set). Raises NotFound."""
-        ...
-
-    def find_pending_for_user(self) -> builtins.list[Message]:
-        """Messages to the user that the user has not read yet, oldest first."""
-        ...
-
-    def find_requiring_response(
-        self, *, recipient_type: Party | None = None, recipient_agent_id: str | None = None
-    ) -> builtins.list[Message]:
-        """Messages that ask for a response (`requires_response_at`) and have none yet
-        (`responded_at` empty), oldest first; optionally only those to the user or to agents
-        (`recipient_type`) and/or to one agent."""
-        ...
-
-    def find_replies(self, parent_id: str) -> builtins.list[Message]:
-        """The direct replies to a message, oldest first (none for an unknown message)."""
-        ...
-
-
 class Metrics(Protocol):
     """Measurements of a project (NX `metrics`): append-only; they leave with their project,
     or by the retention purge (`purge_before`), after which the aggregates no longer count
@@ -461,12 +386,14 @@ class Metrics(Protocol):
         task_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        after: Position | None = None,
         limit: int | None = None,
     ) -> builtins.list[Metric]:
         """Metrics matching every filter given, oldest first (`timestamp`, then id); `since`
         is inclusive, `until` exclusive. Raises InvalidValue for a filter value the column
-        could never hold (a naive datetime, an unknown type) and a limit that is not a whole
-        number >= 0."""
+        could never hold (a naive datetime, an unknown type).
+        Paged (see `Position`): at most `limit` after `after` (timestamp, id), oldest first;
+        InvalidValue naming `after` or `limit` for a bad one."""
         ...
 
     def count(self) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from agentkeel.domain.audit import AuditEntry, EventCategory
+from agentkeel.ports.base import Position
 
 
 class AuditLogs(Protocol):
@@ -31,10 +32,19 @@ class AuditLogs(Protocol):
         entity_id: str | None = None,
         event_type: str | None = None,
         category: EventCategory | None = None,
+        workflow_id: str | None = None,
         since: datetime | None = None,
+        after: Position | None = None,
         limit: int | None = None,
     ) -> builtins.list[AuditEntry]:
-        """Entries, newest first, filtered by whatever is given."""
+        """Entries, newest first (`timestamp`, then id), filtered by whatever is given: the
+        trail of one entity (`entity_type`, `entity_id`), of a workflow and its steps
+        (`workflow_id`), of an event type or category, the entries at or after `since`.
+        Each filter is served by an index that ends with `timestamp`. Raises InvalidValue
+        for a filter value the column could never hold (a naive datetime, an unknown
+        category).
+        Paged (see `Position`): at most `limit` after `after` (timestamp, id), newest first;
+        InvalidValue naming `after` or `limit` for a bad one."""
         ...
 
     def count(self) -> int:

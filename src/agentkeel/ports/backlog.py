@@ -138,8 +138,8 @@ class RequirementFeatures(EntityRepository[RequirementFeature], Protocol):
 
 
 class Checkpoints(Protocol):
-    """Snapshots of projects' backlogs and tasks (Nexus `checkpoints`), made and restored by
-    `services.backlog.create_checkpoint` / `restore`. Append-only: update and
+    """Snapshots of projects' backlogs and tasks (Nexus `checkpoints`), made by
+    `services.backlog.create_checkpoint` and restored by `restore` here. Append-only: update and
     delete raise Protected; checkpoints leave with their project. A stored `state` is
     checked to be a snapshot of the checkpoint's own project (InvalidValue naming `state`),
     so any stored checkpoint can be restored."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from agentkeel.domain.entity import Entity
@@ -10,6 +12,18 @@ E = TypeVar("E", bound=Entity)
 
 PURGE_LIMIT = 100_000
 """The most rows one bounded retention purge (`purge_before(..., limit=n)`) removes."""
+
+Position = tuple[datetime, str]
+"""Where a page of a finder read in time order ended: the (time, id) of the last entry
+read, its time being the column the finder orders by (named in its docstring). Entries of
+one time are ordered by id (code point order), so (time, id) is a total order that entries
+added or removed meanwhile do not shift. A paged finder returns at most `limit` entries
+after `after` (None: from the first); walking pages from None, each `after=` the last entry
+of the one before, reads every entry exactly once, in order, entries added meanwhile
+included when they come after the position. A position past the end, or `limit=0`, gives
+an empty page. A position is refused (InvalidValue naming `after`) unless it is a pair of a
+timezone-aware datetime and an id; a limit (InvalidValue naming `limit`) unless it is a
+whole number >= 0."""
 
 
 class EntityRepository(Protocol[E]):
@@ -28,6 +42,21 @@ class EntityRepository(Protocol[E]):
         create another kind of entity), NotFound (the key's entity was deleted since),
         RefusedByDatabase (a trigger or constraint of the database's own). On error
         nothing is written and the key stays unused.
+        """
+        ...
+
+    def add_many(self, entities: Sequence[E]) -> list[E]:
+        """Store new entities as `add` stores each, in order, and return them as stored:
+        all of them, or none on an error, which is the one `add` would raise for the first
+        entity refused. Every rule, stamp, counter and event of `add` applies.
+
+        The way to write many rows: the rows the rules read are read a batch at a time and
+        the entities go in one bulk insert, so a batch costs a few statements whatever its
+        size, where `add` in a loop costs a few per entity. An entity may refer to one
+        before it in the batch (a task's parent, a dependency between two new tasks).
+        Where adding one entity can change another row (a repository added as its
+        project's default clears the other's flag, an agent with no name draws one), the
+        entities are added one by one, in one savepoint. Raises what `add` raises.
         """
         ...
 

@@ -7,7 +7,7 @@ hard deletes and their audit entries all happen here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -44,8 +44,10 @@ from agentkeel.ports.store import (
     Since,
     Where,
 )
-from agentkeel.repositories.counting import count_move, uncount
+from agentkeel.repositories.counting import count_move, moves, uncount
+from agentkeel.repositories.idempotency import OnceByKey
 from agentkeel.repositories.queries import layout, query_term
+from agentkeel.repositories.reading import WriteReads
 from agentkeel.repositories.state import UnitState, append_audit_entry
 from agentkeel.schema import metadata, table_of
 from agentkeel.schema.counters import COUNTERS
@@ -59,8 +61,15 @@ E = TypeVar("E", bound=Entity)
 _COMMANDS = table_of(CommandRecord)
 
 
-class TableRepository(Generic[E]):
+class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
     entity: ClassVar[type[Entity]]
+    # Whether the aggregate adds steps of its own to `_add` (set for it, below).
+    _own_add: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_add" in vars(cls):
+            cls._own_add = True
 
     def __init__(self, state: UnitState) -> None:
         self._state = state
@@ -86,65 +95,54 @@ class TableRepository(Generic[E]):
 
     def _add(self, entity: E) -> E:
         """The insert behind `add`: where an aggregate adds its own steps to adding."""
+        with self._reading():
+            return self._insert(entity)
+
+    def _insert(self, entity: E) -> E:
         stored = self._stamped(entity)
         row = stored.to_row()
         raised = self._raised_exclusive_flags(row, None)
-        with self._store.atomic() if raised or self._counters else nullcontext():
+        # One statement needs no savepoint: only a write that clears others' flags or moves
+        # a counter is several, all or none.
+        with self._store.atomic() if raised or moves(self._counters, None, row) else nullcontext():
             self._clear_others(raised, row)
             self._store.insert(self._table, row)
             count_move(self._store, self._counters, None, row)
         self._stored(stored, row)
         return stored
 
-    def _once(self, key: str, create: Callable[[], E]) -> E:
-        """`create()` run at most once per idempotency key, ever: the first call records
-        what it created (in its transaction, so a failed command leaves the key unused);
-        any later call with the key returns that entity as it is now."""
-        first = self.created_under(key)
-        if first is not None:
-            return first
-        with self._store.atomic():
-            created = create()
-            record = CommandRecord(id=key, entity_type=self._label, entity_id=created.id)
-            row = record.to_row()
-            row["created_at"] = self._store.clock.now()
-            self._store.insert(_COMMANDS, row)
-        return created
-
-    def created_under(self, key: str) -> E | None:
-        # Two units of work with one key are serialized on it (PostgreSQL: an advisory
-        # lock, held to the end of the transaction; SQLite and the fakes: their one writer
-        # at a time), so the second sees the first's record once the first commits.
-        if not isinstance(key, str) or len(key) > ID_MAX_LENGTH or not ID_PATTERN.fullmatch(key):
-            problem = f"must be 1 to {ID_MAX_LENGTH} URL-safe characters (A-Z a-z 0-9 _ -)"
-            raise InvalidValue(self._label, "idempotency_key", key, problem)
-        self._store.serialize(_COMMANDS, key)
-        done = self._store.get(_COMMANDS, key)
-        if done is None:
-            return None
-        if done["entity_type"] != self._label:
-            used = f"was already used to create {done['entity_type']} {done['entity_id']!r}"
-            raise InvalidValue(self._label, "idempotency_key", key, used)
-        first = self.find(done["entity_id"])
-        if first is None:
-            # The command was done; doing it again would break the key's promise.
-            raise NotFound(self._label, done["entity_id"])
-        return first
-
     def add_many(self, entities: Sequence[E]) -> list[E]:
-        """Add the entities as `add` adds each, in one bulk insert: all of them, or (on any
-        error, which is the one `add` would raise for the first entity refused) none."""
-        if self._exclusive_flags or self._counters:
-            # Each may clear a flag the one before raised, or count: one by one, in one
-            # savepoint.
-            with self._store.atomic():
-                return [self.add(entity) for entity in entities]
-        stamped = [self._stamped(entity) for entity in entities]
-        rows = [entity.to_row() for entity in stamped]
-        self._store.insert_many(self._table, rows)
-        for entity, row in zip(stamped, rows, strict=True):
-            self._stored(entity, row)
+        # As the port says: `add`'s rules a batch at a time (what they read, read ahead),
+        # the rows in one bulk insert, all or none.
+        if isinstance(entities, str | bytes | dict) or not isinstance(entities, Collection):
+            raise InvalidValue(self._label, "entities", entities, "must be a list of entities")
+        batch = list(entities)
+        if not all(isinstance(entity, self.entity) for entity in batch):
+            problem = f"must be a list of {self.entity.__name__} entities"
+            raise InvalidValue(self._label, "entities", entities, problem)
+        if not batch:
+            return []
+        with self._store.atomic():
+            if self._one_by_one(batch):
+                return [self.add(entity) for entity in batch]
+            with self._reading():
+                self._read_ahead(batch)
+                stamped, rows = [], []
+                for entity in batch:
+                    stamped.append(checked := self._stamped(entity))
+                    rows.append(row := checked.to_row())
+                    self._readable(row)  # for the rules of the ones after it
+                self._store.insert_many(self._table, rows)
+                for entity, row in zip(stamped, rows, strict=True):
+                    count_move(self._store, self._counters, None, row)
+                    self._stored(entity, row)
         return stamped
+
+    def _one_by_one(self, batch: Sequence[E]) -> bool:
+        """Whether `add_many` must add `batch` an entity at a time: when adding one may
+        clear a flag of another (exclusive flags) or an aggregate adds its own steps to
+        `_add`."""
+        return bool(self._exclusive_flags) or self._own_add
 
     def _stamped(self, entity: E) -> E:
         """`entity` validated afresh, checked by the aggregate's rules, stamped for insert."""
@@ -212,7 +210,8 @@ class TableRepository(Generic[E]):
         written = {**entity.to_row(), **changes}
         raised = self._raised_exclusive_flags(written, entity)
         guard = [Eq("id", entity.id), Eq(version, read_version)]
-        with self._store.atomic() if raised or self._counters else nullcontext():
+        counted = moves(self._counters, stored, written)
+        with self._store.atomic() if raised or counted else nullcontext():
             self._clear_others(raised, written)
             row = self._store.update_one(self._table, guard, changes)
             if row is None:
@@ -298,10 +297,15 @@ class TableRepository(Generic[E]):
             self._state.seen.setdefault((self._table.name, row["id"]), row[self._version])
 
     def _checked(self, entity: E) -> E:
-        """The entity validated afresh: `model_construct` and `model_copy(update=...)` skip
-        validation, and nothing unvalidated may reach storage."""
+        """A copy of the entity for storage, validated once: an entity every value of which
+        passed validation (built, assigned to, or read back) is copied as it is, its JSON
+        containers validated again; one made by `model_construct` or
+        `model_copy(update=...)`, which skip validation, is validated afresh. Nothing
+        unvalidated reaches storage."""
         if not isinstance(entity, self.entity):
             raise TypeError(f"expected a {self.entity.__name__}, got {type(entity).__name__}")
+        if entity.is_checked():
+            return entity.checked_copy()
         checked: E = type(entity).__pydantic_validator__.validate_python(entity.__dict__)
         checked._stored = entity._stored
         return checked
@@ -422,6 +426,8 @@ class TableRepository(Generic[E]):
 
     def _key(self, key: str) -> str:
         """A key to look up: refused (InvalidValue) if no row could have it as its id."""
+        if type(key) is str and len(key) <= ID_MAX_LENGTH and ID_PATTERN.fullmatch(key):
+            return key  # what the id field's rule would accept, without its validator
         checked: str = self.entity.query_value("id", key)
         return checked
 

@@ -24,6 +24,12 @@ def count_move(
             _bump(store, counter, now, 1)
 
 
+def moves(counters: tuple[Counter, ...], before: Row | None, after: Row | None) -> bool:
+    """Whether a write from `before` to `after` moves any of the counters (and so is more
+    than one statement, to be run in a savepoint)."""
+    return any(counter.holder(before) != counter.holder(after) for counter in counters)
+
+
 def uncount(store: RowStore, removed: dict[str, set[str]]) -> None:
     """Before a delete: take the rows it removes (its own and those it cascades to) off
     the counters of the holders that survive it, one aggregate and one UPDATE per

@@ -46,13 +46,16 @@ accounts = entity_table(Account, "accounts", index("provider", "last_used_at"))
 agents = entity_table(
     Agent,
     "agents",
-    references("profile_id", "agent_profiles", on_delete="SET NULL"),
+    # `Agents.list` reads in spawn order: its indexes lead with what it filters on and end
+    # with that order (migration 0015).
+    references("profile_id", "agent_profiles", on_delete="SET NULL", index=False),
+    index("profile_id", "spawned_at"),
     references("account_id", "accounts", on_delete="SET NULL"),
     references("task_id", "tasks", on_delete="SET NULL", cycle=True),
     references("initiative_id", "initiatives", on_delete="SET NULL"),
     unique("name"),
     index("session_id"),
-    index("status"),
+    index("status", "spawned_at"),
 )
 
 # No foreign key: chunks outlive their agent.
@@ -66,9 +69,12 @@ agent_log_chunks = entity_table(
 conversations = entity_table(
     Conversation,
     "conversations",
-    references("from_agent_id", "agents", on_delete="CASCADE"),
+    references("from_agent_id", "agents", on_delete="CASCADE", index=False),
     references("to_agent_id", "agents", on_delete="CASCADE", index=False),
-    index("to_agent_id", "status"),
+    # Oldest first, by agent or by status (the listen poll: to an agent, pending).
+    index("from_agent_id", "created_at"),
+    index("to_agent_id", "status", "created_at"),
+    index("status", "created_at"),
     references("initiative_id", "initiatives", on_delete="SET NULL"),
     references("phase_id", "phases", on_delete="SET NULL"),
     references("task_id", "tasks", on_delete="SET NULL"),
@@ -78,10 +84,14 @@ messages = entity_table(
     Message,
     "messages",
     references("sender_agent_id", "agents", on_delete="CASCADE"),
-    references("recipient_agent_id", "agents", on_delete="CASCADE"),
-    references("parent_message_id", "messages", on_delete="CASCADE"),
-    # find_pending_for_user: to the user, not read; find_requiring_response: asked, unanswered.
-    index("recipient_type", "read_at"),
+    references("recipient_agent_id", "agents", on_delete="CASCADE", index=False),
+    references("parent_message_id", "messages", on_delete="CASCADE", index=False),
+    # Each finder's filter, then its order (oldest first). find_pending_for_user: to the
+    # user, not read; find_requiring_response: to one agent, unanswered (or, to any,
+    # asked and unanswered); find_replies: a thread's replies.
+    index("recipient_agent_id", "responded_at", "created_at"),
+    index("parent_message_id", "created_at"),
+    index("recipient_type", "read_at", "created_at"),
     index("requires_response_at", "responded_at"),
 )
 
@@ -91,8 +101,8 @@ metrics = entity_table(
     "metrics",
     references("project_id", "projects", on_delete="CASCADE", index=False),
     index("project_id", "type", "timestamp"),
-    index("agent_id"),
-    index("task_id"),
+    index("agent_id", "timestamp"),
+    index("task_id", "timestamp"),
     index("timestamp"),  # the retention purge, oldest first
 )
 

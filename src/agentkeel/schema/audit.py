@@ -6,9 +6,10 @@ from agentkeel.schema.base import entity_table, index, references
 audit_logs = entity_table(
     AuditEntry,
     "audit_logs",
-    index("entity_type", "entity_id"),
-    index("event_type"),
-    index("event_category"),
+    # The trail is read by time: each filter's index ends with `timestamp`.
+    index("entity_type", "entity_id", "timestamp"),
+    index("event_type", "timestamp"),
+    index("event_category", "timestamp"),
     index("timestamp"),
     references("workflow_id", "workflows", on_delete="SET NULL", index=False),
     references("workflow_step_id", "workflow_steps", on_delete="SET NULL"),

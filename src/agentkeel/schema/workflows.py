@@ -40,7 +40,8 @@ workflow_steps = entity_table(
     references("runner_agent_id", "agents", on_delete="SET NULL"),
     # CO's (workflow_id, step_number) index is not unique; ours makes step order unambiguous.
     unique("workflow_id", "step_number"),
-    index("status"),
+    # The steps in one status across workflows, in `WorkflowSteps.list` order.
+    index("status", "workflow_id", "step_number"),
 )
 
 discovered_files = entity_table(

@@ -38,6 +38,9 @@ DETAIL_FIELDS: dict[ProposalTarget, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class AcceptedProposal:
+    """What `accept_proposal` did: the proposal (now accepted), its target as stored (the
+    page, phase or task created or updated) and the change set that records the change."""
+
     proposal: Proposal
     target: Page | Phase | Task
     change_set: ChangeSet

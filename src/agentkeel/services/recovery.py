@@ -51,6 +51,7 @@ class Recovery:
 
     @property
     def changed(self) -> bool:
+        """Whether recovery changed anything at all."""
         return any(
             (
                 self.crashed_agents,

@@ -222,7 +222,7 @@ def test_completed_tasks_of_tasks_added_in_bulk(uow: UnitOfWork) -> None:
 
     project = factories.project(uow)
     feature = factories.feature(uow, project)
-    uow.tasks.add_many(  # type: ignore[attr-defined]
+    uow.tasks.add_many(
         [
             Task(project_id=project.id, name=str(i), feature_id=feature.id, status=status)
             for i, status in enumerate([S.COMPLETED, S.PENDING, S.COMPLETED])

@@ -372,12 +372,26 @@ def test_a_crash_sends_the_task_back_until_the_limit_then_blocks_it(uow: UnitOfW
     assert uow.tasks.needing_attention(project_id=project.id) == []
 
 
+def test_a_task_blocked_by_hand_needs_attention_too(uow: UnitOfWork) -> None:
+    """Every task that becomes blocked records TaskNeedsAttention, with its reason."""
+    project = factories.project(uow)
+    task = factories.task(uow, project)
+    uow.tasks.move_to(task.id, S.BLOCKED, blocked_by="waiting for the API key")
+    other = factories.task(uow, project, "other")
+    uow.tasks.move_to(other.id, S.BLOCKED)
+    attention = [e for e in factories.recorded(uow) if isinstance(e, TaskNeedsAttention)]
+    assert attention == [
+        TaskNeedsAttention(task.id, project.id, 0, "waiting for the API key"),
+        TaskNeedsAttention(other.id, project.id, 0, "blocked"),
+    ]
+
+
 def test_the_crash_limit_is_the_setting(uow: UnitOfWork) -> None:
     uow.settings.set_value("tasks.maxCrashRetries", 0)
     task = factories.task(uow, factories.project(uow), status=S.IN_PROGRESS)
     blocked = uow.tasks.record_crash(task.id)
     assert blocked.status is S.BLOCKED
-    assert blocked.blocked_by == "crashed 1 times (tasks.maxCrashRetries is 0)"
+    assert blocked.blocked_by == "crashed once (tasks.maxCrashRetries is 0)"
     uow.settings.set_value("tasks.maxCrashRetries", 1)
     uow.tasks.retry(task.id)
     uow.tasks.move_to(task.id, S.IN_PROGRESS)

@@ -1,27 +1,27 @@
-"""The in-memory fake of the database: dictionaries that keep the schema's promises.
+"""The in-memory fake of the database: a `RowStore` over `MemoryDatabase` (its rows and
+indexes, see `adapters.memory.database`) that keeps the schema's promises.
 
-`MemoryDatabase` holds the rows of every table of `metadata`, with an index per unique rule
-and per foreign key. Every change goes through `_put`/`_drop`, which keep the indexes and an
-undo log, so a rollback (of a unit of work or of a savepoint) restores the previous state
-exactly. One writing unit of work holds the database's lock at a time, as SQLite's writer
-lock does; a read-only one takes no lock and reads a `snapshot()` of the committed rows, as
-SQLite readers read a WAL snapshot.
+A query whose terms fix an index's leading columns, or bound the time column that leads
+one, reads only the rows the index selects, as the database's index search does, never
+the whole table; the store counts the most rows one query examined (`examined`).
 """
 
 from __future__ import annotations
 
 import copy
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, Protocol, assert_never
+from typing import Any, assert_never
 
 from sqlalchemy import Table
 
 from agentkeel.adapters.constraints import TableRules, rules_of
+from agentkeel.adapters.memory.database import MemoryDatabase, Tables
 from agentkeel.domain.clock import Clock
+from agentkeel.domain.fields import INT64_MAX
 from agentkeel.ports.store import (
     Aggregate,
     AnyRelated,
@@ -50,167 +50,10 @@ from agentkeel.ports.store import (
     older_run,
     referenced_table,
 )
-from agentkeel.repositories.writers import busy
 from agentkeel.schema import metadata
 from agentkeel.schema.graph import plan_delete
 
-Undo = tuple[str, str, Row | None]
-
-
-class Tables(Protocol):
-    """Rows to read: the live database, or a snapshot of what was committed."""
-
-    rows: dict[str, dict[str, Row]]
-
-    def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
-        """Value -> keys of the rows holding it, if `column` is looked up by an index (a
-        foreign key, the leading column of an index: `TableRules.looked_up_columns`)."""
-        ...
-
-
-class MemorySnapshot:
-    """The committed rows at one moment. Rows are never changed in place (a write puts a new
-    dict), so copying each table's mapping is enough; foreign-key indexes are built on use."""
-
-    def __init__(self, rows: dict[str, dict[str, Row]]) -> None:
-        self.rows = rows
-        self._referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
-
-    def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
-        if column not in rules_of(table).looked_up_columns:
-            return None
-        index = self._referring.get((table, column))
-        if index is None:
-            index = {}
-            for key, row in self.rows[table].items():
-                if row.get(column) is not None:
-                    index.setdefault(row[column], set()).add(key)
-            self._referring[(table, column)] = index
-        return index
-
-
-class MemoryDatabase:
-    """The shared state behind every memory unit of work."""
-
-    def __init__(self, lock_timeout: float = 5.0) -> None:
-        """`lock_timeout`: seconds a unit of work waits for the lock before `Busy`."""
-        self.rows: dict[str, dict[str, Row]] = {name: {} for name in metadata.tables}
-        # (table, unique rule name) -> values -> key
-        self.unique: dict[tuple[str, str], dict[tuple[Any, ...], str]] = {}
-        # (table, looked-up column: a foreign key, an index's first column) -> value -> keys
-        self.referring: dict[tuple[str, str], dict[Any, set[str]]] = {}
-        for name in metadata.tables:
-            rules = rules_of(name)
-            for rule in rules.uniques:
-                self.unique[(name, rule.name)] = {}
-            for column in rules.looked_up_columns:
-                self.referring[(name, column)] = {}
-        self.undo: list[Undo] = []
-        self._lock = threading.Lock()
-        self._lock_timeout = lock_timeout
-        # Guards rows, indexes and undo log against a snapshot taken while a writer works.
-        self._state = threading.RLock()
-        # Tables whose mapping a snapshot shares: copied before their next change.
-        self._shared: set[str] = set()
-        # The last sequence number each log table handed out: never goes back, so a
-        # rolled-back append leaves a gap, as a PostgreSQL sequence does.
-        self.log_sequences: dict[str, int] = {}
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        if not self._lock.acquire(timeout=self._lock_timeout):
-            raise busy()
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-    # -- the only two ways rows change -------------------------------------------------------
-
-    def _put(self, table: str, key: str, row: Row, *, log: bool = True) -> None:
-        with self._state:
-            old = self.rows[table].get(key)
-            if old is not None:
-                self._unindex(table, key, old)
-            self._writable(table)[key] = row
-            self._index(table, key, row)
-            if log:
-                self.undo.append((table, key, old))
-
-    def _drop(self, table: str, key: str, *, log: bool = True) -> None:
-        with self._state:
-            old = self._writable(table).pop(key)
-            self._unindex(table, key, old)
-            if log:
-                self.undo.append((table, key, old))
-
-    def referrer_index(self, table: str, column: str) -> dict[Any, set[str]] | None:
-        return self.referring.get((table, column))
-
-    def _writable(self, table: str) -> dict[str, Row]:
-        """The table's mapping, copied first if a snapshot still shares it."""
-        if table in self._shared:
-            self.rows[table] = dict(self.rows[table])
-            self._shared.discard(table)
-        return self.rows[table]
-
-    def snapshot(self) -> MemorySnapshot:
-        """The rows as last committed: the live rows, less what the open writer changed
-        (its undo log, replayed backwards on the copies). Between units of work the undo log
-        is empty, so it holds only the open writer's changes. With no change open, the
-        snapshot shares the live mappings and the next write to a table copies it first
-        (copy on write), so a read-only unit of work costs nothing per row."""
-        with self._state:
-            if not self.undo:
-                self._shared = set(self.rows)
-                return MemorySnapshot(dict(self.rows))
-            rows = {name: dict(table) for name, table in self.rows.items()}
-            for table, key, old in reversed(self.undo):
-                if old is None:
-                    rows[table].pop(key, None)
-                else:
-                    rows[table][key] = old
-        return MemorySnapshot(rows)
-
-    def commit(self, mark: int) -> None:
-        """Keep everything written since `mark`: forget how to undo it."""
-        with self._state:
-            del self.undo[mark:]
-
-    def _index(self, table: str, key: str, row: Row) -> None:
-        rules = rules_of(table)
-        for rule in rules.uniques:
-            values = rule.key(row)
-            if values is not None:
-                self.unique[(table, rule.name)][values] = key
-        for column in rules.looked_up_columns:
-            value = row.get(column)
-            if value is not None:
-                self.referring[(table, column)].setdefault(value, set()).add(key)
-
-    def _unindex(self, table: str, key: str, row: Row) -> None:
-        rules = rules_of(table)
-        for rule in rules.uniques:
-            values = rule.key(row)
-            if values is not None:
-                self.unique[(table, rule.name)].pop(values, None)
-        for column in rules.looked_up_columns:
-            value = row.get(column)
-            if value is not None:
-                keys = self.referring[(table, column)].get(value)
-                if keys is not None:
-                    keys.discard(key)
-                    if not keys:
-                        del self.referring[(table, column)][value]
-
-    def rollback_to(self, mark: int) -> None:
-        with self._state:
-            while len(self.undo) > mark:
-                table, key, old = self.undo.pop()
-                if old is None:
-                    self._drop(table, key, log=False)
-                else:
-                    self._put(table, key, old, log=False)
+__all__ = ["MemoryDatabase", "MemoryStore"]
 
 
 def _matches(row: Row, where: Sequence[Where], tables: Tables) -> bool:
@@ -349,6 +192,10 @@ class MemoryStore:
         self.db = db
         self.clock = clock
         self.tables: Tables = db if tables is None else tables
+        # The most rows one query of each table has examined (read to check its terms), for
+        # tests that prove a finder is answered through an index: a query examines what the
+        # index selects, never every row of the table.
+        self.examined: dict[str, int] = {}
 
     def _copy(self, rules: TableRules, row: Row) -> Row:
         copied = dict(row)
@@ -389,13 +236,19 @@ class MemoryStore:
         return None if row is None else self._copy(rules_of(table.name), row)
 
     def _matching(self, table: Table, where: Sequence[Where]) -> list[Row]:
-        return [row for row in self._candidates(table, where) if _matches(row, where, self.tables)]
+        candidates = self._candidates(table, where)
+        self.examined[table.name] = max(self.examined.get(table.name, 0), len(candidates))
+        return [row for row in candidates if _matches(row, where, self.tables)]
 
-    def _candidates(self, table: Table, where: Sequence[Where]) -> Iterable[Row]:
+    def _candidates(self, table: Table, where: Sequence[Where]) -> Collection[Row]:
         """The rows an index narrows `where` to: by id, by a unique rule whose columns the
-        terms fix (the one default repository of a project), by a foreign key; else all."""
+        terms fix (the one default repository of a project), by the longest prefix of an
+        index that the terms fix (IsNull fixes a column to NULL), by a foreign key or an
+        index's leading column (each of the values of an In term on it); else all."""
         rows = self.tables.rows[table.name]
         equal = {term.column: term.value for term in where if isinstance(term, Eq)}
+        fixed: dict[str, Any] = {**{t.column: None for t in where if isinstance(t, IsNull)}}
+        fixed.update(equal)
         if "id" in equal:
             row = rows.get(equal["id"])
             return [] if row is None else [row]
@@ -406,10 +259,45 @@ class MemoryStore:
                     values = tuple(equal[column] for column in rule.columns)
                     key = self.db.unique[(table.name, rule.name)].get(values)
                     return [] if key is None else [rows[key]]
+        prefixes = [
+            columns
+            for columns in rules_of(table.name).looked_up_prefixes
+            if all(column in fixed for column in columns)
+        ]
+        if prefixes:
+            columns = max(prefixes, key=len)
+            keys = self.tables.prefix_index(table.name, columns).get(
+                tuple(fixed[column] for column in columns), ()
+            )
+            return [rows[key] for key in keys]
         for column, value in equal.items():
             index = self.tables.referrer_index(table.name, column)
             if index is not None:
                 return [rows[key] for key in index.get(value, ())]
+        for term in where:
+            if isinstance(term, AnyRelated) and any(isinstance(t, Eq) for t in term.where):
+                # The related rows of one value (a task's dependencies), found through the
+                # related table's index, name the rows: looked up by key, as the SQL store
+                # asks for `id IN (SELECT ...)`.
+                related = self._matching(metadata.tables[term.table], term.where)
+                linked = dict.fromkeys(row[term.column] for row in related)
+                return [rows[key] for key in linked if key in rows]
+        for term in where:
+            if (
+                isinstance(term, Since | Before)
+                and term.column in rules_of(table.name).ranged_columns
+            ):
+                ordered = self.tables.ordered_index(table.name, term.column)
+                if isinstance(term, Since):
+                    chosen = ordered[bisect_left(ordered, (term.value,)) :]
+                else:
+                    chosen = ordered[: bisect_left(ordered, (term.value,))]
+                return [rows[key] for _, key in chosen]
+        for term in where:
+            if isinstance(term, In):
+                index = self.tables.referrer_index(table.name, term.column)
+                if index is not None:
+                    return [rows[key] for value in term.values for key in index.get(value, ())]
         return rows.values()
 
     def select(
@@ -558,23 +446,37 @@ class MemoryStore:
             self.db._put(table.name, f"{last:020d}", stored)
         self.db.log_sequences[table.name] = last
 
-    def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
+    def _log_range(self, table: Table, after: int, upto: int, limit: int | None) -> list[Row]:
+        """The rows of a log table numbered after `after` and up to `upto`, in order, at
+        most `limit`: looked up by key, number by number (its primary-key index), so a read
+        costs what it returns and the numbers a rolled-back append skipped, never a walk of
+        the log. Numbers past the last one handed out hold nothing."""
         rows = self.tables.rows[table.name]
-        newer = sorted(key for key, row in rows.items() if row["sequence"] > after)
-        return [dict(rows[key]) for key in newer[:limit]]
+        last = min(upto, self.db.log_sequences.get(table.name, 0))
+        found: list[Row] = []
+        # Readers and purges start at the purge's horizon or after it: below it, every
+        # number is gone, and the walk would only find the holes.
+        sequence = after + 1
+        while sequence <= last and (limit is None or len(found) < limit):
+            row = rows.get(f"{sequence:020d}")
+            if row is not None:
+                found.append(row)
+            sequence += 1
+        self.examined[table.name] = max(self.examined.get(table.name, 0), len(found))
+        return found
+
+    def read_log(self, table: Table, after: int, limit: int) -> list[Row]:
+        return [dict(row) for row in self._log_range(table, after, INT64_MAX, limit)]
 
     def log_prefix(
         self, table: Table, after: int, upto: int, before: datetime, limit: int
     ) -> int | None:
-        rows = self.tables.rows[table.name]
-        keys = sorted(key for key, row in rows.items() if after < row["sequence"] <= upto)
-        return older_run([rows[key] for key in keys[:limit]], before)
+        return older_run(self._log_range(table, after, upto, limit), before)
 
     def trim_log(self, table: Table, after: int, through: int) -> int:
-        rows = self.db.rows[table.name]
-        gone = [key for key, row in rows.items() if after < row["sequence"] <= through]
-        for key in gone:
-            self.db._drop(table.name, key)
+        gone = [row["sequence"] for row in self._log_range(table, after, through, None)]
+        for sequence in gone:
+            self.db._drop(table.name, f"{sequence:020d}")
         return len(gone)
 
     @contextmanager

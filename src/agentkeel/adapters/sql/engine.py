@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.pool import ConnectionPoolEntry, QueuePool, StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, QueuePool, StaticPool
 
 from agentkeel.adapters.sql.errors import busy_error
 from agentkeel.domain.errors import Busy
@@ -97,7 +99,16 @@ def create_database_engine(
 
 
 class _Pool(QueuePool):
-    """SQLAlchemy's QueuePool, except that running out of connections is `Busy`."""
+    """SQLAlchemy's QueuePool, except that running out of connections is `Busy`, and that
+    it keeps one spare connection for units of work (`checkout`, `give_back`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._spare: PoolProxiedConnection | None = None
+        self._spare_lock = threading.Lock()
+        # Called with a connection each time a unit of work gives it back (see
+        # `_set_sqlite_pragmas`), as the pool's checkin listeners are on a real return.
+        self.on_give_back: Callable[[Any, dict[Any, Any]], None] | None = None
 
     def _do_get(self) -> ConnectionPoolEntry:
         try:
@@ -107,6 +118,50 @@ class _Pool(QueuePool):
             raise Busy(
                 f"all {held} connections of its pool were in use past the wait limit"
             ) from exc
+
+    def take_spare(self) -> PoolProxiedConnection | None:
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        return spare
+
+    def keep_spare(self, connection: PoolProxiedConnection) -> bool:
+        """Keep `connection` as the spare, if there is none and the pool has room for
+        others beside it (so that nobody waits for a connection it keeps)."""
+        with self._spare_lock:
+            if self._spare is not None or self.checkedout() >= self.size():
+                return False
+            self._spare = connection
+        return True
+
+    def dispose(self) -> None:
+        spare = self.take_spare()
+        if spare is not None:
+            spare.close()
+        super().dispose()
+
+
+def checkout(engine: Engine) -> PoolProxiedConnection:
+    """A driver connection for a unit of work: the pool's spare, else one from the pool.
+
+    A pool's checkout and checkin cost about a third of a unit of work that reads one row
+    (its queue, its events, its bookkeeping): a unit of work gives its connection back as
+    the spare, and the next one, on whatever thread, takes it without them."""
+    pool = engine.pool
+    if isinstance(pool, _Pool) and (spare := pool.take_spare()) is not None:
+        return spare
+    return engine.raw_connection()
+
+
+def give_back(engine: Engine, connection: PoolProxiedConnection) -> None:
+    """Return a unit of work's connection (its transaction ended): kept as the spare, or
+    checked in to the pool."""
+    pool = engine.pool
+    if isinstance(pool, _Pool) and connection.is_valid:
+        if pool.on_give_back is not None:
+            pool.on_give_back(connection.dbapi_connection, connection.info)
+        if pool.keep_spare(connection):
+            return
+    connection.close()
 
 
 def read_only_connection(engine: Engine) -> Connection:
@@ -148,14 +203,20 @@ def _set_sqlite_pragmas(engine: Engine, wait_ms: int, memory: bool) -> None:
     # OPTIMIZE_EVERY-th unit of work (its caller has its result already) and when it
     # closes; without waiting for a writer (busy_timeout 0): a database that is busy is
     # analysed another time.
-    @event.listens_for(engine, "checkin")
-    def on_checkin(dbapi_connection: Any, record: Any) -> None:
-        if dbapi_connection is None:
-            return
-        uses = record.info.get(_USES, 0) + 1
-        record.info[_USES] = uses
+    def count_use(dbapi_connection: Any, info: dict[Any, Any]) -> None:
+        uses = info.get(_USES, 0) + 1
+        info[_USES] = uses
         if uses % OPTIMIZE_EVERY == 0:
             _optimize(dbapi_connection, wait_ms)
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            count_use(dbapi_connection, record.info)
+
+    if isinstance(engine.pool, _Pool):
+        # A unit of work's connection kept as the spare is not checked in: counted here.
+        engine.pool.on_give_back = count_use
 
     @event.listens_for(engine, "close")
     def on_close(dbapi_connection: Any, _record: Any) -> None:

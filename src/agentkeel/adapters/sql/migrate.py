@@ -26,7 +26,7 @@ from agentkeel.adapters.sql.inspection import (
 from agentkeel.domain.errors import SchemaError
 from agentkeel.schema import metadata
 
-HEAD = "0014"
+HEAD = "0015"
 """The newest revision, known without loading the scripts (a test checks it is their head)."""
 
 MIGRATION_LOCK = 7_344_202_611

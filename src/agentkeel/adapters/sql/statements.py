@@ -138,6 +138,14 @@ def _clauses(table: FromClause, shape: Shape, prefix: str = "w") -> list[ColumnE
                 # Each subquery gets an alias of its own: it may read the outer table again.
                 related = metadata.tables[term.table].alias(f"r_{name}")
                 inner = _clauses(related, term.where, f"{name}_")
+                if isinstance(term, AnyRelated) and any(isinstance(t, Eq) for t in term.where):
+                    # The related rows of one value (a task's dependencies) are few: their
+                    # ids found first through the related table's index, then looked up by
+                    # key. A correlated EXISTS would have SQLite walk the whole outer table.
+                    clauses.append(table.c["id"].in_(select(related.c[term.column]).where(*inner)))
+                    continue
+                # Otherwise per outer row, through the link's index. (NOT EXISTS, never NOT
+                # IN: one NULL among the related column's values makes NOT IN unknown.)
                 link = related.c[term.column] == table.c["id"]
                 found = exists().where(link, *inner)
                 clauses.append(found if isinstance(term, AnyRelated) else ~found)

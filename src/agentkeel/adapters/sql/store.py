@@ -374,13 +374,16 @@ class SqlStore:
     def append_log(self, table: Table, rows: Sequence[Row]) -> None:
         if not rows:
             return
-        if self._postgres:
-            # A sequence hands out numbers in the order transactions ask, not the order they
-            # commit: held until this transaction ends, the lock makes the two the same.
-            self._run(sql.advisory_lock_statement(), {"name": f"log:{table.name}"})
         prepared = prepare(sql.append_statement(table), self._dialect)
         try:
-            self.transaction.run_many(prepared, rows)
+            if self._postgres:
+                # A sequence hands out numbers in the order transactions ask, not the order
+                # they commit: held until this transaction ends, the lock makes the two the
+                # same. Sent with the inserts, in one round trip.
+                lock = prepare(sql.advisory_lock_statement(), self._dialect)
+                self.transaction.run_after(lock, {"name": f"log:{table.name}"}, prepared, rows)
+            else:
+                self.transaction.run_many(prepared, rows)
         except DBAPIError as exc:  # a trigger or constraint added to the log by hand
             raise RefusedByDatabase(label_of(table), None, database_message(exc)) from exc
 

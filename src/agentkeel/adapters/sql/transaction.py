@@ -27,6 +27,7 @@ from typing import Any, cast
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from agentkeel.adapters.sql.engine import checkout, give_back
 from agentkeel.adapters.sql.errors import aborted, database_message, domain_error
 from agentkeel.adapters.sql.prepared import Fetched, Prepared
 from agentkeel.domain.errors import RefusedByDatabase
@@ -43,7 +44,8 @@ class DriverTransaction:
         self._error = self.dialect.loaded_dbapi.Error
         # The pool's wait (Busy when it runs out) and its connect listeners (pragmas,
         # session settings) are SQLAlchemy's.
-        self._pooled = engine.raw_connection()
+        self._engine = engine
+        self._pooled = checkout(engine)
         self.driver: Any = self._pooled.driver_connection
         self._dbapi: Any = self._pooled.dbapi_connection
         self._begun = False
@@ -79,6 +81,35 @@ class DriverTransaction:
             raise aborted()
         sql, parameters = prepared.expanded(params)
         return self._execute(sql, parameters, prepared)
+
+    def run_after(
+        self, first: Prepared, params: Any, prepared: Prepared, rows: Sequence[Any]
+    ) -> None:
+        """Run `first` (its result unread) and then `prepared` once per row, in one round
+        trip where the driver can pipeline (psycopg): an append to a log behind the lock
+        that orders appends costs one round trip, not two. SQLite runs them one after the
+        other."""
+        if self._sqlite:
+            self.run(first, params)
+            self.run_many(prepared, rows)
+            return
+        if not self._begun:
+            self._begin()
+        elif self._ended:
+            raise aborted()
+        sql, parameters = first.expanded(params)
+        try:
+            # What the database refuses comes out when the pipeline ends (or as the
+            # inserts' own error, translated by `run_many`).
+            with self.driver.pipeline():
+                cursor = self.driver.cursor()
+                if self._dispatch.before_cursor_execute:
+                    self._dispatch.before_cursor_execute(None, cursor, sql, parameters, None, False)
+                cursor.execute(sql, parameters)
+                cursor.close()
+                self.run_many(prepared, rows)
+        except self._error as exc:
+            raise self._translated(exc, prepared.sql, (), None) from exc
 
     def run_many(self, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run a prepared statement once per row with the driver's `executemany` (one bulk
@@ -212,7 +243,7 @@ class DriverTransaction:
         finally:
             if self._lost:
                 self._pooled.invalidate()
-            self._pooled.close()
+            give_back(self._engine, self._pooled)
 
     # -- errors ----------------------------------------------------------------------------
 

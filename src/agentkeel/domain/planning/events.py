@@ -73,10 +73,11 @@ class TaskFailed(DomainEvent):
 
 @dataclass(frozen=True)
 class TaskNeedsAttention(DomainEvent):
-    """A task crashed or failed once more than `tasks.maxCrashRetries` allows: it is now
-    `blocked`, `reason` (also its `blocked_by`) says why, and it stays so until a person
-    retries it (`tasks.retry`) or changes it. Its dependents wait with it
-    (`tasks.needing_attention` lists them all)."""
+    """A task became `blocked`: moved there by a caller, or by the crash rule when it
+    crashed or failed once more than `tasks.maxCrashRetries` allows. `reason` is its
+    `blocked_by` ("blocked" when none was given). It stays so until a person retries it
+    (`tasks.retry`) or changes it. Its dependents wait with it (`tasks.needing_attention`
+    lists them all)."""
 
     task_id: str
     project_id: str

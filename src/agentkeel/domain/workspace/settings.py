@@ -167,6 +167,7 @@ class SettingDefinition:
         self.check(setting.typed_value)
 
     def new_setting(self) -> Setting:
+        """The setting as it is first stored: its default as its value, not user-modified."""
         encoded = encode_setting(self.default)
         return Setting(
             key=self.key,

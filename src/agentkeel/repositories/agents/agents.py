@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import random
+from collections.abc import Sequence
 from typing import assert_never
 
 from agentkeel.domain.agents import (
@@ -62,6 +63,10 @@ class AgentsTable(TableRepository[Agent]):
         # Every draw was taken: drawing again (a retry) is no better. The caller names it.
         problem = "was not given, and no free alias was found to give it: give the agent a name"
         raise InvalidValue("agent", "name", agent.name, problem)
+
+    def _one_by_one(self, batch: Sequence[Agent]) -> bool:
+        # Agents whose names were chosen are added as any row is; a drawn alias may clash.
+        return any("name" not in agent.model_fields_set for agent in batch)
 
     def list(
         self,

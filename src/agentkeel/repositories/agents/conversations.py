@@ -18,19 +18,19 @@ from agentkeel.domain.errors import (
     InvalidValue,
     ReferenceMissing,
 )
+from agentkeel.ports.base import Position
 from agentkeel.ports.store import (
-    Asc,
     Eq,
     IsNull,
     NotNull,
     Row,
     Where,
 )
-from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.paging import PagedTable
 from agentkeel.schema.columns import CONVERSATIONS, MESSAGES
 
 
-class ConversationsTable(TableRepository[Conversation]):
+class ConversationsTable(PagedTable[Conversation]):
     entity = Conversation
 
     def ask(self, from_agent_id: str, to_agent_id: str, question: str) -> Conversation:
@@ -38,12 +38,14 @@ class ConversationsTable(TableRepository[Conversation]):
             Conversation(from_agent_id=from_agent_id, to_agent_id=to_agent_id, question=question)
         )
 
-    def find_pending_for_agent(self, to_agent_id: str) -> builtins.list[Conversation]:
+    def find_pending_for_agent(
+        self, to_agent_id: str, *, after: Position | None = None, limit: int | None = None
+    ) -> builtins.list[Conversation]:
         where = [
             Eq(CONVERSATIONS.to_agent_id, to_agent_id),
             Eq(CONVERSATIONS.status, ConversationStatus.PENDING),
         ]
-        return self._select(where, [Asc(CONVERSATIONS.created_at)])
+        return self._page(where, CONVERSATIONS.created_at, after=after, limit=limit)
 
     def answer(self, key: str, answer: str) -> Conversation:
         conversation = self.get(key)
@@ -59,11 +61,13 @@ class ConversationsTable(TableRepository[Conversation]):
         from_agent_id: str | None = None,
         to_agent_id: str | None = None,
         status: ConversationStatus | None = None,
+        after: Position | None = None,
+        limit: int | None = None,
     ) -> builtins.list[Conversation]:
         where = self._eq_filters(
             from_agent_id=from_agent_id, to_agent_id=to_agent_id, status=status
         )
-        return self._select(where, [Asc(CONVERSATIONS.created_at)])
+        return self._page(where, CONVERSATIONS.created_at, after=after, limit=limit)
 
     def _answered(self, conversation: Conversation) -> InvalidTransition:
         # Answering twice is moving `status` from answered to answered again.
@@ -119,7 +123,7 @@ _FIXED_MESSAGE_FIELDS = (
 )
 
 
-class MessagesTable(TableRepository[Message]):
+class MessagesTable(PagedTable[Message]):
     entity = Message
 
     def _add(self, entity: Message) -> Message:
@@ -157,15 +161,22 @@ class MessagesTable(TableRepository[Message]):
         message.read_at = message.read_at or self._store.clock.now()
         return self.update(message)
 
-    def find_pending_for_user(self) -> builtins.list[Message]:
+    def find_pending_for_user(
+        self, *, after: Position | None = None, limit: int | None = None
+    ) -> builtins.list[Message]:
         where: builtins.list[Where] = [
             Eq(MESSAGES.recipient_type, Party.USER),
             IsNull(MESSAGES.read_at),
         ]
-        return self._select(where, [Asc(MESSAGES.created_at)])
+        return self._page(where, MESSAGES.created_at, after=after, limit=limit)
 
     def find_requiring_response(
-        self, *, recipient_type: Party | None = None, recipient_agent_id: str | None = None
+        self,
+        *,
+        recipient_type: Party | None = None,
+        recipient_agent_id: str | None = None,
+        after: Position | None = None,
+        limit: int | None = None,
     ) -> builtins.list[Message]:
         where: builtins.list[Where] = [
             NotNull(MESSAGES.requires_response_at),
@@ -174,10 +185,13 @@ class MessagesTable(TableRepository[Message]):
         where += self._eq_filters(
             recipient_type=recipient_type, recipient_agent_id=recipient_agent_id
         )
-        return self._select(where, [Asc(MESSAGES.created_at)])
+        return self._page(where, MESSAGES.created_at, after=after, limit=limit)
 
-    def find_replies(self, parent_id: str) -> builtins.list[Message]:
-        return self._select([Eq(MESSAGES.parent_message_id, parent_id)], [Asc(MESSAGES.created_at)])
+    def find_replies(
+        self, parent_id: str, *, after: Position | None = None, limit: int | None = None
+    ) -> builtins.list[Message]:
+        where: builtins.list[Where] = [Eq(MESSAGES.parent_message_id, parent_id)]
+        return self._page(where, MESSAGES.created_at, after=after, limit=limit)
 
     def _before_write(self, message: Message, stored: Row | None) -> None:
         for party in ("sender", "recipient"):

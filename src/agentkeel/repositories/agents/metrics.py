@@ -15,9 +15,9 @@ from agentkeel.domain.errors import (
     InvalidValue,
     Protected,
 )
+from agentkeel.ports.base import Position
 from agentkeel.ports.store import (
     Aggregate,
-    Asc,
     Before,
     Eq,
     NotNull,
@@ -26,6 +26,7 @@ from agentkeel.ports.store import (
     Sum,
     Where,
 )
+from agentkeel.repositories.paging import PagedTable
 from agentkeel.repositories.purging import PurgingTable
 from agentkeel.schema.columns import METRICS
 
@@ -33,7 +34,7 @@ from agentkeel.schema.columns import METRICS
 MAX_PERCENTILES = 20
 
 
-class MetricsTable(PurgingTable[Metric]):
+class MetricsTable(PagedTable[Metric], PurgingTable[Metric]):
     entity = Metric
 
     def record(self, metric: Metric) -> Metric:
@@ -48,13 +49,14 @@ class MetricsTable(PurgingTable[Metric]):
         task_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        after: Position | None = None,
         limit: int | None = None,
     ) -> builtins.list[Metric]:
         where = self._eq_filters(
             project_id=project_id, type=type, agent_id=agent_id, task_id=task_id
         )
         where += self._within(since, until)
-        return self._select(where, [Asc(METRICS.timestamp)], limit)
+        return self._page(where, METRICS.timestamp, after=after, limit=limit)
 
     def tokens_by_agent(
         self, project_id: str, *, since: datetime | None = None, until: datetime | None = None

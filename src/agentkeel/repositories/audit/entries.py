@@ -7,12 +7,14 @@ from datetime import datetime
 
 from agentkeel.domain.audit import AuditEntry, AuditLogsPurged, EventCategory
 from agentkeel.domain.errors import Protected
-from agentkeel.ports.store import Desc, Since
+from agentkeel.ports.base import Position
+from agentkeel.ports.store import Since
+from agentkeel.repositories.paging import PagedTable
 from agentkeel.repositories.purging import PurgingTable
 from agentkeel.schema.columns import AUDIT_LOGS
 
 
-class AuditLogsTable(PurgingTable[AuditEntry]):
+class AuditLogsTable(PagedTable[AuditEntry], PurgingTable[AuditEntry]):
     entity = AuditEntry
     purged_noun = "audit entries"
 
@@ -23,7 +25,9 @@ class AuditLogsTable(PurgingTable[AuditEntry]):
         entity_id: str | None = None,
         event_type: str | None = None,
         category: EventCategory | None = None,
+        workflow_id: str | None = None,
         since: datetime | None = None,
+        after: Position | None = None,
         limit: int | None = None,
     ) -> builtins.list[AuditEntry]:
         where = self._eq_filters(
@@ -31,10 +35,11 @@ class AuditLogsTable(PurgingTable[AuditEntry]):
             entity_id=entity_id,
             event_type=event_type,
             event_category=category,
+            workflow_id=workflow_id,
         )
         if since is not None:
             where.append(Since(AUDIT_LOGS.timestamp, since))
-        return self._select(where, [Desc(AUDIT_LOGS.timestamp)], limit)
+        return self._page(where, AUDIT_LOGS.timestamp, newest_first=True, after=after, limit=limit)
 
     def purge_before(self, cutoff: datetime, *, limit: int | None = None) -> int:
         return self._purge_before(AUDIT_LOGS.timestamp, cutoff, limit)

@@ -5,6 +5,9 @@ its project.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable, Collection, Iterable
+
+from sqlalchemy import Table
 
 from agentkeel.domain.backlog import (
     Feature,
@@ -28,16 +31,28 @@ from agentkeel.schema import table_of
 from agentkeel.schema.columns import FEATURES, SUB_FEATURES, TASKS
 
 
-def check_task_links(store: RowStore, task: Task, stored: Row | None) -> None:
+def read_task_links_ahead(
+    read_rows: Callable[[Table, Collection[str | None]], None], tasks: Iterable[Task]
+) -> None:
+    """Read ahead what `check_task_links` reads for a batch of tasks, a table at a time."""
+    tasks = list(tasks)
+    read_rows(table_of(SubFeature), {task.sub_feature_id for task in tasks})
+    read_rows(table_of(Feature), {task.feature_id for task in tasks})
+
+
+def check_task_links(
+    read: Callable[[Table, str], Row | None], task: Task, stored: Row | None
+) -> None:
     """A task's feature is of the task's project, its sub-feature of its feature (a task
     given a sub-feature and no feature takes the sub-feature's). A missing row is left to
-    the foreign key (ReferenceMissing). Called by the task repository on every write."""
+    the foreign key (ReferenceMissing). Called by the task repository on every write, with
+    its reader of rows (`read(table, id)`)."""
 
     def changed(column: str) -> bool:
         return stored is None or stored[column] != getattr(task, column)
 
     if task.sub_feature_id is not None and (changed("sub_feature_id") or changed("feature_id")):
-        sub_feature = store.get(table_of(SubFeature), task.sub_feature_id)
+        sub_feature = read(table_of(SubFeature), task.sub_feature_id)
         if sub_feature is not None:
             if task.feature_id is None:
                 task.feature_id = sub_feature[SUB_FEATURES.feature_id]
@@ -50,7 +65,7 @@ def check_task_links(store: RowStore, task: Task, stored: Row | None) -> None:
                     f"not of the task's feature {task.feature_id!r}",
                 )
     if task.feature_id is not None and changed("feature_id"):
-        feature = store.get(table_of(Feature), task.feature_id)
+        feature = read(table_of(Feature), task.feature_id)
         if feature is not None and feature[FEATURES.project_id] != task.project_id:
             raise InvalidValue(
                 "task",

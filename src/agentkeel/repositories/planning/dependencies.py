@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from typing import ClassVar, TypeVar
 
 from agentkeel.domain.entity import Entity
@@ -21,12 +23,11 @@ from agentkeel.ports.store import (
     Asc,
     Eq,
     In,
-    Ne,
     Row,
 )
 from agentkeel.repositories.base import TableRepository
 from agentkeel.schema import label_of, table_of
-from agentkeel.schema.columns import PHASE_DEPENDENCIES
+from agentkeel.schema.columns import ANY_TABLE
 
 D = TypeVar("D", bound=Entity)
 
@@ -63,6 +64,29 @@ class DependenciesTable(TableRepository[D]):
             )
         self.delete(edge.id)
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        # A write's (or a batch's) cycle search reads each node's stored dependents once,
+        # sees the edges the batch adds before their insert, and takes each scope's turn
+        # once.
+        if self._reads is not None:
+            yield
+            return
+        self._dependents: dict[str, builtins.list[tuple[str, str]]] = {}
+        self._adding: dict[str, builtins.list[tuple[str, str]]] = {}
+        self._turns: set[str] = set()
+        with super()._reading():
+            yield
+
+    def _read_ahead(self, batch: Sequence[D]) -> None:
+        ends = {getattr(edge, name) for edge in batch for name in (self.source, self.target)}
+        self._read_rows(table_of(self.node), ends)
+        self._read_dependents({getattr(edge, self.source) for edge in batch})
+
+    def _readable(self, row: Row) -> None:
+        super()._readable(row)
+        self._adding.setdefault(row[self.target], []).append((row[self.source], row[ANY_TABLE.id]))
+
     def _before_write(self, edge: D, stored: Row | None) -> None:
         waiting, awaited = getattr(edge, self.source), getattr(edge, self.target)
         if stored is not None and (stored[self.source], stored[self.target]) == (waiting, awaited):
@@ -70,53 +94,70 @@ class DependenciesTable(TableRepository[D]):
         if waiting == awaited:
             raise DependencyCycle(self._label, [waiting, awaited])
         nodes = table_of(self.node)
-        scopes = {
-            row[PHASE_DEPENDENCIES.id]: row[self.scope]
-            for row in self._store.select(
-                nodes, [In(PHASE_DEPENDENCIES.id, frozenset({waiting, awaited}))]
-            )
-        }
-        if len(scopes) < 2:
-            return  # a missing end: the foreign key refuses it (ReferenceMissing)
-        if scopes[waiting] != scopes[awaited]:
-            kind = label_of(nodes)
-            raise InvalidValue(
-                self._label,
-                self.target,
-                awaited,
-                f"must be a {kind} of the same {self.scope.removesuffix('_id')} as "
-                f"{self.source} ({scopes[waiting]!r}), not of {scopes[awaited]!r}",
-            )
-        # Two units of work adding edges that close a cycle only together would each find
-        # none: checks in one scope take turns (SQLite and the fakes have one writer anyway).
-        (foreign_key,) = nodes.c[self.scope].foreign_keys
-        self._store.serialize(foreign_key.column.table, scopes[waiting])
-        path = self._path(awaited, waiting, edge.id)
+        with self._reading():
+            self._read_rows(nodes, {waiting, awaited})
+            ends = [self._read(nodes, waiting), self._read(nodes, awaited)]
+            if ends[0] is None or ends[1] is None:
+                return  # a missing end: the foreign key refuses it (ReferenceMissing)
+            scope, other = ends[0][self.scope], ends[1][self.scope]
+            if scope != other:
+                kind = label_of(nodes)
+                raise InvalidValue(
+                    self._label,
+                    self.target,
+                    awaited,
+                    f"must be a {kind} of the same {self.scope.removesuffix('_id')} as "
+                    f"{self.source} ({scope!r}), not of {other!r}",
+                )
+            # Two units of work adding edges that close a cycle only together would each
+            # find none: checks in one scope take turns (SQLite and the fakes have one
+            # writer anyway), each scope once per write or batch.
+            if scope not in self._turns:
+                (foreign_key,) = nodes.c[self.scope].foreign_keys
+                self._store.serialize(foreign_key.column.table, scope)
+                self._turns.add(scope)
+            path = self._path(awaited, waiting, edge.id)
         if path is not None:
             raise DependencyCycle(self._label, [waiting, *path])
 
+    def _read_dependents(self, nodes: Collection[str]) -> None:
+        """The stored edges into these nodes (their dependents), in one query."""
+        wanted = frozenset(node for node in nodes if node not in self._dependents)
+        if not wanted:
+            return
+        for node in wanted:
+            self._dependents[node] = []
+        rows = self._store.select(
+            self._table, [In(self.target, wanted)], [Asc(self.target), Asc(self.source)]
+        )
+        for row in rows:
+            self._dependents[row[self.target]].append((row[self.source], row[ANY_TABLE.id]))
+
     def _path(self, awaited: str, waiting: str, skip: str) -> builtins.list[str] | None:
         """The first path (breadth first, ties by id) from `awaited` to `waiting` along the
-        stored edges other than `skip`, or None: one query per step of depth. It searches
-        backwards, from `waiting` through its dependents: new edges mostly come from new
-        nodes, which have none yet, so the common case costs one query however deep the
-        graph behind `awaited` is."""
+        stored edges other than `skip` and the edges of the batch being added, or None: at
+        most one query per step of depth, for the nodes whose dependents are not read yet.
+        It searches backwards, from `waiting` through its dependents: new edges mostly come
+        from new nodes, which have none yet, so the common case costs one query however
+        deep the graph behind `awaited` is (none in a batch, which reads them ahead)."""
         reached_from: dict[str, str] = {}
         frontier = [waiting]
         seen = {waiting}
         while frontier:
-            rows = self._store.select(
-                self._table,
-                [In(self.target, frozenset(frontier)), Ne(PHASE_DEPENDENCIES.id, skip)],
-                [Asc(self.target), Asc(self.source)],
+            self._read_dependents(frontier)
+            edges = sorted(
+                (node, dependent)
+                for node in frontier
+                for dependents in (self._dependents[node], self._adding.get(node, ()))
+                for dependent, key in dependents
+                if key != skip
             )
             following = []
-            for row in rows:
-                node = row[self.source]
+            for target, node in edges:
                 if node in seen:
                     continue
                 seen.add(node)
-                reached_from[node] = row[self.target]
+                reached_from[node] = target
                 if node == awaited:
                     path = [node]
                     while path[-1] != waiting:

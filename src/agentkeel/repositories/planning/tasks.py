@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import assert_never, cast
@@ -43,7 +44,7 @@ from agentkeel.ports.store import (
     Row,
     Where,
 )
-from agentkeel.repositories.backlog.features import check_task_links
+from agentkeel.repositories.backlog.features import check_task_links, read_task_links_ahead
 from agentkeel.repositories.base import TableRepository
 from agentkeel.repositories.planning.targets import release_targets
 from agentkeel.repositories.rules import changed
@@ -66,6 +67,7 @@ TASK_ORDER: tuple[Order, ...] = (Asc(TASKS.order_index), Asc(TASKS.created_at))
 
 _T = TaskStatus
 _P = PhaseStatus
+_PHASES = table_of(Phase)
 
 
 # A task none of whose dependencies is unfinished.
@@ -134,7 +136,8 @@ class _Crash:
     """An attempt that ended because its agent crashed (or its lease was taken over)."""
 
     def blocked_by(self, attempts: int, limit: int) -> str:
-        return f"crashed {attempts} times ({MAX_CRASH_RETRIES} is {limit})"
+        times = "once" if attempts == 1 else f"{attempts} times"
+        return f"crashed {times} ({MAX_CRASH_RETRIES} is {limit})"
 
 
 @dataclass(frozen=True)
@@ -162,8 +165,6 @@ def _checked_reason(reason: object) -> str:
 
 class TasksTable(TableRepository[Task]):
     entity = Task
-    # The phase row this write's own checks read (`_check_links`), if they read it.
-    _phase_read: Row | None = None
 
     def list(
         self,
@@ -373,12 +374,7 @@ class TasksTable(TableRepository[Task]):
                 )
             case _:
                 assert_never(ending)
-        if not retried:
-            assert task.blocked_by is not None
-            self._record(
-                TaskNeedsAttention(task.id, task.project_id, task.retry_count, task.blocked_by)
-            )
-        return task
+        return task  # (blocked: `_after_write` recorded TaskNeedsAttention)
 
     def record_qa_iteration(self, key: str) -> Task:
         key = self._key(key)
@@ -421,10 +417,19 @@ class TasksTable(TableRepository[Task]):
                 task.qa_iterations,
                 f"must not exceed max_iterations ({task.max_iterations})",
             )
-        self._phase_read = None
         self._check_links(task, stored)
-        check_task_links(self._store, task, stored)  # its feature and sub-feature (backlog)
+        check_task_links(self._read, task, stored)  # its feature and sub-feature (backlog)
         self._stamp(task, stored)
+
+    def _read_ahead(self, batch: Sequence[Task]) -> None:
+        # What the checks read, a table at a time: phases, initiatives (a task given only a
+        # phase takes its phase's), parents not in the batch, features, sub-features.
+        self._read_rows(_PHASES, {task.phase_id for task in batch})
+        phases = [(t, self._read(_PHASES, t.phase_id) if t.phase_id else None) for t in batch]
+        of = {t.initiative_id or (p or {}).get(PHASES.initiative_id) for t, p in phases}
+        self._read_rows(table_of(Initiative), of)
+        self._read_rows(self._table, {t.parent_task_id for t in batch} - {t.id for t in batch})
+        read_task_links_ahead(self._read_rows, batch)
 
     def _check_links(self, task: Task, stored: Row | None) -> None:
         """A task's phase belongs to its initiative (a task given only a phase takes the
@@ -433,7 +438,7 @@ class TasksTable(TableRepository[Task]):
         if task.phase_id is not None and (
             changed(task, stored, TASKS.phase_id) or changed(task, stored, TASKS.initiative_id)
         ):
-            phase = self._phase_read = self._store.get(table_of(Phase), task.phase_id)
+            phase = self._read(table_of(Phase), task.phase_id)
             if phase is not None:
                 if task.initiative_id is None:
                     task.initiative_id = phase[PHASES.initiative_id]
@@ -446,7 +451,7 @@ class TasksTable(TableRepository[Task]):
                         f"not of the task's initiative {task.initiative_id!r}",
                     )
         if task.initiative_id is not None and changed(task, stored, TASKS.initiative_id):
-            initiative = self._store.get(table_of(Initiative), task.initiative_id)
+            initiative = self._read(table_of(Initiative), task.initiative_id)
             if initiative is not None and initiative[INITIATIVES.project_id] != task.project_id:
                 raise InvalidValue(
                     "task",
@@ -460,7 +465,7 @@ class TasksTable(TableRepository[Task]):
 
     def _check_parent(self, task: Task, stored: Row | None) -> None:
         assert task.parent_task_id is not None
-        parent = self._store.get(self._table, task.parent_task_id)
+        parent = self._read(self._table, task.parent_task_id)
         if parent is None:
             return
         if parent[TASKS.project_id] != task.project_id:
@@ -512,7 +517,12 @@ class TasksTable(TableRepository[Task]):
                     )
                 case _T.PENDING if was == _T.COMPLETED:
                     self._record(TaskReopened(task.id, task.project_id))
-                case _T.PENDING | _T.BLOCKED:
+                case _T.BLOCKED:  # by a person, or by the crash rule: either way, a person's
+                    reason = task.blocked_by or "blocked"
+                    self._record(
+                        TaskNeedsAttention(task.id, task.project_id, task.retry_count, reason)
+                    )
+                case _T.PENDING:
                     pass
                 case _:
                     assert_never(task.status)
@@ -551,12 +561,20 @@ class TasksTable(TableRepository[Task]):
             return  # pending <-> blocked, a crash: the phase's state does not change
         reopening = {_P.PENDING_REVIEW, _P.COMPLETED}
         moving = reopening | {_P.PENDING, _P.APPROVED} if started else reopening
-        if was is None and self._phase_read is not None and self._phase_read[TASKS.id] == phase_id:
-            current = _P(self._phase_read[TASKS.status])  # read by this write's own checks
-        else:
-            current = self._uow.phases.get(phase_id).status
-        if current in moving:
-            self._uow.phases.move_to(phase_id, _P.IN_PROGRESS)
+        if was is None:
+            # A new task: its phase was read by this write's own checks (or its batch's).
+            row = self._read(_PHASES, phase_id)
+            assert row is not None  # the task refers to it, and was stored
+            if _P(row[PHASES.status]) in moving:
+                self._uow.phases.move_to(phase_id, _P.IN_PROGRESS)
+                self._forget(_PHASES, phase_id)
+            return
+        phases = self._uow.phases
+        phase = phases.get(phase_id)
+        if phase.status in moving:
+            # Written from this read, as `move_to` would after reading it again.
+            phase.status = _P.IN_PROGRESS
+            phases.update(phase)
 
     def _phase_may_finish(self, phase_id: str, *, emptied: bool = False) -> None:
         """An in-progress phase none of whose tasks is unfinished any more moves on.
