@@ -145,7 +145,8 @@ class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
         return bool(self._exclusive_flags) or self._own_add
 
     def _stamped(self, entity: E) -> E:
-        """`entity` validated afresh, checked by the aggregate's rules, stamped for insert."""
+        """A copy of `entity` (validated where something skipped validation: `_checked`),
+        checked by the aggregate's rules, stamped for insert."""
         checked = self._checked(entity)
         self._before_write(checked, None)
         now = self._store.clock.now()
