@@ -202,11 +202,23 @@ class Contender(ABC):
         """W1: as O9, with `workload_log_batches(n)`: chunks of CHUNK_BYTES."""
         raise NotImplementedError(f"{type(self).__name__} does not take part in the workload")
 
-    def build_project(self, n: int) -> Work:
-        """W2: build `workload_plan(n)` in one transaction: the project, its REPOSITORIES
-        repositories, initiatives, phases (pending), tasks (with their parents), the tasks'
-        dependencies, and the agents (those of `agent_tasks` linked to their task)."""
+    def build(self, plan: ProjectPlan) -> object:
+        """Build `plan` in one transaction: the project, its REPOSITORIES repositories,
+        initiatives, phases (pending), tasks (with their parents), the tasks' dependencies,
+        and the agents (those of `agent_tasks` linked to their task). W2's work, and the
+        setup of W3 … W6."""
         raise NotImplementedError(f"{type(self).__name__} does not take part in the workload")
+
+    def build_project(self, n: int) -> Work:
+        """W2: `build(workload_plan(n))`, timed."""
+        from bench.operations import workload_plan  # (operations imports this module)
+
+        plan = workload_plan(n)
+
+        def work() -> None:
+            self.build(plan)
+
+        return work
 
     def workload_ready(self, n: int) -> Work:
         """W3: W2's project (set up the fastest way the contender has); `ready_calls(n)`

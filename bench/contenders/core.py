@@ -528,14 +528,6 @@ class Core(Contender):
             )
         return Built(project_id, initiative_ids, phase_ids, task_ids)
 
-    def build_project(self, n: int) -> Work:
-        plan = workload_plan(n)
-
-        def work() -> None:
-            self.build(plan)
-
-        return work
-
     def workload_ready(self, n: int) -> Work:
         plan = workload_plan(n)
         built = self.build(plan)

@@ -350,14 +350,6 @@ class Keel(Contender):
             uow.commit()
         return built
 
-    def build_project(self, n: int) -> Work:
-        plan = workload_plan(n)
-
-        def work() -> None:
-            self.build(plan)
-
-        return work
-
     def workload_ready(self, n: int) -> Work:
         plan = workload_plan(n)
         built = self.build(plan)

@@ -502,14 +502,6 @@ class RawSqlite(Contender):
             )
         return Built(project_id, initiatives, phases, tasks)
 
-    def build_project(self, n: int) -> Work:
-        plan = workload_plan(n)
-
-        def work() -> None:
-            self.build(plan)
-
-        return work
-
     def workload_ready(self, n: int) -> Work:
         plan = workload_plan(n)
         built = self.build(plan)
