@@ -9,19 +9,19 @@ opening and closing the database is the work.
 This module imports nothing of agentkeel's, SQLAlchemy's or SQLModel's, so that each
 contender's process loads only what that contender uses. The rows are the same for every
 contender: `project_values`, `repository_values`, `worktree_values`, 21-character random
-ids (nanoid, as agentkeel makes them) and timezone-aware UTC timestamps.
+ids (nanoids, made as agentkeel makes them) and timezone-aware UTC timestamps.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from abc import ABC, abstractmethod
+from base64 import urlsafe_b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-
-from nanoid import generate
 
 Work = Callable[[], None]
 Backend = Literal["sqlite", "postgres", "memory"]
@@ -31,8 +31,10 @@ RENAMED = " (renamed)"
 
 
 def new_id() -> str:
-    """A fresh 21-character URL-safe random id, like agentkeel's."""
-    return str(generate(size=ID_LENGTH))
+    """A fresh nanoid: 21 URL-safe characters, 126 random bits (the first 21 characters of
+    the base64 of 16 random bytes), made as agentkeel makes its ids, so that no contender
+    pays for ids more than another (the `nanoid` package takes about 10 µs an id)."""
+    return urlsafe_b64encode(os.urandom(16))[:ID_LENGTH].decode("ascii")
 
 
 def utc_now() -> datetime:

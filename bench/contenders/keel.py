@@ -13,11 +13,8 @@ every hard delete (with the counts of the rows removed, which it counts first).
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from agentkeel.database import Database
 from agentkeel.domain.agents import Agent
-from agentkeel.domain.entity import Entity
 from agentkeel.domain.planning import (
     Initiative,
     Phase,
@@ -64,20 +61,6 @@ from bench.operations import (
     update_plan,
     workload_plan,
 )
-
-E = TypeVar("E", bound=Entity)
-
-
-def add_all(repository: object, entities: list[E]) -> list[E]:
-    """The entities added: with the repository's `add_many` (one bulk insert, each entity
-    validated and checked as `add` checks it), which agentkeel's repositories have though
-    the ports' Protocols do not list it yet; else with `add`, one by one."""
-    add_many = getattr(repository, "add_many", None)
-    if callable(add_many):
-        added: list[E] = add_many(entities)
-        return added
-    add = getattr(repository, "add")  # noqa: B009 (the port's method, on an `object`)
-    return [add(entity) for entity in entities]
 
 
 class Keel(Contender):
@@ -299,16 +282,13 @@ class Keel(Contender):
         """The plan's project, through the repositories' `add_many` (one bulk insert per
         table, every entity validated and checked as `add` checks it)."""
         project = uow.projects.add(Project(**project_values(0)))
-        add_all(
-            uow.repositories,
+        uow.repositories.add_many(
             [Repository(**repository_values(i, project.id)) for i in range(REPOSITORIES)],
         )
-        initiatives = add_all(
-            uow.initiatives,
+        initiatives = uow.initiatives.add_many(
             [Initiative(**initiative_values(k, project.id)) for k in range(plan.initiatives)],
         )
-        phases = add_all(
-            uow.phases,
+        phases = uow.phases.add_many(
             [
                 Phase(**phase_values(p, initiatives[initiative].id))
                 for p, initiative in enumerate(plan.phases)
@@ -321,17 +301,15 @@ class Keel(Contender):
             )
             parent = None if planned.parent is None else tasks[planned.parent].id
             tasks.append(Task(**values, parent_task_id=parent))
-        tasks = add_all(uow.tasks, tasks)
-        add_all(
-            uow.task_dependencies,
+        tasks = uow.tasks.add_many(tasks)
+        uow.task_dependencies.add_many(
             [
                 TaskDependency(task_id=task.id, depends_on_task_id=tasks[d].id)
                 for task, planned in zip(tasks, plan.tasks, strict=True)
                 for d in planned.depends_on
             ],
         )
-        add_all(
-            uow.agents,
+        uow.agents.add_many(
             [
                 Agent(name=agent_name(a), task_id=None if t is None else tasks[t].id)
                 for a, t in enumerate(plan.agent_tasks)

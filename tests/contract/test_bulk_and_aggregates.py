@@ -285,6 +285,36 @@ def test_a_batch_of_tasks_moves_their_phase_as_adds_do(uow: UnitOfWork) -> None:
     assert uow.phases.get(phase.id).status is PhaseStatus.IN_PROGRESS
 
 
+def test_a_batch_that_finishes_a_phase_then_adds_to_it_leaves_it_as_adds_would(
+    uow: UnitOfWork,
+) -> None:
+    """Added one by one, a completed task would close the in-progress phase it finishes and
+    a pending one after it open it again; completed tasks new to a pending phase leave it
+    be. A batch leaves the phases where those adds would."""
+    project = factories.project(uow)
+    initiative = factories.initiative(uow, project)
+    working, waiting = factories.phase(uow, initiative), factories.phase(uow, initiative, "next")
+    first = factories.task(uow, project, "first", phase_id=working.id)
+    uow.tasks.move_to(first.id, TaskStatus.IN_PROGRESS)
+    assert uow.phases.get(working.id).status is PhaseStatus.IN_PROGRESS
+    uow.tasks.move_to(first.id, TaskStatus.COMPLETED)
+    assert uow.phases.get(working.id).status is PhaseStatus.PENDING_REVIEW
+    uow.phases.move_to(working.id, PhaseStatus.IN_PROGRESS)
+
+    def task(name: str, status: TaskStatus, phase: str) -> Task:
+        return Task(project_id=project.id, name=name, status=status, phase_id=phase)
+
+    uow.tasks.add_many(
+        [
+            task("done", TaskStatus.COMPLETED, working.id),  # finishes the phase
+            task("late", TaskStatus.PENDING, working.id),  # opens it again
+            task("early", TaskStatus.COMPLETED, waiting.id),
+        ]
+    )
+    assert uow.phases.get(working.id).status is PhaseStatus.IN_PROGRESS
+    assert uow.phases.get(waiting.id).status is PhaseStatus.PENDING
+
+
 def test_a_write_validates_what_skipped_validation(uow: UnitOfWork) -> None:
     """An entity every value of which passed validation is written without validating
     again; one made by `model_copy(update=)` or `model_construct`, which skip validation,

@@ -306,5 +306,5 @@ def numbered_ids(step: int) -> Iterator[None]:
     """Ids the library makes itself, from a counter of this step: `g<step>x<n>`, zero-padded
     letters and digits only, so they sort alike everywhere."""
     numbers = count()
-    with patch.object(ids, "generate", lambda size: f"g{step:010d}x{next(numbers):09d}"[:size]):
+    with patch.object(ids, "_nanoid", lambda: f"g{step:010d}x{next(numbers):09d}"):
         yield

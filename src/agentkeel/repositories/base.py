@@ -31,7 +31,7 @@ from agentkeel.domain.errors import (
     ReferenceMissing,
 )
 from agentkeel.domain.events import DomainEvent, RecordDeleted
-from agentkeel.domain.fields import INT64_MAX, INT64_MIN, IntRule
+from agentkeel.domain.fields import INT64_MAX
 from agentkeel.domain.ids import ID_MAX_LENGTH, ID_PATTERN
 from agentkeel.ports.store import (
     Before,
@@ -372,7 +372,7 @@ class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
         version is left alone, as counters commute). Raises NotFound, and InvalidValue with
         nothing written when the result would leave the column's range."""
         key = self._key(key)
-        low, high = self._bounds(column)
+        low, high = self.entity.int_bounds(column)
         # The bound the column must be within before the addition (none for adding 0, whose
         # bound, high + 1, could not even be sent).
         within: list[Where] = (
@@ -413,12 +413,6 @@ class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
             }
         return changed
 
-    def _bounds(self, column: str) -> tuple[int, int]:
-        for rule in self.entity.model_fields[column].metadata:
-            if isinstance(rule, IntRule):
-                return rule.minimum, rule.maximum
-        return INT64_MIN, INT64_MAX
-
     def _entity(self, row: dict[str, Any]) -> E:
         self._saw(row)
         # Both stores hand back rows of their own making: the entity keeps the row.
@@ -441,8 +435,21 @@ class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
     ) -> list[E]:
         where = self._query(where)
         self._check_page(limit, offset)
-        rows = self._store.select(self._table, where, order_by, limit, offset)
-        return [self._entity(row) for row in rows]
+        return self._entities(self._store.select(self._table, where, order_by, limit, offset))
+
+    def _entities(self, rows: list[Row]) -> list[E]:
+        """`_entity` of each row, the loop written out: a listing's cost is mostly per row."""
+        if self._version is not None:
+            seen, table, version = self._state.seen, self._table.name, self._version
+            for row in rows:
+                seen.setdefault((table, row["id"]), row[version])
+        # Both stores hand back whole rows of their own making: the entity keeps the row.
+        build, whole = self.entity.whole_row_builder()
+        built: list[E] = [
+            build(row) if len(row) == whole else self._entity(row)  # type: ignore[misc]
+            for row in rows
+        ]
+        return built
 
     def _select_with(
         self,

@@ -45,9 +45,27 @@ def layout(
     return table, label_of(table), entity.version_field, flags
 
 
+# Terms a repository declares once (module constants, such as what makes a task ready),
+# normalised when declared: keyed by the term object itself, never by its value (1, 1.0 and
+# True are equal and hash alike, yet a field takes only one of them), and held here, so that
+# no other object ever takes its id.
+_NORMALISED: dict[int, Where] = {}
+
+
+def normalised(entity: type[Entity], *terms: Where) -> tuple[Where, ...]:
+    """`terms` normalised for `entity` (`query_term`) once: a query that uses the very terms
+    returned skips their normalising (a tenth of a ready-task query's cost)."""
+    done = tuple(query_term(entity, term) for term in terms)
+    for term in done:
+        _NORMALISED[id(term)] = term
+    return done
+
+
 def query_term(entity: type[Entity], term: Where) -> Where:
     """`term` with its value as `entity`'s field holds it; the terms nested in a
     `NoneRelated` or `RefersTo` as the related table's entity holds them."""
+    if _NORMALISED.get(id(term)) is term:
+        return term
     held = entity.query_value
     match term:
         case Eq() | Ne():

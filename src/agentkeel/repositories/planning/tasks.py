@@ -34,25 +34,21 @@ from agentkeel.ports.store import (
     Asc,
     Before,
     Eq,
-    In,
     Ne,
-    NoneRelated,
-    NotRefersTo,
     Order,
-    Reaches,
     RefersTo,
     Row,
     Where,
 )
 from agentkeel.repositories.backlog.features import check_task_links, read_task_links_ahead
 from agentkeel.repositories.base import TableRepository
+from agentkeel.repositories.planning.readiness import READY, WAITING_FOR_A_PERSON
 from agentkeel.repositories.planning.targets import release_targets
 from agentkeel.repositories.rules import changed
 from agentkeel.schema import table_of
 from agentkeel.schema.columns import (
     AGENTS,
     INITIATIVES,
-    PHASE_DEPENDENCIES,
     PHASES,
     TASK_DEPENDENCIES,
     TASKS,
@@ -68,63 +64,6 @@ TASK_ORDER: tuple[Order, ...] = (Asc(TASKS.order_index), Asc(TASKS.created_at))
 _T = TaskStatus
 _P = PhaseStatus
 _PHASES = table_of(Phase)
-
-
-# A task none of whose dependencies is unfinished.
-_NOTHING_UNFINISHED = NoneRelated(
-    TASK_DEPENDENCIES.TABLE,
-    TASK_DEPENDENCIES.task_id,
-    (
-        RefersTo(
-            TASK_DEPENDENCIES.depends_on_task_id, TASKS.TABLE, (Ne(TASKS.status, _T.COMPLETED),)
-        ),
-    ),
-)
-
-
-# A task whose phase (if it has one) is neither blocked nor completed...
-_PHASE_OPEN = NotRefersTo(
-    TASKS.phase_id, PHASES.TABLE, (In(PHASES.status, frozenset({_P.BLOCKED, _P.COMPLETED})),)
-)
-
-
-# ...and waits for no phase that is not completed.
-_PHASE_UNHELD = NotRefersTo(
-    TASKS.phase_id,
-    PHASES.TABLE,
-    (
-        AnyRelated(
-            PHASE_DEPENDENCIES.TABLE,
-            PHASE_DEPENDENCIES.phase_id,
-            (
-                RefersTo(
-                    PHASE_DEPENDENCIES.depends_on_phase_id,
-                    PHASES.TABLE,
-                    (Ne(PHASES.status, _P.COMPLETED),),
-                ),
-            ),
-        ),
-    ),
-)
-
-
-# What makes a task ready (docs/lifecycle.md), in one query.
-_READY: tuple[Where, ...] = (
-    Eq(TASKS.status, _T.PENDING),
-    _NOTHING_UNFINISHED,
-    _PHASE_OPEN,
-    _PHASE_UNHELD,
-)
-
-
-# A task that is blocked, or waits (directly or not, through unfinished tasks) for one.
-_WAITING_FOR_A_PERSON = Reaches(
-    TASK_DEPENDENCIES.TABLE,
-    TASK_DEPENDENCIES.task_id,
-    TASK_DEPENDENCIES.depends_on_task_id,
-    (Eq(TASKS.status, _T.BLOCKED),),
-    (Ne(TASKS.status, _T.COMPLETED),),
-)
 
 
 # What a claim writes on a task whose lease ran out, to take it before crashing it.
@@ -199,7 +138,7 @@ class TasksTable(TableRepository[Task]):
         phase_id: str | None = None,
     ) -> builtins.list[Task]:
         scope = self._scope(project_id, initiative_id, phase_id, "ready_tasks")
-        return self._select([*scope, *_READY], TASK_ORDER)
+        return self._select([*scope, *READY], TASK_ORDER)
 
     def needing_attention(
         self,
@@ -209,7 +148,7 @@ class TasksTable(TableRepository[Task]):
         phase_id: str | None = None,
     ) -> builtins.list[Task]:
         scope = self._scope(project_id, initiative_id, phase_id, "needing_attention")
-        return self._select([*scope, _WAITING_FOR_A_PERSON], TASK_ORDER)
+        return self._select([*scope, WAITING_FOR_A_PERSON], TASK_ORDER)
 
     def _scope(
         self, project_id: str | None, initiative_id: str | None, phase_id: str | None, asked: str
@@ -261,7 +200,7 @@ class TasksTable(TableRepository[Task]):
         run_out = [*scope, Eq(TASKS.status, _T.IN_PROGRESS), Before(TASKS.claimed_until, now)]
         while (row := self._store.claim(self._table, run_out, TASK_ORDER, _NO_LEASE)) is not None:
             self._attempt_ended(self._entity(row), _Crash())
-        ready = self._query([*scope, *_READY])
+        ready = self._query([*scope, *READY])
         held = {"assigned_agent_id": agent_id, "claimed_until": until}
         row = self._store.claim(self._table, ready, TASK_ORDER, held)
         if row is None:
@@ -554,7 +493,11 @@ class TasksTable(TableRepository[Task]):
         if status == was:
             return  # nothing for the phase (and no read)
         if status is _T.COMPLETED:
-            self._phase_may_finish(phase_id)
+            # A new task's phase as this write's checks (or its batch's) read it: one not in
+            # progress has nothing to finish (no lock, no second read).
+            row = self._read(_PHASES, phase_id) if was is None else None
+            if row is None or row[PHASES.status] == _P.IN_PROGRESS:
+                self._phase_may_finish(phase_id)
             return
         started = status is _T.IN_PROGRESS
         if not started and was not in (None, _T.COMPLETED):
@@ -598,3 +541,4 @@ class TasksTable(TableRepository[Task]):
         initiative = self._uow.initiatives.get(phase.initiative_id)
         reviewed = initiative.execution_mode is ExecutionMode.REVIEW_PER_PHASE
         phases.move_to(phase_id, _P.PENDING_REVIEW if reviewed else _P.COMPLETED)
+        self._forget(_PHASES, phase_id)
