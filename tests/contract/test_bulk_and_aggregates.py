@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from agentkeel.database import Database
 from agentkeel.domain.agents import AgentLogChunk, Metric, MetricType
 from agentkeel.domain.errors import (
     AlreadyExists,
@@ -23,9 +24,22 @@ from agentkeel.domain.errors import (
 )
 from agentkeel.domain.planning import PhaseStatus, Task, TaskDependency, TaskStatus
 from agentkeel.domain.workspace import Project, Repository
-from agentkeel.ports.store import Aggregate, Count, Eq, Max, NotNull, Percentile, Since, Sum
+from agentkeel.ports.store import (
+    Aggregate,
+    Before,
+    Count,
+    Eq,
+    Max,
+    NotNull,
+    Percentile,
+    RowStore,
+    Since,
+    Sum,
+    Where,
+)
 from agentkeel.ports.unit_of_work import UnitOfWork
 from agentkeel.schema import table_of
+from agentkeel.schema.columns import AGENT_LOG_CHUNKS
 from tests import factories
 from tests.factories import store_of
 
@@ -153,6 +167,45 @@ def test_aggregates_agree_with_a_recount(
     order = sorted(groups, key=lambda key: [(v is not None, v or "") for v in key])
     expected = [(*key, *(recount(groups[key], a) for a in AGGREGATES)) for key in order]
     assert found == expected
+
+
+def test_the_greatest_number_of_a_group_follows_every_write(db: Database) -> None:
+    """A Max of the column an index ends in, over one group of its leading columns (an
+    agent's last chunk number, which the fakes read from the end of an index of their own),
+    follows inserts, deletes, a rolled-back savepoint and a unit of work rolled back, and
+    is what a recount of the group's rows gives, in a writing and in a read-only unit."""
+    highest = [Max(AGENT_LOG_CHUNKS.chunk_number)]
+
+    def last(store: RowStore, agent: str, *more: Where) -> Any:
+        where: list[Where] = [Eq(AGENT_LOG_CHUNKS.agent_id, agent), *more]
+        ((found,),) = store.aggregate(chunks, highest, where)
+        rows = store.select(chunks, where)
+        assert found == max((row[AGENT_LOG_CHUNKS.chunk_number] for row in rows), default=None)
+        return found
+
+    with db.unit_of_work() as uow:
+        store = store_of(uow)
+        assert last(store, "a") is None
+        uow.agent_log_chunks.append("a", "n", 1, ["x", "y", "z"])
+        uow.agent_log_chunks.append("b", "m", 1, ["x"])
+        assert (last(store, "a"), last(store, "b"), last(store, "c")) == (3, 1, None)
+        assert last(store, "a", Before(AGENT_LOG_CHUNKS.chunk_number, 3)) == 2
+        third = store.select(chunks, [Eq(AGENT_LOG_CHUNKS.chunk_number, 3)])[0]
+        store.delete(chunks, [Eq(AGENT_LOG_CHUNKS.id, third[AGENT_LOG_CHUNKS.id])])
+        assert last(store, "a") == 2
+        with pytest.raises(InvalidValue), store.atomic():
+            uow.agent_log_chunks.append("a", "n", 1, ["w"])
+            assert last(store, "a") == 3
+            raise InvalidValue("test", "field", None, "rolls the savepoint back")
+        assert last(store, "a") == 2
+        uow.commit()
+    with db.unit_of_work() as uow:
+        uow.agent_log_chunks.append("a", "n", 1, ["w"])
+        assert last(store_of(uow), "a") == 3
+        with db.unit_of_work(read_only=True) as reader:
+            assert last(store_of(reader), "a") == 2  # what was committed
+    with db.unit_of_work(read_only=True) as reader:
+        assert last(store_of(reader), "a") == 2  # the writer was rolled back
 
 
 def test_counts_and_sums_of_whole_numbers_are_ints(uow: UnitOfWork) -> None:

@@ -9,7 +9,7 @@ from functools import cache, cached_property
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Integer, Table, UniqueConstraint
 
 from agentkeel.domain.errors import AlreadyExists, Conflict, InvalidValue, ReferenceMissing
 from agentkeel.schema import label_of, metadata
@@ -30,8 +30,9 @@ class UniqueRule:
     def key(self, row: dict[str, Any]) -> tuple[Any, ...] | None:
         if self.only is not None and not self.only.holds(row):
             return None
-        values = tuple(row.get(column) for column in self.columns)
-        return None if any(value is None for value in values) else values
+        # In C (map, `in`): the fakes key every row they write by every unique rule.
+        values = tuple(map(row.get, self.columns))
+        return None if None in values else values
 
     def error(self, table: Table, row: dict[str, Any]) -> AlreadyExists | Conflict:
         label = label_of(table)
@@ -113,6 +114,27 @@ class TableRules:
             columns = columns[: ends[0]] if ends else columns
             prefixes += [columns[:length] for length in range(2, len(columns) + 1)]
         return tuple(dict.fromkeys(prefixes))
+
+    @cached_property
+    def greatest_within(self) -> tuple[tuple[tuple[str, ...], str], ...]:
+        """(leading columns, a whole-number column) of every unique rule and index of the
+        schema that ends in a whole-number column after one or more others (an agent's log
+        chunks by number): the fakes keep each group's values of it in order, as the index
+        keeps them, to answer its greatest (the next chunk's number) without reading the
+        group's rows."""
+        keyed = [rule.columns for rule in self.uniques]
+        keyed += [
+            tuple(index.columns.keys())
+            for index in sorted(self.table.indexes, key=lambda i: str(i.name))
+        ]
+        found = [
+            (columns[:-1], columns[-1])
+            for columns in keyed
+            if len(columns) > 1
+            and "id" not in columns
+            and isinstance(self.table.c[columns[-1]].type, Integer)
+        ]
+        return tuple(dict.fromkeys(found))
 
     @cached_property
     def ranged_columns(self) -> tuple[str, ...]:

@@ -1,9 +1,10 @@
 """The in-memory fake's state: the rows of every table and their indexes, and snapshots.
 
 `MemoryDatabase` holds the rows of every table of `metadata`, with an index per unique rule
-and per foreign key, one per prefix of the schema's indexes (`looked_up_prefixes`) and the
-values of the time columns that lead an index in order (`ranged_columns`), all derived
-from the schema. Every change goes through `_put`/`_drop`, which keep the indexes and an
+and per foreign key, one per prefix of the schema's indexes (`looked_up_prefixes`), the
+values of the time columns that lead an index in order (`ranged_columns`) and of the
+whole-number columns that end one, per group (`greatest_within`), all derived from the
+schema. Every change goes through `_put`/`_drop`, which keep the indexes and an
 undo log, so a rollback (of a unit of work or of a savepoint) restores the previous state
 exactly. One writing unit of work holds the database's lock at a time, as SQLite's writer
 lock does; a read-only one takes no lock and reads a `snapshot()` of the committed rows, as
@@ -46,10 +47,20 @@ class Tables(Protocol):
         `TableRules.looked_up_prefixes` (NULLs included: an IsNull term looks them up)."""
         ...
 
+    def greatest_index(self, table: str, within: Within) -> dict[tuple[Any, ...], list[Entry]]:
+        """Values of the leading columns -> (value, key) of each of their rows whose
+        whole-number column is not NULL, in order, for one of the table's
+        `TableRules.greatest_within`."""
+        ...
+
 
 Referring = dict[tuple[str, str], dict[Any, set[str]]]
 Prefixed = dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], set[str]]]
 Ordered = dict[tuple[str, str], list[tuple[Any, str]]]
+# (leading columns, whole-number column): see `TableRules.greatest_within`
+Within = tuple[tuple[str, ...], str]
+Entry = tuple[Any, str]
+Greatest = dict[tuple[str, Within], dict[tuple[Any, ...], list[Entry]]]
 
 
 class MemorySnapshot:
@@ -62,14 +73,15 @@ class MemorySnapshot:
     def __init__(
         self,
         rows: dict[str, dict[str, Row]],
-        indexes: tuple[Referring, Prefixed, Ordered] | None = None,
+        indexes: tuple[Referring, Prefixed, Ordered, Greatest] | None = None,
     ) -> None:
         self.rows = rows
         self._referring: Referring = {}
         self._prefixed: Prefixed = {}
         self._ordered: Ordered = {}
+        self._greatest: Greatest = {}
         if indexes is not None:
-            self._referring, self._prefixed, self._ordered = indexes
+            self._referring, self._prefixed, self._ordered, self._greatest = indexes
 
     def ordered_index(self, table: str, column: str) -> list[tuple[Any, str]]:
         index = self._ordered.get((table, column))
@@ -99,6 +111,40 @@ class MemorySnapshot:
             self._prefixed[(table, columns)] = index
         return index
 
+    def greatest_index(self, table: str, within: Within) -> dict[tuple[Any, ...], list[Entry]]:
+        index = self._greatest.get((table, within))
+        if index is None:
+            index = {}
+            for key, row in self.rows[table].items():
+                _add_entry(index, within, key, row)
+            self._greatest[(table, within)] = index
+        return index
+
+
+def _add_entry(
+    index: dict[tuple[Any, ...], list[Entry]], within: Within, key: str, row: Row
+) -> None:
+    columns, column = within
+    if row.get(column) is not None:
+        insort(index.setdefault(tuple(row.get(c) for c in columns), []), (row[column], key))
+
+
+def _drop_entry(
+    index: dict[tuple[Any, ...], list[Entry]], within: Within, key: str, row: Row
+) -> None:
+    columns, column = within
+    if row.get(column) is None:
+        return
+    values = tuple(row.get(c) for c in columns)
+    entries = index.get(values)
+    if entries is None:
+        return
+    at = bisect_left(entries, (row[column], key))
+    if at < len(entries) and entries[at] == (row[column], key):
+        del entries[at]
+        if not entries:
+            del index[values]
+
 
 class MemoryDatabase:
     """The shared state behind every memory unit of work."""
@@ -114,6 +160,9 @@ class MemoryDatabase:
         self.prefixed: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], set[str]]] = {}
         # (table, a time column leading an index) -> (value, key) of every row, in order
         self.ordered: dict[tuple[str, str], list[tuple[Any, str]]] = {}
+        # (table, (leading columns, whole-number column)) -> their values -> (value, key), in
+        # order
+        self.greatest: Greatest = {}
         for name in metadata.tables:
             rules = rules_of(name)
             for rule in rules.uniques:
@@ -124,6 +173,8 @@ class MemoryDatabase:
                 self.prefixed[(name, columns)] = {}
             for column in rules.ranged_columns:
                 self.ordered[(name, column)] = []
+            for within in rules.greatest_within:
+                self.greatest[(name, within)] = {}
         self.undo: list[Undo] = []
         self._lock = threading.Lock()
         self._lock_timeout = lock_timeout
@@ -173,6 +224,9 @@ class MemoryDatabase:
     def ordered_index(self, table: str, column: str) -> list[tuple[Any, str]]:
         return self.ordered[(table, column)]
 
+    def greatest_index(self, table: str, within: Within) -> dict[tuple[Any, ...], list[Entry]]:
+        return self.greatest[(table, within)]
+
     def _writable(self, table: str) -> dict[str, Row]:
         """The table's mapping, copied first, with its indexes, if a snapshot still shares
         them."""
@@ -187,6 +241,9 @@ class MemoryDatabase:
                 self.prefixed[(table, columns)] = {v: set(keys) for v, keys in held.items()}
             for column in rules.ranged_columns:
                 self.ordered[(table, column)] = list(self.ordered[(table, column)])
+            for within in rules.greatest_within:
+                kept = self.greatest[(table, within)]
+                self.greatest[(table, within)] = {v: list(e) for v, e in kept.items()}
             self._shared.discard(table)
         return self.rows[table]
 
@@ -199,7 +256,12 @@ class MemoryDatabase:
         with self._state:
             if not self.undo:
                 self._shared = set(self.rows)
-                indexes = (dict(self.referring), dict(self.prefixed), dict(self.ordered))
+                indexes = (
+                    dict(self.referring),
+                    dict(self.prefixed),
+                    dict(self.ordered),
+                    dict(self.greatest),
+                )
                 return MemorySnapshot(dict(self.rows), indexes)
             rows = {name: dict(table) for name, table in self.rows.items()}
             for table, key, old in reversed(self.undo):
@@ -229,6 +291,8 @@ class MemoryDatabase:
             self.prefixed[(table, columns)].setdefault(values, set()).add(key)
         for column in rules.ranged_columns:
             insort(self.ordered[(table, column)], (row[column], key))
+        for within in rules.greatest_within:
+            _add_entry(self.greatest[(table, within)], within, key, row)
 
     def _unindex(self, table: str, key: str, row: Row) -> None:
         rules = rules_of(table)
@@ -257,6 +321,8 @@ class MemoryDatabase:
             at = bisect_left(ordered, (row[column], key))
             if at < len(ordered) and ordered[at] == (row[column], key):
                 del ordered[at]
+        for within in rules.greatest_within:
+            _drop_entry(self.greatest[(table, within)], within, key, row)
 
     def rollback_to(self, mark: int) -> None:
         with self._state:

@@ -43,6 +43,9 @@ from agentkeel.schema.graph import edges_into, plan_delete
 # ON DELETE rules the database carries out; any other (RESTRICT, NO ACTION) can refuse.
 _FOLLOWED = frozenset({"CASCADE", "SET NULL"})
 
+# Keys in one IN on SQLite, which takes a parameter a key (999 at most before 3.32).
+# PostgreSQL takes a list of keys as one array parameter (`Prepared._with_arrays`): all
+# of them in one statement.
 _CHUNK = 500
 
 
@@ -165,8 +168,9 @@ class SqlStore:
     def referrers(self, table: Table, column: str, keys: set[str]) -> Iterator[tuple[str, str]]:
         ordered = sorted(keys)
         statement = sql.referrers_statement(table, column)
-        for start in range(0, len(ordered), _CHUNK):
-            rows = self._run(statement, {"keys": ordered[start : start + _CHUNK]}).rows
+        chunk = max(len(ordered), 1) if self._postgres else _CHUNK
+        for start in range(0, len(ordered), chunk):
+            rows = self._run(statement, {"keys": ordered[start : start + chunk]}).rows
             yield from ((row["id"], row[column]) for row in rows)
 
     # -- writes ----------------------------------------------------------------------------

@@ -504,20 +504,13 @@ class TasksTable(TableRepository[Task]):
             return  # pending <-> blocked, a crash: the phase's state does not change
         reopening = {_P.PENDING_REVIEW, _P.COMPLETED}
         moving = reopening | {_P.PENDING, _P.APPROVED} if started else reopening
-        if was is None:
-            # A new task: its phase was read by this write's own checks (or its batch's).
-            row = self._read(_PHASES, phase_id)
-            assert row is not None  # the task refers to it, and was stored
-            if _P(row[PHASES.status]) in moving:
-                self._uow.phases.move_to(phase_id, _P.IN_PROGRESS)
-                self._forget(_PHASES, phase_id)
-            return
-        phases = self._uow.phases
-        phase = phases.get(phase_id)
-        if phase.status in moving:
-            # Written from this read, as `move_to` would after reading it again.
-            phase.status = _P.IN_PROGRESS
-            phases.update(phase)
+        # Mostly the phase stays as it is (its first task started it): its status alone is
+        # looked at, as this write's checks (or its batch's) read it; read whole only to
+        # move it (or to say it is gone: NotFound).
+        row = self._read(_PHASES, phase_id)
+        if row is None or _P(row[PHASES.status]) in moving:
+            self._uow.phases.move_to(phase_id, _P.IN_PROGRESS)
+            self._forget(_PHASES, phase_id)
 
     def _phase_may_finish(self, phase_id: str, *, emptied: bool = False) -> None:
         """An in-progress phase none of whose tasks is unfinished any more moves on.
