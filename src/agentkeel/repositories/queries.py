@@ -69,14 +69,15 @@ def query_term(entity: type[Entity], term: Where) -> Where:
     held = entity.query_value
     match term:
         case Eq() | Ne():
-            return replace(term, value=held(term.column, term.value))
+            # Built, not `replace`d: a listing's scope terms pass here at every query.
+            return type(term)(term.column, held(term.column, term.value))
         case Before() | Since():
             # Nothing is before or since None (SQL would match no row, the fakes could not
             # compare): the caller forgot the bound.
             if term.value is None:
                 problem = "must be given: a bound to compare with, not None"
                 raise InvalidValue(entity.label(), term.column, None, problem)
-            return replace(term, value=held(term.column, term.value))
+            return type(term)(term.column, held(term.column, term.value))
         case In():
             return In(term.column, frozenset(held(term.column, v) for v in term.values))
         case IsNull() | NotNull():
