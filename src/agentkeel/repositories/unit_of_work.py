@@ -215,7 +215,12 @@ class BaseUnitOfWork:
             self._open().end_transaction()
             self._close()
         finally:
-            self._state = None
+            state, self._state = self._state, None
+            if state is not None:
+                # The repositories refer to the state that holds them: let go of them now,
+                # and of what they hold (a batch's rows read ahead, a dependency graph), not
+                # at the garbage collector's next pass, which costs every caller a share.
+                state.repositories.clear()
             if not self.read_only:
                 writers.closed()
 
