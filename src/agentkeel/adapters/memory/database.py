@@ -107,7 +107,7 @@ class MemorySnapshot:
         if index is None:
             index = {}
             for key, row in self.rows[table].items():
-                index.setdefault(tuple(row.get(c) for c in columns), set()).add(key)
+                index.setdefault(tuple(map(row.get, columns)), set()).add(key)
             self._prefixed[(table, columns)] = index
         return index
 
@@ -126,7 +126,7 @@ def _add_entry(
 ) -> None:
     columns, column = within
     if row.get(column) is not None:
-        insort(index.setdefault(tuple(row.get(c) for c in columns), []), (row[column], key))
+        insort(index.setdefault(tuple(map(row.get, columns)), []), (row[column], key))
 
 
 def _drop_entry(
@@ -135,7 +135,7 @@ def _drop_entry(
     columns, column = within
     if row.get(column) is None:
         return
-    values = tuple(row.get(c) for c in columns)
+    values = tuple(map(row.get, columns))
     entries = index.get(values)
     if entries is None:
         return
@@ -287,7 +287,7 @@ class MemoryDatabase:
             if value is not None:
                 self.referring[(table, column)].setdefault(value, set()).add(key)
         for columns in rules.looked_up_prefixes:
-            values = tuple(row.get(column) for column in columns)
+            values = tuple(map(row.get, columns))
             self.prefixed[(table, columns)].setdefault(values, set()).add(key)
         for column in rules.ranged_columns:
             insort(self.ordered[(table, column)], (row[column], key))
@@ -309,7 +309,7 @@ class MemoryDatabase:
                     if not keys:
                         del self.referring[(table, column)][value]
         for columns in rules.looked_up_prefixes:
-            values = tuple(row.get(column) for column in columns)
+            values = tuple(map(row.get, columns))
             index = self.prefixed[(table, columns)]
             keys = index.get(values)
             if keys is not None:

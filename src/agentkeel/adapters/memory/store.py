@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
@@ -56,54 +56,79 @@ from agentkeel.schema.graph import plan_delete
 __all__ = ["MemoryDatabase", "MemoryStore"]
 
 
-def _matches(row: Row, where: Sequence[Where], tables: Tables) -> bool:
-    for term in where:
-        match term:
-            case Eq():
-                value = row.get(term.column)
-                ok = value is not None and value == term.value
-            case Ne():
-                value = row.get(term.column)
-                ok = value is not None and value != term.value
-            case In():
-                value = row.get(term.column)
-                ok = value is not None and value in term.values
-            case IsNull():
-                ok = row.get(term.column) is None
-            case NotNull():
-                ok = row.get(term.column) is not None
-            case Before():
-                value = row.get(term.column)
-                ok = value is not None and value < term.value
-            case Since():
-                value = row.get(term.column)
-                ok = value is not None and value >= term.value
-            case AnyRelated() | NoneRelated():
-                found = any(
-                    _matches(related, term.where, tables)
-                    for related in _referring(tables, term.table, term.column, row["id"])
-                )
-                ok = found if isinstance(term, AnyRelated) else not found
-            case RefersTo() | NotRefersTo():
-                key = row.get(term.column)
-                target = None if key is None else tables.rows[term.table].get(key)
-                found = target is not None and _matches(target, term.where, tables)
-                ok = found if isinstance(term, RefersTo) else not found
-            case Reaches():
-                ok = _reaches(row, term, tables)
-            case _:
-                assert_never(term)
-        if not ok:
-            return False
-    return True
+RowTest = Callable[[Row], bool]
+
+
+def _test(where: Sequence[Where], tables: Tables) -> RowTest:
+    """Whether a row matches every term of `where`, as SQL would: a function made once per
+    query, so that which kind of term each is is worked out once, not once per row."""
+    tests = [_term_test(term, tables) for term in where]
+    if len(tests) == 1:
+        return tests[0]
+
+    def every(row: Row) -> bool:
+        return all(test(row) for test in tests)
+
+    return every
+
+
+def _term_test(term: Where, tables: Tables) -> RowTest:
+    column = "" if isinstance(term, Reaches) else term.column
+    match term:
+        case Eq():
+            value = term.value
+            return lambda row: (held := row.get(column)) is not None and held == value
+        case Ne():
+            value = term.value
+            return lambda row: (held := row.get(column)) is not None and held != value
+        case In():
+            values = term.values
+            return lambda row: (held := row.get(column)) is not None and held in values
+        case IsNull():
+            return lambda row: row.get(column) is None
+        case NotNull():
+            return lambda row: row.get(column) is not None
+        case Before():
+            bound = term.value
+            return lambda row: (held := row.get(column)) is not None and held < bound
+        case Since():
+            bound = term.value
+            return lambda row: (held := row.get(column)) is not None and held >= bound
+        case AnyRelated() | NoneRelated():
+            inner, table, wanted = (
+                _test(term.where, tables),
+                term.table,
+                isinstance(term, AnyRelated),
+            )
+
+            def related(row: Row) -> bool:
+                found = any(inner(other) for other in _referring(tables, table, column, row["id"]))
+                return found is wanted
+
+            return related
+        case RefersTo() | NotRefersTo():
+            inner, targets = _test(term.where, tables), tables.rows[term.table]
+            wanted = isinstance(term, RefersTo)
+
+            def refers(row: Row) -> bool:
+                key = row.get(column)
+                target = None if key is None else targets.get(key)
+                return (target is not None and inner(target)) is wanted
+
+            return refers
+        case Reaches():
+            return lambda row: _reaches(row, term, tables)
+        case _:
+            assert_never(term)
 
 
 def _reaches(row: Row, term: Reaches, tables: Tables) -> bool:
     """Whether `row` matches `term.where` or reaches a row that does along the edges, every
     row on the way (`row` included) matching `term.through`: a walk forwards from `row`."""
-    if _matches(row, term.where, tables):
+    matches, through = _test(term.where, tables), _test(term.through, tables)
+    if matches(row):
         return True
-    if not _matches(row, term.through, tables):
+    if not through(row):
         return False
     nodes = tables.rows[referenced_table(metadata.tables[term.table], term.target).name]
     seen = {row["id"]}
@@ -116,9 +141,9 @@ def _reaches(row: Row, term: Reaches, tables: Tables) -> bool:
                 if node is None or node["id"] in seen:
                     continue
                 seen.add(node["id"])
-                if _matches(node, term.where, tables):
+                if matches(node):
                     return True
-                if _matches(node, term.through, tables):
+                if through(node):
                     following.append(node["id"])
         frontier = following
     return False
@@ -238,7 +263,8 @@ class MemoryStore:
     def _matching(self, table: Table, where: Sequence[Where]) -> list[Row]:
         candidates = self._candidates(table, where)
         self.examined[table.name] = max(self.examined.get(table.name, 0), len(candidates))
-        return [row for row in candidates if _matches(row, where, self.tables)]
+        matches = _test(where, self.tables)
+        return [row for row in candidates if matches(row)]
 
     def _candidates(self, table: Table, where: Sequence[Where]) -> Collection[Row]:
         """The rows an index narrows `where` to: by id, by a unique rule whose columns the
