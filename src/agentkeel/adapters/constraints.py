@@ -91,6 +91,15 @@ class TableRules:
         return tuple(dict.fromkeys(column for column in columns if column != "id"))
 
     @cached_property
+    def _keyed(self) -> tuple[tuple[str, ...], ...]:
+        """The columns of every unique rule, then of every index, in name order."""
+        indexes = sorted(self.table.indexes, key=lambda i: str(i.name))
+        return (
+            *(rule.columns for rule in self.uniques),
+            *(tuple(index.columns.keys()) for index in indexes),
+        )
+
+    @cached_property
     def looked_up_prefixes(self) -> tuple[tuple[str, ...], ...]:
         """Column tuples the fakes keep a values -> keys index of, as a database finds rows
         by the leading columns of an index: every prefix of two or more columns of every
@@ -99,13 +108,8 @@ class TableRules:
         order column: looked up by range, never by equality). Derived from the schema's
         indexes, so the fakes find rows by what the database does and cannot drift from it;
         one column is `looked_up_columns`' to serve."""
-        keyed = [rule.columns for rule in self.uniques]
-        keyed += [
-            tuple(index.columns.keys())
-            for index in sorted(self.table.indexes, key=lambda i: str(i.name))
-        ]
         prefixes: list[tuple[str, ...]] = []
-        for columns in keyed:
+        for columns in self._keyed:
             ends = [
                 position
                 for position, name in enumerate(columns)
@@ -122,14 +126,9 @@ class TableRules:
         chunks by number): the fakes keep each group's values of it in order, as the index
         keeps them, to answer its greatest (the next chunk's number) without reading the
         group's rows."""
-        keyed = [rule.columns for rule in self.uniques]
-        keyed += [
-            tuple(index.columns.keys())
-            for index in sorted(self.table.indexes, key=lambda i: str(i.name))
-        ]
         found = [
             (columns[:-1], columns[-1])
-            for columns in keyed
+            for columns in self._keyed
             if len(columns) > 1
             and "id" not in columns
             and isinstance(self.table.c[columns[-1]].type, Integer)

@@ -244,9 +244,8 @@ class Entity(SQLModel):
             stored = row
             values = row.copy()
             for name in json_fields:
-                value = values.get(name)
-                if isinstance(value, dict | list):
-                    values[name] = copy.deepcopy(value)
+                if name in values:
+                    values[name] = _json_copy(values[name])
         else:
             stored = cls._copy_of(row)
             values = dict(row)
@@ -284,9 +283,8 @@ class Entity(SQLModel):
         payload in place still shows as a change."""
         stored = dict(row)
         for name in _json_fields(cls):
-            value = stored.get(name)
-            if isinstance(value, dict | list):
-                stored[name] = copy.deepcopy(value)
+            if name in stored:
+                stored[name] = _json_copy(stored[name])
         return stored
 
     def to_row(self) -> dict[str, Any]:

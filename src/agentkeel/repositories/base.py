@@ -293,9 +293,13 @@ class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
             "was changed by another unit of work since it was read; read it again",
         )
 
-    def _saw(self, row: Row) -> None:
+    def _saw(self, *rows: Row) -> None:
+        """Remember the version each row was first read at (a later update from an older
+        read is a Conflict)."""
         if self._version is not None:
-            self._state.seen.setdefault((self._table.name, row["id"]), row[self._version])
+            seen, table, version = self._state.seen, self._table.name, self._version
+            for row in rows:
+                seen.setdefault((table, row["id"]), row[version])
 
     def _checked(self, entity: E) -> E:
         """A copy of the entity for storage, validated once: an entity every value of which
@@ -439,10 +443,7 @@ class TableRepository(WriteReads, OnceByKey[E], Generic[E]):
 
     def _entities(self, rows: list[Row]) -> list[E]:
         """`_entity` of each row, the loop written out: a listing's cost is mostly per row."""
-        if self._version is not None:
-            seen, table, version = self._state.seen, self._table.name, self._version
-            for row in rows:
-                seen.setdefault((table, row["id"]), row[version])
+        self._saw(*rows)
         # Both stores hand back whole rows of their own making: the entity keeps the row.
         build, whole = self.entity.whole_row_builder()
         built: list[E] = [

@@ -137,13 +137,17 @@ def _drop_entry(
         return
     values = tuple(map(row.get, columns))
     entries = index.get(values)
-    if entries is None:
-        return
-    at = bisect_left(entries, (row[column], key))
-    if at < len(entries) and entries[at] == (row[column], key):
-        del entries[at]
+    if entries is not None:
+        _discard_sorted(entries, (row[column], key))
         if not entries:
             del index[values]
+
+
+def _discard_sorted(entries: list[Entry], entry: Entry) -> None:
+    """Take `entry` out of the sorted `entries`, if it is there."""
+    at = bisect_left(entries, entry)
+    if at < len(entries) and entries[at] == entry:
+        del entries[at]
 
 
 class MemoryDatabase:
@@ -317,10 +321,7 @@ class MemoryDatabase:
                 if not keys:
                     del index[values]
         for column in rules.ranged_columns:
-            ordered = self.ordered[(table, column)]
-            at = bisect_left(ordered, (row[column], key))
-            if at < len(ordered) and ordered[at] == (row[column], key):
-                del ordered[at]
+            _discard_sorted(self.ordered[(table, column)], (row[column], key))
         for within in rules.greatest_within:
             _drop_entry(self.greatest[(table, within)], within, key, row)
 
